@@ -1,0 +1,41 @@
+# The README's two commands: `make run` (set up, build ./storyline.db from the bundled demo corpus, print the
+# stories) and `make test` (set up, run the whole test suite). Both work on a fresh clone with python3, pip, apt.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DB     ?= storyline.db
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+
+.PHONY: setup run test test-fast bench chromium clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first, pinned, so pip takes the CPU build on disk instead of a multi-GB CUDA one
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[all,test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: setup
+	rm -f $(DB) $(DB)-wal $(DB)-shm
+	$(VENV)/bin/storyline --db $(DB) ingest storyline/demo/corpus
+	$(VENV)/bin/storyline --db $(DB) stories --limit 0
+
+# chromium for the browser tests: Debian's package (never `playwright install`)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: setup chromium
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest
+
+test-fast: setup
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -m "not slow and not browser"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis $(DB) $(DB)-wal $(DB)-shm

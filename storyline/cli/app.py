@@ -1,0 +1,59 @@
+"""The typer application and the options every command shares (--db, --config, --set, -v)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..settings import Settings, load_settings, parse_assignments
+
+app = typer.Typer(
+    name="storyline",
+    help="Group news reports into stories; compare what sources agree on and where they differ.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@dataclass
+class State:
+    db: Path = Path("storyline.db")
+    config: Optional[Path] = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    verbose: bool = False
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, overrides=self.overrides)
+        return self._settings
+
+    def open_store(self):
+        from ..store import Store
+
+        return Store(self.db)
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    db: Path = typer.Option(
+        Path(os.environ.get("STORYLINE_DB", "storyline.db")), "--db", help="SQLite database (env STORYLINE_DB)."
+    ),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (default ./storyline.toml)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a setting: --set section.key=value (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+) -> None:
+    state.db = db
+    state.config = config
+    state.overrides = parse_assignments(set_)
+    state.verbose = verbose
+    state._settings = None

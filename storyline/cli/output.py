@@ -1,0 +1,80 @@
+"""Listing output shared by every command: ``--format table|json|jsonl|csv``. Data goes to stdout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import datetime
+from enum import Enum
+from typing import Any, Iterable, Mapping, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+stdout = Console(soft_wrap=False)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, datetime):
+        return o.isoformat()
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def dumps(obj: Any, indent: int | None = 2) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=indent, default=_default)
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat(timespec="minutes")
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_cell(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def emit(rows: Sequence[Mapping[str, Any]], fmt: Format | str, columns: Sequence[str] | None = None,
+         title: str | None = None) -> None:
+    """Print ``rows`` in the chosen format. ``columns`` picks and orders table/csv columns."""
+    fmt = Format(fmt)
+    cols = list(columns) if columns else (list(rows[0].keys()) if rows else [])
+    if fmt is Format.json:
+        sys.stdout.write(dumps(list(rows)) + "\n")
+    elif fmt is Format.jsonl:
+        for r in rows:
+            sys.stdout.write(dumps(r, indent=None) + "\n")
+    elif fmt is Format.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([_cell(r.get(c)) for c in cols])
+    else:
+        table = Table(title=title, show_lines=False)
+        for c in cols:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(*(_cell(r.get(c)) for c in cols))
+        stdout.print(table)
+
+
+def emit_one(obj: Mapping[str, Any], fmt: Format | str) -> None:
+    """Print one object as JSON (json/jsonl); table/csv callers render it themselves."""
+    sys.stdout.write(dumps(obj, indent=None if Format(fmt) is Format.jsonl else 2) + "\n")
+
+
+def rows_of(items: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(i) for i in items]

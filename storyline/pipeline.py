@@ -1,0 +1,120 @@
+"""The ingest pipeline: readers → normalize → dedupe → cluster → store, in batches, one transaction per batch.
+
+Every item is accounted for: ``seen == accepted + rejected + duplicates`` for every run (checked by tests).
+Observers (e.g. the copy detector) see each stored batch with its assignments, inside the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
+
+from .cluster import Clusterer, make_clusterer
+from .normalize import normalize
+from .records import Article, Assignment, RawItem, Rejected, RunStats
+from .settings import Settings
+from .store import Store
+
+
+class Observer(Protocol):
+    """A stage that runs after clustering on each stored batch (inside the batch's transaction)."""
+
+    def observe(self, store: Store, articles: Sequence[Article], assignments: Sequence[Assignment]) -> None: ...
+
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Pipeline:
+    """Runs items into a store. Collaborators are passed in; :func:`open_pipeline` builds the defaults."""
+
+    store: Store
+    settings: Settings = field(default_factory=Settings)
+    clusterer: Clusterer | None = None
+    observers: list[Observer] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.clusterer is None:
+            self.clusterer = make_clusterer(self.settings).restore(self.store)
+
+    def run(self, items: Iterable[RawItem | Rejected], command: str = "ingest",
+            progress: Progress | None = None) -> RunStats:
+        run_id = self.store.start_run(command)
+        seen = accepted = rejected = duplicates = new_stories = 0
+        batch_size = max(1, self.settings.ingest.batch_size)
+        for batch in _batches(items, batch_size):
+            seen += len(batch)
+            b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id)
+            accepted += b_acc
+            rejected += b_rej
+            duplicates += b_dup
+            new_stories += b_new
+            if progress is not None:
+                progress(len(batch))
+        stats = RunStats(run_id, seen, accepted, rejected, duplicates, new_stories)
+        self.store.finish_run(stats)
+        return stats
+
+    def _run_batch(self, batch: list[RawItem | Rejected], run_id: int) -> tuple[int, int, int, int]:
+        rejects: list[Rejected] = []
+        fresh: list[Article] = []
+        batch_ids: set[str] = set()
+        for item in batch:
+            out = item if isinstance(item, Rejected) else normalize(item, self.settings.ingest)
+            if isinstance(out, Rejected):
+                rejects.append(out)
+            else:
+                fresh.append(out)
+        known = self.store.existing_ids(a.id for a in fresh)
+        articles: list[Article] = []
+        duplicates = 0
+        for a in fresh:
+            if a.id in known or a.id in batch_ids:
+                duplicates += 1
+            else:
+                batch_ids.add(a.id)
+                articles.append(a)
+        assignments = self.clusterer.assign(articles) if articles else []
+        new_stories = 0
+        with self.store.transaction():
+            for r in rejects:
+                self.store.add_reject(r, run_id)
+            for a, asg in zip(articles, assignments):
+                self.store.add_article(a, run_id)
+                if asg.is_new:
+                    self.store.create_story(asg.story_id, a.title)
+                    new_stories += 1
+                self.store.add_membership(asg)
+                for gone in asg.merged:
+                    self.store.merge_stories(asg.story_id, gone)
+            for obs in self.observers:
+                obs.observe(self.store, articles, assignments)
+        return len(articles), len(rejects), duplicates, new_stories
+
+
+def _batches(items: Iterable[RawItem | Rejected], size: int) -> Iterator[list[RawItem | Rejected]]:
+    batch: list[RawItem | Rejected] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def default_observers(settings: Settings) -> list[Observer]:
+    """The stages that run after clustering by default (the copy detector registers here)."""
+    return []
+
+
+def open_pipeline(store: Store, settings: Settings | None = None, clusterer: Clusterer | None = None) -> Pipeline:
+    settings = settings or Settings()
+    return Pipeline(store, settings, clusterer, default_observers(settings))
+
+
+def ingest(store: Store, items: Iterable[RawItem | Rejected], settings: Settings | None = None,
+           command: str = "ingest", progress: Progress | None = None) -> RunStats:
+    """Run ``items`` through the default pipeline into ``store``."""
+    return open_pipeline(store, settings).run(items, command=command, progress=progress)

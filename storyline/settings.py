@@ -1,0 +1,128 @@
+"""Named settings, grouped by stage.
+
+Precedence: packaged defaults < ``storyline.toml`` < ``STORYLINE_<SECTION>_<KEY>`` environment variables <
+``--set section.key=value``. Every threshold says which data calibrated it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    max_file_bytes: int = 50 * 1024 * 1024  # larger files are rejected (reason "too-large"), never truncated
+    max_text_chars: int = 200_000  # longer article bodies are rejected, never silently cut
+    batch_size: int = 64  # articles normalized/encoded/clustered together
+    min_text_chars: int = 1  # a record whose text is shorter is rejected ("no-text")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    profile: str = "default"  # "default" (dense + lexical) or "lexical" (no neural model)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
+        """Return a copy with ``{"section.key": value}`` applied; values given as strings are converted."""
+        out = self
+        for dotted, value in overrides.items():
+            section_name, _, key = dotted.partition(".")
+            sections = {f.name: f for f in fields(out)}
+            if section_name not in sections or not key:
+                raise ConfigError(
+                    f"unknown setting {dotted!r}; settings look like section.key with section one of "
+                    f"{sorted(sections)}"
+                )
+            section = getattr(out, section_name)
+            keys = {f.name: f for f in fields(section)}
+            if key not in keys:
+                raise ConfigError(
+                    f"unknown setting {dotted!r}; valid keys in [{section_name}]: {sorted(keys)}"
+                )
+            current = getattr(section, key)
+            out = replace(out, **{section_name: replace(section, **{key: _coerce(dotted, value, current)})})
+        return out
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(name: str, value: Any, current: Any) -> Any:
+    if not isinstance(value, str) or isinstance(current, str):
+        return value
+    try:
+        if isinstance(current, bool):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+    except ValueError:
+        raise ConfigError(
+            f"setting {name} must be a {type(current).__name__}, got {value!r}"
+        ) from None
+    return value
+
+
+def _flatten(table: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for section, values in table.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"storyline.toml: {section!r} must be a table like [{section}]")
+        for key, value in values.items():
+            out[f"{section}.{key}"] = value
+    return out
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from defaults, ``storyline.toml`` (when present), the environment and overrides."""
+    settings = Settings()
+    path = Path(config_path) if config_path else Path("storyline.toml")
+    if path.exists():
+        try:
+            settings = settings.with_overrides(_flatten(tomllib.loads(path.read_text("utf-8"))))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    elif config_path:
+        raise ConfigError(f"config file {path} does not exist")
+    env = os.environ if env is None else env
+    from_env: dict[str, Any] = {}
+    for f in fields(settings):
+        for g in fields(getattr(settings, f.name)):
+            var = f"STORYLINE_{f.name}_{g.name}".upper()
+            if var in env:
+                from_env[f"{f.name}.{g.name}"] = env[var]
+    settings = settings.with_overrides(from_env)
+    return settings.with_overrides(overrides or {})
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """Parse ``["cluster.profile=lexical", ...]`` (the CLI's ``--set``)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}; e.g. --set cluster.profile=lexical")
+        out[key.strip()] = value.strip()
+    return out

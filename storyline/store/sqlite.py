@@ -1,0 +1,399 @@
+"""SQLite store (WAL, foreign keys, versioned migrations, FTS5 over title and text).
+
+One connection per :class:`Store`; writes are grouped in transactions by the pipeline (``with store.transaction():``).
+Dates are stored as ISO 8601 strings in UTC, JSON columns as compact JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from ..errors import NotFound, StorylineError
+from ..records import Article, Assignment, Rejected, RunStats, Story
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(timezone.utc).isoformat()
+
+
+def from_iso(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _migrations() -> list[tuple[str, str]]:
+    folder = resources.files("storyline.store") / "migrations"
+    files = sorted((f.name, f) for f in folder.iterdir() if f.name.endswith(".sql"))
+    return [(name.removesuffix(".sql"), f.read_text("utf-8")) for name, f in files]
+
+
+def article_from_row(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        source=row["source"],
+        date=from_iso(row["date"]),
+        lang=row["lang"],
+        url=row["url"],
+        byline=row["byline"],
+        external_id=row["external_id"],
+        title_derived=bool(row["title_derived"]),
+        origin=row["origin"],
+        warnings=tuple(json.loads(row["warnings"])),
+        extra=json.loads(row["extra"]),
+    )
+
+
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(query: str) -> str:
+    """Turn free text into a safe FTS5 query: every word must appear (quoted, so operators are literal)."""
+    words = _FTS_TOKEN.findall(query)
+    if not words:
+        raise StorylineError(f"search query {query!r} has no words to look for")
+    return " ".join(f'"{w}"' for w in words)
+
+
+class Store:
+    """A storyline database. ``Store(":memory:")`` works for tests.
+
+    >>> s = Store(":memory:")
+    >>> s.count_articles()
+    0
+    """
+
+    def __init__(self, path: str | Path = "storyline.db", *, check_same_thread: bool = True):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA busy_timeout = 10000")
+        if self.path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.migrate()
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A (re-entrant) write transaction: everything inside commits together or not at all."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("COMMIT")
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; return the names applied."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in self.conn.execute("SELECT name FROM schema_migrations")}
+        applied = []
+        for name, sql in _migrations():
+            if name in done:
+                continue
+            with self.transaction():
+                for statement in _split_sql(sql):
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)", (name, iso(utcnow()))
+                )
+            applied.append(name)
+        return applied
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self.conn.execute(sql, params)
+
+    # -- runs -------------------------------------------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        cur = self.execute("INSERT INTO runs(command, started_at) VALUES (?, ?)", (command, iso(utcnow())))
+        return int(cur.lastrowid)
+
+    def finish_run(self, stats: RunStats) -> None:
+        self.execute(
+            "UPDATE runs SET finished_at=?, seen=?, accepted=?, rejected=?, duplicates=?, new_stories=? WHERE id=?",
+            (iso(utcnow()), stats.seen, stats.accepted, stats.rejected, stats.duplicates, stats.new_stories,
+             stats.run_id),
+        )
+
+    def runs(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM runs ORDER BY id")]
+
+    # -- articles ---------------------------------------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return bool(self.query("SELECT 1 FROM articles WHERE id=?", (article_id,)))
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
+        return found
+
+    def add_article(self, article: Article, run_id: int | None = None) -> None:
+        self.execute(
+            """INSERT INTO articles(id, external_id, source, title, title_derived, text, date, lang, url, byline,
+                                    origin, warnings, extra, run_id, ingested_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (article.id, article.external_id, article.source, article.title, int(article.title_derived),
+             article.text, iso(article.date), article.lang, article.url, article.byline, article.origin,
+             json.dumps(list(article.warnings)), json.dumps(dict(article.extra), default=str), run_id,
+             iso(utcnow())),
+        )
+
+    def get_article(self, article_id: str) -> Article:
+        rows = self.query("SELECT * FROM articles WHERE id=?", (article_id,))
+        if not rows:
+            rows = self.query("SELECT * FROM articles WHERE id LIKE ? || '%' LIMIT 2", (article_id,))
+            if len(rows) != 1:
+                raise NotFound(f"no such article {article_id!r}; try `storyline articles`")
+        return article_from_row(rows[0])
+
+    def iter_articles(self, story_id: str | None = None) -> Iterator[Article]:
+        """Articles in arrival order (optionally of one story)."""
+        if story_id is None:
+            rows = self.query("SELECT * FROM articles ORDER BY rowid")
+        else:
+            rows = self.query(
+                "SELECT a.* FROM articles a JOIN memberships m ON m.article_id=a.id WHERE m.story_id=? "
+                "ORDER BY a.date IS NULL, a.date, a.rowid",
+                (self.resolve_story_id(story_id),),
+            )
+        for r in rows:
+            yield article_from_row(r)
+
+    def count_articles(self) -> int:
+        return int(self.query("SELECT count(*) FROM articles")[0][0])
+
+    def list_articles(self, story_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The ``articles --format json`` contract: id, story_id, source, title, date, lang, byline."""
+        sql = ("SELECT a.id, m.story_id, a.source, a.title, a.date, a.lang, a.byline FROM articles a "
+               "LEFT JOIN memberships m ON m.article_id=a.id")
+        params: list[Any] = []
+        if story_id is not None:
+            sql += " WHERE m.story_id=?"
+            params.append(self.resolve_story_id(story_id))
+        sql += " ORDER BY a.date IS NULL, a.date, a.rowid"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [dict(r) for r in self.query(sql, params)]
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search (FTS5, BM25 ranking) over titles and texts."""
+        rows = self.query(
+            """SELECT a.id, m.story_id, a.source, a.title, a.date,
+                      snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet, bm25(articles_fts, 5.0, 1.0) AS rank
+               FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+               LEFT JOIN memberships m ON m.article_id = a.id
+               WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
+            (fts_query(query), limit),
+        )
+        return [dict(r) for r in rows]
+
+    # -- rejects ----------------------------------------------------------------------------------------------
+    def add_reject(self, rejected: Rejected, run_id: int | None = None) -> None:
+        self.execute(
+            "INSERT INTO rejects(run_id, ref, stage, reason, detail, created_at) VALUES (?,?,?,?,?,?)",
+            (run_id, rejected.ref, rejected.stage, rejected.reason, rejected.detail, iso(utcnow())),
+        )
+
+    def list_rejects(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, run_id, ref, stage, reason, detail, created_at FROM rejects"
+        params: tuple[Any, ...] = ()
+        if run_id is not None:
+            sql += " WHERE run_id=?"
+            params = (run_id,)
+        return [dict(r) for r in self.query(sql + " ORDER BY id", params)]
+
+    # -- stories ----------------------------------------------------------------------------------------------
+    def create_story(self, story_id: str, headline: str) -> None:
+        now = iso(utcnow())
+        self.execute(
+            "INSERT INTO stories(id, headline, created_at, updated_at) VALUES (?,?,?,?)",
+            (story_id, headline, now, now),
+        )
+
+    def set_headline(self, story_id: str, headline: str) -> None:
+        self.execute("UPDATE stories SET headline=?, updated_at=? WHERE id=?", (headline, iso(utcnow()), story_id))
+
+    def add_membership(self, assignment: Assignment) -> None:
+        self.execute(
+            """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at)
+               VALUES (?,?,?,?,?,?)
+               ON CONFLICT(article_id) DO UPDATE SET story_id=excluded.story_id, score=excluded.score,
+                   components=excluded.components, shared=excluded.shared, assigned_at=excluded.assigned_at""",
+            (assignment.article_id, assignment.story_id, float(assignment.score),
+             json.dumps({k: round(float(v), 4) for k, v in assignment.components.items()}),
+             json.dumps(list(assignment.shared)), iso(utcnow())),
+        )
+        self.execute("UPDATE stories SET updated_at=? WHERE id=?", (iso(utcnow()), assignment.story_id))
+
+    def merge_stories(self, keep: str, gone: str) -> None:
+        """Fold story ``gone`` into ``keep``: members move, ``gone`` stays resolvable as an alias of ``keep``."""
+        with self.transaction():
+            now = iso(utcnow())
+            self.execute("UPDATE memberships SET story_id=? WHERE story_id=?", (keep, gone))
+            self.execute("UPDATE story_aliases SET story_id=? WHERE story_id=?", (keep, gone))
+            self.execute(
+                "INSERT OR REPLACE INTO story_aliases(alias, story_id, merged_at) VALUES (?,?,?)", (gone, keep, now)
+            )
+            self.execute("DELETE FROM stories WHERE id=?", (gone,))
+            self.execute("UPDATE stories SET updated_at=? WHERE id=?", (now, keep))
+
+    def resolve_story_id(self, story_id: str) -> str:
+        """The current id of a story: itself, the story an alias was merged into, or a unique id prefix."""
+        if self.query("SELECT 1 FROM stories WHERE id=?", (story_id,)):
+            return story_id
+        rows = self.query("SELECT story_id FROM story_aliases WHERE alias=?", (story_id,))
+        if rows:
+            return str(rows[0][0])
+        rows = self.query("SELECT id FROM stories WHERE id LIKE ? || '%' LIMIT 2", (story_id,))
+        if len(rows) == 1:
+            return str(rows[0][0])
+        raise NotFound(f"no such story {story_id!r}; try `storyline stories`")
+
+    def story_aliases(self, story_id: str) -> list[str]:
+        return [r[0] for r in self.query("SELECT alias FROM story_aliases WHERE story_id=? ORDER BY alias",
+                                         (story_id,))]
+
+    _STORY_SQL = """
+        SELECT s.id, s.headline, count(m.article_id) AS n_articles,
+               json_group_array(DISTINCT a.source) AS sources,
+               min(a.date) AS first_seen, max(a.date) AS last_seen,
+               count(DISTINCT a.source) AS n_sources, s.created_at, s.updated_at
+        FROM stories s JOIN memberships m ON m.story_id = s.id JOIN articles a ON a.id = m.article_id
+    """
+
+    def list_stories(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source: str | None = None,
+        min_sources: int = 0,
+        order: str = "latest",
+    ) -> list[Story]:
+        """Stories with their counts. ``order``: ``latest`` (last_seen desc), ``most-covered``, ``oldest``."""
+        orders = {
+            "latest": "last_seen IS NULL, last_seen DESC, s.id",
+            "most-covered": "n_sources DESC, n_articles DESC, last_seen DESC, s.id",
+            "oldest": "first_seen IS NULL, first_seen, s.id",
+        }
+        if order not in orders:
+            raise StorylineError(f"order must be one of {sorted(orders)}, got {order!r}")
+        having, params = [], []
+        if since is not None:
+            having.append("max(a.date) >= ?")
+            params.append(iso(since))
+        if until is not None:
+            having.append("min(a.date) <= ?")
+            params.append(iso(until))
+        if source is not None:
+            having.append("sum(a.source = ?) > 0")
+            params.append(source)
+        if min_sources:
+            having.append("count(DISTINCT a.source) >= ?")
+            params.append(min_sources)
+        sql = self._STORY_SQL + " GROUP BY s.id"
+        if having:
+            sql += " HAVING " + " AND ".join(having)
+        sql += " ORDER BY " + orders[order]
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [_story(r) for r in self.query(sql, params)]
+
+    def get_story(self, story_id: str) -> Story:
+        sid = self.resolve_story_id(story_id)
+        rows = self.query(self._STORY_SQL + " WHERE s.id=? GROUP BY s.id", (sid,))
+        if not rows:
+            raise NotFound(f"story {story_id!r} has no articles; try `storyline stories`")
+        return _story(rows[0])
+
+    def count_stories(self) -> int:
+        return int(self.query("SELECT count(*) FROM stories")[0][0])
+
+    def membership(self, article_id: str) -> dict[str, Any]:
+        rows = self.query("SELECT * FROM memberships WHERE article_id=?", (article_id,))
+        if not rows:
+            raise NotFound(f"article {article_id!r} is in no story; try `storyline articles`")
+        r = dict(rows[0])
+        r["components"] = json.loads(r["components"])
+        r["shared"] = json.loads(r["shared"])
+        return r
+
+
+def _story(r: sqlite3.Row) -> Story:
+    return Story(
+        id=r["id"],
+        headline=r["headline"],
+        n_articles=int(r["n_articles"]),
+        sources=tuple(sorted(s for s in json.loads(r["sources"]) if s is not None)),
+        first_seen=from_iso(r["first_seen"]),
+        last_seen=from_iso(r["last_seen"]),
+    )
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (BEGIN … END;) whole."""
+    statements, buf = [], []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        buf.append(line)
+        joined = "\n".join(buf)
+        if stripped.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buf = []
+    if buf and "\n".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements
