@@ -51,10 +51,26 @@ class StoriesSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The API and web UI (storyline/api, storyline/web). Sizes checked against the demo corpus and bench_load."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str = ""  # writes (POST /api/ingest) are refused unless set; `serve` also reads STORYLINE_TOKEN
+    page_size: int = 50  # stories/articles per API page when ?limit is not given
+    max_page_size: int = 500  # a larger ?limit is a 422
+    river_size: int = 12  # stories per river section (latest, most covered, most contested)
+    contested_candidates: int = 60  # "most contested" ranks the story views of this many latest stories
+    view_cache_size: int = 256  # story views kept in memory (LRU, keyed by story, updated_at, article count)
+    max_ingest_bytes: int = 10 * 1024 * 1024  # a larger POST /api/ingest body is a 413
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     stories: StoriesSettings = field(default_factory=StoriesSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """Return a copy with ``{"section.key": value}`` applied; values given as strings are converted."""
