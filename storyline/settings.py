@@ -66,11 +66,33 @@ class WebSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """Web ingest (storyline/ingest/fetch.py, html.py, feeds.py, watch.py). Limits sized for news pages and feeds:
+    the largest pages of the major outlets weigh 1-3 MB of HTML, their feeds 50-500 kB."""
+
+    user_agent: str = "storyline/0.1 (+https://github.com/storyline/storyline; news story grouping)"
+    connect_timeout_s: float = 5.0  # TCP/TLS connect
+    read_timeout_s: float = 10.0  # between two received chunks
+    total_timeout_s: float = 30.0  # the whole response, so a server dripping bytes cannot hold a fetch forever
+    max_body_bytes: int = 5 * 1024 * 1024  # a larger page or feed is refused ("too-large"), never truncated
+    max_redirects: int = 5  # each hop is re-checked by the address guard
+    min_host_interval_s: float = 1.0  # at most one request per host per this many seconds (politeness)
+    # comma-separated networks the address guard lets through although private/loopback/link-local, e.g.
+    # "127.0.0.1/32" for a local test server; empty = the public internet only
+    allow_networks: str = ""
+    fetch_linked: bool = True  # a feed entry with only a summary and a link: fetch and extract the linked page
+    watch_interval_s: float = 600.0  # `watch` polls each feed this often (--interval overrides)
+    backoff_max_s: float = 6 * 3600.0  # a failing feed waits interval * 2**failures, at most this long
+    keep_raw_html: bool = True  # keep fetched/read HTML zlib-compressed in raw_pages so extraction can be redone
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     stories: StoriesSettings = field(default_factory=StoriesSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """Return a copy with ``{"section.key": value}`` applied; values given as strings are converted."""
