@@ -12,8 +12,8 @@ from .app import app, state
 def main() -> None:
     """Entry point: errors become one line on stderr and an exit code (2 for usage/config errors)."""
     try:
-        app(standalone_mode=False)
-    except SystemExit as e:
+        result = app(standalone_mode=False)  # click returns the exit code of typer.Exit in this mode
+    except SystemExit:
         raise
     except ConfigError as e:
         _fail(e, 2)
@@ -23,16 +23,28 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as e:  # the last line of defence: one line, traceback only with -v
-        import click
+        import typer
 
-        if isinstance(e, click.exceptions.Exit):
+        exc = _click_exceptions()
+        if isinstance(e, typer.Exit):
             sys.exit(e.exit_code)
-        if isinstance(e, click.ClickException):
+        if isinstance(e, exc.ClickException):
             e.show()
-            sys.exit(2 if isinstance(e, click.UsageError) else 1)
-        if isinstance(e, click.exceptions.Abort):
+            sys.exit(2 if isinstance(e, exc.UsageError) else 1)
+        if isinstance(e, typer.Abort):
             sys.exit(1)
         _fail(e, 1, unexpected=True)
+    else:
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _click_exceptions():
+    """typer ≥ 0.20 vendors click as ``typer._click``; older releases use click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click import exceptions
+    return exceptions
 
 
 def _fail(e: BaseException, code: int, unexpected: bool = False) -> None:

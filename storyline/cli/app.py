@@ -57,3 +57,4 @@ def main_options(
     state.overrides = parse_assignments(set_)
     state.verbose = verbose
     state._settings = None
+    state.settings  # validate settings up front: a bad --set or storyline.toml is a usage error (exit 2)

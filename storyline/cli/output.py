@@ -12,7 +12,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from rich.console import Console
 from rich.table import Table
 
-stdout = Console(soft_wrap=False)
+import os as _os
+
+# piped output is not squeezed to 80 columns: tables stay readable in logs and files
+stdout = Console(soft_wrap=False, width=None if sys.stdout.isatty() or "COLUMNS" in _os.environ else 200)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
@@ -65,7 +68,8 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format | str, columns: Sequence
     else:
         table = Table(title=title, show_lines=False)
         for c in cols:
-            table.add_column(c, overflow="fold")
+            short = c in ("id", "story_id", "article_id", "date", "first_seen", "last_seen", "n_articles", "run_id")
+            table.add_column(c, overflow="fold", no_wrap=short)
         for r in rows:
             table.add_row(*(_cell(r.get(c)) for c in cols))
         stdout.print(table)

@@ -1,0 +1,24 @@
+import pytest
+
+from storyline.errors import ConfigError
+from storyline.settings import Settings, load_settings, parse_assignments
+
+
+def test_precedence_defaults_toml_env_overrides(tmp_path):
+    cfg = tmp_path / "storyline.toml"
+    cfg.write_text("[ingest]\nbatch_size = 10\nmax_text_chars = 500\n")
+    s = load_settings(cfg, env={"STORYLINE_INGEST_BATCH_SIZE": "20"}, overrides={"ingest.max_text_chars": "700"})
+    assert s.ingest.batch_size == 20 and s.ingest.max_text_chars == 700
+    assert load_settings(cfg, env={}).ingest.batch_size == 10
+    assert load_settings(None, env={}).ingest.batch_size == Settings().ingest.batch_size
+
+
+def test_bad_settings_say_what_is_valid(tmp_path):
+    with pytest.raises(ConfigError, match=r"valid keys in \[ingest\]"):
+        Settings().with_overrides({"ingest.nope": 1})
+    with pytest.raises(ConfigError, match="must be a int, got 'many'"):
+        Settings().with_overrides({"ingest.batch_size": "many"})
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_assignments(["novalue"])
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", env={})

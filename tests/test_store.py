@@ -1,0 +1,95 @@
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from storyline.errors import NotFound
+from storyline.records import Article, Assignment, Rejected
+from storyline.store import Store
+
+
+def _article(i: int, **kw) -> Article:
+    base = dict(id=f"a-{i:04d}", title=f"Title {i}", text=f"Body {i}.\n\nSecond para.", source=f"Outlet {i % 3}",
+                date=datetime(2021, 10, 1 + i % 20, 12, tzinfo=timezone.utc), lang="en", byline=None,
+                origin=f"f.jsonl:{i}", extra={"k": i})
+    base.update(kw)
+    return Article(**base)
+
+
+def test_migrations_are_recorded_and_run_once(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(path) as s:
+        names = [r[0] for r in s.query("SELECT name FROM schema_migrations")]
+        assert "0001_core" in names
+        assert s.query("PRAGMA journal_mode")[0][0] == "wal"
+        assert s.query("PRAGMA foreign_keys")[0][0] == 1
+    with Store(path) as s:
+        assert s.migrate() == []
+
+
+@hsettings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(min_size=1, max_size=50), text=st.text(min_size=1, max_size=300),
+       dated=st.booleans(), byline=st.one_of(st.none(), st.text(min_size=1, max_size=20)))
+def test_article_round_trips_through_the_store(title, text, dated, byline):
+    with Store(":memory:") as s:
+        a = _article(1, title=title, text=text, byline=byline,
+                     date=datetime(2021, 10, 9, 8, 30, tzinfo=timezone.utc) if dated else None,
+                     warnings=("w1",))
+        s.add_article(a)
+        assert s.get_article(a.id) == a
+
+
+def test_stories_memberships_and_listing(store):
+    for i in range(4):
+        store.add_article(_article(i))
+    store.create_story("s-1", "Title 0")
+    store.create_story("s-2", "Title 3")
+    for i in range(3):
+        store.add_membership(Assignment(f"a-{i:04d}", "s-1", 0.9, i == 0, {"lexical": 0.9}, ("t",)))
+    store.add_membership(Assignment("a-0003", "s-2", 1.0, True))
+    stories = {s.id: s for s in store.list_stories()}
+    assert stories["s-1"].n_articles == 3 and stories["s-1"].sources == ("Outlet 0", "Outlet 1", "Outlet 2")
+    assert stories["s-1"].first_seen == datetime(2021, 10, 1, 12, tzinfo=timezone.utc)
+    assert [s.id for s in store.list_stories(min_sources=2)] == ["s-1"]
+    assert [s.id for s in store.list_stories(source="Outlet 0")] == ["s-1", "s-2"] or \
+        {s.id for s in store.list_stories(source="Outlet 0")} == {"s-1", "s-2"}
+    assert store.membership("a-0001")["components"] == {"lexical": 0.9}
+
+
+def test_merge_keeps_the_old_id_resolvable_as_alias(store):
+    for i in range(2):
+        store.add_article(_article(i))
+    store.create_story("s-old", "A")
+    store.create_story("s-new", "B")
+    store.add_membership(Assignment("a-0000", "s-old", 1.0, True))
+    store.add_membership(Assignment("a-0001", "s-new", 1.0, True))
+    store.merge_stories("s-old", "s-new")
+    assert store.resolve_story_id("s-new") == "s-old"
+    assert store.get_story("s-new").n_articles == 2
+    assert store.story_aliases("s-old") == ["s-new"]
+    with pytest.raises(NotFound, match="try `storyline stories`"):
+        store.resolve_story_id("s-nothing")
+
+
+def test_full_text_search_finds_words_in_title_and_body(store):
+    store.add_article(_article(1, title="Harbour strike ends", text="Dock workers returned on Monday."))
+    store.add_article(_article(2, title="Election turnout", text="Voters queued for hours."))
+    assert [r["id"] for r in store.search("dock workers")] == ["a-0001"]
+    assert [r["id"] for r in store.search("TURNOUT")] == ["a-0002"]
+    assert store.search('"; DROP TABLE articles; --') == []
+
+
+def test_rejects_are_stored_and_listed(store):
+    run = store.start_run("ingest")
+    store.add_reject(Rejected("f.jsonl:2", "ingest", "malformed-json", "Expecting value"), run)
+    [r] = store.list_rejects(run_id=run)
+    assert (r["ref"], r["reason"], r["stage"]) == ("f.jsonl:2", "malformed-json", "ingest")
+
+
+def test_transaction_rolls_back_as_a_whole(store):
+    with pytest.raises(sqlite3.IntegrityError):
+        with store.transaction():
+            store.add_article(_article(1))
+            store.add_article(_article(1))
+    assert store.count_articles() == 0
