@@ -1,0 +1,27 @@
+"""The REST API and web server: :func:`create_app` builds a FastAPI app over a storyline database.
+
+Needs the ``web`` extra (``pip install 'storyline[web]'``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def create_app(store_path: Any, settings: Any = None, *, token: str | None = None) -> "FastAPI":
+    try:
+        import fastapi  # noqa: F401
+        import jinja2  # noqa: F401
+    except ImportError as e:
+        from ..errors import NotInstalled
+
+        raise NotInstalled(e.name or "fastapi", "web") from None
+    from .app import create_app as _create
+
+    return _create(store_path, settings, token=token)
+
+
+__all__ = ["create_app"]

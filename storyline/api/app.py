@@ -1,0 +1,89 @@
+"""The FastAPI application: the JSON API (/api), the web pages, static assets, security headers, one error shape.
+
+>>> from storyline.api import create_app          # doctest: +SKIP
+>>> app = create_app("storyline.db")             # doctest: +SKIP
+>>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .. import __version__
+from ..settings import Settings
+from . import errors
+from .context import AppContext, load_view_builder
+
+# No inline scripts or styles anywhere: scripts and styles come from /static only, SVG uses attributes.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _templates() -> Jinja2Templates:
+    from ..web import TEMPLATES
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["day"] = lambda d: "" if d is None else (d if isinstance(d, str) else d.strftime("%Y-%m-%d"))
+    env.filters["when"] = lambda d: "undated" if d is None else (
+        d if isinstance(d, str) else d.strftime("%Y-%m-%d %H:%M UTC"))
+    env.filters["short"] = lambda s, n=10: s[:n]
+    return Jinja2Templates(env=env)
+
+
+def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
+               token: str | None = None) -> FastAPI:
+    """Build the app over the SQLite store at ``store_path``.
+
+    ``token`` (default: ``settings.web.token``) enables writes (POST /api/ingest with ``Authorization: Bearer``);
+    with no token every write is refused with 403.
+    """
+    from ..web import STATIC
+    from ..web.pages import router as pages_router
+    from .routes import router as api_router
+
+    settings = settings or Settings()
+    ctx = AppContext(store_path=str(Path(store_path)) if str(store_path) != ":memory:" else ":memory:",
+                     settings=settings, token=settings.web.token if token is None else token,
+                     templates=_templates(), view_builder=load_view_builder())
+    ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="storyline",
+        version=__version__,
+        description="News reports grouped into stories, with what sources agree on, where they differ, who said "
+                    "what. Every error answers {\"error\": {\"status\", \"code\", \"message\"}}.",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

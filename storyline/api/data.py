@@ -1,0 +1,148 @@
+"""The data behind every page. Each page's JSON twin is exactly the dict built here, so the HTML and the JSON can
+never disagree. Nothing here invents content: a part of the story view that the store cannot give is ``None``
+with a reason, and the page says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..cli.show import story_payload
+from ..errors import NotFound
+from ..store import Store
+from . import queries
+from .context import AppContext
+from .errors import ApiError
+
+
+def _view_dict(view: Any) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return view.to_dict() if hasattr(view, "to_dict") else dict(view)
+
+
+def story_data(ctx: AppContext, store: Store, story_id: str) -> dict[str, Any]:
+    """One story: the ``show --format json`` payload, each article's membership explanation, per-day coverage and
+    the story view (``view``; ``None`` with ``view_error`` saying why when it is not available). Cached per story
+    version (``updated_at``, article count)."""
+    sid = store.resolve_story_id(story_id)
+    version = queries.story_versions(store, [sid]).get(sid)
+    if version is None:
+        raise NotFound(f"no such story {story_id!r}; the story list is at /api/stories")
+    return ctx.views.get_or_compute(("story", sid, *version), lambda: _compute_story(ctx, store, sid, version))
+
+
+def _compute_story(ctx: AppContext, store: Store, sid: str, version: tuple[str, int]) -> dict[str, Any]:
+    data = story_payload(store, sid)
+    data["updated_at"] = version[0]
+    for art in data["articles"]:
+        try:
+            m = store.membership(art["id"])
+        except NotFound:
+            art["membership"] = None
+            continue
+        art["membership"] = {"score": m["score"], "components": m["components"], "shared": m["shared"],
+                             "assigned_at": m["assigned_at"]}
+    data["coverage"] = queries.coverage(store, [sid])[sid]
+    data["view"], data["view_error"] = None, None
+    if ctx.view_builder is None:
+        data["view_error"] = "the story-view stage (storyline.stories.build_view) is not installed in this build"
+    else:
+        try:
+            data["view"] = _view_dict(ctx.build_view(store, sid))
+        except Exception as e:  # shown on the page and in the JSON, and logged: never silent
+            from .errors import log
+
+            log.error("story view of %s failed", sid, exc_info=e)
+            data["view_error"] = f"the story view could not be built ({type(e).__name__}: {e})"
+    return data
+
+
+def article_data(ctx: AppContext, store: Store, article_id: str, start: int | None = None,
+                 end: int | None = None) -> dict[str, Any]:
+    """One article with its full text, its story, why it is in that story, and the spans to highlight: the span
+    asked for (``start``/``end``, e.g. a citation) plus this article's quotes and unique statements from the
+    story view."""
+    a = store.get_article(article_id)
+    out: dict[str, Any] = {
+        "id": a.id, "title": a.title, "source": a.source, "date": a.date, "byline": a.byline, "lang": a.lang,
+        "url": a.url, "title_derived": a.title_derived, "origin": a.origin, "warnings": list(a.warnings),
+        "text": a.text, "story": None, "membership": None, "highlight": None, "spans": [],
+    }
+    if (start is None) != (end is None):
+        raise ApiError(422, "invalid-parameter", "give both start and end to highlight a span, or neither")
+    if start is not None and end is not None:
+        if not 0 <= start < end <= len(a.text):
+            raise ApiError(422, "invalid-parameter",
+                           f"span start={start} end={end} is outside this article's text (0..{len(a.text)}); "
+                           "citations come from /api/stories/{id}")
+        out["highlight"] = {"start": start, "end": end, "text": a.text[start:end]}
+    try:
+        m = store.membership(a.id)
+    except NotFound:
+        return out
+    out["membership"] = {"score": m["score"], "components": m["components"], "shared": m["shared"],
+                         "assigned_at": m["assigned_at"]}
+    story = story_data(ctx, store, m["story_id"])
+    out["story"] = {"id": story["id"], "headline": story["headline"], "n_articles": story["n_articles"],
+                    "sources": story["sources"]}
+    view = story.get("view") or {}
+    for q in view.get("quotes") or []:
+        if q.get("article_id") == a.id:
+            out["spans"].append({"start": q["start"], "end": q["end"], "kind": "quote",
+                                 "label": f"quote: {q.get('speaker') or 'unattributed'}"})
+    for u in view.get("unique") or []:
+        if u.get("article_id") == a.id:
+            out["spans"].append({"start": u["start"], "end": u["end"], "kind": "unique",
+                                 "label": "only this source reports this"})
+    for s in view.get("summary") or []:
+        for c in s.get("citations") or []:
+            if c.get("article_id") == a.id:
+                out["spans"].append({"start": c["start"], "end": c["end"], "kind": "cited",
+                                     "label": "cited in the story summary"})
+    out["spans"] = [s for s in out["spans"] if 0 <= s["start"] < s["end"] <= len(a.text)]
+    return out
+
+
+def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
+    """The front page: latest, most covered and most contested stories, each with per-day coverage."""
+    n = ctx.settings.web.river_size
+    latest, _ = queries.list_stories(store, queries.StoryFilters(order="latest"), n)
+    covered, _ = queries.list_stories(store, queries.StoryFilters(order="most-covered", min_sources=2), n)
+    contested: list[dict[str, Any]] | None = None
+    contested_note = None
+    if ctx.view_builder is None:
+        contested_note = "needs the story view (storyline.stories), which is not installed in this build"
+    else:
+        candidates, _ = queries.list_stories(
+            store, queries.StoryFilters(order="latest", min_sources=2), ctx.settings.web.contested_candidates)
+        scored = []
+        for row in candidates:
+            view = story_data(ctx, store, row["id"]).get("view") or {}
+            n_conflicts = len(view.get("conflicts") or [])
+            if n_conflicts:
+                scored.append({**row, "n_conflicts": n_conflicts})
+        scored.sort(key=lambda r: (-r["n_conflicts"], -r["n_sources"], r["id"]))
+        contested = scored[:n]
+        contested_note = (f"stories whose sources give different figures, among the "
+                          f"{len(candidates)} latest stories with two or more sources")
+    rows = latest + covered + (contested or [])
+    cov = queries.coverage(store, list({r["id"] for r in rows}))
+    for r in rows:
+        r["coverage"] = cov.get(r["id"], [])
+    totals = store.query("SELECT count(*), count(DISTINCT source) FROM articles")[0]
+    return {
+        "latest": latest, "most_covered": covered, "most_contested": contested, "contested_note": contested_note,
+        "totals": {"articles": int(totals[0]), "sources": int(totals[1]), "stories": store.count_stories()},
+    }
+
+
+def search_data(ctx: AppContext, store: Store, q: str, limit: int, mode: str) -> dict[str, Any]:
+    if mode not in ("fts", "semantic"):
+        raise ApiError(422, "invalid-parameter", f"mode must be one of ['fts', 'semantic'], got {mode!r}")
+    if mode == "semantic":
+        raise ApiError(409, "no-embeddings",
+                       "semantic search needs stored article embeddings, and this database has none; "
+                       "use mode=fts")
+    results = queries.search(store, q, limit) if q.strip() else []
+    return {"query": q, "mode": mode, "results": results}

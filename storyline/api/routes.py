@@ -1,0 +1,206 @@
+"""The JSON API under ``/api``. Every error answers ``{"error": {"status", "code", "message"}}``."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from .. import __version__
+from ..ingest.structured import record_to_item
+from ..pipeline import open_pipeline
+from ..records import Origin, RawItem, Rejected
+from . import data, queries
+from .context import AppContext
+from .errors import ApiError
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {"application/json": {"example": {
+        "error": {"status": code, "code": slug, "message": "what failed, the offending value and a hint"}}}}}
+    for code, slug, desc in [(404, "not-found", "No such story or article"),
+                             (422, "invalid-parameter", "A parameter is invalid")]
+}
+
+
+def ctx_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def _limit(ctx: AppContext, limit: int | None) -> int:
+    if limit is None:
+        return ctx.settings.web.page_size
+    if not 1 <= limit <= ctx.settings.web.max_page_size:
+        raise ApiError(422, "invalid-parameter",
+                       f"limit must be between 1 and {ctx.settings.web.max_page_size}, got {limit}")
+    return limit
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+@router.get("/health", summary="Liveness and what the store holds")
+def health(request: Request) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    store = ctx.store()
+    return {"status": "ok", "version": __version__, "articles": store.count_articles(),
+            "stories": store.count_stories(), "writes_enabled": bool(ctx.token),
+            "story_view": ctx.view_builder is not None,
+            "view_cache": {"size": len(ctx.views), "hits": ctx.views.hits, "misses": ctx.views.misses}}
+
+
+@router.get("/stories", summary="List stories (filters; cursor pagination)", responses=ERROR_RESPONSES)
+def stories(
+    request: Request,
+    since: datetime | None = Query(None, description="Only stories with an article on or after this time (ISO 8601)."),
+    until: datetime | None = Query(None, description="Only stories with an article on or before this time."),
+    source: str | None = Query(None, description="Only stories this outlet covered."),
+    query: str | None = Query(None, description="Only stories with an article matching these words (FTS5)."),
+    min_sources: int = Query(0, ge=0, description="Only stories covered by at least this many outlets."),
+    order: str = Query("latest", description="latest | most-covered | oldest"),
+    limit: int | None = Query(None, description="Stories per page (default: settings web.page_size)."),
+    cursor: str | None = Query(None, description="The next_cursor of the previous page."),
+) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    filters = queries.StoryFilters(since=_utc(since), until=_utc(until), source=source,
+                                   query=query or None, min_sources=min_sources, order=order)
+    rows, next_cursor = queries.list_stories(ctx.store(), filters, _limit(ctx, limit), cursor)
+    return {"stories": rows, "next_cursor": next_cursor}
+
+
+@router.get("/stories/{story_id}", summary="One story with its whole story view", responses=ERROR_RESPONSES)
+def story(request: Request, story_id: str) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    return data.story_data(ctx, ctx.store(), story_id)
+
+
+@router.get("/articles", summary="List articles (cursor pagination)", responses=ERROR_RESPONSES)
+def articles(
+    request: Request,
+    story: str | None = Query(None, description="Only the articles of this story (id, alias or unique prefix)."),
+    source: str | None = Query(None, description="Only articles from this outlet."),
+    limit: int | None = Query(None),
+    cursor: str | None = Query(None),
+) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    store = ctx.store()
+    story_id = store.resolve_story_id(story) if story else None
+    rows, next_cursor = queries.list_articles(store, story_id=story_id, source=source,
+                                              limit=_limit(ctx, limit), cursor=cursor)
+    return {"articles": rows, "next_cursor": next_cursor}
+
+
+@router.get("/articles/{article_id}", summary="One article, its story and why it is there",
+            responses=ERROR_RESPONSES)
+def article(request: Request, article_id: str, start: int | None = Query(None, ge=0),
+            end: int | None = Query(None, ge=0)) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    return data.article_data(ctx, ctx.store(), article_id, start, end)
+
+
+@router.get("/search", summary="Search articles (FTS5; semantic where embeddings exist)",
+            responses=ERROR_RESPONSES)
+def search(request: Request, q: str = Query(..., description="Words to look for."),
+           limit: int | None = Query(None), mode: str = Query("fts", description="fts | semantic")) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    return data.search_data(ctx, ctx.store(), q, _limit(ctx, limit), mode)
+
+
+def check_token(ctx: AppContext, request: Request) -> None:
+    """Writes need ``Authorization: Bearer <token>`` matching the configured token (compared in constant time)."""
+    if not ctx.token:
+        raise ApiError(403, "writes-disabled",
+                       "this server accepts no writes: start it with STORYLINE_TOKEN set to enable POST /api/ingest")
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise ApiError(401, "unauthorized", "POST /api/ingest needs the header 'Authorization: Bearer <token>'",
+                       {"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(given.strip().encode("utf-8"), ctx.token.encode("utf-8")):
+        raise ApiError(401, "unauthorized", "the bearer token does not match this server's STORYLINE_TOKEN",
+                       {"WWW-Authenticate": "Bearer"})
+
+
+JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/json-lines")
+
+
+def parse_body(body: bytes, content_type: str) -> Iterator[RawItem | Rejected]:
+    """A JSON object, a JSON array of objects, or JSONL (one object a line) → raw items; a bad record is a
+    Rejected item with its record number, never a lost neighbour."""
+    ctype = content_type.split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ApiError(400, "undecodable", f"the request body is not UTF-8 (invalid byte at {e.start})") from None
+    if ctype in JSONL_TYPES:
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield Rejected(f"api:{lineno}", "ingest", "malformed-json", f"{e.msg} (column {e.colno})")
+                continue
+            yield record_to_item(rec, Origin("api", lineno), "jsonl")
+        return
+    if ctype != "application/json":
+        raise ApiError(415, "unsupported-media-type",
+                       f"content type {ctype or '(none)'!r} is not accepted; send application/json "
+                       f"(an object or an array of objects) or one of {list(JSONL_TYPES)}")
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ApiError(400, "malformed-json", f"the body is not valid JSON: {e.msg} at line {e.lineno} "
+                                              f"column {e.colno}") from None
+    records = payload if isinstance(payload, list) else [payload]
+    for i, rec in enumerate(records, 1):
+        yield record_to_item(rec, Origin("api", i), "json")
+
+
+@router.post("/ingest", summary="Add articles (JSON object/array or JSONL); needs the bearer token",
+             responses={401: {"description": "Missing or wrong token"},
+                        403: {"description": "Writes are disabled (no STORYLINE_TOKEN)"},
+                        413: {"description": "Body too large"}, 415: {"description": "Unsupported type"}},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]},
+                                      "example": {"title": "…", "text": "…", "source": "…",
+                                                  "date": "2026-03-02T06:40:00+01:00"}},
+                 "application/x-ndjson": {"schema": {"type": "string"}}}}})
+async def ingest(request: Request) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    check_token(ctx, request)
+    limit = ctx.settings.web.max_ingest_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too-large", f"the body is {declared} bytes, over the limit of {limit} "
+                                         "(setting web.max_ingest_bytes); send it in parts")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, "too-large", f"the body is over the limit of {limit} bytes "
+                                             "(setting web.max_ingest_bytes); send it in parts")
+    items = list(parse_body(bytes(body), request.headers.get("content-type", "")))
+    if not items:
+        raise ApiError(400, "empty", "the body holds no records; send at least one article")
+    return await run_in_threadpool(_run_ingest, ctx, items)
+
+
+def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
+    with ctx.write_lock:
+        store = ctx.writer()
+        stats = open_pipeline(store, ctx.settings).run(items, command="api ingest")
+        rejects = store.list_rejects(run_id=stats.run_id)
+        added = [r["id"] for r in store.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid",
+                                              (stats.run_id,))]
+    return {"run_id": stats.run_id, "seen": stats.seen, "accepted": stats.accepted, "rejected": stats.rejected,
+            "duplicates": stats.duplicates, "new_stories": stats.new_stories, "articles": added,
+            "rejects": [{"ref": r["ref"], "reason": r["reason"], "detail": r["detail"]} for r in rejects]}

@@ -1,0 +1,40 @@
+"""`storyline serve`: the JSON API and web UI over the same store (needs the ``web`` extra)."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from .app import app, state
+from .output import stderr
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default: settings web.host, "
+                                                             "127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default: settings web.port, 8000)."),
+) -> None:
+    """Serve the story river, story pages, search and the JSON API (/api, docs at /docs).
+
+    Writes (POST /api/ingest) are refused unless STORYLINE_TOKEN (or the setting web.token) is set.
+    """
+    try:
+        import uvicorn
+    except ImportError:
+        from ..errors import NotInstalled
+
+        raise NotInstalled("uvicorn", "web") from None
+    from ..api import create_app
+
+    settings = state.settings
+    token = os.environ.get("STORYLINE_TOKEN") or settings.web.token
+    host = host or settings.web.host
+    port = settings.web.port if port is None else port
+    application = create_app(state.db, settings, token=token)
+    writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
+    stderr.print(f"storyline: serving {state.db} on http://{host}:{port}/  (API docs /docs; writes {writes})",
+                 highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

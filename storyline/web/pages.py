@@ -1,0 +1,128 @@
+"""HTML pages. Each handler builds its data with :mod:`storyline.api.data` and either renders a template or, with
+``?format=json`` (or ``Accept: application/json``), answers that same data as JSON: every page has a JSON twin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from ..api import data, queries
+from ..api.context import AppContext
+from ..api.errors import ApiError, wants_json
+from . import spans, svg
+
+router = APIRouter(include_in_schema=False)
+
+# the story view's parts the story page draws; absent ones render as "not available", never as invented content
+VIEW_KEYS = ("summary", "timeline", "sources", "entities", "quotes", "figures", "conflicts", "unique", "counts",
+             "copies")
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def _page(request: Request, template: str, payload: dict[str, Any], **extra: Any) -> Response:
+    if wants_json(request):
+        return JSONResponse(jsonable_encoder(payload))
+    ctx = _ctx(request)
+    return ctx.templates.TemplateResponse(request, template, {"data": payload, **extra})
+
+
+@router.get("/")
+def river(request: Request) -> Response:
+    ctx = _ctx(request)
+    payload = data.river_data(ctx, ctx.store())
+    sparks = {r["id"]: svg.sparkline(r["coverage"])
+              for key in ("latest", "most_covered", "most_contested") for r in (payload[key] or [])}
+    return _page(request, "river.html", payload, sparks=sparks, json_href="/?format=json")
+
+
+@router.get("/stories")
+def story_list(request: Request, source: str | None = None, query: str | None = None, min_sources: int = 0,
+               order: str = "latest", cursor: str | None = None, limit: int | None = Query(None)) -> Response:
+    ctx = _ctx(request)
+    n = ctx.settings.web.page_size if limit is None else limit
+    if not 1 <= n <= ctx.settings.web.max_page_size:
+        raise ApiError(422, "invalid-parameter",
+                       f"limit must be between 1 and {ctx.settings.web.max_page_size}, got {n}")
+    store = ctx.store()
+    filters = queries.StoryFilters(source=source or None, query=query or None, min_sources=min_sources, order=order)
+    rows, next_cursor = queries.list_stories(store, filters, n, cursor)
+    cov = queries.coverage(store, [r["id"] for r in rows])
+    for r in rows:
+        r["coverage"] = cov.get(r["id"], [])
+    payload = {"stories": rows, "next_cursor": next_cursor}
+    next_href = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    return _page(request, "stories.html", payload, sparks={r["id"]: svg.sparkline(r["coverage"]) for r in rows},
+                 filters=filters, next_href=next_href,
+                 json_href=str(request.url.include_query_params(format="json")))
+
+
+@router.get("/stories/{story_id}")
+def story(request: Request, story_id: str) -> Response:
+    ctx = _ctx(request)
+    store = ctx.store()
+    sid = store.resolve_story_id(story_id)
+    if sid != story_id:  # an alias of a merged story, or a prefix: send the client to the canonical address
+        url = request.url.replace(path=f"/stories/{sid}")
+        return RedirectResponse(str(url), status_code=301)
+    payload = data.story_data(ctx, store, sid)
+    articles = {a["id"]: a for a in payload["articles"]}
+    return _page(request, "story.html", payload, articles=articles,
+                 timeline=svg.timeline(payload["articles"]), spark=svg.sparkline(payload["coverage"]),
+                 view={k: None for k in VIEW_KEYS} | (payload["view"] or {}), json_href=f"/api/stories/{sid}")
+
+
+@router.get("/articles/{article_id}")
+def article(request: Request, article_id: str, start: int | None = Query(None, ge=0),
+            end: int | None = Query(None, ge=0)) -> Response:
+    ctx = _ctx(request)
+    payload = data.article_data(ctx, ctx.store(), article_id, start, end)
+    segs = spans.segments(payload["text"], payload["spans"], payload["highlight"])
+    return _page(request, "article.html", payload, segments=segs,
+                 json_href=str(request.url.replace(path=f"/api/articles/{payload['id']}")))
+
+
+@router.get("/search")
+def search(request: Request, q: str = "", mode: str = "fts", limit: int | None = Query(None)) -> Response:
+    ctx = _ctx(request)
+    n = ctx.settings.web.page_size if limit is None else limit
+    if not 1 <= n <= ctx.settings.web.max_page_size:
+        raise ApiError(422, "invalid-parameter",
+                       f"limit must be between 1 and {ctx.settings.web.max_page_size}, got {n}")
+    payload = data.search_data(ctx, ctx.store(), q, n, mode)
+    return _page(request, "search.html", payload,
+                 json_href=str(request.url.include_query_params(format="json")))
+
+
+@router.get("/docs")
+def docs(request: Request) -> Response:
+    """The API reference, rendered from the OpenAPI schema (no CDN-hosted Swagger UI); JSON twin: /openapi.json."""
+    schema = request.app.openapi()
+    if wants_json(request):
+        return JSONResponse(schema)
+    ops = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                       "type": _type_of(p.get("schema", {})), "description": p.get("description", "")}
+                      for p in op.get("parameters", [])]
+            body = list((op.get("requestBody") or {}).get("content", {}))
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "params": params, "body": body,
+                        "responses": sorted(str(c) for c in op.get("responses", {}))})
+    return _ctx(request).templates.TemplateResponse(
+        request, "docs.html", {"ops": ops, "title": schema["info"]["title"], "version": schema["info"]["version"],
+                               "json_href": "/openapi.json"})
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "type" in schema:
+        return str(schema["type"])
+    if "anyOf" in schema:
+        return " | ".join(_type_of(s) for s in schema["anyOf"])
+    return "any"
