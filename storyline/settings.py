@@ -84,6 +84,9 @@ class FetchSettings:
     watch_interval_s: float = 600.0  # `watch` polls each feed this often (--interval overrides)
     backoff_max_s: float = 6 * 3600.0  # a failing feed waits interval * 2**failures, at most this long
     keep_raw_html: bool = True  # keep fetched/read HTML zlib-compressed in raw_pages so extraction can be redone
+    # a page whose extracted main text is shorter is rejected ("no-text"): link lists and teasers extract to a few
+    # words; the shortest real article among the test pages (tests/fixtures/web) has ~430 characters
+    min_page_chars: int = 150
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ def story_row(s) -> dict:
 
 @app.command()
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Files, directories (recursive) or - for standard input."),
+    paths: list[str] = typer.Argument(..., help="Files, directories (recursive), - for standard input, or "
+                                                "http(s) URLs of pages and feeds."),
     source: Optional[str] = typer.Option(None, "--source", help="Outlet name for records that carry none."),
 ) -> None:
     """Read articles into the store, cluster them into stories, and print a summary.
@@ -34,12 +35,14 @@ def ingest(
 
     settings = state.settings
     report = WalkReport()
-    items = read_paths(paths, settings.ingest, report)
+    from ..ingest.web import read_inputs, web_session
+
+    items = read_inputs(paths, settings, report)
     if source:
         from dataclasses import replace
 
         items = (i if isinstance(i, Rejected) or i.source else replace(i, source=source) for i in items)
-    with state.open_store() as store:
+    with state.open_store() as store, web_session(store, settings):
         pipeline = open_pipeline(store, settings)
         if sys.stderr.isatty():
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

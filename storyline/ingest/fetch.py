@@ -1,0 +1,360 @@
+"""Fetching pages and feeds over HTTP(S), safely.
+
+:class:`Fetcher` wraps an ``httpx.Client`` with:
+
+* timeouts (connect, between chunks, and a total deadline for the whole body);
+* a body size limit (``Content-Length`` checked first, then the streamed byte count; never truncated);
+* a redirect limit, redirects followed by hand so every hop goes through the address guard again;
+* content-type checks (a page must be HTML, a feed must be XML/RSS/Atom);
+* conditional requests (``If-None-Match`` / ``If-Modified-Since``; a 304 is reported as ``not_modified``);
+* a per-host rate limit and a User-Agent naming storyline.
+
+The address guard (SSRF): the host is resolved here with :func:`socket.getaddrinfo` and *every* address is checked
+with :mod:`ipaddress` — loopback, private, link-local, reserved, multicast, unspecified, shared (CGNAT), the cloud
+metadata endpoints ``169.254.169.254`` and ``fd00:ec2::254``, and IPv6 forms that embed an IPv4 address (mapped,
+6to4, NAT64 ``64:ff9b::/96``) are refused unless they fall in ``fetch.allow_networks``. The request is then sent
+to the checked IP itself (the URL's host replaced by the address, the ``Host`` header and the TLS SNI/certificate
+name kept as the original host name through httpx's ``sni_hostname`` extension), so a DNS answer that changes
+between the check and the connect (DNS rebinding) cannot reach an unchecked address. Connections are not kept
+alive (a pooled connection is keyed by IP and could otherwise be reused for another host name on the same IP).
+No proxy from the environment is used (``trust_env=False``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from ..errors import NotInstalled, StorylineError
+from ..settings import FetchSettings
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+
+METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
+                                ipaddress.ip_address("100.100.100.200")})  # AWS/GCP/Azure, AWS IPv6, Alibaba
+SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598): not public
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
+              "application/x-rss+xml", "application/feed+xml")
+KINDS = {"html": HTML_TYPES, "feed": FEED_TYPES, "any": HTML_TYPES + FEED_TYPES}
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class FetchError(StorylineError):
+    """A fetch that did not give a usable body. ``reason`` is a short code stored in the Rejected row."""
+
+    def __init__(self, url: str, reason: str, detail: str):
+        super().__init__(f"{url}: {reason}: {detail}")
+        self.url = url
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A response. ``url`` is the final URL after redirects; ``body`` is empty when ``not_modified``."""
+
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    redirects: tuple[str, ...] = ()
+    kind: str = "html"  # "html" or "feed", from the content type (or the body's first bytes when it has none)
+
+
+def parse_networks(spec: str) -> tuple[Network, ...]:
+    """``"127.0.0.1/32, ::1"`` → networks; a bad entry is a ConfigError naming it."""
+    from ..errors import ConfigError
+
+    out = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"fetch.allow_networks: {part!r} is not a network; use CIDR like 127.0.0.1/32") from None
+    return tuple(out)
+
+
+def _embedded_v4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    if addr in NAT64:
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return None
+
+
+def blocked_reason(addr: Address, allowed: Iterable[Network] = ()) -> str | None:
+    """Why ``addr`` may not be fetched from, or None when it is a public address (or explicitly allowed)."""
+    allowed = tuple(allowed)
+    if any(addr.version == n.version and addr in n for n in allowed):
+        return None
+    if isinstance(addr, ipaddress.IPv6Address):
+        inner = _embedded_v4(addr)
+        if inner is not None:
+            why = blocked_reason(inner, allowed)
+            return None if why is None else f"{why} (embedded in IPv6 {addr})"
+    if addr in METADATA_ADDRESSES:
+        return "cloud metadata address"
+    checks = (("loopback", addr.is_loopback), ("unspecified", addr.is_unspecified),
+              ("link-local", addr.is_link_local), ("private", addr.is_private), ("multicast", addr.is_multicast),
+              ("reserved", addr.is_reserved),
+              ("shared (CGNAT)", isinstance(addr, ipaddress.IPv4Address) and addr in SHARED_SPACE),
+              ("not global", not addr.is_global))
+    for name, hit in checks:
+        if hit:
+            return f"{name} address"
+    return None
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass
+class AddressGuard:
+    """Resolves a host and refuses it unless every address it resolves to is allowed."""
+
+    allowed: tuple[Network, ...] = ()
+    resolver: Resolver = system_resolver
+
+    def check(self, url: str, host: str, port: int) -> Address:
+        """The address to connect to (the first resolved one, all having passed), or FetchError."""
+        try:
+            literal = ipaddress.ip_address(host.strip("[]"))
+            addresses: list[Address] = [literal]
+        except ValueError:
+            try:
+                names = self.resolver(host, port)
+            except (OSError, UnicodeError) as e:
+                raise FetchError(url, "dns-error", f"cannot resolve {host!r}: {e}") from None
+            addresses = []
+            for a in names:
+                try:
+                    addresses.append(ipaddress.ip_address(a.split("%", 1)[0]))
+                except ValueError:
+                    raise FetchError(url, "dns-error", f"{host!r} resolved to {a!r}, not an address") from None
+        if not addresses:
+            raise FetchError(url, "dns-error", f"{host!r} resolved to no address")
+        for addr in addresses:
+            why = blocked_reason(addr, self.allowed)
+            if why is not None:
+                raise FetchError(url, "blocked-address",
+                                 f"{host} resolves to {addr}, a {why}; refused to prevent server-side request "
+                                 f"forgery (allow it with --set fetch.allow_networks={addr}/{addr.max_prefixlen})")
+        return addresses[0]
+
+
+@dataclass
+class HostRateLimiter:
+    """At most one request per host per ``interval`` seconds (clock and sleep are injectable)."""
+
+    interval: float
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def wait(self, host: str) -> None:
+        if self.interval <= 0:
+            return
+        now = self.clock()
+        last = self._last.get(host)
+        if last is not None and now - last < self.interval:
+            self.sleep(self.interval - (now - last))
+            now = self.clock()
+        self._last[host] = now
+
+
+def sniff_kind(body: bytes) -> str | None:
+    head = body[:2048].lstrip().lower()
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]:
+        return "html"
+    if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<rdf:rdf")):
+        return "feed"
+    return None
+
+
+def _kind_of(content_type: str) -> str | None:
+    if content_type in HTML_TYPES:
+        return "html"
+    if content_type in FEED_TYPES or content_type.endswith("+xml"):
+        return "feed"
+    return None
+
+
+class Fetcher:
+    """Fetches URLs under the limits of :class:`FetchSettings`. Use as a context manager (closes the client).
+
+    Collaborators (a resolver, a clock, a sleep function, an ``httpx`` transport) can be passed in for tests.
+    """
+
+    def __init__(self, settings: FetchSettings | None = None, *, resolver: Resolver = system_resolver,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 transport: object | None = None):
+        try:
+            import httpx
+        except ImportError:  # pragma: no cover - the extra is installed in development
+            raise NotInstalled("httpx", "fetch") from None
+        self.settings = settings or FetchSettings()
+        s = self.settings
+        self.guard = AddressGuard(parse_networks(s.allow_networks), resolver)
+        self.limiter = HostRateLimiter(s.min_host_interval_s, clock, sleep)
+        self.clock = clock
+        self._httpx = httpx
+        timeout = httpx.Timeout(connect=s.connect_timeout_s, read=s.read_timeout_s, write=s.read_timeout_s,
+                                pool=s.connect_timeout_s)
+        self.client = httpx.Client(
+            timeout=timeout, follow_redirects=False, trust_env=False, transport=transport,  # type: ignore[arg-type]
+            limits=httpx.Limits(max_keepalive_connections=0), headers={"User-Agent": s.user_agent},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(self, url: str, *, kind: str = "any", etag: str | None = None,
+              last_modified: str | None = None) -> FetchResult:
+        """GET ``url`` (following at most ``max_redirects`` redirects). Raises :class:`FetchError`."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+        hops: list[str] = []
+        current = url
+        while True:
+            response = self._request(current, url, kind, etag, last_modified)
+            status, headers, body = response
+            if status in REDIRECTS and "location" in headers:
+                if len(hops) >= self.settings.max_redirects:
+                    raise FetchError(url, "too-many-redirects",
+                                     f"more than fetch.max_redirects={self.settings.max_redirects} redirects "
+                                     f"({' -> '.join([*hops, current])})")
+                hops.append(current)
+                current = urljoin(current, headers["location"])
+                continue
+            return self._result(url, current, status, headers, body, tuple(hops), kind)
+
+    # -- one hop ----------------------------------------------------------------------------------------------
+    def _request(self, url: str, original: str, kind: str, etag: str | None,
+                 last_modified: str | None) -> tuple[int, dict[str, str], bytes]:
+        httpx = self._httpx
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(original, "bad-url", f"{url!r} is not an http(s) URL with a host; e.g. https://example.org/")
+        host = parts.hostname
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchError(original, "bad-url", f"{url!r} has an invalid port") from None
+        addr = self.guard.check(original if url == original else f"{original} (redirected to {url})", host, port)
+        ip_host = f"[{addr}]" if addr.version == 6 else str(addr)
+        target = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
+        host_header = host if parts.port is None else f"{host}:{parts.port}"
+        headers = {"Host": host_header, "Accept": ", ".join(KINDS[kind]) + ", */*;q=0.1",
+                   "Accept-Encoding": "gzip, deflate"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        self.limiter.wait(host)
+        deadline = self.clock() + self.settings.total_timeout_s
+        limit = self.settings.max_body_bytes
+        try:
+            request = self.client.build_request("GET", target, headers=headers, extensions={"sni_hostname": host})
+            response = self.client.send(request, stream=True)
+            try:
+                hdrs = {k.lower(): v for k, v in response.headers.items()}
+                length = hdrs.get("content-length", "")
+                if length.isdigit() and int(length) > limit:
+                    raise FetchError(original, "too-large",
+                                     f"Content-Length {length} bytes, over fetch.max_body_bytes={limit}; "
+                                     f"raise the setting to fetch it")
+                if response.status_code in REDIRECTS or response.status_code == 304:
+                    return response.status_code, hdrs, b""
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_raw():
+                    size += len(chunk)
+                    if size > limit:
+                        raise FetchError(original, "too-large",
+                                         f"body over fetch.max_body_bytes={limit} bytes; raise the setting to fetch it")
+                    if self.clock() > deadline:
+                        raise FetchError(original, "timeout",
+                                         f"the response took over fetch.total_timeout_s={self.settings.total_timeout_s}s")
+                    chunks.append(chunk)
+                raw = b"".join(chunks)
+            finally:
+                response.close()
+        except httpx.InvalidURL as e:
+            raise FetchError(original, "bad-url", f"{url!r}: {e}") from None
+        except httpx.TimeoutException as e:
+            raise FetchError(original, "timeout", f"{type(e).__name__} after the configured timeouts "
+                                                  f"(fetch.connect_timeout_s / read_timeout_s)") from None
+        except httpx.HTTPError as e:
+            raise FetchError(original, "connect-error", f"{type(e).__name__}: {e}") from None
+        return response.status_code, hdrs, self._decode_body(original, hdrs, raw)
+
+    def _decode_body(self, url: str, headers: dict[str, str], raw: bytes) -> bytes:
+        """Undo Content-Encoding (gzip/deflate/br) within the size limit: a compression bomb is refused."""
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity"):
+            return raw
+        import zlib
+
+        limit = self.settings.max_body_bytes
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+            d = zlib.decompressobj(wbits)
+            try:
+                out = d.decompress(raw, limit + 1)
+            except zlib.error:
+                if encoding == "deflate":  # some servers send raw deflate without the zlib header
+                    d = zlib.decompressobj(-zlib.MAX_WBITS)
+                    try:
+                        out = d.decompress(raw, limit + 1)
+                    except zlib.error as e:
+                        raise FetchError(url, "bad-encoding", f"deflate body does not decompress: {e}") from None
+                else:
+                    raise FetchError(url, "bad-encoding", "gzip body does not decompress") from None
+            if len(out) > limit or d.unconsumed_tail:
+                raise FetchError(url, "too-large", f"decompressed body over fetch.max_body_bytes={limit} bytes")
+            return out
+        raise FetchError(url, "bad-encoding", f"unsupported Content-Encoding {encoding!r}; valid: gzip, deflate")
+
+    def _result(self, url: str, final: str, status: int, headers: dict[str, str], body: bytes,
+                hops: tuple[str, ...], kind: str) -> FetchResult:
+        etag = headers.get("etag")
+        last_modified = headers.get("last-modified")
+        if status == 304:
+            return FetchResult(final, status, "", b"", etag, last_modified, True, hops, kind)
+        if status in REDIRECTS:
+            raise FetchError(url, "http-error", f"HTTP {status} redirect without a Location header")
+        if status >= 400 or status < 200:
+            raise FetchError(url, "http-error", f"HTTP {status}" + (f" from {final}" if hops else ""))
+        ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        found = _kind_of(ctype) if ctype else sniff_kind(body)
+        if found is None or (kind != "any" and found != kind):
+            wanted = ", ".join(KINDS[kind])
+            raise FetchError(url, "bad-content-type",
+                             f"Content-Type {ctype or '(none)'!r}; expected one of {wanted}")
+        return FetchResult(final, status, ctype, body, etag, last_modified, False, hops, found)

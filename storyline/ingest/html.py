@@ -1,0 +1,207 @@
+"""HTML pages (a file or a fetched URL) → one RawItem each, with the raw HTML kept compressed.
+
+Main text, title, date, author and site come from trafilatura (``bare_extraction``); whatever it leaves empty is
+filled from ``og:``/``article:``/``<meta>`` tags, ``<link rel=canonical>`` and ``<html lang>``. When the tags
+give a full timestamp on the day trafilatura found, the timestamp is kept (trafilatura returns only the day).
+Paragraphs become blank-line separated; a first line repeating the title (the page's ``<h1>``) is dropped.
+
+The raw bytes go to :class:`PageArchive` (table ``raw_pages``, zlib-compressed, keyed by the SHA-256 of the bytes)
+and the item's ``extra["raw_page"]`` names the key, so :func:`reextract` can redo the extraction later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..errors import NotFound, NotInstalled
+from ..records import Origin, RawItem, Rejected
+from .session import current_session
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+META_TITLE = ("og:title", "twitter:title", "dc.title")
+META_DATE = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publish-date",
+             "dc.date", "dc.date.issued", "date", "sailthru.date", "article:modified_time")
+META_AUTHOR = ("author", "article:author", "dc.creator", "byl", "sailthru.author")
+META_SITE = ("og:site_name", "application-name", "publisher")
+META_URL = ("og:url",)
+
+
+def _trafilatura():
+    try:
+        import trafilatura
+        from trafilatura.utils import load_html
+    except ImportError:
+        raise NotInstalled("trafilatura", "fetch") from None
+    return trafilatura, load_html
+
+
+def meta_tags(tree: Any) -> dict[str, str]:
+    """``<meta>`` name/property/itemprop → content (first wins), plus ``canonical``, ``lang`` and ``title``."""
+    out: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = (el.get("content") or "").strip()
+        if key and value and key not in out:
+            out[key] = value
+    for el in tree.iter("link"):
+        if (el.get("rel") or "").strip().lower() == "canonical" and el.get("href"):
+            out.setdefault("canonical", el.get("href").strip())
+    lang = tree.get("lang") or tree.get("xml:lang")
+    if lang:
+        out["lang"] = lang.strip()
+    title = tree.find(".//title")
+    if title is not None and title.text_content().strip():
+        out["title"] = " ".join(title.text_content().split())
+    return out
+
+
+def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((meta[k] for k in keys if meta.get(k)), None)
+
+
+def _paragraphs(text: str, title: str | None) -> str:
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if lines and title and lines[0].casefold() == " ".join(title.split()).casefold():
+        lines = lines[1:]
+    return "\n\n".join(lines)
+
+
+def _precise_date(day: str | None, meta_value: str | None) -> str | None:
+    """Prefer the tag's full timestamp when it falls on trafilatura's day (or trafilatura found none)."""
+    if not meta_value:
+        return day
+    try:
+        stamp = datetime.fromisoformat(meta_value.replace("Z", "+00:00"))
+    except ValueError:
+        return day or meta_value
+    if day is None or stamp.date().isoformat() == day:
+        return meta_value
+    return day
+
+
+def extract_html(data: bytes, ref: str, url: str | None = None, raw_page: str | None = None,
+                 min_chars: int = 150) -> RawItem | Rejected:
+    """Extract one article from HTML bytes. A page with under ``min_chars`` of main text is Rejected ("no-text")."""
+    trafilatura, load_html = _trafilatura()
+    tree = load_html(data)
+    if tree is None:
+        return Rejected(ref, "ingest", "malformed-html", "the HTML could not be parsed into a document")
+    meta = meta_tags(tree)
+    with warnings.catch_warnings():  # lxml's FutureWarning about element truth-testing inside trafilatura
+        warnings.simplefilter("ignore", FutureWarning)
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
+                                          include_tables=False, favor_precision=True)
+    found: dict[str, Any] = doc.as_dict() if doc is not None and hasattr(doc, "as_dict") else dict(doc or {})
+    title = found.get("title") or _first(meta, META_TITLE) or meta.get("title")
+    text = _paragraphs(found.get("text") or "", title)
+    if len(text) < max(1, min_chars):
+        return Rejected(ref, "ingest", "no-text",
+                        f"{len(text)} characters of main text found in the HTML, under fetch.min_page_chars="
+                        f"{min_chars} (a page of links, a paywall or a script-only page?)")
+    date = _precise_date(found.get("date"), _first(meta, META_DATE))
+    lang = found.get("language") or meta.get("lang")
+    extra: dict[str, Any] = {"extracted_by": "trafilatura"}
+    if raw_page:
+        extra["raw_page"] = raw_page
+    if found.get("description") or meta.get("description"):
+        extra["description"] = found.get("description") or meta.get("description")
+    return RawItem(
+        origin=Origin(ref),
+        text=text,
+        title=title,
+        date=date,
+        source=found.get("sitename") or _first(meta, META_SITE),
+        url=url or meta.get("canonical") or _first(meta, META_URL) or found.get("url"),
+        lang=lang.split("-")[0].split("_")[0].lower() if lang else None,
+        byline=found.get("author") or _first(meta, META_AUTHOR),
+        format="html",
+        extra=extra,
+    )
+
+
+# -- the raw page archive ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    key: str
+    url: str | None
+    ref: str
+    content_type: str | None
+    size: int
+    body: bytes  # decompressed
+    stored_at: str
+
+
+class PageArchive:
+    """Raw HTML kept zlib-compressed in ``raw_pages``, keyed by the SHA-256 of the bytes (identical pages once)."""
+
+    def __init__(self, store: "Store", level: int = 6):
+        self.store = store
+        self.level = level
+
+    def put(self, body: bytes, ref: str, url: str | None = None, content_type: str | None = None) -> str:
+        from ..store.sqlite import iso, utcnow
+
+        key = hashlib.sha256(body).hexdigest()[:32]
+        self.store.execute(
+            "INSERT OR IGNORE INTO raw_pages(key, url, ref, content_type, size, body, stored_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (key, url, ref, content_type, len(body), zlib.compress(body, self.level), iso(utcnow())),
+        )
+        return key
+
+    def get(self, key: str) -> RawPage:
+        rows = self.store.query("SELECT * FROM raw_pages WHERE key=?", (key,))
+        if not rows:
+            raise NotFound(f"no raw page {key!r} in the store; raw HTML is kept only when fetch.keep_raw_html is on")
+        r = rows[0]
+        return RawPage(r["key"], r["url"], r["ref"], r["content_type"], r["size"], zlib.decompress(r["body"]),
+                       r["stored_at"])
+
+    def for_article(self, article_id: str) -> RawPage:
+        article = self.store.get_article(article_id)
+        key = article.extra.get("raw_page")
+        if not key:
+            raise NotFound(f"article {article_id!r} was not read from HTML (no raw page kept)")
+        return self.get(str(key))
+
+    def count(self) -> int:
+        return int(self.store.query("SELECT count(*) FROM raw_pages")[0][0])
+
+
+def reextract(store: "Store", article_id: str, min_chars: int = 150) -> RawItem | Rejected:
+    """Run the extraction again on an article's kept raw HTML (e.g. after upgrading trafilatura)."""
+    page = PageArchive(store).for_article(article_id)
+    return extract_html(page.body, page.ref, page.url, raw_page=page.key, min_chars=min_chars)
+
+
+def read_html_page(data: bytes, ref: str, url: str | None = None, content_type: str | None = None) -> RawItem | Rejected:
+    """Extract a page and, when a web session with an archive is active, keep its raw HTML."""
+    from ..settings import FetchSettings
+
+    session = current_session()
+    settings = session.settings if session is not None else FetchSettings()
+    key = None
+    if session is not None and session.archive is not None and settings.keep_raw_html:
+        key = session.archive.put(data, ref, url, content_type)
+    return extract_html(data, ref, url, raw_page=key, min_chars=settings.min_page_chars)
+
+
+def read_html_bytes(data: bytes, path: str) -> Iterator[RawItem | Rejected]:
+    """The file reader for ``.html``/``.htm``/``.xhtml`` (registered by :mod:`storyline.ingest.web`)."""
+    yield read_html_page(data, path)
+
+
+def sniff_html(head: bytes) -> bool:
+    h = head.lstrip().lower()
+    return h.startswith((b"<!doctype html", b"<html")) or (h.startswith(b"<!--") and b"<html" in h[:1024])
+
+
+read_html_bytes.sniff = sniff_html  # type: ignore[attr-defined]

@@ -1,0 +1,279 @@
+"""Polling feeds: `storyline watch FEEDS.txt|feeds.opml [--interval 10m] [--once]`.
+
+State lives in the store (migration 0400): ``feeds`` keeps each feed's ETag / Last-Modified (sent back as a
+conditional request), when it was last polled, its consecutive failures and when it is due next; ``feed_entries``
+keeps the key of every entry already ingested. A poll reads only the entries whose key is new, so a restart
+re-ingests nothing. The state of a poll is written *after* the pipeline has stored its articles, in one transaction:
+a crash in between means the next poll fetches the feed again and the already stored articles come back as
+duplicates (content-hash ids), never as lost entries.
+
+Backoff: a feed that fails (network error, HTTP error, a refused or malformed feed) waits
+``interval * 2**failures`` (at most ``fetch.backoff_max_s``) before its next poll; one success resets it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from ..errors import ConfigError, StorylineError
+from ..records import RawItem, Rejected, RunStats
+from ..settings import Settings
+from .feeds import entry_item, entry_key, parse_feed
+from .fetch import FetchError
+from .session import WebSession, use_session
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+    from ..store import Store
+    from .fetch import Fetcher
+    from .html import PageArchive
+
+Clock = Callable[[], datetime]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """``"10m"`` → 600.0 seconds; a bare number is seconds. Units: ms, s, m, h, d."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ConfigError(f"interval {text!r} is not a duration; use a number with a unit like 30s, 10m, 1h or 1d")
+    return float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
+
+
+def read_feed_list(path: str | Path, max_bytes: int = 10 * 1024 * 1024) -> list[str]:
+    """Feed URLs from a text file (one per line, ``#`` comments) or an OPML file (``outline/@xmlUrl``)."""
+    from .web import is_url
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise StorylineError(f"cannot read the feed list {str(p)!r}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise StorylineError(f"feed list {str(p)!r} has {len(data)} bytes, over {max_bytes}")
+    urls: list[str] = []
+    if p.suffix.lower() in (".opml", ".xml") or data.lstrip().startswith(b"<"):
+        import defusedxml.ElementTree as DET
+        from defusedxml import DefusedXmlException
+
+        try:
+            root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except (DefusedXmlException, DET.ParseError) as e:
+            raise StorylineError(f"{p}: not a usable OPML file ({type(e).__name__}: {e})") from None
+        for el in root.iter("outline"):
+            url = (el.get("xmlUrl") or el.get("xmlurl") or "").strip()
+            if url:
+                if not is_url(url):
+                    raise StorylineError(f"{p}: outline xmlUrl {url!r} is not an http(s) URL")
+                urls.append(url)
+    else:
+        for lineno, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), 1):
+            line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
+            if not line:
+                continue
+            if not is_url(line):
+                raise StorylineError(f"{p}:{lineno}: {line!r} is not an http(s) URL; one feed URL per line")
+            urls.append(line)
+    if not urls:
+        raise StorylineError(f"{p}: no feed URLs found; write one http(s) URL per line, or use an OPML file")
+    return list(dict.fromkeys(urls))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    last_polled: datetime | None
+    last_status: str | None
+    last_error: str | None
+    failures: int
+    next_poll: datetime | None
+
+
+class FeedStates:
+    """The ``feeds`` and ``feed_entries`` tables."""
+
+    def __init__(self, store: "Store"):
+        self.store = store
+
+    def ensure(self, urls: list[str], now: datetime) -> None:
+        from ..store.sqlite import iso
+
+        with self.store.transaction():
+            for url in urls:
+                self.store.execute("INSERT OR IGNORE INTO feeds(url, added_at) VALUES (?, ?)", (url, iso(now)))
+
+    def get(self, url: str) -> FeedState:
+        from ..store.sqlite import from_iso
+
+        rows = self.store.query("SELECT * FROM feeds WHERE url=?", (url,))
+        if not rows:
+            raise StorylineError(f"feed {url!r} is not in the store; watch it first")
+        r = rows[0]
+        return FeedState(r["url"], r["title"], r["etag"], r["last_modified"], from_iso(r["last_polled"]),
+                         r["last_status"], r["last_error"], int(r["failures"]), from_iso(r["next_poll"]))
+
+    def all(self) -> list[FeedState]:
+        return [self.get(r[0]) for r in self.store.query("SELECT url FROM feeds ORDER BY url")]
+
+    def seen_keys(self, url: str) -> set[str]:
+        return {r[0] for r in self.store.query("SELECT entry_key FROM feed_entries WHERE feed_url=?", (url,))}
+
+    def count_seen(self, url: str | None = None) -> int:
+        if url is None:
+            return int(self.store.query("SELECT count(*) FROM feed_entries")[0][0])
+        return int(self.store.query("SELECT count(*) FROM feed_entries WHERE feed_url=?", (url,))[0][0])
+
+
+@dataclass
+class _Outcome:
+    """What one feed's poll will write to the store once the pipeline has stored its articles."""
+
+    url: str
+    status: str  # "ok", "not-modified" or "error"
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    entries: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    stats: RunStats
+    polled: int
+    not_modified: int
+    failed: int
+    new_entries: int
+    skipped_not_due: int
+
+
+class Watcher:
+    """Polls feeds into a store through a pipeline. Collaborators (fetcher, pipeline, clock) are passed in."""
+
+    def __init__(self, store: "Store", settings: Settings, fetcher: "Fetcher", pipeline: "Pipeline",
+                 *, interval_s: float | None = None, clock: Clock = _utcnow, archive: "PageArchive | None" = None):
+        self.store = store
+        self.settings = settings
+        self.fetcher = fetcher
+        self.pipeline = pipeline
+        self.interval_s = settings.fetch.watch_interval_s if interval_s is None else interval_s
+        if self.interval_s < 0:
+            raise ConfigError(f"interval must be >= 0 seconds, got {self.interval_s}")
+        self.clock = clock
+        self.archive = archive
+        self.states = FeedStates(store)
+
+    def backoff_s(self, failures: int) -> float:
+        """Wait before the next poll of a feed with this many consecutive failures."""
+        if failures <= 0:
+            return self.interval_s
+        return min(self.interval_s * (2 ** min(failures, 30)), self.settings.fetch.backoff_max_s)
+
+    def due(self, urls: list[str], now: datetime) -> list[str]:
+        out = []
+        for url in urls:
+            st = self.states.get(url)
+            if st.next_poll is None or st.next_poll <= now:
+                out.append(url)
+        return out
+
+    def poll_once(self, urls: list[str]) -> PollReport:
+        """Poll every due feed once, ingest its new entries in one pipeline run, then record the feeds' state."""
+        now = self.clock()
+        self.states.ensure(urls, now)
+        due = self.due(urls, now)
+        outcomes: list[_Outcome] = []
+        session = WebSession(self.settings.fetch, self.fetcher, self.archive)
+        with use_session(session):
+            stats = self.pipeline.run(self._items(due, outcomes, session), command="watch")
+        self._record(outcomes, stats.run_id)
+        return PollReport(stats, len(due), sum(o.status == "not-modified" for o in outcomes),
+                          sum(o.status == "error" for o in outcomes), sum(len(o.entries) for o in outcomes),
+                          len(urls) - len(due))
+
+    def _items(self, urls: list[str], outcomes: list[_Outcome], session: WebSession) -> Iterator[RawItem | Rejected]:
+        for url in urls:
+            state = self.states.get(url)
+            try:
+                result = self.fetcher.fetch(url, kind="feed", etag=state.etag, last_modified=state.last_modified)
+            except FetchError as e:
+                outcomes.append(_Outcome(url, "error", error=f"{e.reason}: {e.detail}"))
+                yield Rejected(url, "fetch", e.reason, e.detail)
+                continue
+            if result.not_modified:
+                outcomes.append(_Outcome(url, "not-modified", state.title, result.etag or state.etag,
+                                         result.last_modified or state.last_modified))
+                continue
+            feed = parse_feed(result.body, url, self.settings.fetch.max_body_bytes)
+            if isinstance(feed, Rejected):
+                outcomes.append(_Outcome(url, "error", error=f"{feed.reason}: {feed.detail}"))
+                yield feed
+                continue
+            outcome = _Outcome(url, "ok", feed.title, result.etag, result.last_modified)
+            outcomes.append(outcome)
+            seen = self.states.seen_keys(url)
+            for i, entry in enumerate(feed.entries, 1):
+                key = entry_key(entry)
+                if key in seen:
+                    continue
+                seen.add(key)
+                outcome.entries.append((key, entry.get("link")))
+                yield entry_item(entry, feed, i, session)
+
+    def _record(self, outcomes: list[_Outcome], run_id: int) -> None:
+        from ..store.sqlite import iso
+
+        now = self.clock()
+        with self.store.transaction():
+            for o in outcomes:
+                state = self.states.get(o.url)
+                if o.status == "error":
+                    failures = state.failures + 1
+                    self.store.execute(
+                        "UPDATE feeds SET last_polled=?, last_status=?, last_error=?, failures=?, next_poll=? "
+                        "WHERE url=?",
+                        (iso(now), o.status, o.error, failures, iso(now + timedelta(seconds=self.backoff_s(failures))),
+                         o.url))
+                    continue
+                self.store.execute(
+                    "UPDATE feeds SET title=coalesce(?, title), etag=?, last_modified=?, last_polled=?, last_status=?, "
+                    "last_error=NULL, failures=0, next_poll=? WHERE url=?",
+                    (o.title, o.etag, o.last_modified, iso(now), o.status,
+                     iso(now + timedelta(seconds=self.interval_s)), o.url))
+                for key, link in o.entries:
+                    self.store.execute(
+                        "INSERT OR IGNORE INTO feed_entries(feed_url, entry_key, link, first_seen, run_id) "
+                        "VALUES (?,?,?,?,?)", (o.url, key, link, iso(now), run_id))
+
+    def run(self, urls: list[str], *, sleep: Callable[[float], None] = time.sleep, cycles: int | None = None,
+            on_poll: Callable[[PollReport], None] | None = None) -> list[PollReport]:
+        """Poll until interrupted (or ``cycles`` polls), sleeping until the next feed is due."""
+        reports: list[PollReport] = []
+        while cycles is None or len(reports) < cycles:
+            report = self.poll_once(urls)
+            reports.append(report)
+            if on_poll is not None:
+                on_poll(report)
+            if cycles is not None and len(reports) >= cycles:
+                break
+            sleep(self.seconds_to_next(urls))
+        return reports
+
+    def seconds_to_next(self, urls: list[str]) -> float:
+        now = self.clock()
+        waits = [(st.next_poll - now).total_seconds() for st in (self.states.get(u) for u in urls)
+                 if st.next_poll is not None]
+        return max(1.0, min(waits, default=self.interval_s))
