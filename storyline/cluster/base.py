@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from ..errors import ConfigError
 from ..records import Article, Assignment
 
 if TYPE_CHECKING:
+    from ..represent.dense import Encoder
     from ..settings import Settings
     from ..store import Store
+
+PROFILES = ("default", "lexical")
 
 
 class Clusterer(Protocol):
     """Online clustering. ``assign`` sees articles in arrival order and answers one Assignment each.
 
     The pipeline writes the assignments (new stories, memberships, merges) to the store; the clusterer keeps
-    whatever learned state it needs and can rebuild it from the store (``restore``).
+    whatever learned state it needs and can rebuild it from the store (``restore``). A clusterer that also has
+    ``observe(store, articles, assignments)`` is run as a pipeline observer (it persists its embeddings there).
     """
 
     def assign(self, articles: Sequence[Article]) -> list[Assignment]: ...
@@ -24,10 +29,27 @@ class Clusterer(Protocol):
     def restore(self, store: "Store") -> "Clusterer": ...
 
 
-def make_clusterer(settings: "Settings") -> Clusterer:
-    from .lexical import LexicalClusterer
+def make_encoder(settings: "Settings") -> "Encoder":
+    """The dense encoder of the ``default`` profile (all-MiniLM-L6-v2 on the CPU, loaded on first use)."""
+    from ..represent.dense import MiniLMEncoder
 
-    profile = settings.cluster.profile
-    if profile in ("lexical", "default"):
-        return LexicalClusterer(threshold=0.25)
-    raise ConfigError(f"cluster.profile must be one of ['default', 'lexical'], got {profile!r}")
+    cs = settings.cluster
+    return MiniLMEncoder(threads=cs.encoder_threads, max_seq_length=cs.encoder_max_tokens)
+
+
+def make_clusterer(settings: "Settings", encoder: "Encoder | None" = None) -> Clusterer:
+    """The clusterer for ``settings.cluster.profile``: ``default`` (dense + lexical) or ``lexical`` (no torch).
+
+    ``encoder`` replaces the default MiniLM encoder (tests pass a small one; the evaluation passes a cached one).
+    """
+    from .online import OnlineClusterer
+
+    cs = settings.cluster
+    if cs.profile == "default":
+        return OnlineClusterer(cs, encoder if encoder is not None else make_encoder(settings))
+    if cs.profile == "lexical":
+        return OnlineClusterer(replace(cs, threshold=cs.lexical_threshold), None)
+    raise ConfigError(
+        f"cluster.profile must be one of {list(PROFILES)}, got {cs.profile!r}; "
+        "e.g. --set cluster.profile=lexical for the fast profile without torch"
+    )

@@ -1,0 +1,448 @@
+"""The online story clusterer: each arriving article joins the best active story or starts a new one.
+
+Design (after Miranda et al. 2018 and Staykovski et al. 2019; see docs/clustering.md):
+
+* **Representations.** Every article gets a title-weighted TF-IDF vector under incrementally counted document
+  frequencies, an idf-weighted entity vector, and (``default`` profile) an all-MiniLM-L6-v2 embedding of its title +
+  lead. A story keeps the *sum* of its members' vectors (a centroid; cosines do not care about the scale), the dates
+  of its first and last members, and its member count.
+* **Candidates** (never a scan of all stories): the stories that share one of the article's most distinctive terms or
+  entities (an inverted index over *active* stories), plus, with dense vectors, the stories of the article's nearest
+  stored neighbours in a faiss HNSW index. Stories whose last member is older than ``dormant_after_days`` (in stream
+  time) leave the index.
+* **Score** of article *a* against story *s*: ``content = (w_lex·lex + w_dense·dense + w_ent·ent) / Σw`` of the
+  three cosines, times a time factor ``1 - w_time·(1 - exp(-gap_days / time_scale_days))`` where ``gap`` is the
+  distance from *a*'s date to the story's date range; undated articles or stories are scored on content alone.
+  Scores and every component lie in [0, 1].
+* **Decision.** Join the best candidate when its score reaches ``threshold``; else start a story.
+* **Merging.** After a join, the grown story is compared (story to story, same formula on centroids) with the other
+  candidates that also scored above ``threshold`` for this article; when that reaches ``merge_threshold`` the two
+  are one story: the older id survives and the younger becomes an alias (``Assignment.merged``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from ..records import Article, Assignment, content_id
+from ..represent.entities import entities
+from ..represent.lexical import DocumentFrequencies, term_counts
+
+if TYPE_CHECKING:
+    from ..represent.dense import Encoder
+    from ..settings import ClusterSettings
+    from ..store import Store
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def day_number(d: datetime | None) -> float | None:
+    """Days since 1970 (UTC) as a float, or None for an undated article."""
+    if d is None:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)
+    return (d - _EPOCH).total_seconds() / 86400.0
+
+
+@dataclass(slots=True)
+class Features:
+    """What the clusterer computes once per article."""
+
+    tf: dict[str, float]
+    lex: dict[str, float]
+    ent: dict[str, float]
+    day: float | None
+    dense: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class StoryState:
+    id: str
+    seq: int
+    lex: dict[str, float] = field(default_factory=dict)
+    lex_norm2: float = 0.0
+    ent: dict[str, float] = field(default_factory=dict)
+    ent_norm2: float = 0.0
+    dense: np.ndarray | None = None
+    n: int = 0
+    first: float | None = None
+    last: float | None = None
+    active: bool = True
+    indexed: set[str] = field(default_factory=set)
+
+
+def _add_sparse(target: dict[str, float], norm2: float, v: dict[str, float]) -> float:
+    """target += v in place; returns the new squared norm (maintained incrementally)."""
+    cross = 0.0
+    vv = 0.0
+    get = target.get
+    for t, x in v.items():
+        old = get(t, 0.0)
+        cross += old * x
+        vv += x * x
+        target[t] = old + x
+    return norm2 + 2.0 * cross + vv
+
+
+def _cos_to(v: dict[str, float], target: dict[str, float], norm2: float) -> float:
+    """Cosine of a unit sparse vector ``v`` with an unnormalised ``target`` of squared norm ``norm2``."""
+    if norm2 <= 0.0 or not v:
+        return 0.0
+    get = target.get
+    s = sum(x * get(t, 0.0) for t, x in v.items())
+    return min(1.0, max(0.0, s / math.sqrt(norm2)))
+
+
+def _sparse_cos(a: dict[str, float], na2: float, b: dict[str, float], nb2: float) -> float:
+    if na2 <= 0.0 or nb2 <= 0.0:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    s = sum(x * get(t, 0.0) for t, x in a.items())
+    return min(1.0, max(0.0, s / math.sqrt(na2 * nb2)))
+
+
+def _unit(v: dict[str, float]) -> dict[str, float]:
+    n = math.sqrt(sum(x * x for x in v.values()))
+    return {t: x / n for t, x in v.items()} if n > 0 else {}
+
+
+class OnlineClusterer:
+    """Online, time-aware story clustering over lexical, entity and (optionally) dense evidence.
+
+    ``encoder`` is None for the ``lexical`` profile. ``settings`` is a :class:`~storyline.settings.ClusterSettings`.
+    """
+
+    def __init__(self, settings: "ClusterSettings", encoder: "Encoder | None" = None):
+        self.settings = settings
+        self.encoder = encoder
+        self.df = DocumentFrequencies()
+        self.edf = DocumentFrequencies()
+        self.stories: dict[str, StoryState] = {}
+        self.alias: dict[str, str] = {}
+        self.postings: dict[str, set[str]] = {}
+        self.now: float | None = None
+        self._heap: list[tuple[float, int, str]] = []
+        self._seq = 0
+        self._index = None
+        self._member_story: list[str] = []
+        self._pending: list[tuple[str, np.ndarray]] = []
+        self.dim = encoder.dim if encoder is not None else 0
+
+    def warm_up(self) -> None:
+        """Load the encoder's model now rather than on the first batch."""
+        if self.encoder is not None and hasattr(self.encoder, "warm_up"):
+            self.encoder.warm_up()
+
+    # -- representation ----------------------------------------------------------------------------------------
+    def features(self, article: Article, dense: np.ndarray | None = None) -> Features:
+        s = self.settings
+        body = article.text if s.body_chars <= 0 else article.text[: s.body_chars]
+        tf = term_counts(article.title, body, s.title_weight)
+        ent_counts = entities(article.title, body)
+        self.df.add(tf)
+        self.edf.add(ent_counts)
+        return Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
+
+    # -- the story index ---------------------------------------------------------------------------------------
+    def _index_terms(self, f: Features) -> list[str]:
+        k = self.settings.index_terms
+        lex = sorted(f.lex.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        ent = sorted(f.ent.items(), key=lambda kv: (-kv[1], kv[0]))[: max(1, k // 2)]
+        return [t for t, _ in lex] + ["\x00" + e for e, _ in ent]
+
+    def _candidates(self, f: Features) -> dict[str, float]:
+        """Candidate story ids with a cheap retrieval score (shared index terms / nearest-neighbour similarity)."""
+        s = self.settings
+        votes: dict[str, float] = {}
+        max_post = s.max_posting
+        for t in self._index_terms(f):
+            post = self.postings.get(t)
+            if not post or len(post) > max_post:
+                continue
+            for sid in post:
+                votes[sid] = votes.get(sid, 0.0) + 1.0
+        if f.dense is not None and self._index is not None and self._index.ntotal:
+            k = min(s.dense_neighbours, self._index.ntotal)
+            sims, ids = self._index.search(f.dense.reshape(1, -1), k)
+            for sim, i in zip(sims[0], ids[0]):
+                if i < 0:
+                    continue
+                sid = self.resolve(self._member_story[i])
+                st = self.stories.get(sid)
+                if st is not None and st.active:
+                    votes[sid] = votes.get(sid, 0.0) + 1.0 + float(sim)
+        if len(votes) > s.max_candidates:
+            votes = dict(sorted(votes.items(), key=lambda kv: (-kv[1], self.stories[kv[0]].seq))[: s.max_candidates])
+        return votes
+
+    def _index_story(self, st: StoryState, f: Features) -> None:
+        for t in self._index_terms(f):
+            if t not in st.indexed:
+                st.indexed.add(t)
+                self.postings.setdefault(t, set()).add(st.id)
+
+    def _unindex_story(self, st: StoryState) -> None:
+        for t in st.indexed:
+            post = self.postings.get(t)
+            if post is not None:
+                post.discard(st.id)
+                if not post:
+                    del self.postings[t]
+        st.indexed = set()
+
+    def _advance_clock(self, day: float | None) -> None:
+        """Move stream time forward and put stories idle for longer than the dormancy window to sleep."""
+        if day is None or (self.now is not None and day <= self.now):
+            return
+        self.now = day
+        horizon = day - self.settings.dormant_after_days
+        heap = self._heap
+        while heap and heap[0][0] < horizon:
+            last, _, sid = heapq.heappop(heap)
+            st = self.stories.get(sid)
+            if st is not None and st.active and st.last is not None and st.last < horizon:
+                st.active = False
+                self._unindex_story(st)
+
+    # -- scoring -----------------------------------------------------------------------------------------------
+    def _time(self, day: float | None, first: float | None, last: float | None) -> float | None:
+        if day is None or first is None or last is None:
+            return None
+        gap = 0.0 if first <= day <= last else min(abs(day - first), abs(day - last))
+        return math.exp(-gap / self.settings.time_scale_days)
+
+    def combine(self, lex: float, dense: float | None, ent: float, time: float | None) -> float:
+        """The score formula (see the module doc); a value in [0, 1]."""
+        s = self.settings
+        num = s.w_lexical * lex + s.w_entities * ent
+        den = s.w_lexical + s.w_entities
+        if dense is not None:
+            num += s.w_dense * max(0.0, dense)
+            den += s.w_dense
+        content = num / den if den > 0 else 0.0
+        if time is not None:
+            content *= 1.0 - s.w_time * (1.0 - time)
+        return min(1.0, max(0.0, content))
+
+    def score(self, f: Features, st: StoryState) -> tuple[float, dict[str, float]]:
+        lex = _cos_to(f.lex, st.lex, st.lex_norm2)
+        ent = _cos_to(f.ent, st.ent, st.ent_norm2)
+        dense = None
+        if f.dense is not None and st.dense is not None:
+            nrm = float(np.linalg.norm(st.dense))
+            dense = float(np.clip(np.dot(f.dense, st.dense) / nrm, -1.0, 1.0)) if nrm > 0 else 0.0
+        time = self._time(f.day, st.first, st.last)
+        comps = {"lexical": lex, "entities": ent}
+        if dense is not None:
+            comps["dense"] = max(0.0, dense)
+        if time is not None:
+            comps["time"] = time
+        return self.combine(lex, dense, ent, time), comps
+
+    def story_similarity(self, a: StoryState, b: StoryState) -> float:
+        """Story-to-story score on centroids (symmetric); used to decide merges."""
+        lex = _sparse_cos(a.lex, a.lex_norm2, b.lex, b.lex_norm2)
+        ent = _sparse_cos(a.ent, a.ent_norm2, b.ent, b.ent_norm2)
+        dense = None
+        if a.dense is not None and b.dense is not None:
+            na, nb = float(np.linalg.norm(a.dense)), float(np.linalg.norm(b.dense))
+            dense = float(np.dot(a.dense, b.dense) / (na * nb)) if na > 0 and nb > 0 else 0.0
+        time = None
+        if a.first is not None and b.first is not None:
+            gap = max(0.0, max(a.first, b.first) - min(a.last, b.last))  # type: ignore[type-var]
+            time = math.exp(-gap / self.settings.time_scale_days)
+        return self.combine(lex, dense, ent, time)
+
+    # -- updates -----------------------------------------------------------------------------------------------
+    def resolve(self, story_id: str) -> str:
+        while story_id in self.alias:
+            story_id = self.alias[story_id]
+        return story_id
+
+    def _new_story(self, article_id: str) -> StoryState:
+        sid = content_id(article_id, prefix="s-", length=12)
+        self._seq += 1
+        st = StoryState(sid, self._seq)
+        self.stories[sid] = st
+        return st
+
+    def _add_member(self, st: StoryState, f: Features) -> None:
+        st.lex_norm2 = _add_sparse(st.lex, st.lex_norm2, f.lex)
+        st.ent_norm2 = _add_sparse(st.ent, st.ent_norm2, f.ent)
+        if f.dense is not None:
+            st.dense = f.dense.copy() if st.dense is None else st.dense + f.dense
+        st.n += 1
+        if f.day is not None:
+            st.first = f.day if st.first is None else min(st.first, f.day)
+            st.last = f.day if st.last is None else max(st.last, f.day)
+            heapq.heappush(self._heap, (st.last, st.seq, st.id))
+        if not st.active:
+            st.active = True
+        self._index_story(st, f)
+
+    def _add_dense(self, sid: str, vec: np.ndarray) -> None:
+        if self._index is None:
+            import faiss
+
+            self._index = faiss.IndexHNSWFlat(self.dim, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            self._index.hnsw.efSearch = self.settings.hnsw_ef_search
+            self._index.hnsw.efConstruction = self.settings.hnsw_ef_construction
+        self._index.add(vec.reshape(1, -1).astype(np.float32))
+        self._member_story.append(sid)
+
+    def _merge(self, keep: StoryState, gone: StoryState) -> None:
+        keep.lex_norm2 = _add_sparse(keep.lex, keep.lex_norm2, gone.lex)
+        keep.ent_norm2 = _add_sparse(keep.ent, keep.ent_norm2, gone.ent)
+        if gone.dense is not None:
+            keep.dense = gone.dense.copy() if keep.dense is None else keep.dense + gone.dense
+        keep.n += gone.n
+        for attr, pick in (("first", min), ("last", max)):
+            a, b = getattr(keep, attr), getattr(gone, attr)
+            setattr(keep, attr, b if a is None else a if b is None else pick(a, b))
+        if keep.last is not None:
+            heapq.heappush(self._heap, (keep.last, keep.seq, keep.id))
+        gone_terms = set(gone.indexed)
+        self._unindex_story(gone)
+        del self.stories[gone.id]
+        self.alias[gone.id] = keep.id
+        if keep.active:
+            for t in gone_terms - keep.indexed:
+                keep.indexed.add(t)
+                self.postings.setdefault(t, set()).add(keep.id)
+
+    def _shared(self, f: Features, st: StoryState) -> tuple[str, ...]:
+        s = self.settings
+        terms = sorted((f.lex[t] * st.lex[t], t) for t in f.lex if t in st.lex)
+        ents = sorted((f.ent[e] * st.ent[e], e) for e in f.ent if e in st.ent)
+        top = [e for _, e in reversed(ents)][: s.explain_top] + [t for _, t in reversed(terms)][: s.explain_top]
+        out: list[str] = []
+        for x in top:
+            if x not in out:
+                out.append(x)
+        return tuple(out[: s.explain_top])
+
+    def assign(self, articles: Sequence[Article]) -> list[Assignment]:
+        """Assign each article (in the order given) to a story; see the module doc for the rule."""
+        if not articles:
+            return []
+        dense = None
+        if self.encoder is not None:
+            dense = self.encoder.encode([a.lead for a in articles])
+        out: list[Assignment] = []
+        for i, a in enumerate(articles):
+            vec = None if dense is None else dense[i]
+            out.append(self._assign_one(a, vec))
+        return out
+
+    def _assign_one(self, a: Article, vec: np.ndarray | None) -> Assignment:
+        s = self.settings
+        f = self.features(a, vec)
+        self._advance_clock(f.day)
+        cands = self._candidates(f)
+        scored = []
+        for sid in cands:
+            st = self.stories[sid]
+            sc, comps = self.score(f, st)
+            scored.append((sc, -st.seq, sid, comps))
+        scored.sort(reverse=True)
+        merged: list[str] = []
+        if scored and scored[0][0] >= s.threshold:
+            sc, _, sid, comps = scored[0]
+            st = self.stories[sid]
+            shared = self._shared(f, st)
+            self._add_member(st, f)
+            for sc2, _, sid2, _ in scored[1:]:
+                if sc2 < s.threshold:
+                    break
+                other = self.stories.get(sid2)
+                if other is None or other.id == st.id:
+                    continue
+                if self.story_similarity(st, other) >= s.merge_threshold:
+                    keep, gone = (st, other) if st.seq < other.seq else (other, st)
+                    self._merge(keep, gone)
+                    merged.append(gone.id)
+                    st = keep
+            asg = Assignment(a.id, st.id, sc, False, comps, shared, tuple(merged))
+        else:
+            st = self._new_story(a.id)
+            self._add_member(st, f)
+            comps = {"lexical": 1.0, "entities": 1.0 if f.ent else 0.0}
+            if vec is not None:
+                comps["dense"] = 1.0
+            asg = Assignment(a.id, st.id, 1.0, True, comps, ())
+        if vec is not None:
+            self._add_dense(st.id, vec)
+            self._pending.append((a.id, vec))
+        return asg
+
+    # -- persistence -------------------------------------------------------------------------------------------
+    def observe(self, store: "Store", articles: Sequence[Article], assignments: Sequence[Assignment]) -> None:
+        """Pipeline observer: persist this batch's embeddings (float16) beside the stored articles."""
+        if not self._pending or self.encoder is None:
+            self._pending = []
+            return
+        rows = [(aid, self.encoder.name, vec.astype(np.float16).tobytes()) for aid, vec in self._pending]
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO article_embeddings(article_id, model, vector) VALUES (?,?,?)", rows
+        )
+        self._pending = []
+
+    def restore(self, store: "Store") -> "OnlineClusterer":
+        """Rebuild the learned state from the store: replay memberships in arrival order (no re-encoding when
+        embeddings are stored; missing ones are encoded in batches)."""
+        rows = store.query(
+            "SELECT a.*, m.story_id AS story_id FROM memberships m JOIN articles a ON a.id = m.article_id "
+            "ORDER BY a.rowid"
+        )
+        if not rows:
+            return self
+        from ..store.sqlite import article_from_row
+
+        vecs: dict[str, np.ndarray] = {}
+        if self.encoder is not None:
+            for r in store.query("SELECT article_id, vector FROM article_embeddings WHERE model=?",
+                                 (self.encoder.name,)):
+                vecs[r[0]] = np.frombuffer(r[1], dtype=np.float16).astype(np.float32)
+            missing = [article_from_row(r) for r in rows if r["id"] not in vecs]
+            if missing:
+                enc = self.encoder.encode([m.lead for m in missing])
+                for m, v in zip(missing, enc):
+                    vecs[m.id] = v
+        for r in rows:
+            a = article_from_row(r)
+            sid = r["story_id"]
+            vec = vecs.get(a.id)
+            f = self.features(a, vec)
+            self._advance_clock(f.day)
+            st = self.stories.get(sid)
+            if st is None:
+                self._seq += 1
+                st = StoryState(sid, self._seq)
+                self.stories[sid] = st
+            self._add_member(st, f)
+            if vec is not None:
+                self._add_dense(sid, vec)
+        for r in store.query("SELECT alias, story_id FROM story_aliases"):
+            self.alias[r[0]] = r[1]
+        return self
+
+    # -- introspection -----------------------------------------------------------------------------------------
+    def index_stats(self) -> dict[str, float]:
+        """Sizes of the candidate indexes (for the scale benchmark)."""
+        n_post = sum(len(p) for p in self.postings.values())
+        return {
+            "stories": len(self.stories),
+            "active_stories": sum(1 for st in self.stories.values() if st.active),
+            "posting_entries": n_post,
+            "dense_vectors": 0 if self._index is None else int(self._index.ntotal),
+        }
+

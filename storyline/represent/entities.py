@@ -1,0 +1,65 @@
+"""Rule-based named-entity and keyword extraction for clustering evidence (no model, no torch).
+
+Entities are runs of capitalised words inside sentences ("John Kerry", "Supreme Court", "FBI"), lower-cased, with the
+possessive dropped. A multi-word name also yields its last word ("kerry"), so "John F. Kerry" and "Kerry" meet.
+Sentence-initial words and headline words are only taken when they are not ordinary words (stopwords), and a title in
+Title Case contributes only names it shares with the body, since every word of it is capitalised.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexical import STOPWORDS
+
+_CAP = r"(?:(?:[A-Z]\.){2,}|[A-Z]\.|[A-Z][\w'’-]*)"
+_CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:of|the|de|del|la|van|von|al|bin|for)\s+)?{_CAP})*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘(]\s*)$")
+_EXTRA_STOP = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april june july august "
+    "september october november december president sen rep gov dr breaking update watch opinion video exclusive "
+    "live new report".split()
+)
+
+
+def _norm(span: str) -> str:
+    s = span.replace("’", "'").strip(".'- ")
+    if s.endswith("'s"):
+        s = s[:-2]
+    return " ".join(s.lower().split())
+
+
+def _spans(text: str) -> list[str]:
+    out = []
+    for m in _CAP_RUN.finditer(text):
+        words = [w for w in m.group(0).split() if _norm(w) not in STOPWORDS and _norm(w) not in _EXTRA_STOP]
+        if not words:
+            continue
+        name = _norm(" ".join(words))
+        if len(name) < 2:
+            continue
+        if len(words) == 1 and not words[0].isupper() and _SENTENCE_START.search(text[max(0, m.start() - 3) : m.start()]):
+            continue  # a capitalised first word of a sentence is usually an ordinary word
+        out.append(name)
+        if len(words) > 1:
+            last = _norm(words[-1])
+            if len(last) > 2 and last not in STOPWORDS:
+                out.append(last)
+    return out
+
+
+def _title_case(title: str) -> bool:
+    words = [w for w in title.split() if w[:1].isalpha()]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) / len(words) > 0.6
+
+
+def entities(title: str, body: str) -> dict[str, float]:
+    """Entity counts of an article (title names weighted like body names; see module doc for Title Case)."""
+    counts: dict[str, float] = {}
+    for e in _spans(body):
+        counts[e] = counts.get(e, 0.0) + 1.0
+    for e in _spans(title):
+        if _title_case(title) and e not in counts:
+            continue
+        counts[e] = counts.get(e, 0.0) + 1.0
+    return counts
