@@ -1,0 +1,298 @@
+"""Figures (numbers with what they count) and conflicts (figures about the same thing that differ between sources).
+
+A figure is a number — digits (``12,000``, ``3.5``), number words (``three``, ``thirty-seven``, ``a dozen``) or
+vague quantities (``dozens``, ``tens of thousands``) — with an optional modifier (``about``, ``more than``), and what
+it counts: the noun phrase after it (``105 US citizens``, ``95 green-card holders``, ``around 100 people``), a
+currency (``$2 million``), ``percent``, or a time unit (``20-year``, ``six hours``). Each figure's ``text`` is the
+verbatim span of the article.
+
+Conflicts: figures of *different* articles are linked when they count the same kind of thing (``category``) and
+either share the counted noun / one's noun occurs in the other's sentence, or their sentences are similar (TF-IDF
+cosine ≥ ``figure_context_threshold``). A linked group that spans ≥ 2 articles and holds different values is a
+conflict; figures of the same category in the same sentence as a member are shown with it (``105 US citizens and 95
+green-card holders``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from ..records import Article
+from ..sentences import Sentence
+from .model import Conflict, ConflictValue, Figure
+from .terms import STOP, stem, terms
+
+__all__ = ["extract_figures", "find_conflicts", "parse_number"]
+
+_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+          "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+           "trillion": 1_000_000_000_000, "bn": 1_000_000_000, "m": 1_000_000}
+_WORDNUM = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|"
+            r"eight|nine))?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+            r"fifteen|sixteen|seventeen|eighteen|nineteen|a dozen|a hundred|a thousand)")
+_VAGUE = r"(?:tens of thousands|hundreds of thousands|tens|dozens|hundreds|thousands|millions|scores)"
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MOD = (r"(?:(?:about|around|almost|nearly|roughly|approximately|some|over|under|more than|fewer than|less than|"
+        r"at least|at most|up to|as many as|close to|just over|just under)\s+)")
+_SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion)|\s?(?:bn|m)\b)"
+_CURRENCY_SYM = r"[$€£¥]"
+_CURRENCY_WORD = r"(?:dollars|euros|pounds|yen|francs|crowns|kroner|USD|EUR|GBP)"
+_PERCENT = r"(?:\s?%|\s+percent(?:age points)?|\s+per\s?cent)"
+_TIME_UNITS = "second|minute|hour|day|week|month|year|decade|century"
+_FIGURE = re.compile(
+    rf"(?<![\w.,$€£¥-])(?P<mod>{_MOD})?(?P<cur>{_CURRENCY_SYM})?"
+    rf"(?P<num>{_DIGITS}|{_VAGUE}|{_WORDNUM})(?P<scale>{_SCALE})?"
+    rf"(?:(?P<pct>{_PERCENT})|-(?P<dur>(?:{_TIME_UNITS}))s?\b(?:-old)?)?"
+    rf"(?![\w])",
+    re.IGNORECASE,
+)
+_NOUN_WORD = re.compile(r"\s+(?:of\s+)?([A-Za-z][\w’'-]*)")
+_PEOPLE = frozenset(
+    """people persons person citizens citizen americans residents resident workers worker civilians soldiers troops
+    refugees migrants children women men passengers victims dead injured wounded holders nationals employees members
+    students officers police protesters demonstrators fishermen farmers families households voters patients
+    firefighters rescuers staff journalists prisoners hostages detainees fans spectators visitors tourists
+    commuters drivers miners dockworkers inhabitants adults teenagers survivors casualties deaths""".split()
+)
+_MONEY_WORDS = frozenset("dollars euros pounds yen francs crowns kroner usd eur gbp".split())
+_MEASURES = frozenset(
+    """tonnes tons tonne ton kilograms kg kilometres kilometers km metres meters miles litres liters gallons hectares
+    acres megawatts mw gigawatts barrels degrees""".split()
+)
+_ORDINAL_AFTER = frozenset("st nd rd th".split())
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+
+
+def parse_number(num: str, scale: str | None = None) -> tuple[float | None, bool]:
+    """``("12,000") → (12000.0, False)``; ``("thirty-seven") → (37.0, False)``; ``("dozens") → (None, True)``."""
+    s = num.lower().strip()
+    value: float | None
+    approx = False
+    if re.fullmatch(_DIGITS, s):
+        value = float(s.replace(",", ""))
+    elif s in ("a dozen",):
+        value = 12.0
+    elif s in ("a hundred", "a thousand"):
+        value = float(_SCALES[s.split()[1]])
+    elif s in _UNITS:
+        value = float(_UNITS[s])
+    elif s.split("-")[0] in _TENS:
+        parts = s.split("-")
+        value = float(_TENS[parts[0]] + (_UNITS.get(parts[1], 0) if len(parts) > 1 else 0))
+    else:
+        return None, True  # dozens, thousands, tens of thousands …
+    if scale:
+        value *= _SCALES.get(scale.strip().lower(), 1)
+    return value, approx
+
+
+def _counted(text: str, pos: int, limit: int) -> tuple[str, int]:
+    """The noun phrase a number counts, starting at ``pos``: up to 3 words, ending at the first plural/known noun."""
+    words: list[tuple[str, int]] = []
+    p = pos
+    while len(words) < 3:
+        m = _NOUN_WORD.match(text, p, limit)
+        if not m:
+            break
+        w = m.group(1)
+        lw = w.lower().strip("’'")
+        if lw in STOP and lw not in ("us",) or lw in _MONTHS or lw in _ORDINAL_AFTER:
+            break
+        words.append((w, m.end()))
+        p = m.end()
+        acronym = w.isupper() and len(w) <= 4  # "US citizens", "UN staff": a modifier, not the counted noun
+        if lw in _PEOPLE or lw in _MONEY_WORDS or lw in _MEASURES or (
+                lw.endswith("s") and not lw.endswith("ss") and not acronym):
+            return " ".join(x for x, _ in words), p
+    # no plural/known noun within 3 words: take the first word only when it is a known singular count noun
+    if words and words[0][0].lower() in ("person", "percent", "dollar", "euro", "tonne", "ton"):
+        return words[0][0], words[0][1]
+    return "", pos
+
+
+def _category(unit: str, counts: str) -> str:
+    if unit != "count":
+        return unit
+    head = counts.split()[-1].lower() if counts else ""
+    if head in _PEOPLE or head.endswith(("ers", "ians", "ans", "ists")) and head not in _MEASURES:
+        return "people"
+    if head in _MEASURES:
+        return "measure:" + stem(head)
+    return "count:" + stem(head) if head else "number"
+
+
+def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Figure]:
+    """Every figure in ``article`` with what it counts and its sentence."""
+    out: list[Figure] = []
+    text = article.text
+    for sent in sentences:
+        for m in _FIGURE.finditer(text, sent.start, sent.end):
+            num = m.group("num")
+            low = num.lower()
+            a, b = m.start(), m.end()
+            value, approx = parse_number(num, m.group("scale"))
+            approx = approx or bool(m.group("mod"))
+            if m.group("cur"):
+                unit, counts = "money", m.group("cur")
+            elif m.group("pct"):
+                unit, counts = "percent", "percent"
+            elif m.group("dur"):
+                unit, counts = "duration", m.group("dur").lower()
+            else:
+                counts, end = _counted(text, b, sent.end)
+                if counts:
+                    b = end
+                    head = counts.split()[-1].lower()
+                    if head in _MONEY_WORDS:
+                        unit = "money"
+                    elif stem(head) in {stem(u) for u in _TIME_UNITS.split("|")}:
+                        unit = "duration"
+                    else:
+                        unit = "count"
+                elif re.fullmatch(r"(1[89]|20)\d\d", num):
+                    unit, counts = "date", "year"
+                elif low in _UNITS and low in ("one",):
+                    continue  # "one of the …", "one is in a serious condition": not a figure
+                elif re.fullmatch(_DIGITS, num) or value is not None:
+                    prev = text[max(sent.start, a - 12):a].lower()
+                    if any(mo in prev for mo in _MONTHS) or re.search(r"\b(on|by|since)\s+$", prev):
+                        unit, counts = "date", "day"
+                    else:
+                        unit, counts = "number", ""
+                else:
+                    unit, counts = "number", ""
+            if unit == "number" and value is not None and value < 10 and not re.fullmatch(_DIGITS, num):
+                continue  # a bare number word ("two sides") without a counted noun is rarely a figure
+            out.append(Figure(text[a:b], value, approx, unit, counts, _category(unit, counts), article.id,
+                              article.source, a, b, sent.text, sent.start, sent.end))
+    return out
+
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+CONTEXT_WORDS = 5  # words either side of a figure that describe what it is about
+
+
+_CLAUSE_CUT = re.compile(r"\s(?:and|or|but|while|whereas)\s|[;:—–()]")
+
+
+def context_terms(f: Figure, text: str, lo: int, hi: int) -> frozenset[str]:
+    """Stemmed content words near the figure, plus its counted noun.
+
+    The window is ``CONTEXT_WORDS`` words either side, within ``[lo, hi)`` (the sentence, narrowed to the
+    neighbouring figures) and cut at clause breaks (``and``, ``;``, dashes, brackets) so that in "14 people were
+    killed and about 120 injured" the verb "killed" belongs to 14 only.
+    """
+    left = _CLAUSE_CUT.split(text[lo:f.start])[-1]
+    right = _CLAUSE_CUT.split(text[f.end:hi])[0]
+    before = _WORD.findall(left)[-CONTEXT_WORDS:]
+    after = _WORD.findall(right)[:CONTEXT_WORDS]
+    out = set(terms(" ".join(before + after)) + terms(f.counts))
+    return frozenset(t for t in out if not t.isdigit())
+
+
+def _windows(figures: Sequence[Figure]) -> list[tuple[int, int]]:
+    """For each figure, its sentence span narrowed to end at the previous figure and start at the next one."""
+    out = []
+    for k, f in enumerate(figures):
+        lo, hi = f.sentence_start, f.sentence_end
+        if k > 0 and figures[k - 1].sentence_start == f.sentence_start and figures[k - 1].article_id == f.article_id:
+            lo = max(lo, figures[k - 1].end)
+        if k + 1 < len(figures) and figures[k + 1].sentence_start == f.sentence_start and \
+                figures[k + 1].article_id == f.article_id:
+            hi = min(hi, figures[k + 1].start)
+        out.append((lo, hi))
+    return out
+
+
+_COORDINATED = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|\s+plus)\s+")
+
+
+def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: int = 2) -> list[Conflict]:
+    """Group figures about the same thing across articles and keep the groups whose values differ.
+
+    Two figures of different articles are about the same thing when they count the same kind of thing
+    (``category``) and the words around them (``context_terms``) share at least ``min_shared`` stemmed content
+    words (seeds: "around 100 people remain, mostly US citizens" and "105 US citizens and 95 green-card holders had
+    left" share "US" and "citizens"). ``texts`` maps article id → text.
+    """
+    ordered = sorted(figures, key=lambda f: (f.article_id, f.start))
+    wins = _windows(ordered)
+    keep = [k for k, f in enumerate(ordered) if f.category not in ("date", "number", "duration")]
+    cand = [ordered[k] for k in keep]
+    n = len(cand)
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
+    differ = set()  # roots of groups with a direct link between different values
+    by_cat: dict[str, list[int]] = {}
+    for i, f in enumerate(cand):
+        by_cat.setdefault(f.category, []).append(i)
+    linked: set[int] = set()
+    for cat, idx in by_cat.items():
+        # sums of money rarely coincide by chance: one shared word is enough ("The $2.1 billion dam" / "the dam
+        # cost $1.9 billion")
+        need = max(1, min_shared - 1) if cat == "money" else min_shared
+        for x in range(len(idx)):
+            i = idx[x]
+            ci, ai = ctx[i], cand[i].article_id
+            for y in range(x + 1, len(idx)):
+                j = idx[y]
+                if ai != cand[j].article_id and len(ci & ctx[j]) >= need:
+                    ri, rj = find(i), find(j)
+                    if ri != rj:
+                        parent[ri] = rj
+                    linked.add(i)
+                    linked.add(j)
+                    if _differs(cand[i], cand[j]):
+                        differ.add((i, j))
+    groups: dict[int, list[int]] = {}
+    for i in linked:
+        groups.setdefault(find(i), []).append(i)
+    conflicting_roots = {find(i) for i, _ in differ}
+    conflicts: list[Conflict] = []
+    for root, members in groups.items():
+        if root not in conflicting_roots:
+            continue  # every linked pair gives the same value: agreement, not a conflict
+        per_article: dict[str, set] = {}
+        for i in members:
+            per_article.setdefault(cand[i].article_id, set()).add(cand[i].value if cand[i].value is not None
+                                                                  else cand[i].text.lower())
+        if any(len(v) > 1 for v in per_article.values()):
+            continue  # one article gives two values: the group mixes different things (demand vs offer)
+        mem = set(members)
+        # figures coordinated with a member ("105 US citizens and 95 green-card holders") come along
+        for i in members:
+            for j, g in enumerate(cand):
+                f = cand[i]
+                if j not in mem and g.article_id == f.article_id and g.category == f.category and (
+                        _COORDINATED.fullmatch(texts[f.article_id][f.end:g.start]) or
+                        _COORDINATED.fullmatch(texts[f.article_id][g.end:f.start])):
+                    mem.add(j)
+        fs = sorted((cand[i] for i in mem), key=lambda f: (f.article_id, f.start))
+        nouns: dict[str, int] = {}
+        for f in fs:
+            if f.counts:
+                nouns[f.counts] = nouns.get(f.counts, 0) + 1
+        about = ", ".join(sorted(nouns, key=lambda k: (-nouns[k], k))[:4]) or fs[0].category
+        conflicts.append(Conflict(about, fs[0].category, tuple(
+            ConflictValue(f.text, f.value, f.sentence, f.article_id, f.source, f.sentence_start, f.sentence_end,
+                          f.start, f.end) for f in fs)))
+    conflicts.sort(key=lambda c: (-len({v.article_id for v in c.values}), c.about))
+    return conflicts
+
+
+def _differs(f: Figure, g: Figure) -> bool:
+    if f.value is None or g.value is None:
+        return (f.value, f.text.lower()) != (g.value, g.text.lower()) and not (f.value is None and g.value is None)
+    return abs(f.value - g.value) > 1e-9 * max(abs(f.value), abs(g.value), 1.0)

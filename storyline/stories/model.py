@@ -1,0 +1,227 @@
+"""The story view as a tree of frozen records. ``StoryView.to_dict()`` is the ``show --format json`` payload.
+
+Every extracted item (summary sentence, quote, figure, unique sentence) carries the ``article_id`` and the
+``[start, end)`` character span of the article text it was taken from: ``article.text[start:end] == text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready copy: dataclasses → dicts (their ``to_dict`` when they have one), datetimes → ISO strings."""
+    if hasattr(value, "to_dict") and is_dataclass(value):
+        return value.to_dict()
+    if is_dataclass(value):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A span of one article's text."""
+
+    article_id: str
+    source: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Echo:
+    """Another article's sentence that says the same thing (aligned), with the alignment score."""
+
+    article_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    text: str
+    citation: Citation
+    also_in: tuple[Echo, ...]
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": [plain(self.citation)],
+            "also_in": [plain(e) for e in self.also_in],
+            "n_sources": 1 + len({e.source for e in self.also_in} - {self.citation.source}),
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """An article of the story as listed in the view (the ``articles`` contract plus a few display fields)."""
+
+    id: str
+    source: str
+    title: str
+    date: datetime | None
+    byline: str | None
+    title_derived: bool
+    lang: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One article in time order. ``role``: ``first`` report, ``update``, or ``undated`` (listed apart, last).
+
+    ``new_sentences`` counts the sentences with no aligned counterpart in any earlier dated article.
+    """
+
+    article_id: str
+    source: str
+    title: str
+    date: datetime | None
+    role: str
+    new_sentences: int
+    sentences: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    """An outlet: how many of its articles are independent reports and how many are copies/rewrites of another."""
+
+    source: str
+    articles: int
+    independent: int
+    copies: int
+    article_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    article_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A person, organisation or place with its mention counts per source and its first mention per article."""
+
+    text: str
+    label: str  # "person" | "organisation" | "place"
+    count: int
+    by_source: Mapping[str, int]
+    mentions: tuple[Mention, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Something a speaker said. ``kind``: ``direct`` (in quotation marks), ``indirect`` (X said that …) or
+    ``according_to``. ``text`` is the verbatim span ``[start, end)``; the sentence span gives the context."""
+
+    text: str
+    speaker: str | None
+    article_id: str
+    source: str
+    start: int
+    end: int
+    kind: str
+    sentence_start: int
+    sentence_end: int
+    speaker_mention: str | None = None  # the pronoun in the text when ``speaker`` was resolved from it
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number with what it counts. ``text`` is the verbatim figure phrase (e.g. ``105 US citizens``)."""
+
+    text: str
+    value: float | None  # the number (None for vague quantities like "dozens")
+    approx: bool  # "about 100", "dozens", "tens of thousands"
+    unit: str  # "count" | "money" | "percent" | "date" | "duration" | "number"
+    counts: str  # the noun it counts, as written ("US citizens", "people", "dollars"); "" when none
+    category: str  # what kind of thing is counted ("people", "money", "percent", …)
+    article_id: str
+    source: str
+    start: int
+    end: int
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictValue:
+    value: str  # the figure phrase
+    number: float | None
+    text: str  # the sentence it is in
+    article_id: str
+    source: str
+    start: int  # sentence span
+    end: int
+    value_start: int  # figure span
+    value_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Figures about the same thing that differ between sources, side by side."""
+
+    about: str
+    category: str
+    values: tuple[ConflictValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueItem:
+    """A sentence only one source reports (no aligned sentence in any other source's article)."""
+
+    article_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    article_id: str
+    source: str
+    title: str
+    derived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    id: str
+    headline: str
+    headline_article_id: str | None
+    articles: tuple[ArticleRef, ...]
+    titles: tuple[Title, ...]
+    summary: tuple[SummaryItem, ...]
+    timeline: tuple[TimelineEntry, ...]
+    sources: tuple[SourceEntry, ...]
+    entities: tuple[Entity, ...]
+    quotes: tuple[Quote, ...]
+    figures: tuple[Figure, ...]
+    conflicts: tuple[Conflict, ...]
+    unique: tuple[UniqueItem, ...]
+    methods: Mapping[str, str]  # which similarity / entity extractor / copy information was used
+    counts: Mapping[str, int]  # totals, incl. what lists were capped ("unique_total" vs len(unique))
+    copies: tuple[Mapping[str, Any], ...] = ()  # rows of the copies table for this story, when it exists
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        d["n_articles"] = len(self.articles)
+        d["independent_sources"] = sum(1 for s in self.sources if s.independent)
+        return d
