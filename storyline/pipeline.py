@@ -37,6 +37,8 @@ class Pipeline:
     def __post_init__(self) -> None:
         if self.clusterer is None:
             self.clusterer = make_clusterer(self.settings).restore(self.store)
+        if hasattr(self.clusterer, "observe") and self.clusterer not in self.observers:
+            self.observers.insert(0, self.clusterer)  # it persists its per-article embeddings with each batch
 
     def run(self, items: Iterable[RawItem | Rejected], command: str = "ingest",
             progress: Progress | None = None) -> RunStats:

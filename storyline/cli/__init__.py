@@ -7,6 +7,7 @@ import sys
 from ..errors import ConfigError, StorylineError
 from . import core, show  # noqa: F401  (register commands)
 from . import serve  # noqa: F401  (storyline serve: API + web UI)
+from . import cluster  # noqa: F401  (storyline eval, storyline explain)
 from . import watch  # noqa: F401  (storyline watch, storyline feeds: web ingest)
 from .app import app, state
 
