@@ -27,6 +27,29 @@ class IngestSettings:
 @dataclass(frozen=True, slots=True)
 class ClusterSettings:
     profile: str = "default"  # "default" (dense + lexical) or "lexical" (no neural model)
+    # --- the online clusterer (storyline/cluster/online.py); calibrated on ../shared/data allsides-2021 + neus-train
+    # together (one configuration for both; see docs/clustering.md for the sweep and the held-out check)
+    threshold: float = 0.30  # join the best story when its score reaches this (default profile), else start one
+    lexical_threshold: float = 0.30  # the same for the lexical profile (no dense component in the score)
+    merge_threshold: float = 0.55  # merge two stories when their centroid score reaches this
+    w_lexical: float = 1.0  # weight of title-weighted TF-IDF cosine to the story centroid
+    w_dense: float = 1.0  # weight of MiniLM cosine (title + lead) to the story centroid
+    w_entities: float = 0.5  # weight of idf-weighted entity cosine
+    w_time: float = 0.7  # how much a date gap can take off the score (0 = time ignored)
+    time_scale_days: float = 2.0  # e-folding of the time factor exp(-gap/scale), in days
+    dormant_after_days: float = 7.0  # a story with no new member for this long leaves the candidate index
+    title_weight: float = 2.0  # a title word counts as this many body words
+    body_chars: int = 0  # read only the first N characters of the body for lexical/entities (0 = all)
+    index_terms: int = 10  # the article's top TF-IDF terms used to look up candidate stories (plus half as many entities)
+    max_posting: int = 5000  # skip a term whose posting list is longer than this (too common to discriminate)
+    max_candidates: int = 50  # score at most this many candidate stories per article
+    dense_neighbours: int = 20  # nearest stored articles (faiss HNSW) whose stories become candidates
+    hnsw_m: int = 16  # faiss HNSW graph degree
+    hnsw_ef_search: int = 48
+    hnsw_ef_construction: int = 64
+    explain_top: int = 8  # shared terms/entities kept per membership for `storyline explain`
+    encoder_max_tokens: int = 128  # MiniLM max_seq_length: title + a ~90-word lead fit
+    encoder_threads: int = 2  # torch CPU threads for the encoder
 
 
 @dataclass(frozen=True, slots=True)
