@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-def create_app(store_path: Any, settings: Any = None, *, token: str | None = None) -> "FastAPI":
+def create_app(store_path: Any, settings: Any = None, *, token: str | None = None,
+               encoder: Any = None) -> "FastAPI":
     try:
         import fastapi  # noqa: F401
         import jinja2  # noqa: F401
@@ -21,7 +22,7 @@ def create_app(store_path: Any, settings: Any = None, *, token: str | None = Non
         raise NotInstalled(e.name or "fastapi", "web") from None
     from .app import create_app as _create
 
-    return _create(store_path, settings, token=token)
+    return _create(store_path, settings, token=token, encoder=encoder)
 
 
 __all__ = ["create_app"]

@@ -45,11 +45,12 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
-               token: str | None = None) -> FastAPI:
+               token: str | None = None, encoder: object | None = None) -> FastAPI:
     """Build the app over the SQLite store at ``store_path``.
 
     ``token`` (default: ``settings.web.token``) enables writes (POST /api/ingest with ``Authorization: Bearer``);
-    with no token every write is refused with 403.
+    with no token every write is refused with 403. ``encoder`` embeds semantic-search queries (default: the
+    cluster profile's encoder, loaded on the first semantic search); it must be the one that embedded the articles.
     """
     from ..web import STATIC
     from ..web.pages import router as pages_router
@@ -58,7 +59,7 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     settings = settings or Settings()
     ctx = AppContext(store_path=str(Path(store_path)) if str(store_path) != ":memory:" else ":memory:",
                      settings=settings, token=settings.web.token if token is None else token,
-                     templates=_templates(), view_builder=load_view_builder())
+                     templates=_templates(), view_builder=load_view_builder(), encoder=encoder)
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
 
     @asynccontextmanager

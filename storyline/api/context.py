@@ -80,6 +80,9 @@ class AppContext:
     _stores: list[Store] = field(default_factory=list)
     _stores_lock: threading.Lock = field(default_factory=threading.Lock)
     _writer: Store | None = None
+    encoder: Any = None  # the query encoder for semantic search; None = the cluster profile's, built on first use
+    _encoder_lock: threading.Lock = field(default_factory=threading.Lock)
+    _matrix: tuple[tuple, Any] | None = None
 
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
@@ -109,6 +112,32 @@ class AppContext:
         if "settings" in params:
             return self.view_builder(store, story_id, settings=self.settings)
         return self.view_builder(store, story_id)
+
+    def query_encoder(self) -> Any:
+        """The encoder that made the stored article embeddings (loaded once, on the first semantic search)."""
+        with self._encoder_lock:
+            if self.encoder is None:
+                from ..cluster.base import make_encoder
+
+                self.encoder = make_encoder(self.settings)
+            return self.encoder
+
+    def embedding_matrix(self, store: Store, model: str) -> tuple[list[str], Any]:
+        """``(article_ids, float32 matrix)`` of the stored embeddings of ``model``, cached until rows change."""
+        import numpy as np
+
+        n, last = store.query("SELECT count(*), max(rowid) FROM article_embeddings WHERE model=?", (model,))[0]
+        key = (model, n, last)
+        cached = self._matrix
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rows = store.query("SELECT article_id, vector FROM article_embeddings WHERE model=? ORDER BY rowid",
+                           (model,))
+        ids = [r[0] for r in rows]
+        mat = (np.stack([np.frombuffer(r[1], dtype=np.float16) for r in rows]).astype(np.float32)
+               if rows else np.zeros((0, 0), dtype=np.float32))
+        self._matrix = (key, (ids, mat))
+        return ids, mat
 
     def close(self) -> None:
         with self._stores_lock:

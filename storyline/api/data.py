@@ -140,9 +140,44 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
 def search_data(ctx: AppContext, store: Store, q: str, limit: int, mode: str) -> dict[str, Any]:
     if mode not in ("fts", "semantic"):
         raise ApiError(422, "invalid-parameter", f"mode must be one of ['fts', 'semantic'], got {mode!r}")
-    if mode == "semantic":
-        raise ApiError(409, "no-embeddings",
-                       "semantic search needs stored article embeddings, and this database has none; "
-                       "use mode=fts")
-    results = queries.search(store, q, limit) if q.strip() else []
+    if not q.strip():
+        return {"query": q, "mode": mode, "results": []}
+    results = queries.search(store, q, limit) if mode == "fts" else _semantic(ctx, store, q, limit)
     return {"query": q, "mode": mode, "results": results}
+
+
+def _semantic(ctx: AppContext, store: Store, q: str, limit: int) -> list[dict[str, Any]]:
+    """Cosine similarity between the query's embedding and the stored article embeddings (title + lead)."""
+    import numpy as np
+
+    models = {r[0]: r[1] for r in store.query("SELECT model, count(*) FROM article_embeddings GROUP BY model")}
+    if not models:
+        raise ApiError(409, "no-embeddings",
+                       "semantic search needs stored article embeddings and this database has none (they are "
+                       "stored when articles are ingested with cluster.profile=default); use mode=fts")
+    encoder = ctx.query_encoder()
+    if encoder.name not in models:
+        raise ApiError(409, "no-embeddings",
+                       f"the stored embeddings were made by {sorted(models)}, not by this server's encoder "
+                       f"{encoder.name!r}; use mode=fts")
+    ids, mat = ctx.embedding_matrix(store, encoder.name)
+    qv = np.asarray(encoder.encode([q]), dtype=np.float32)[0]
+    scores = mat @ qv
+    order = np.argsort(-scores, kind="stable")[:limit]
+    top = [(ids[i], float(scores[i])) for i in order]
+    if not top:
+        return []
+    marks = ",".join("?" * len(top))
+    rows = {r["id"]: r for r in store.query(
+        f"SELECT a.id, m.story_id, a.source, a.title, a.date, substr(a.text, 1, 240) AS lead FROM articles a "
+        f"LEFT JOIN memberships m ON m.article_id = a.id WHERE a.id IN ({marks})", [i for i, _ in top])}
+    out = []
+    for aid, score in top:
+        r = rows.get(aid)
+        if r is None:
+            continue
+        lead = r["lead"] + ("…" if len(r["lead"]) == 240 else "")
+        out.append({"id": aid, "story_id": r["story_id"], "source": r["source"], "title": r["title"],
+                    "date": queries.from_iso(r["date"]), "score": round(score, 4), "snippet": lead,
+                    "snippet_parts": [{"text": lead, "match": False}]})
+    return out
