@@ -9,6 +9,8 @@ from typing import Any, Iterator
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from .. import __version__
 from ..ingest.structured import record_to_item
@@ -26,6 +28,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for code, slug, desc in [(404, "not-found", "No such story or article"),
                              (422, "invalid-parameter", "A parameter is invalid")]
 }
+
+
+def as_json(payload: dict[str, Any]) -> JSONResponse:
+    """The one JSON encoding for API answers and page twins (datetimes as ISO 8601 with +00:00)."""
+    return JSONResponse(jsonable_encoder(payload))
 
 
 def ctx_of(request: Request) -> AppContext:
@@ -73,13 +80,13 @@ def stories(
     filters = queries.StoryFilters(since=_utc(since), until=_utc(until), source=source,
                                    query=query or None, min_sources=min_sources, order=order)
     rows, next_cursor = queries.list_stories(ctx.store(), filters, _limit(ctx, limit), cursor)
-    return {"stories": rows, "next_cursor": next_cursor}
+    return as_json({"stories": rows, "next_cursor": next_cursor})
 
 
 @router.get("/stories/{story_id}", summary="One story with its whole story view", responses=ERROR_RESPONSES)
 def story(request: Request, story_id: str) -> dict[str, Any]:
     ctx = ctx_of(request)
-    return data.story_data(ctx, ctx.store(), story_id)
+    return as_json(data.story_data(ctx, ctx.store(), story_id))
 
 
 @router.get("/articles", summary="List articles (cursor pagination)", responses=ERROR_RESPONSES)
@@ -95,7 +102,7 @@ def articles(
     story_id = store.resolve_story_id(story) if story else None
     rows, next_cursor = queries.list_articles(store, story_id=story_id, source=source,
                                               limit=_limit(ctx, limit), cursor=cursor)
-    return {"articles": rows, "next_cursor": next_cursor}
+    return as_json({"articles": rows, "next_cursor": next_cursor})
 
 
 @router.get("/articles/{article_id}", summary="One article, its story and why it is there",
@@ -103,7 +110,7 @@ def articles(
 def article(request: Request, article_id: str, start: int | None = Query(None, ge=0),
             end: int | None = Query(None, ge=0)) -> dict[str, Any]:
     ctx = ctx_of(request)
-    return data.article_data(ctx, ctx.store(), article_id, start, end)
+    return as_json(data.article_data(ctx, ctx.store(), article_id, start, end))
 
 
 @router.get("/search", summary="Search articles (FTS5; semantic where embeddings exist)",
@@ -111,7 +118,7 @@ def article(request: Request, article_id: str, start: int | None = Query(None, g
 def search(request: Request, q: str = Query(..., description="Words to look for."),
            limit: int | None = Query(None), mode: str = Query("fts", description="fts | semantic")) -> dict[str, Any]:
     ctx = ctx_of(request)
-    return data.search_data(ctx, ctx.store(), q, _limit(ctx, limit), mode)
+    return as_json(data.search_data(ctx, ctx.store(), q, _limit(ctx, limit), mode))
 
 
 def check_token(ctx: AppContext, request: Request) -> None:
@@ -191,13 +198,19 @@ async def ingest(request: Request) -> dict[str, Any]:
     items = list(parse_body(bytes(body), request.headers.get("content-type", "")))
     if not items:
         raise ApiError(400, "empty", "the body holds no records; send at least one article")
-    return await run_in_threadpool(_run_ingest, ctx, items)
+    return as_json(await run_in_threadpool(_run_ingest, ctx, items))
 
 
 def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
     with ctx.write_lock:
         store = ctx.writer()
-        stats = open_pipeline(store, ctx.settings).run(items, command="api ingest")
+        clusterer = None
+        if ctx.settings.cluster.profile == "default":
+            # reuse the app's encoder, so the model loads once per server rather than once per request
+            from ..cluster import make_clusterer
+
+            clusterer = make_clusterer(ctx.settings, encoder=ctx.query_encoder()).restore(store)
+        stats = open_pipeline(store, ctx.settings, clusterer).run(items, command="api ingest")
         rejects = store.list_rejects(run_id=stats.run_id)
         added = [r["id"] for r in store.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid",
                                               (stats.run_id,))]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ..api import data, queries
 from ..api.context import AppContext
 from ..api.errors import ApiError, wants_json
+from ..api.routes import as_json
 from . import spans, svg
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,7 @@ def _ctx(request: Request) -> AppContext:
 
 def _page(request: Request, template: str, payload: dict[str, Any], **extra: Any) -> Response:
     if wants_json(request):
-        return JSONResponse(jsonable_encoder(payload))
+        return as_json(payload)
     ctx = _ctx(request)
     return ctx.templates.TemplateResponse(request, template, {"data": payload, **extra})
 
