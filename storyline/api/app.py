@@ -41,6 +41,9 @@ def _templates() -> Jinja2Templates:
     env.filters["when"] = lambda d: "undated" if d is None else (
         d if isinstance(d, str) else d.strftime("%Y-%m-%d %H:%M UTC"))
     env.filters["short"] = lambda s, n=10: s[:n]
+    # only http(s) article URLs become links: a "javascript:" or "data:" URL from a feed must never be clickable
+    env.filters["http_url"] = lambda u: u if isinstance(u, str) and u.lower().startswith(("http://", "https://")) \
+        else None
     return Jinja2Templates(env=env)
 
 

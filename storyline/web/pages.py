@@ -32,6 +32,11 @@ def _page(request: Request, template: str, payload: dict[str, Any], **extra: Any
     return ctx.templates.TemplateResponse(request, template, {"data": payload, **extra})
 
 
+def _rel(url) -> str:
+    """A same-origin relative link (path and query) for a starlette URL."""
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
 @router.get("/")
 def river(request: Request) -> Response:
     ctx = _ctx(request)
@@ -56,10 +61,10 @@ def story_list(request: Request, source: str | None = None, query: str | None = 
     for r in rows:
         r["coverage"] = cov.get(r["id"], [])
     payload = {"stories": rows, "next_cursor": next_cursor}
-    next_href = str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+    next_href = _rel(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
     return _page(request, "stories.html", payload, sparks={r["id"]: svg.sparkline(r["coverage"]) for r in rows},
                  filters=filters, next_href=next_href,
-                 json_href=str(request.url.include_query_params(format="json")))
+                 json_href=_rel(request.url.include_query_params(format="json")))
 
 
 @router.get("/stories/{story_id}")
@@ -68,8 +73,7 @@ def story(request: Request, story_id: str) -> Response:
     store = ctx.store()
     sid = store.resolve_story_id(story_id)
     if sid != story_id:  # an alias of a merged story, or a prefix: send the client to the canonical address
-        url = request.url.replace(path=f"/stories/{sid}")
-        return RedirectResponse(str(url), status_code=301)
+        return RedirectResponse(_rel(request.url.replace(path=f"/stories/{sid}")), status_code=301)
     payload = data.story_data(ctx, store, sid)
     articles = {a["id"]: a for a in payload["articles"]}
     return _page(request, "story.html", payload, articles=articles,
@@ -84,7 +88,7 @@ def article(request: Request, article_id: str, start: int | None = Query(None, g
     payload = data.article_data(ctx, ctx.store(), article_id, start, end)
     segs = spans.segments(payload["text"], payload["spans"], payload["highlight"])
     return _page(request, "article.html", payload, segments=segs,
-                 json_href=str(request.url.replace(path=f"/api/articles/{payload['id']}")))
+                 json_href=_rel(request.url.replace(path=f"/api/articles/{payload['id']}")))
 
 
 @router.get("/search")
@@ -96,7 +100,7 @@ def search(request: Request, q: str = "", mode: str = "fts", limit: int | None =
                        f"limit must be between 1 and {ctx.settings.web.max_page_size}, got {n}")
     payload = data.search_data(ctx, ctx.store(), q, n, mode)
     return _page(request, "search.html", payload,
-                 json_href=str(request.url.include_query_params(format="json")))
+                 json_href=_rel(request.url.include_query_params(format="json")))
 
 
 @router.get("/docs")

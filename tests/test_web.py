@@ -1,0 +1,181 @@
+"""The server-rendered pages: escaping of article content, no inline script/style/handlers, highlighted spans,
+the charts' geometry, and the story page's sections."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, strategies as st
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from storyline.api import create_app  # noqa: E402
+from storyline.pipeline import open_pipeline  # noqa: E402
+from storyline.records import Origin, RawItem  # noqa: E402
+from storyline.store import Store  # noqa: E402
+from storyline.web import spans, svg  # noqa: E402
+
+from .test_api import LEXICAL, build_demo_db, needs_corpus  # noqa: E402
+
+XSS_TITLE = '<script>window.__xss=1;alert("title")</script> Harbour <b>bold</b> claim'
+XSS_BODY = ('Officials said <img src=x onerror="window.__xss=2;alert(\'body\')"> the pier reopened. '
+            '"<svg onload=alert(3)>" was painted on a wall, witnesses said.\n\n'
+            'A second paragraph with </textarea><script>alert(4)</script> and javascript:alert(5) text.')
+
+
+class TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    p = TagCollector()
+    p.feed(html)
+    return p.tags
+
+
+def assert_no_inline_code(html: str) -> None:
+    for tag, attrs in tags_of(html):
+        assert not any(a.startswith("on") for a in attrs), (tag, attrs)
+        assert "style" not in attrs, (tag, attrs)
+        if tag == "script":
+            assert attrs.get("src", "").startswith("/static/"), attrs
+        for a in ("href", "src", "action"):
+            v = attrs.get(a) or ""
+            assert not v.lower().startswith("javascript:"), (tag, attrs)
+            assert not re.match(r"https?://", v) or tag == "a", (tag, attrs)  # assets are local; links may leave
+    assert "<style" not in html
+
+
+@pytest.fixture
+def xss_client(tmp_path):
+    db = tmp_path / "xss.db"
+    with Store(db) as s:
+        items = [RawItem(Origin("xss", 1), XSS_BODY, title=XSS_TITLE, source='Evil "Outlet" <i>',
+                         date="2026-03-12T10:00:00Z", byline="<u>by</u>", url="javascript:alert(6)"),
+                 RawItem(Origin("xss", 2), XSS_BODY + " Later update.", title=XSS_TITLE + " (update)",
+                         source="Second <Outlet>", date="2026-03-12T12:00:00Z")]
+        open_pipeline(s, LEXICAL).run(items)
+    with TestClient(create_app(db, LEXICAL)) as c:
+        yield c
+
+
+def test_article_content_is_escaped_on_every_page(xss_client):
+    c = xss_client
+    sid = c.get("/api/stories").json()["stories"][0]["id"]
+    aid = c.get("/api/articles").json()["articles"][0]["id"]
+    pages = ["/", "/stories", f"/stories/{sid}", f"/articles/{aid}", f"/articles/{aid}?start=14&end=60",
+             "/search?q=pier", "/search?q=%3Cscript%3E+pier"]
+    for url in pages:
+        html = c.get(url).text
+        assert "<script>window.__xss" not in html and "<img src=x" not in html and "<svg onload" not in html
+        assert "</textarea><script>" not in html and "<b>bold</b>" not in html and "<u>by</u>" not in html
+        assert_no_inline_code(html)
+    article = c.get(f"/articles/{aid}").text
+    assert "&lt;img src=x onerror=" in article and "&lt;script&gt;window.__xss=1" in article
+    assert 'href="javascript:' not in article
+
+
+def test_pages_use_only_local_assets_and_no_inline_code(xss_client):
+    for url in ["/", "/stories", "/search", "/docs", "/nowhere"]:
+        assert_no_inline_code(xss_client.get(url).text)
+    assert xss_client.get("/static/style.css").status_code == 200
+    assert xss_client.get("/static/app.js").status_code == 200
+
+
+@needs_corpus
+def test_article_page_highlights_exactly_the_asked_span(tmp_path):
+    db = build_demo_db(tmp_path / "d.db")
+    with TestClient(create_app(db, LEXICAL)) as c:
+        aid = c.get("/api/articles").json()["articles"][2]["id"]
+        text = c.get(f"/api/articles/{aid}").json()["text"]
+        start, end = 20, 90
+        html = c.get(f"/articles/{aid}", params={"start": start, "end": end}).text
+    marks = re.findall(r'<mark[^>]*class="[^"]*k-hl[^"]*"[^>]*>(.*?)</mark>', html, re.S)
+    import html as htmllib
+
+    assert htmllib.unescape("".join(marks)) == text[start:end]
+    assert html.count('id="hl"') == 1
+
+
+@needs_corpus
+def test_story_page_has_every_section_and_why_explanations(tmp_path):
+    db = build_demo_db(tmp_path / "d.db")
+    with TestClient(create_app(db, LEXICAL)) as c:
+        sid = c.get("/api/stories", params={"order": "most-covered", "limit": 1}).json()["stories"][0]["id"]
+        data = c.get(f"/api/stories/{sid}").json()
+        html = c.get(f"/stories/{sid}").text
+    for section in ("summary", "timeline", "sources", "figures", "quotes", "unique", "articles"):
+        assert f'<section id="{section}"' in html
+    assert html.count('class="why"') == len(data["articles"])
+    dots = re.findall(r'<circle [^>]*class="dot"', html)
+    assert len(dots) == sum(1 for a in data["articles"] if a["date"])
+    view = data["view"]
+    if view is None:
+        assert data["view_error"] and 'id="view-error"' in html
+    else:
+        n_cites = sum(len(s["citations"]) for s in view["summary"])
+        assert len(re.findall(r'<ol class="summary">', html)) == (1 if view["summary"] else 0)
+        assert html.count('class="cite"') >= n_cites
+        if view["conflicts"]:
+            assert 'id="figures-table"' in html
+            assert html.count('class="figure-cell"') == sum(len(x["values"]) for x in view["conflicts"])
+
+
+def test_sparkline_has_one_bar_per_day_scaled_to_the_busiest():
+    cov = [{"day": "2026-03-01", "n": 1}, {"day": "2026-03-02", "n": 0}, {"day": "2026-03-03", "n": 4}]
+    s = svg.sparkline(cov, width=90, height=22)
+    assert len(s["bars"]) == 3 and s["bars"][1]["h"] == 0
+    assert s["bars"][2]["h"] == pytest.approx(20) and s["bars"][0]["h"] == pytest.approx(5)
+    assert all(0 <= b["x"] < 90 and b["y"] + b["h"] == pytest.approx(22) for b in s["bars"])
+    assert svg.sparkline([])["bars"] == []
+
+
+def test_timeline_places_dots_in_time_order_on_their_source_lane():
+    arts = [{"id": "a", "source": "B", "title": "t", "date": "2026-03-01T10:00:00+00:00"},
+            {"id": "b", "source": "A", "title": "t", "date": "2026-03-02T10:00:00+00:00"},
+            {"id": "c", "source": "B", "title": "t", "date": None}]
+    t = svg.timeline(arts)
+    assert [d["id"] for d in t["dots"]] == ["a", "b"] and t["dots"][0]["x"] < t["dots"][1]["x"]
+    lanes = {lane["label"]: lane["y"] for lane in t["lanes"]}
+    assert t["dots"][0]["y"] == lanes["B"] and t["dots"][1]["y"] == lanes["A"]
+    assert [u["id"] for u in t["undated"]] == ["c"]
+    assert all(t["plot_left"] <= d["x"] <= t["plot_right"] for d in t["dots"])
+
+
+@st.composite
+def text_and_spans(draw):
+    text = draw(st.text(min_size=1, max_size=80))
+    n = len(text)
+    pairs = draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=5))
+    marks = [{"start": min(a, b), "end": max(a, b), "kind": draw(st.sampled_from(["quote", "unique", "cited"])),
+              "label": "x"} for a, b in pairs if a != b]
+    hl = None
+    if n >= 2 and draw(st.booleans()):
+        a = draw(st.integers(0, n - 1))
+        b = draw(st.integers(a + 1, n))
+        hl = {"start": a, "end": b}
+    return text, marks, hl
+
+
+@given(text_and_spans())
+def test_segments_cover_the_text_exactly_and_mark_each_span(args):
+    text, marks, hl = args
+    segs = spans.segments(text, marks, hl)
+    assert "".join(s["text"] for s in segs) == text
+    assert sum(s["anchor"] for s in segs) == (1 if hl else 0)
+    pos = 0
+    for s in segs:
+        for m in marks:
+            covered = m["start"] <= pos and pos + len(s["text"]) <= m["end"]
+            assert (m["kind"] in s["kinds"]) >= covered
+        pos += len(s["text"])
+    if hl:
+        assert "".join(s["text"] for s in segs if "hl" in s["kinds"]) == text[hl["start"]:hl["end"]]
