@@ -57,8 +57,8 @@ class StoriesSettings:
     """The story view (storyline/stories). Calibrated on ../shared/seeds (000 vs 003) and the demo corpus."""
 
     # two sentences of different articles "say the same" when TF-IDF cosine (stemmed content words) reaches this;
-    # seeds: true rewrites score 0.30-0.60, same-topic different facts stay under 0.25
-    align_lexical_threshold: float = 0.3
+    # seeds: re-worded statements score 0.21-0.46, different facts of the same story stay under 0.16
+    align_lexical_threshold: float = 0.2
     # ... or when the encoder's cosine reaches this (all-MiniLM-L6-v2: paraphrases ≥ 0.65, same topic 0.3-0.55)
     align_dense_threshold: float = 0.65
     summary_min: int = 3  # summary length bounds (sentences)
@@ -113,12 +113,37 @@ class FetchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CopiesSettings:
+    """Near-duplicates, rewrites and origins (storyline/copies; calibration in docs/copies.md)."""
+
+    enabled: bool = True  # run the copy detector as a pipeline observer
+    num_perm: int = 64  # MinHash permutations per signature (stored as num_perm * 4 bytes)
+    seed: int = 1  # MinHash permutation seed; changing it needs `storyline copies --rebuild`
+    shingle_words: int = 3  # word k-grams of the normalized title + body
+    lsh_threshold: float = 0.3  # Jaccard the LSH banding targets (21 bands x 3 rows); candidates are re-checked
+    # copy: share of the smaller text's shingles found in the other (truncation/boilerplate-proof). Calibrated on
+    # `eval-dedup` of allsides-2021 (seed 1): generated copies >= 0.55, neus same-story independent pairs < 0.3.
+    copy_containment: float = 0.5
+    # ... and at most this many inner edit operations per word (allsides seed 1: copies 99th pct 0.053,
+    # rewrites 5th pct 0.049)
+    copy_max_edit_density: float = 0.05
+    # rewrite: both articles have >= this share of content stems in aligned sentences (allsides seed 1: rewrites
+    # 10th pct 0.6, same-story independent pairs 99th pct 0.55)
+    rewrite_coverage: float = 0.5
+    align_lexical: float = 0.6  # a sentence aligns when >= this share of its content stems is in 1-2 sentences
+    align_dense: float = 0.8  # ... or when its embedding cosine with a sentence reaches this (dense encoder)
+    dense: bool = False  # use the MiniLM encoder for alignment (slower; lexical-only when False or not installed)
+    max_story_pairs: int = 200  # articles of the story an arriving article is compared with (newest first)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     stories: StoriesSettings = field(default_factory=StoriesSettings)
     web: WebSettings = field(default_factory=WebSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    copies: CopiesSettings = field(default_factory=CopiesSettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """Return a copy with ``{"section.key": value}`` applied; values given as strings are converted."""

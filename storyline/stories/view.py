@@ -1,0 +1,306 @@
+"""Build the story view: headline, cited summary, timeline, sources, entities, quotes, figures, conflicts, unique.
+
+``build_view(store, story_id)`` reads the story's articles (and the ``copies`` table when the copies stage made one)
+and calls :func:`build_view_from_articles`, a pure function over a list of :class:`Article` that tests and the web UI
+can call without a store. Everything in the view is extracted: each item cites ``article_id`` and a character span.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, StorylineError
+from ..records import Article
+from ..settings import Settings, StoriesSettings
+from .align import Alignment, Encoder, align_sentences, tfidf
+from .entities import dumps_raw, extract_entities, loads_raw
+from .figures import extract_figures, find_conflicts
+from .model import (ArticleRef, Citation, Echo, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title,
+                    UniqueItem)
+from .quotes import extract_quotes
+from .terms import word_count
+
+__all__ = ["build_view", "build_view_from_articles", "choose_headline", "summarize", "timeline", "unique_content"]
+
+
+def _stories_settings(settings: Settings | StoriesSettings | None) -> StoriesSettings:
+    if settings is None:
+        return StoriesSettings()
+    if isinstance(settings, Settings):
+        return settings.stories
+    return settings
+
+
+def _check(s: StoriesSettings) -> None:
+    if not 1 <= s.summary_min <= s.summary_max:
+        raise ConfigError(f"stories.summary_min/summary_max must satisfy 1 <= min <= max, got "
+                          f"{s.summary_min}/{s.summary_max}")
+    if not 0.0 <= s.mmr_lambda <= 1.0:
+        raise ConfigError(f"stories.mmr_lambda must be in [0, 1], got {s.mmr_lambda}")
+
+
+# -- headline ---------------------------------------------------------------------------------------------------
+def choose_headline(articles: Sequence[Article]) -> tuple[str, str | None]:
+    """The most representative title (highest mean TF-IDF cosine to the other titles; real titles before derived)."""
+    if not articles:
+        return "", None
+    pool = [a for a in articles if not a.title_derived] or list(articles)
+    if len(pool) == 1:
+        return pool[0].title, pool[0].id
+    T = tfidf([a.title for a in pool])
+    sims = np.asarray((T @ T.T).todense())
+    mean = (sims.sum(axis=1) - 1.0) / (len(pool) - 1)
+    best = int(np.argmax(mean))  # first best wins: articles come in time order
+    return pool[best].title, pool[best].id
+
+
+# -- summary ----------------------------------------------------------------------------------------------------
+def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
+    """3–7 central sentences chosen across sources (centrality × agreement × lead position, then MMR).
+
+    score(i) = cos(x_i, c) · (1 + s_i) / (1 + 0.1·k_i), where c is the mean of the per-article mean sentence
+    vectors (each article weighs the same), s_i the number of other sources with an aligned sentence and k_i the
+    sentence's position in its article. MMR then picks argmax λ·score − (1−λ)·max sim to the picked ones, skipping
+    sentences aligned with a picked one (the same statement from another source becomes ``also_in``).
+    """
+    refs = al.sentences
+    if not refs:
+        return []
+    X = al.lexical_vectors
+    D = al.dense_vectors
+    art_rows: dict[str, list[int]] = {}
+    for i, r in enumerate(refs):
+        art_rows.setdefault(r.article_id, []).append(i)
+
+    def centroid(M: Any) -> np.ndarray:
+        vecs = []
+        for rows in art_rows.values():
+            v = np.asarray(M[rows].mean(axis=0)).ravel()
+            nrm = np.linalg.norm(v)
+            if nrm > 0:
+                vecs.append(v / nrm)
+        c = np.mean(vecs, axis=0) if vecs else np.zeros(M.shape[1])
+        return c / max(np.linalg.norm(c), 1e-12)
+
+    cent = np.asarray(X @ centroid(X)).ravel()
+    if D is not None:
+        cent = 0.5 * cent + 0.5 * (D @ centroid(D))
+    n_sources = len({r.source for r in refs})
+    cand = [i for i, r in enumerate(refs) if word_count(r.text) >= settings.min_sentence_words
+            and r.text[-1:] not in ("?", ":")]
+    if not cand:
+        cand = list(range(len(refs)))
+    support = {i: len(al.supporting_sources(i)) for i in cand}
+    score = {i: max(float(cent[i]), 0.0) * (1 + support[i]) / (1 + 0.1 * refs[i].index) for i in cand}
+    top = max(score.values()) or 1.0
+    score = {i: v / top for i, v in score.items()}
+    # pick until every statement several sources agree on (an alignment group spanning ≥ 2 sources) has a
+    # sentence in the summary, within [summary_min, summary_max]
+    group_of: dict[int, int] = {}
+    for g_id, g in enumerate(al.groups()):
+        if len({refs[i].source for i in g}) > 1:
+            for i in g:
+                group_of[i] = g_id
+    open_groups = set(group_of.values())
+    k_max = min(settings.summary_max, len(cand))
+
+    def sim(i: int, j: int) -> float:
+        s = float(X[i].multiply(X[j]).sum())
+        if D is not None:
+            s = max(s, float(D[i] @ D[j]))
+        return s
+
+    picked: list[int] = []
+    blocked: set[int] = set()
+    lam = settings.mmr_lambda
+    while len(picked) < k_max and (len(picked) < settings.summary_min or open_groups & {
+            group_of[i] for i in cand if i not in blocked and i in group_of}):
+        best, best_v = None, -1e9
+        for i in cand:
+            if i in blocked or i in picked:
+                continue
+            red = max((sim(i, j) for j in picked), default=0.0)
+            v = lam * score[i] - (1 - lam) * red
+            if v > best_v:
+                best, best_v = i, v
+        if best is None:
+            break
+        picked.append(best)
+        open_groups.discard(group_of.get(best, -1))
+        blocked.add(best)
+        blocked.update(j for j, _ in al.neighbours(best))
+    out = []
+    for i in picked:
+        r = refs[i]
+        echoes: dict[str, Echo] = {}
+        for j, sc in al.neighbours(i):  # best first: keep the best sentence per other article
+            o = refs[j]
+            if o.article_id != r.article_id and o.article_id not in echoes:
+                echoes[o.article_id] = Echo(o.article_id, o.source, o.text, o.start, o.end, sc)
+        out.append(SummaryItem(r.text, Citation(r.article_id, r.source, r.start, r.end), tuple(echoes.values()),
+                               round(score[i], 4)))
+    return out
+
+
+# -- timeline ---------------------------------------------------------------------------------------------------
+def timeline(articles: Sequence[Article], al: Alignment) -> list[TimelineEntry]:
+    """Dated articles by time (the first report, then updates with how many new sentences each adds); undated last."""
+    dated = sorted((a for a in articles if a.date is not None), key=lambda a: a.date)  # type: ignore[arg-type,return-value]
+    undated = [a for a in articles if a.date is None]
+    seen: set[str] = set()
+    out = []
+    for k, a in enumerate(dated):
+        rows = al.of_article(a.id)
+        new = sum(1 for i in rows if not any(al.sentences[j].article_id in seen for j, _ in al.neighbours(i)))
+        out.append(TimelineEntry(a.id, a.source, a.title, a.date, "first" if k == 0 else "update", new, len(rows)))
+        seen.add(a.id)
+    for a in undated:
+        rows = al.of_article(a.id)
+        new = sum(1 for i in rows if not any(al.sentences[j].article_id in seen for j, _ in al.neighbours(i)))
+        out.append(TimelineEntry(a.id, a.source, a.title, None, "undated", new, len(rows)))
+    return out
+
+
+# -- sources ----------------------------------------------------------------------------------------------------
+def sources(articles: Sequence[Article], copies: Sequence[Mapping[str, Any]] = ()) -> list[SourceEntry]:
+    """Outlets with article counts; an article is a copy when the copies stage linked it to an origin."""
+    copy_ids = {c["article_id"] for c in copies if c.get("relation") in ("copy", "rewrite")}
+    by: dict[str, list[str]] = {}
+    for a in articles:
+        by.setdefault(a.source, []).append(a.id)
+    out = [SourceEntry(src, len(ids), sum(1 for i in ids if i not in copy_ids), sum(1 for i in ids if i in copy_ids),
+                       tuple(ids)) for src, ids in by.items()]
+    out.sort(key=lambda s: (-s.independent, -s.articles, s.source))
+    return out
+
+
+# -- unique -----------------------------------------------------------------------------------------------------
+def unique_content(al: Alignment, settings: StoriesSettings) -> tuple[list[UniqueItem], int]:
+    """Sentences no other source has an aligned counterpart for (capped per article); also the uncapped total."""
+    if len({r.source for r in al.sentences}) < 2:
+        return [], 0
+    out: list[UniqueItem] = []
+    total = 0
+    per: Counter[str] = Counter()
+    for i, r in enumerate(al.sentences):
+        if word_count(r.text) < settings.min_sentence_words or al.supporting_sources(i):
+            continue
+        total += 1
+        if per[r.article_id] < settings.unique_per_article:
+            per[r.article_id] += 1
+            out.append(UniqueItem(r.article_id, r.source, r.text, r.start, r.end))
+    return out, total
+
+
+# -- the whole view ---------------------------------------------------------------------------------------------
+def build_view_from_articles(
+    articles: Sequence[Article],
+    *,
+    story_id: str = "",
+    encoder: Encoder | None = None,
+    settings: Settings | StoriesSettings | None = None,
+    copies: Sequence[Mapping[str, Any]] = (),
+    entity_cache: Any = None,
+) -> StoryView:
+    """The story view of ``articles`` (pure: no store). ``copies`` are rows of the copies stage, if any."""
+    s = _stories_settings(settings)
+    _check(s)
+    articles = list(articles)
+    al = align_sentences(articles, encoder=encoder, settings=s)
+    by_article: dict[str, list] = {}
+    for r in al.sentences:
+        by_article.setdefault(r.article_id, []).append(r.sentence)
+    headline, head_id = choose_headline(articles)
+    quotes = [q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))]
+    figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
+    conflicts = find_conflicts(figures, {a.id: a.text for a in articles})
+    get, put = (entity_cache.get, entity_cache.put) if entity_cache is not None else (None, None)
+    entities, ent_method = extract_entities(articles, method=s.entities, model=s.spacy_model, cache_get=get,
+                                            cache_put=put)
+    unique, unique_total = unique_content(al, s)
+    srcs = sources(articles, copies)
+    return StoryView(
+        id=story_id,
+        headline=headline,
+        headline_article_id=head_id,
+        articles=tuple(ArticleRef(a.id, a.source, a.title, a.date, a.byline, a.title_derived, a.lang, a.url)
+                       for a in articles),
+        titles=tuple(Title(a.id, a.source, a.title, a.title_derived) for a in articles),
+        summary=tuple(summarize(al, s)),
+        timeline=tuple(timeline(articles, al)),
+        sources=tuple(srcs),
+        entities=tuple(entities),
+        quotes=tuple(quotes),
+        figures=tuple(figures),
+        conflicts=tuple(conflicts),
+        unique=tuple(unique),
+        methods={
+            "similarity": al.method,
+            "entities": ent_method,
+            "copies": "copies table" if copies else "none recorded: every article counted as independent",
+            "sentences": "storyline.sentences (rules)",
+            "generated_text": "none: every statement is a verbatim span of a cited article",
+        },
+        counts={
+            "articles": len(articles),
+            "sources": len(srcs),
+            "sentences": len(al.sentences),
+            "aligned_pairs": len(al.pairs),
+            "quotes": len(quotes),
+            "figures": len(figures),
+            "unique_total": unique_total,
+            "unique_listed": len(unique),
+        },
+        copies=tuple(dict(c) for c in copies),
+    )
+
+
+class StoreEntityCache:
+    """Per-article NER results kept in the ``article_entities`` table (migration 0300)."""
+
+    def __init__(self, store: Any):
+        self.store = store
+
+    def get(self, article_id: str, method: str):
+        rows = self.store.query("SELECT entities FROM article_entities WHERE article_id=? AND method=?",
+                                (article_id, method))
+        return loads_raw(rows[0][0]) if rows else None
+
+    def put(self, article_id: str, method: str, raw) -> None:
+        self.store.execute("INSERT OR REPLACE INTO article_entities(article_id, method, entities) VALUES (?,?,?)",
+                           (article_id, method, dumps_raw(raw)))
+
+
+def read_copies(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of the copies stage's ``copies`` table for these articles; [] when the table does not exist."""
+    if not store.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='copies'"):
+        return []
+    ids = list(article_ids)
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        try:
+            rows = store.query(f"SELECT * FROM copies WHERE article_id IN ({marks})", chunk)
+        except sqlite3.OperationalError as e:  # a copies table without article_id: say so, never guess
+            raise StorylineError(f"the copies table has an unexpected shape ({e}); expected columns article_id, "
+                                 f"origin_id, relation, similarity") from None
+        for r in rows:
+            d = dict(r)
+            out.append({k: d.get(k) for k in ("article_id", "origin_id", "relation", "similarity") if k in d})
+    return out
+
+
+def build_view(store: Any, story_id: str, *, encoder: Encoder | None = None,
+               settings: Settings | StoriesSettings | None = None) -> StoryView:
+    """The story view of story ``story_id`` (an id, alias or unique prefix) in ``store``."""
+    story = store.get_story(story_id)
+    articles = list(store.iter_articles(story.id))
+    view = build_view_from_articles(
+        articles, story_id=story.id, encoder=encoder, settings=settings,
+        copies=read_copies(store, [a.id for a in articles]), entity_cache=StoreEntityCache(store))
+    return view
