@@ -94,6 +94,17 @@ def test_loopback_is_refused_without_the_setting(server):
     assert server.log == []  # refused before any connection
 
 
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.0.0.1", "127.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_obfuscated_loopback_hosts_are_refused(server, host):
+    """Numeric and short forms resolve (getaddrinfo) to loopback and are checked after resolution."""
+    server.route("/a.html", fixture_bytes("ledger_dam.html"))
+    with Fetcher(FetchSettings(min_host_interval_s=0)) as f:
+        with pytest.raises(FetchError) as e:
+            f.fetch(f"http://{host}:{server.port}/a.html")
+    assert e.value.reason == "blocked-address"
+    assert server.log == []
+
+
 def test_host_name_resolving_to_private_address_is_refused(server):
     server.route("/a.html", fixture_bytes("ledger_dam.html"))
     with Fetcher(LOCAL, resolver=lambda host, port: ["192.168.7.7"]) as f:
@@ -289,3 +300,34 @@ def test_fetcher_applies_the_rate_limit(server):
         f.fetch(url)
         f.fetch(url)
     assert slept == [5.0]
+
+
+# -- TLS: connecting to the checked IP keeps certificate verification on the host name ------------------------------
+@pytest.fixture
+def tls_server(tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=news.test", "-addext", "subjectAltName=DNS:news.test"],
+                   check=True, capture_output=True, timeout=60)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    with LocalServer(tls=server_ctx) as srv:
+        yield srv, client_ctx
+
+
+def test_https_to_the_checked_address_verifies_the_host_name(tls_server):
+    srv, client_ctx = tls_server
+    srv.route("/a.html", fixture_bytes("ledger_dam.html"))
+    with Fetcher(LOCAL, resolver=lambda h, p: ["127.0.0.1"], verify=client_ctx) as f:
+        result = f.fetch(f"https://news.test:{srv.port}/a.html")
+        assert b"Lake Orvin" in result.body
+        with pytest.raises(FetchError) as e:  # same IP, another name: the certificate does not match
+            f.fetch(f"https://other.test:{srv.port}/a.html")
+    assert e.value.reason == "connect-error" and "certificate" in e.value.detail.lower()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -202,12 +203,13 @@ def _kind_of(content_type: str) -> str | None:
 class Fetcher:
     """Fetches URLs under the limits of :class:`FetchSettings`. Use as a context manager (closes the client).
 
-    Collaborators (a resolver, a clock, a sleep function, an ``httpx`` transport) can be passed in for tests.
+    Collaborators (a resolver, a clock, a sleep function, an ``httpx`` transport, the TLS trust ``verify``: an
+    ``ssl.SSLContext`` or a CA bundle path) can be passed in; tests use them, so do sites with a private CA.
     """
 
     def __init__(self, settings: FetchSettings | None = None, *, resolver: Resolver = system_resolver,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 transport: object | None = None):
+                 transport: object | None = None, verify: "ssl.SSLContext | str | bool" = True):
         try:
             import httpx
         except ImportError:  # pragma: no cover - the extra is installed in development
@@ -222,6 +224,7 @@ class Fetcher:
                                 pool=s.connect_timeout_s)
         self.client = httpx.Client(
             timeout=timeout, follow_redirects=False, trust_env=False, transport=transport,  # type: ignore[arg-type]
+            verify=verify,
             limits=httpx.Limits(max_keepalive_connections=0), headers={"User-Agent": s.user_agent},
         )
 
@@ -261,11 +264,11 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(original, "bad-url", f"{url!r} is not an http(s) URL with a host; e.g. https://example.org/")
-        host = parts.hostname
         try:
+            host = parts.hostname.encode("idna").decode("ascii") if not parts.hostname.isascii() else parts.hostname
             port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            raise FetchError(original, "bad-url", f"{url!r} has an invalid port") from None
+        except (UnicodeError, ValueError) as e:
+            raise FetchError(original, "bad-url", f"{url!r} has an invalid host or port ({e})") from None
         addr = self.guard.check(original if url == original else f"{original} (redirected to {url})", host, port)
         ip_host = f"[{addr}]" if addr.version == 6 else str(addr)
         target = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
