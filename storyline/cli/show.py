@@ -1,12 +1,14 @@
-"""`storyline show STORY_ID`: one story with its articles."""
+"""`storyline show STORY_ID`: the story view (``--format table|json|markdown|html``)."""
 
 from __future__ import annotations
+
+import sys
+from enum import Enum
 
 import typer
 
 from .app import app, state
-from .core import FORMAT
-from .output import Format, emit, emit_one, stdout
+from .output import Format, emit_one, stdout
 
 
 def story_payload(store, story_id: str) -> dict:
@@ -29,16 +31,43 @@ def story_payload(store, story_id: str) -> dict:
     }
 
 
+class ViewFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 @app.command()
 def show(
     story_id: str = typer.Argument(..., help="A story id (or an alias of a merged story, or a unique prefix)."),
-    fmt: Format = FORMAT,
+    fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f",
+                                   help="table (rich terminal view), json, markdown or html."),
+    dense: bool = typer.Option(False, "--dense", help="Align sentences with the MiniLM encoder too (slower; needs "
+                                                       "storyline[dense]). Default: lexical (TF-IDF) similarity."),
 ) -> None:
-    """Show one story and its articles."""
+    """Show one story: cited summary, timeline, sources, entities, quotes, differing figures, unique content."""
+    from ..stories import build_view
+    from ..stories.render import to_html, to_markdown, to_rich
+
+    encoder = None
+    if dense:
+        from ..represent.dense import MiniLMEncoder
+
+        encoder = MiniLMEncoder()
     with state.open_store() as store:
         payload = story_payload(store, story_id)
-    if fmt in (Format.json, Format.jsonl):
-        emit_one(payload, fmt)
-        return
-    stdout.print(f"[bold]{payload['headline']}[/bold]  ({payload['id']})", highlight=False)
-    emit(payload["articles"], fmt, ["id", "source", "title", "date", "byline"])
+        view = build_view(store, payload["id"], encoder=encoder, settings=state.settings)
+    if fmt is ViewFormat.json:
+        out = dict(payload)
+        out["source_names"] = payload["sources"]
+        out.update(view.to_dict())
+        out["aliases"] = payload["aliases"]
+        emit_one(out, Format.json)
+    elif fmt is ViewFormat.markdown:
+        sys.stdout.write(to_markdown(view))
+    elif fmt is ViewFormat.html:
+        sys.stdout.write(to_html(view) + "\n")
+    else:
+        for item in to_rich(view):
+            stdout.print(item)

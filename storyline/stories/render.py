@@ -1,0 +1,175 @@
+"""Render a story view: rich terminal, Markdown, standalone HTML (every piece of article text escaped)."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from .model import StoryView
+
+
+def _date(d: datetime | None) -> str:
+    return d.strftime("%Y-%m-%d %H:%M") if d else "undated"
+
+
+def _cite(article_id: str, start: int, end: int) -> str:
+    return f"{article_id}:{start}-{end}"
+
+
+# -- Markdown ---------------------------------------------------------------------------------------------------
+def _md(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("|", "\\|")
+
+
+def to_markdown(v: StoryView) -> str:
+    out = [f"# {_md(v.headline)}", "", f"Story `{v.id}` · {len(v.articles)} articles from {len(v.sources)} sources",
+           ""]
+    out += ["## Titles", ""] + [f"- **{_md(t.source)}**: {_md(t.title)}" + (" *(derived)*" if t.derived else "")
+                                for t in v.titles] + [""]
+    out += ["## What the sources report", ""]
+    for s in v.summary:
+        also = ", ".join(sorted({_md(e.source) for e in s.also_in}))
+        out.append(f"- {_md(s.text)} — *{_md(s.citation.source)}* "
+                   f"[`{_cite(s.citation.article_id, s.citation.start, s.citation.end)}`]"
+                   + (f"; also in: {also}" if also else ""))
+    out += ["", "## Timeline", ""]
+    for t in v.timeline:
+        out.append(f"- {_date(t.date)} · {t.role} · **{_md(t.source)}**: {_md(t.title)} "
+                   f"({t.new_sentences}/{t.sentences} new sentences)")
+    out += ["", "## Sources", "", "| source | articles | independent | copies |", "|---|---|---|---|"]
+    out += [f"| {_md(s.source)} | {s.articles} | {s.independent} | {s.copies} |" for s in v.sources]
+    if v.conflicts:
+        out += ["", "## Figures that differ", ""]
+        for c in v.conflicts:
+            out.append(f"**{_md(c.about)}**")
+            out += ["", "| source | figure | sentence | span |", "|---|---|---|---|"]
+            out += [f"| {_md(x.source)} | {_md(x.value)} | {_md(x.text)} | `{_cite(x.article_id, x.start, x.end)}` |"
+                    for x in c.values]
+            out.append("")
+    if v.quotes:
+        out += ["", "## Quotes", ""]
+        out += [f"- “{_md(q.text)}” — {_md(q.speaker or 'unattributed')} (*{_md(q.source)}*, {q.kind}) "
+                f"[`{_cite(q.article_id, q.start, q.end)}`]" for q in v.quotes]
+    if v.unique:
+        out += ["", "## Only one source reports", ""]
+        out += [f"- *{_md(u.source)}*: {_md(u.text)} [`{_cite(u.article_id, u.start, u.end)}`]" for u in v.unique]
+    if v.entities:
+        out += ["", "## Entities", ""]
+        out += [f"- {_md(e.text)} ({e.label}): {e.count} mentions in {len(e.by_source)} sources"
+                for e in v.entities[:25]]
+    out += ["", "---", "", "Methods: " + "; ".join(f"{k}: {_md(str(val))}" for k, val in v.methods.items()), ""]
+    return "\n".join(out)
+
+
+# -- HTML -------------------------------------------------------------------------------------------------------
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}"
+        ".src{color:#555;font-size:.9em}.cite{font-family:monospace;font-size:.8em;color:#777}")
+
+
+def to_html(v: StoryView) -> str:
+    e = html.escape
+    p: list[str] = ["<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+                    f"<title>{e(v.headline)}</title><style>{_CSS}</style></head><body>",
+                    f"<h1>{e(v.headline)}</h1>",
+                    f"<p class=\"src\">Story {e(v.id)} · {len(v.articles)} articles from {len(v.sources)} sources</p>",
+                    "<h2>What the sources report</h2><ul>"]
+    for s in v.summary:
+        also = ", ".join(sorted({x.source for x in s.also_in}))
+        p.append(f"<li>{e(s.text)} <span class=\"src\">— {e(s.citation.source)}</span> "
+                 f"<span class=\"cite\">{e(_cite(s.citation.article_id, s.citation.start, s.citation.end))}</span>"
+                 + (f" <span class=\"src\">also in: {e(also)}</span>" if also else "") + "</li>")
+    p.append("</ul><h2>Timeline</h2><ol>")
+    p += [f"<li>{e(_date(t.date))} · {e(t.role)} · <b>{e(t.source)}</b>: {e(t.title)}</li>" for t in v.timeline]
+    p.append("</ol><h2>Sources</h2><table><tr><th>source</th><th>articles</th><th>independent</th><th>copies</th></tr>")
+    p += [f"<tr><td>{e(s.source)}</td><td>{s.articles}</td><td>{s.independent}</td><td>{s.copies}</td></tr>"
+          for s in v.sources]
+    p.append("</table>")
+    if v.conflicts:
+        p.append("<h2>Figures that differ</h2>")
+        for c in v.conflicts:
+            p.append(f"<h3>{e(c.about)}</h3><table><tr><th>source</th><th>figure</th><th>sentence</th></tr>")
+            p += [f"<tr><td>{e(x.source)}</td><td><b>{e(x.value)}</b></td><td>{e(x.text)} <span class=\"cite\">"
+                  f"{e(_cite(x.article_id, x.start, x.end))}</span></td></tr>" for x in c.values]
+            p.append("</table>")
+    if v.quotes:
+        p.append("<h2>Quotes</h2><ul>")
+        p += [f"<li>“{e(q.text)}” — <b>{e(q.speaker or 'unattributed')}</b> <span class=\"src\">{e(q.source)}, "
+              f"{e(q.kind)}</span></li>" for q in v.quotes]
+        p.append("</ul>")
+    if v.unique:
+        p.append("<h2>Only one source reports</h2><ul>")
+        p += [f"<li><span class=\"src\">{e(u.source)}:</span> {e(u.text)}</li>" for u in v.unique]
+        p.append("</ul>")
+    if v.entities:
+        p.append("<h2>Entities</h2><ul>")
+        p += [f"<li>{e(x.text)} <span class=\"src\">{e(x.label)}, {x.count} mentions, {len(x.by_source)} sources"
+              f"</span></li>" for x in v.entities[:25]]
+        p.append("</ul>")
+    p.append("<p class=\"src\">" + e("; ".join(f"{k}: {val}" for k, val in v.methods.items())) + "</p></body></html>")
+    return "\n".join(p)
+
+
+# -- terminal (rich) --------------------------------------------------------------------------------------------
+def to_rich(v: StoryView) -> list[Any]:
+    """Rich renderables for the terminal (text is passed as Text objects, so markup in articles is not interpreted)."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    items: list[Any] = []
+    head = Text(v.headline, style="bold")
+    head.append(f"\n{v.id} · {len(v.articles)} articles · {len(v.sources)} sources", style="dim")
+    items.append(Panel(head))
+    t = Table(title="What the sources report", show_lines=True, expand=True)
+    t.add_column("statement", ratio=4)
+    t.add_column("source", ratio=1)
+    t.add_column("also in", ratio=1)
+    for s in v.summary:
+        t.add_row(Text(s.text), Text(s.citation.source), Text(", ".join(sorted({e.source for e in s.also_in}))))
+    items.append(t)
+    t = Table(title="Timeline", expand=True)
+    for c in ("date", "role", "source", "title", "new"):
+        t.add_column(c)
+    for x in v.timeline:
+        t.add_row(_date(x.date), x.role, Text(x.source), Text(x.title), f"{x.new_sentences}/{x.sentences}")
+    items.append(t)
+    t = Table(title="Sources")
+    for c in ("source", "articles", "independent", "copies"):
+        t.add_column(c)
+    for s in v.sources:
+        t.add_row(Text(s.source), str(s.articles), str(s.independent), str(s.copies))
+    items.append(t)
+    for c in v.conflicts:
+        t = Table(title=f"Figures that differ: {c.about}", show_lines=True, expand=True)
+        t.add_column("source")
+        t.add_column("figure", style="bold")
+        t.add_column("sentence", ratio=4)
+        for x in c.values:
+            t.add_row(Text(x.source), Text(x.value), Text(x.text))
+        items.append(t)
+    if v.quotes:
+        t = Table(title="Quotes", expand=True)
+        t.add_column("quote", ratio=4)
+        t.add_column("speaker")
+        t.add_column("source")
+        for q in v.quotes:
+            t.add_row(Text(q.text), Text(q.speaker or "—"), Text(q.source))
+        items.append(t)
+    if v.unique:
+        t = Table(title="Only one source reports", expand=True)
+        t.add_column("source")
+        t.add_column("sentence", ratio=4)
+        for u in v.unique:
+            t.add_row(Text(u.source), Text(u.text))
+        items.append(t)
+    if v.entities:
+        t = Table(title="Entities")
+        for c in ("entity", "kind", "mentions", "sources"):
+            t.add_column(c)
+        for x in v.entities[:15]:
+            t.add_row(Text(x.text), x.label, str(x.count), str(len(x.by_source)))
+        items.append(t)
+    items.append(Text("; ".join(f"{k}: {val}" for k, val in v.methods.items()), style="dim"))
+    return items
