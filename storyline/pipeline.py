@@ -108,7 +108,12 @@ def _batches(items: Iterable[RawItem | Rejected], size: int) -> Iterator[list[Ra
 
 def default_observers(settings: Settings) -> list[Observer]:
     """The stages that run after clustering by default (the copy detector registers here)."""
-    return []
+    observers: list[Observer] = []
+    if settings.copies.enabled:
+        from .copies import CopyDetector
+
+        observers.append(CopyDetector(settings.copies))
+    return observers
 
 
 def open_pipeline(store: Store, settings: Settings | None = None, clusterer: Clusterer | None = None) -> Pipeline:

@@ -124,12 +124,13 @@ class CopiesSettings:
     # copy: share of the smaller text's shingles found in the other (truncation/boilerplate-proof). Calibrated on
     # `eval-dedup` of allsides-2021 (seed 1): generated copies >= 0.55, neus same-story independent pairs < 0.3.
     copy_containment: float = 0.5
-    # ... and at most this many inner edit operations per word (allsides seed 1: copies 99th pct 0.053,
-    # rewrites 5th pct 0.049)
+    # ... and at most max(copy_edit_slack, this * words) inner edit operations (allsides seed 1: copies 99th pct
+    # 0.053 edits/word, rewrites 5th pct 0.049; the slack of 2 edits is for 20-word neus leads — sweep in docs/copies.md)
     copy_max_edit_density: float = 0.05
-    # rewrite: both articles have >= this share of content stems in aligned sentences (allsides seed 1: rewrites
-    # 10th pct 0.6, same-story independent pairs 99th pct 0.55)
-    rewrite_coverage: float = 0.5
+    copy_edit_slack: int = 2
+    # rewrite: both articles have >= this share of content stems in aligned sentences (sweep over 0.5-0.8 on allsides
+    # + neus seed 1: 0.7 keeps same-story independent pairs called copy/rewrite under 1 %)
+    rewrite_coverage: float = 0.7
     align_lexical: float = 0.6  # a sentence aligns when >= this share of its content stems is in 1-2 sentences
     align_dense: float = 0.8  # ... or when its embedding cosine with a sentence reaches this (dense encoder)
     dense: bool = False  # use the MiniLM encoder for alignment (slower; lexical-only when False or not installed)

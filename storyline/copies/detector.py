@@ -1,0 +1,246 @@
+"""The copy detector: a pipeline observer that finds copies and rewrites as articles arrive, and their origins.
+
+For each stored batch (inside the batch's transaction):
+
+1. MinHash signatures of title + body shingles are computed for the batch (one numpy pass) and stored with the
+   body hash in ``copy_signatures``; the LSH index is rebuilt from these blobs after a restart, never by
+   re-shingling.
+2. Candidates of each new article: LSH neighbours across the *whole store*, articles with the same body hash, and
+   the newest ``copies.max_story_pairs`` members of its story.
+3. Each candidate pair is judged (:class:`~storyline.copies.relation.PairJudge`); ``copy``/``rewrite`` pairs go to
+   ``copy_pairs``, the sentence alignment of every judged pair with aligned sentences to ``sentence_alignments``
+   (sentence indices and spans into the stored bodies; the title is not stored there).
+4. Provenance: the connected groups of copy/rewrite pairs touched by the batch are recomputed. A group's origin is
+   its earliest *dated* article (an undated article is the origin only if no member has a date; ties go to the
+   earlier arrival). Every other member gets a ``copies`` row: its relation to the origin (the judged pair when
+   there is one; otherwise ``rewrite`` if it reaches the group only through a rewrite, else ``copy``) and the
+   similarity.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..records import Article, Assignment
+from ..settings import CopiesSettings, Settings
+from ..store import Store
+from ..store.sqlite import iso, utcnow
+from .align import SentenceEncoder
+from .minhash import LSHIndex, Signer
+from .relation import PairJudge, PairJudgement
+from .text import body_hash, words
+
+__all__ = ["CopyDetector", "copies_for_story", "provenance_summary", "rebuild"]
+
+
+class CopyDetector:
+    """Pipeline :class:`~storyline.pipeline.Observer`. ``encoder`` (optional) enables dense rewrite alignment."""
+
+    def __init__(self, settings: CopiesSettings | None = None, encoder: SentenceEncoder | None = None):
+        self.settings = settings or CopiesSettings()
+        self.signer = Signer(self.settings.num_perm, self.settings.seed, self.settings.shingle_words)
+        self.judge = PairJudge(self.settings, encoder)
+        self.index: LSHIndex | None = None
+
+    # -- index ------------------------------------------------------------------------------------------------
+    def restore(self, store: Store) -> "CopyDetector":
+        """Rebuild the LSH index from the stored signatures (those made with the current parameters)."""
+        s = self.settings
+        self.index = LSHIndex(self.signer, s.lsh_threshold)
+        rows = store.query(
+            "SELECT article_id, signature FROM copy_signatures WHERE num_perm=? AND seed=? AND shingle_words=?",
+            (s.num_perm, s.seed, s.shingle_words),
+        )
+        if rows:
+            sigs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(len(rows), s.num_perm)
+            self.index.insert_many([r[0] for r in rows], sigs)
+        return self
+
+    # -- observer ---------------------------------------------------------------------------------------------
+    def observe(self, store: Store, articles: Sequence[Article], assignments: Sequence[Assignment]) -> None:
+        if not articles:
+            return
+        if self.index is None:
+            self.restore(store)
+        s = self.settings
+        sigs = self.signer.signatures(words(f"{a.title}\n{a.text}") for a in articles)
+        hashes = [body_hash(a.text) for a in articles]
+        for a, h, sig in zip(articles, hashes, sigs):
+            store.execute(
+                "INSERT OR REPLACE INTO copy_signatures(article_id, body_hash, num_perm, seed, shingle_words, "
+                "signature) VALUES (?,?,?,?,?,?)",
+                (a.id, h, s.num_perm, s.seed, s.shingle_words, sig.astype("<u4").tobytes()),
+            )
+        self.index.insert_many([a.id for a in articles], sigs)
+        by_id = {a.id: a for a in articles}
+        touched: set[str] = set()
+        for a, h, sig in zip(articles, hashes, sigs):
+            cands = set(self.index.query(sig))
+            cands.update(r[0] for r in store.query("SELECT article_id FROM copy_signatures WHERE body_hash=?", (h,)))
+            cands.update(_story_members(store, a.id, s.max_story_pairs))
+            cands.discard(a.id)
+            for cid in sorted(cands):
+                other = by_id.get(cid)
+                if other is None:
+                    other = store.get_article(cid)
+                    by_id[cid] = other
+                j = self.judge.judge(a, other)
+                _store_pair(store, a.id, cid, j)
+                if j.relation != "independent":
+                    touched.update((a.id, cid))
+        if touched:
+            self._update_provenance(store, touched)
+
+    # -- provenance -------------------------------------------------------------------------------------------
+    def _update_provenance(self, store: Store, touched: set[str]) -> None:
+        done: set[str] = set()
+        for start in sorted(touched):
+            if start in done:
+                continue
+            group, edges = _component(store, start)
+            done |= group
+            rows = store.query(
+                f"SELECT id, date, rowid FROM articles WHERE id IN ({','.join('?' * len(group))})", sorted(group)
+            )
+            origin = min(rows, key=lambda r: (r["date"] is None, r["date"] or "", r["rowid"]))["id"]
+            now = iso(utcnow())
+            store.execute(f"DELETE FROM copies WHERE article_id IN ({','.join('?' * len(group))})", sorted(group))
+            for member in sorted(group - {origin}):
+                direct = edges.get(_key(member, origin))
+                if direct is not None:
+                    relation, sim = direct
+                else:
+                    mine = [v for k, v in edges.items() if member in k]
+                    relation = "rewrite" if any(r == "rewrite" for r, _ in mine) else "copy"
+                    sim = max(v for _, v in mine)
+                store.execute(
+                    "INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) VALUES (?,?,?,?,?)",
+                    (member, origin, relation, float(sim), now),
+                )
+
+
+def _key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def _story_members(store: Store, article_id: str, limit: int) -> list[str]:
+    rows = store.query(
+        "SELECT m2.article_id FROM memberships m1 JOIN memberships m2 ON m2.story_id=m1.story_id "
+        "JOIN articles a ON a.id=m2.article_id WHERE m1.article_id=? AND m2.article_id<>? "
+        "ORDER BY a.rowid DESC LIMIT ?",
+        (article_id, article_id, limit),
+    )
+    return [r[0] for r in rows]
+
+
+def _store_pair(store: Store, a: str, b: str, j: PairJudgement) -> None:
+    lo, hi = _key(a, b)
+    if j.relation != "independent":
+        store.execute(
+            "INSERT OR REPLACE INTO copy_pairs(article_a, article_b, relation, similarity, containment, coverage, "
+            "method, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (lo, hi, j.relation, j.similarity, j.containment, j.coverage, j.method, iso(utcnow())),
+        )
+    if j.alignment is not None and j.alignment.pairs:
+        flip = lo != a
+        store.execute("DELETE FROM sentence_alignments WHERE article_a=? AND article_b=?", (lo, hi))
+        seen: set[int] = set()
+        for p in j.alignment.pairs:
+            sa, sb, spans = (p.b, p.a, (p.b_start, p.b_end, p.a_start, p.a_end)) if flip else (
+                p.a, p.b, (p.a_start, p.a_end, p.b_start, p.b_end))
+            if sa < 0 or sb < 0 or sa in seen:  # titles are not stored; one row per sentence of article_a
+                continue
+            seen.add(sa)
+            store.execute(
+                "INSERT INTO sentence_alignments(article_a, article_b, sent_a, sent_b, a_start, a_end, b_start, b_end,"
+                " lexical, dense, method) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (lo, hi, sa, sb, *spans, p.lexical, p.dense, j.alignment.method),
+            )
+
+
+def _component(store: Store, start: str) -> tuple[set[str], dict[tuple[str, str], tuple[str, float]]]:
+    group, edges, todo = {start}, {}, deque([start])
+    while todo:
+        x = todo.popleft()
+        for r in store.query(
+            "SELECT article_a, article_b, relation, similarity FROM copy_pairs WHERE article_a=? OR article_b=?",
+            (x, x),
+        ):
+            edges[(r[0], r[1])] = (r[2], r[3])
+            for y in (r[0], r[1]):
+                if y not in group:
+                    group.add(y)
+                    todo.append(y)
+    return group, edges
+
+
+def copies_for_story(store: Store, story_id: str) -> list[dict[str, Any]]:
+    """The ``copies --format json`` / ``show`` contract: ``[{"article_id", "origin_id", "relation", "similarity"}]``
+    for every article of the story that is a copy or rewrite (its origin may lie in another story)."""
+    sid = store.resolve_story_id(story_id)
+    rows = store.query(
+        "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c "
+        "JOIN memberships m ON m.article_id=c.article_id JOIN articles a ON a.id=c.article_id "
+        "WHERE m.story_id=? ORDER BY a.date IS NULL, a.date, a.rowid",
+        (sid,),
+    )
+    return [dict(r) for r in rows]
+
+
+def all_copies(store: Store) -> list[dict[str, Any]]:
+    rows = store.query(
+        "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c JOIN articles a ON a.id=c.article_id "
+        "ORDER BY a.date IS NULL, a.date, a.rowid"
+    )
+    return [dict(r) for r in rows]
+
+
+def provenance_summary(store: Store, story_id: str) -> dict[str, Any]:
+    """For the story view: each origin with the outlets carrying it, and the count of independent sources.
+
+    ``independent_sources`` counts distinct outlets among articles that are not a copy/rewrite of another
+    article: corroboration counts independent reports, not copies.
+    """
+    sid = store.resolve_story_id(story_id)
+    members = store.query(
+        "SELECT a.id, a.source FROM memberships m JOIN articles a ON a.id=m.article_id WHERE m.story_id=?", (sid,)
+    )
+    copies = {r["article_id"]: r for r in copies_for_story(store, sid)}
+    src = {r["id"]: r["source"] for r in members}
+    origins: dict[str, set[str]] = {}
+    for c in copies.values():
+        if c["origin_id"] not in src:
+            src[c["origin_id"]] = store.get_article(c["origin_id"]).source
+        origins.setdefault(c["origin_id"], set()).add(src[c["article_id"]])
+    independent = {src[r["id"]] for r in members if r["id"] not in copies}
+    return {
+        "origins": [
+            {"origin_id": o, "source": src[o], "carried_by": len(outlets - {src[o]}), "outlets": sorted(outlets)}
+            for o, outlets in sorted(origins.items())
+        ],
+        "independent_sources": len(independent),
+    }
+
+
+def rebuild(store: Store, settings: Settings | None = None, encoder: SentenceEncoder | None = None) -> int:
+    """Forget all copy data and re-detect over the stored articles in arrival order; returns the article count."""
+    settings = settings or Settings()
+    with store.transaction():
+        for table in ("sentence_alignments", "copies", "copy_pairs", "copy_signatures"):
+            store.execute(f"DELETE FROM {table}")
+        det = CopyDetector(settings.copies, encoder).restore(store)
+        batch: list[Article] = []
+        n = 0
+        for a in store.iter_articles():
+            batch.append(a)
+            if len(batch) >= settings.ingest.batch_size:
+                det.observe(store, batch, [])
+                n += len(batch)
+                batch = []
+        if batch:
+            det.observe(store, batch, [])
+            n += len(batch)
+    return n
