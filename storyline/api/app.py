@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -32,14 +33,20 @@ SECURITY_HEADERS = {
 }
 
 
+def _utc(d: datetime | str) -> datetime:
+    """A datetime (or an ISO 8601 string, as story views give them) in UTC; naive ones are taken as UTC."""
+    if isinstance(d, str):
+        d = datetime.fromisoformat(d)
+    return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
+
+
 def _templates() -> Jinja2Templates:
     from ..web import TEMPLATES
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["day"] = lambda d: "" if d is None else (d if isinstance(d, str) else d.strftime("%Y-%m-%d"))
-    env.filters["when"] = lambda d: "undated" if d is None else (
-        d if isinstance(d, str) else d.strftime("%Y-%m-%d %H:%M UTC"))
+    env.filters["day"] = lambda d: "" if d is None else _utc(d).strftime("%Y-%m-%d")
+    env.filters["when"] = lambda d: "undated" if d is None else _utc(d).strftime("%Y-%m-%d %H:%M UTC")
     env.filters["short"] = lambda s, n=10: s[:n]
     # only http(s) article URLs become links: a "javascript:" or "data:" URL from a feed must never be clickable
     env.filters["http_url"] = lambda u: u if isinstance(u, str) and u.lower().startswith(("http://", "https://")) \

@@ -22,7 +22,10 @@ def load_view_builder() -> Callable[..., Any] | None:
     try:
         from ..stories import build_view  # type: ignore[attr-defined]
     except ImportError:
-        return None
+        try:
+            from ..stories.view import build_view  # type: ignore[no-redef]
+        except ImportError:
+            return None
     return build_view
 
 
