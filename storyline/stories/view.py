@@ -8,7 +8,6 @@ can call without a store. Everything in the view is extracted: each item cites `
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -180,19 +179,28 @@ def sources(articles: Sequence[Article], copies: Sequence[Mapping[str, Any]] = (
 
 # -- unique -----------------------------------------------------------------------------------------------------
 def unique_content(al: Alignment, settings: StoriesSettings) -> tuple[list[UniqueItem], int]:
-    """Sentences no other source has an aligned counterpart for (capped per article); also the uncapped total."""
+    """Sentences no other source has an aligned counterpart for, and their total.
+
+    At most ``unique_max`` are listed, taken round-robin over the articles (each article's first unaligned sentence,
+    then each one's second, …) so that every source's own content shows; listed in article and text order.
+    """
     if len({r.source for r in al.sentences}) < 2:
         return [], 0
-    out: list[UniqueItem] = []
-    total = 0
-    per: Counter[str] = Counter()
+    per: dict[str, list[int]] = {}
     for i, r in enumerate(al.sentences):
-        if word_count(r.text) < settings.min_sentence_words or al.supporting_sources(i):
-            continue
-        total += 1
-        if per[r.article_id] < settings.unique_per_article:
-            per[r.article_id] += 1
-            out.append(UniqueItem(r.article_id, r.source, r.text, r.start, r.end))
+        if word_count(r.text) >= settings.min_sentence_words and not al.supporting_sources(i):
+            per.setdefault(r.article_id, []).append(i)
+    total = sum(len(v) for v in per.values())
+    chosen: list[int] = []
+    depth = 0
+    while len(chosen) < min(total, settings.unique_max):
+        for rows in per.values():
+            if depth < len(rows) and len(chosen) < settings.unique_max:
+                chosen.append(rows[depth])
+        depth += 1
+    chosen.sort()
+    out = [UniqueItem(al.sentences[i].article_id, al.sentences[i].source, al.sentences[i].text,
+                      al.sentences[i].start, al.sentences[i].end) for i in chosen]
     return out, total
 
 
