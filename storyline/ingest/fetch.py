@@ -287,13 +287,13 @@ class Fetcher:
             response = self.client.send(request, stream=True)
             try:
                 hdrs = {k.lower(): v for k, v in response.headers.items()}
+                if response.status_code in REDIRECTS or response.status_code == 304:
+                    return response.status_code, hdrs, b""  # the body of a redirect or a 304 is not read
                 length = hdrs.get("content-length", "")
                 if length.isdigit() and int(length) > limit:
                     raise FetchError(original, "too-large",
                                      f"Content-Length {length} bytes, over fetch.max_body_bytes={limit}; "
                                      f"raise the setting to fetch it")
-                if response.status_code in REDIRECTS or response.status_code == 304:
-                    return response.status_code, hdrs, b""
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_raw():
