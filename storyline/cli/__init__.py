@@ -8,6 +8,7 @@ from ..errors import ConfigError, StorylineError
 from . import core, show  # noqa: F401  (register commands)
 from . import serve  # noqa: F401  (storyline serve: API + web UI)
 from . import cluster  # noqa: F401  (storyline eval, storyline explain)
+from . import copies  # noqa: F401  (storyline copies, storyline eval-dedup)
 from . import watch  # noqa: F401  (storyline watch, storyline feeds: web ingest)
 from .app import app, state
 
