@@ -78,66 +78,91 @@ class AlignedPair:
 
 @dataclass(frozen=True)
 class Alignment:
+    """Aligned sentences. Pairs are kept as a symmetric sparse score matrix (``adjacency``) so that stories of
+    hundreds of articles (hundreds of thousands of pairs) stay fast; :attr:`pairs` materialises them on demand."""
+
     sentences: tuple[SentenceRef, ...]
-    pairs: tuple[AlignedPair, ...]
+    adjacency: Any = field(repr=False)  # scipy CSR (n × n), symmetric, entry = score of an aligned pair
     method: str  # "lexical" or "dense+lexical"
     lexical_vectors: Any = field(repr=False, default=None)  # scipy CSR, rows l2-normalised, one per sentence
     dense_vectors: np.ndarray | None = field(repr=False, default=None)  # rows l2-normalised, or None
-    _neighbours: dict[int, list[tuple[int, float]]] = field(repr=False, default_factory=dict)
+    lexical_scores: Any = field(repr=False, default=None)  # CSR like adjacency: the lexical cosine of each pair
+    dense_scores: Any = field(repr=False, default=None)  # CSR like adjacency: the dense cosine, or None
 
-    def __post_init__(self) -> None:
-        nb: dict[int, list[tuple[int, float]]] = {}
-        for p in self.pairs:
-            nb.setdefault(p.a, []).append((p.b, p.score))
-            nb.setdefault(p.b, []).append((p.a, p.score))
-        for v in nb.values():
-            v.sort(key=lambda x: (-x[1], x[0]))
-        object.__setattr__(self, "_neighbours", nb)
+    @property
+    def pairs(self) -> tuple[AlignedPair, ...]:
+        """Every aligned pair ``a < b`` with its scores (sorted by ``a``, then ``b``)."""
+        up = sparse.triu(self.adjacency, k=1).tocoo()
+        order = np.lexsort((up.col, up.row))
+        lex = self.lexical_scores.tocsr() if self.lexical_scores is not None else None
+        den = self.dense_scores.tocsr() if self.dense_scores is not None else None
+        out = []
+        for k in order.tolist():
+            i, j = int(up.row[k]), int(up.col[k])
+            out.append(AlignedPair(i, j, float(up.data[k]), float(lex[i, j]) if lex is not None else float(up.data[k]),
+                                   float(den[i, j]) if den is not None else None))
+        return tuple(out)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.adjacency.nnz // 2)
 
     def neighbours(self, i: int) -> list[tuple[int, float]]:
         """Sentences of other articles aligned with sentence ``i``, best first: ``[(j, score), …]``."""
-        return self._neighbours.get(i, [])
+        A = self.adjacency
+        lo, hi = A.indptr[i], A.indptr[i + 1]
+        cols, vals = A.indices[lo:hi], A.data[lo:hi]
+        order = np.lexsort((cols, -vals))
+        return [(int(cols[k]), float(vals[k])) for k in order]
 
     def of_article(self, article_id: str) -> list[int]:
         return [i for i, s in enumerate(self.sentences) if s.article_id == article_id]
 
     def best_pairs(self, article_a: str, article_b: str) -> list[AlignedPair]:
         """A one-to-one matching of the two articles' sentences (greedy by score), pairs oriented a→b."""
+        rows_a, rows_b = self.of_article(article_a), set(self.of_article(article_b))
+        lex = self.lexical_scores.tocsr() if self.lexical_scores is not None else None
+        den = self.dense_scores.tocsr() if self.dense_scores is not None else None
+        candidates = [(sc, i, j) for i in rows_a for j, sc in self.neighbours(i) if j in rows_b]
         chosen: list[AlignedPair] = []
         used_a: set[int] = set()
         used_b: set[int] = set()
-        candidates = []
-        for p in self.pairs:
-            sa, sb = self.sentences[p.a].article_id, self.sentences[p.b].article_id
-            if (sa, sb) == (article_a, article_b):
-                candidates.append(p)
-            elif (sa, sb) == (article_b, article_a):
-                candidates.append(AlignedPair(p.b, p.a, p.score, p.lexical, p.dense))
-        for p in sorted(candidates, key=lambda p: (-p.score, p.a, p.b)):
-            if p.a not in used_a and p.b not in used_b:
-                chosen.append(p)
-                used_a.add(p.a)
-                used_b.add(p.b)
+        for sc, i, j in sorted(candidates, key=lambda x: (-x[0], x[1], x[2])):
+            if i not in used_a and j not in used_b:
+                chosen.append(AlignedPair(i, j, sc, float(lex[i, j]) if lex is not None else sc,
+                                          float(den[i, j]) if den is not None else None))
+                used_a.add(i)
+                used_b.add(j)
         return sorted(chosen, key=lambda p: p.a)
 
     def groups(self) -> list[list[int]]:
         """Connected groups (≥ 2 sentences) of aligned sentences, each sorted, ordered by first member."""
-        parent = list(range(len(self.sentences)))
+        from scipy.sparse.csgraph import connected_components
 
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for p in self.pairs:
-            ra, rb = find(p.a), find(p.b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+        n = len(self.sentences)
+        if n == 0:
+            return []
+        _, labels = connected_components(self.adjacency, directed=False)
         out: dict[int, list[int]] = {}
-        for i in range(len(self.sentences)):
-            out.setdefault(find(i), []).append(i)
-        return [g for _, g in sorted(out.items()) if len(g) > 1]
+        for i, lab in enumerate(labels.tolist()):
+            out.setdefault(lab, []).append(i)
+        return sorted((g for g in out.values() if len(g) > 1), key=lambda g: g[0])
+
+    def support_counts(self) -> np.ndarray:
+        """For every sentence, the number of *other* sources that have a sentence aligned with it."""
+        n = len(self.sentences)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        codes: dict[str, int] = {}
+        src = np.array([codes.setdefault(r.source, len(codes)) for r in self.sentences])
+        onehot = sparse.csr_matrix((np.ones(n, dtype=np.float32), (np.arange(n), src)), shape=(n, len(codes)))
+        B = self.adjacency.copy()
+        B.data[:] = 1.0
+        per_source = (B @ onehot).tocsr()
+        per_source.data = (per_source.data > 0).astype(np.float32)
+        counts = np.asarray(per_source.sum(axis=1)).ravel()
+        own = np.asarray(per_source[np.arange(n), src]).ravel()
+        return (counts - own).astype(np.int64)
 
     def supporting_sources(self, i: int) -> set[str]:
         """Sources other than sentence ``i``'s own that have a sentence aligned with it."""
@@ -195,32 +220,39 @@ def align_sentences(
     else:
         refs = list(sentences)
     n = len(refs)
+    method = "lexical" if encoder is None else "dense+lexical"
     if n == 0:
-        return Alignment((), (), "lexical" if encoder is None else "dense+lexical",
-                         sparse.csr_matrix((0, 1), dtype=np.float32), None)
+        empty = sparse.csr_matrix((0, 0), dtype=np.float32)
+        return Alignment((), empty, method, sparse.csr_matrix((0, 1), dtype=np.float32), None, empty, None)
     X = tfidf([r.text for r in refs])
     D = encode_texts(encoder, [r.text for r in refs]) if encoder is not None else None
     art_index: dict[str, int] = {}
     owner = np.array([art_index.setdefault(r.article_id, len(art_index)) for r in refs])
 
-    pairs: list[AlignedPair] = []
     t_lex, t_dense = settings.align_lexical_threshold, settings.align_dense_threshold
     Xt = X.T.tocsr()
+    rows_l, cols_l, score_l, lex_l, dense_l = [], [], [], [], []
     chunk = 512
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
         S = (X[lo:hi] @ Xt).toarray()  # (chunk, n) lexical cosines
         Dd = D[lo:hi] @ D.T if D is not None else None
-        rows = np.arange(lo, hi)[:, None]
-        cols = np.arange(n)[None, :]
-        keep = (cols > rows) & (owner[None, :] != owner[lo:hi, None])
         hit = S >= t_lex - 1e-6
         if Dd is not None:
             hit |= Dd >= t_dense - 1e-6
-        ii, jj = np.nonzero(hit & keep)
-        for i, j in zip(ii.tolist(), jj.tolist()):
-            lex = float(S[i, j])
-            dn = float(Dd[i, j]) if Dd is not None else None
-            pairs.append(AlignedPair(lo + i, j, round(max(lex, dn or 0.0), 4), round(lex, 4),
-                                     None if dn is None else round(dn, 4)))
-    return Alignment(tuple(refs), tuple(pairs), "lexical" if D is None else "dense+lexical", X, D)
+        hit &= owner[None, :] != owner[lo:hi, None]  # only pairs of different articles
+        ii, jj = np.nonzero(hit)
+        lex = S[ii, jj].astype(np.float32)
+        den = Dd[ii, jj].astype(np.float32) if Dd is not None else None
+        rows_l.append(ii + lo)
+        cols_l.append(jj)
+        lex_l.append(lex)
+        score_l.append(np.maximum(lex, den) if den is not None else lex)
+        if den is not None:
+            dense_l.append(den)
+    rows, cols = np.concatenate(rows_l), np.concatenate(cols_l)
+    shape = (n, n)
+    A = sparse.csr_matrix((np.round(np.concatenate(score_l), 4), (rows, cols)), shape=shape)
+    L = sparse.csr_matrix((np.round(np.concatenate(lex_l), 4), (rows, cols)), shape=shape)
+    Dm = sparse.csr_matrix((np.round(np.concatenate(dense_l), 4), (rows, cols)), shape=shape) if dense_l else None
+    return Alignment(tuple(refs), A, method, X, D, L, Dm)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+import numpy as np
+from scipy import sparse
+
 from ..records import Article
 from ..sentences import Sentence
 from .model import Conflict, ConflictValue, Figure
@@ -225,41 +228,53 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     keep = [k for k, f in enumerate(ordered) if f.category not in ("date", "number", "duration")]
     cand = [ordered[k] for k in keep]
     n = len(cand)
-    parent = list(range(n))
+    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
+    if n == 0:
+        return []
+    # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, c in enumerate(ctx):
+        for t in c:
+            rows.append(i)
+            cols.append(vocab.setdefault(t, len(vocab)))
+    C = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, max(1, len(vocab))))
+    shared = (C @ C.T).tocoo()
+    cat_code: dict[str, int] = {}
+    cat = np.array([cat_code.setdefault(f.category, len(cat_code)) for f in cand])
+    art_code: dict[str, int] = {}
+    art = np.array([art_code.setdefault(f.article_id, len(art_code)) for f in cand])
+    # sums of money rarely coincide by chance: one shared word is enough ("The $2.1 billion dam" / "the dam cost
+    # $1.9 billion")
+    need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
+    i_, j_ = shared.row, shared.col
+    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_]) & (shared.data >= need[i_])
+    i_, j_ = i_[ok], j_[ok]
+    vals = np.array([f.value if f.value is not None else np.nan for f in cand], dtype=float)
+    vi, vj = vals[i_], vals[j_]
+    both = ~np.isnan(vi) & ~np.isnan(vj)
+    differ_num = both & (np.abs(vi - vj) > 1e-9 * np.maximum(np.maximum(np.abs(vi), np.abs(vj)), 1.0))
+    # a vague quantity ("dozens") differs from a number; two vague ones are not compared
+    vague = ~both
+    differ_vague = ~(np.isnan(vi) & np.isnan(vj))[vague]
+    differ_mask = differ_num.copy()
+    differ_mask[np.nonzero(vague)[0]] = differ_vague
+    from scipy.sparse.csgraph import connected_components
+
+    G = sparse.csr_matrix((np.ones(len(i_)), (i_, j_)), shape=(n, n))
+    _, label = connected_components(G, directed=False)
+    linked = set(i_.tolist()) | set(j_.tolist())
+    conflicting_roots = set(label[i_[differ_mask]].tolist())
 
     def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        return int(label[x])
 
-    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
-    differ = set()  # roots of groups with a direct link between different values
-    by_cat: dict[str, list[int]] = {}
+    same_sentence: dict[tuple[str, int], list[int]] = {}
     for i, f in enumerate(cand):
-        by_cat.setdefault(f.category, []).append(i)
-    linked: set[int] = set()
-    for cat, idx in by_cat.items():
-        # sums of money rarely coincide by chance: one shared word is enough ("The $2.1 billion dam" / "the dam
-        # cost $1.9 billion")
-        need = max(1, min_shared - 1) if cat == "money" else min_shared
-        for x in range(len(idx)):
-            i = idx[x]
-            ci, ai = ctx[i], cand[i].article_id
-            for y in range(x + 1, len(idx)):
-                j = idx[y]
-                if ai != cand[j].article_id and len(ci & ctx[j]) >= need:
-                    ri, rj = find(i), find(j)
-                    if ri != rj:
-                        parent[ri] = rj
-                    linked.add(i)
-                    linked.add(j)
-                    if _differs(cand[i], cand[j]):
-                        differ.add((i, j))
+        same_sentence.setdefault((f.article_id, f.sentence_start), []).append(i)
     groups: dict[int, list[int]] = {}
     for i in linked:
         groups.setdefault(find(i), []).append(i)
-    conflicting_roots = {find(i) for i, _ in differ}
     conflicts: list[Conflict] = []
     for root, members in groups.items():
         if root not in conflicting_roots:
@@ -273,8 +288,9 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
         mem = set(members)
         # figures coordinated with a member ("105 US citizens and 95 green-card holders") come along
         for i in members:
-            for j, g in enumerate(cand):
-                f = cand[i]
+            f = cand[i]
+            for j in same_sentence[(f.article_id, f.sentence_start)]:
+                g = cand[j]
                 if j not in mem and g.article_id == f.article_id and g.category == f.category and (
                         _COORDINATED.fullmatch(texts[f.article_id][f.end:g.start]) or
                         _COORDINATED.fullmatch(texts[f.article_id][g.end:f.start])):
@@ -291,8 +307,3 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     conflicts.sort(key=lambda c: (-len({v.article_id for v in c.values}), c.about))
     return conflicts
 
-
-def _differs(f: Figure, g: Figure) -> bool:
-    if f.value is None or g.value is None:
-        return (f.value, f.text.lower()) != (g.value, g.text.lower()) and not (f.value is None and g.value is None)
-    return abs(f.value - g.value) > 1e-9 * max(abs(f.value), abs(g.value), 1.0)

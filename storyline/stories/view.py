@@ -93,7 +93,8 @@ def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
             and r.text[-1:] not in ("?", ":")]
     if not cand:
         cand = list(range(len(refs)))
-    support = {i: len(al.supporting_sources(i)) for i in cand}
+    support_all = al.support_counts()
+    support = {i: int(support_all[i]) for i in cand}
     score = {i: max(float(cent[i]), 0.0) * (1 + support[i]) / (1 + 0.1 * refs[i].index) for i in cand}
     top = max(score.values()) or 1.0
     score = {i: v / top for i, v in score.items()}
@@ -107,31 +108,33 @@ def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
     open_groups = set(group_of.values())
     k_max = min(settings.summary_max, len(cand))
 
-    def sim(i: int, j: int) -> float:
-        s = float(X[i].multiply(X[j]).sum())
-        if D is not None:
-            s = max(s, float(D[i] @ D[j]))
-        return s
-
+    cand_arr = np.array(cand)
+    score_arr = np.array([score[i] for i in cand])
+    redundancy = np.zeros(len(cand))  # max similarity of each candidate to the picked sentences
+    available = np.ones(len(cand), dtype=bool)
+    pos = {i: k for k, i in enumerate(cand)}
+    Xc = X[cand_arr]
+    Dc = D[cand_arr] if D is not None else None
     picked: list[int] = []
-    blocked: set[int] = set()
     lam = settings.mmr_lambda
-    while len(picked) < k_max and (len(picked) < settings.summary_min or open_groups & {
-            group_of[i] for i in cand if i not in blocked and i in group_of}):
-        best, best_v = None, -1e9
-        for i in cand:
-            if i in blocked or i in picked:
-                continue
-            red = max((sim(i, j) for j in picked), default=0.0)
-            v = lam * score[i] - (1 - lam) * red
-            if v > best_v:
-                best, best_v = i, v
-        if best is None:
+    while len(picked) < k_max:
+        if len(picked) >= settings.summary_min and not open_groups & {
+                group_of[i] for i in cand_arr[available].tolist() if i in group_of}:
             break
+        if not available.any():
+            break
+        v = np.where(available, lam * score_arr - (1 - lam) * redundancy, -np.inf)
+        best = int(cand_arr[int(np.argmax(v))])
         picked.append(best)
         open_groups.discard(group_of.get(best, -1))
-        blocked.add(best)
-        blocked.update(j for j, _ in al.neighbours(best))
+        available[pos[best]] = False
+        for j, _ in al.neighbours(best):  # the same statement from another source becomes also_in
+            if j in pos:
+                available[pos[j]] = False
+        sim = np.asarray((Xc @ X[best].T).todense()).ravel()
+        if Dc is not None:
+            sim = np.maximum(sim, Dc @ D[best])
+        redundancy = np.maximum(redundancy, sim)
     out = []
     for i in picked:
         r = refs[i]
@@ -150,16 +153,25 @@ def timeline(articles: Sequence[Article], al: Alignment) -> list[TimelineEntry]:
     """Dated articles by time (the first report, then updates with how many new sentences each adds); undated last."""
     dated = sorted((a for a in articles if a.date is not None), key=lambda a: a.date)  # type: ignore[arg-type,return-value]
     undated = [a for a in articles if a.date is None]
-    seen: set[str] = set()
+    rank = {a.id: k for k, a in enumerate(dated)}  # undated articles come after every dated one
+    rows_of: dict[str, list[int]] = {}
+    for i, r in enumerate(al.sentences):
+        rows_of.setdefault(r.article_id, []).append(i)
+    order = np.array([rank.get(r.article_id, len(dated)) for r in al.sentences])
+    A = al.adjacency
+    # earliest rank among each sentence's aligned sentences (len(dated) + 1 when none)
+    earliest = np.full(len(al.sentences), len(dated) + 1)
+    if A.nnz:
+        coo = A.tocoo()
+        np.minimum.at(earliest, coo.row, order[coo.col])
     out = []
     for k, a in enumerate(dated):
-        rows = al.of_article(a.id)
-        new = sum(1 for i in rows if not any(al.sentences[j].article_id in seen for j, _ in al.neighbours(i)))
+        rows = rows_of.get(a.id, [])
+        new = int(sum(1 for i in rows if earliest[i] >= k))
         out.append(TimelineEntry(a.id, a.source, a.title, a.date, "first" if k == 0 else "update", new, len(rows)))
-        seen.add(a.id)
     for a in undated:
-        rows = al.of_article(a.id)
-        new = sum(1 for i in rows if not any(al.sentences[j].article_id in seen for j, _ in al.neighbours(i)))
+        rows = rows_of.get(a.id, [])
+        new = int(sum(1 for i in rows if earliest[i] >= len(dated)))
         out.append(TimelineEntry(a.id, a.source, a.title, None, "undated", new, len(rows)))
     return out
 
@@ -187,8 +199,9 @@ def unique_content(al: Alignment, settings: StoriesSettings) -> tuple[list[Uniqu
     if len({r.source for r in al.sentences}) < 2:
         return [], 0
     per: dict[str, list[int]] = {}
+    support = al.support_counts()
     for i, r in enumerate(al.sentences):
-        if word_count(r.text) >= settings.min_sentence_words and not al.supporting_sources(i):
+        if not support[i] and word_count(r.text) >= settings.min_sentence_words:
             per.setdefault(r.article_id, []).append(i)
     total = sum(len(v) for v in per.values())
     chosen: list[int] = []
@@ -257,7 +270,7 @@ def build_view_from_articles(
             "articles": len(articles),
             "sources": len(srcs),
             "sentences": len(al.sentences),
-            "aligned_pairs": len(al.pairs),
+            "aligned_pairs": al.n_pairs,
             "quotes": len(quotes),
             "figures": len(figures),
             "unique_total": unique_total,
