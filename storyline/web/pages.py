@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..api import data, queries
 from ..api.context import AppContext
@@ -75,10 +75,18 @@ def story(request: Request, story_id: str) -> Response:
     if sid != story_id:  # an alias of a merged story, or a prefix: send the client to the canonical address
         return RedirectResponse(_rel(request.url.replace(path=f"/stories/{sid}")), status_code=301)
     payload = data.story_data(ctx, store, sid)
-    articles = {a["id"]: a for a in payload["articles"]}
-    return _page(request, "story.html", payload, articles=articles,
-                 timeline=svg.timeline(payload["articles"]), spark=svg.sparkline(payload["coverage"]),
-                 view={k: None for k in VIEW_KEYS} | (payload["view"] or {}), json_href=f"/api/stories/{sid}")
+    if wants_json(request):
+        return as_json(payload)
+
+    def render() -> str:  # the page is the same for every reader: render once per story version
+        articles = {a["id"]: a for a in payload["articles"]}
+        return ctx.templates.env.get_template("story.html").render(
+            request=request, data=payload, articles=articles, timeline=svg.timeline(payload["articles"]),
+            spark=svg.sparkline(payload["coverage"]), view={k: None for k in VIEW_KEYS} | (payload["view"] or {}),
+            json_href=f"/api/stories/{sid}")
+
+    html = ctx.views.get_or_compute(("html", sid, payload["updated_at"], payload["n_articles"]), render)
+    return HTMLResponse(html)
 
 
 @router.get("/articles/{article_id}")
