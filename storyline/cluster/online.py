@@ -4,20 +4,26 @@ Design (after Miranda et al. 2018 and Staykovski et al. 2019; see docs/clusterin
 
 * **Representations.** Every article gets a title-weighted TF-IDF vector under incrementally counted document
   frequencies, an idf-weighted entity vector, and (``default`` profile) an all-MiniLM-L6-v2 embedding of its title +
-  lead. A story keeps the *sum* of its members' vectors (a centroid; cosines do not care about the scale), the dates
-  of its first and last members, and its member count.
+  lead; all unit length. A story keeps the *sums* of its members' vectors, the dates of its first and last members,
+  its member count and the sum of its members' local densities.
 * **Candidates** (never a scan of all stories): the stories that share one of the article's most distinctive terms or
   entities (an inverted index over *active* stories), plus, with dense vectors, the stories of the article's nearest
   stored neighbours in a faiss HNSW index. Stories whose last member is older than ``dormant_after_days`` (in stream
-  time) leave the index.
-* **Score** of article *a* against story *s*: ``content = (w_lex·lex + w_dense·dense + w_ent·ent) / Σw`` of the
-  three cosines, times a time factor ``1 - w_time·(1 - exp(-gap_days / time_scale_days))`` where ``gap`` is the
-  distance from *a*'s date to the story's date range; undated articles or stories are scored on content alone.
-  Scores and every component lie in [0, 1].
+  time) leave the inverted index and are skipped when a neighbour points at them.
+* **Content similarity** to a story is average link: the mean cosine to its members, per signal, computed in one dot
+  product with the story's sum vector (``v · Σm / n``). Unlike the cosine to a centroid it does not grow as a story
+  gets diffuse, so big stories do not snowball. ``content = (w_lex·lex + w_dense·dense + w_ent·ent) / Σw``.
+* **Local density (CSLS).** An article's density is the mean of its ``density_k`` best content similarities; the
+  score subtracts ``density_weight × (mean density of article and story − stream mean density)``, so articles in a
+  crowded topic need more evidence (Conneau et al. 2018's hubness correction, here online).
+* **Time.** ``score = adjusted content × (1 − w_time·(1 − exp(−gap / time_scale_days)))`` where ``gap`` is the
+  distance in days from the article's date to the story's date range. With no date on either side the gap counts as
+  ``undated_gap_days``: undated articles cluster on content alone, but need a little more of it. Every score and
+  component lies in [0, 1].
 * **Decision.** Join the best candidate when its score reaches ``threshold``; else start a story.
-* **Merging.** After a join, the grown story is compared (story to story, same formula on centroids) with the other
-  candidates that also scored above ``threshold`` for this article; when that reaches ``merge_threshold`` the two
-  are one story: the older id survives and the younger becomes an alias (``Assignment.merged``).
+* **Merging.** After a join, the grown story is compared (story to story, average link over member pairs, same
+  formula) with the other candidates that also scored above ``threshold`` for this article; at ``merge_threshold``
+  the two are one story: the older id survives and the younger becomes an alias (``Assignment.merged``).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class Features:
     ent: dict[str, float]
     day: float | None
     dense: np.ndarray | None = None
+    density: float = 0.0
 
 
 @dataclass(slots=True)
@@ -67,52 +74,31 @@ class StoryState:
     id: str
     seq: int
     lex: dict[str, float] = field(default_factory=dict)
-    lex_norm2: float = 0.0
     ent: dict[str, float] = field(default_factory=dict)
-    ent_norm2: float = 0.0
     dense: np.ndarray | None = None
     n: int = 0
+    density_sum: float = 0.0
     first: float | None = None
     last: float | None = None
     active: bool = True
     indexed: set[str] = field(default_factory=set)
 
 
-def _add_sparse(target: dict[str, float], norm2: float, v: dict[str, float]) -> float:
-    """target += v in place; returns the new squared norm (maintained incrementally)."""
-    cross = 0.0
-    vv = 0.0
+def _add_sparse(target: dict[str, float], v: dict[str, float]) -> None:
+    """target += v, in place."""
     get = target.get
     for t, x in v.items():
-        old = get(t, 0.0)
-        cross += old * x
-        vv += x * x
-        target[t] = old + x
-    return norm2 + 2.0 * cross + vv
+        target[t] = get(t, 0.0) + x
 
 
-def _cos_to(v: dict[str, float], target: dict[str, float], norm2: float) -> float:
-    """Cosine of a unit sparse vector ``v`` with an unnormalised ``target`` of squared norm ``norm2``."""
-    if norm2 <= 0.0 or not v:
+def _mean_dot(v: dict[str, float], total: dict[str, float], n: int) -> float:
+    """Mean dot product of ``v`` with the ``n`` unit vectors summed in ``total`` (average-link similarity)."""
+    if n <= 0 or not v:
         return 0.0
-    get = target.get
-    s = sum(x * get(t, 0.0) for t, x in v.items())
-    return min(1.0, max(0.0, s / math.sqrt(norm2)))
-
-
-def _sparse_cos(a: dict[str, float], na2: float, b: dict[str, float], nb2: float) -> float:
-    if na2 <= 0.0 or nb2 <= 0.0:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    get = b.get
-    s = sum(x * get(t, 0.0) for t, x in a.items())
-    return min(1.0, max(0.0, s / math.sqrt(na2 * nb2)))
-
-
-def _unit(v: dict[str, float]) -> dict[str, float]:
-    n = math.sqrt(sum(x * x for x in v.values()))
-    return {t: x / n for t, x in v.items()} if n > 0 else {}
+    if len(v) > len(total):
+        v, total = total, v
+    get = total.get
+    return min(1.0, max(0.0, sum(x * get(t, 0.0) for t, x in v.items()) / n))
 
 
 class OnlineClusterer:
@@ -135,6 +121,8 @@ class OnlineClusterer:
         self._index = None
         self._member_story: list[str] = []
         self._pending: list[tuple[str, np.ndarray]] = []
+        self._density_sum = 0.0
+        self._density_n = 0
         self.dim = encoder.dim if encoder is not None else 0
 
     def warm_up(self) -> None:
@@ -214,53 +202,67 @@ class OnlineClusterer:
                 self._unindex_story(st)
 
     # -- scoring -----------------------------------------------------------------------------------------------
-    def _time(self, day: float | None, first: float | None, last: float | None) -> float | None:
+    def _time(self, day: float | None, first: float | None, last: float | None) -> float:
+        """exp(-gap/scale), the gap being from ``day`` to the range [first, last]; an unknown date on either side
+        counts as a gap of ``undated_gap_days`` (no time evidence: the content must carry the decision)."""
         if day is None or first is None or last is None:
-            return None
-        gap = 0.0 if first <= day <= last else min(abs(day - first), abs(day - last))
+            gap = self.settings.undated_gap_days
+        else:
+            gap = 0.0 if first <= day <= last else min(abs(day - first), abs(day - last))
         return math.exp(-gap / self.settings.time_scale_days)
 
-    def combine(self, lex: float, dense: float | None, ent: float, time: float | None) -> float:
-        """The score formula (see the module doc); a value in [0, 1]."""
+    def content(self, lex: float, dense: float | None, ent: float) -> float:
+        """Weighted mean of the content similarities (dense left out when there is no encoder)."""
         s = self.settings
         num = s.w_lexical * lex + s.w_entities * ent
         den = s.w_lexical + s.w_entities
         if dense is not None:
-            num += s.w_dense * max(0.0, dense)
+            num += s.w_dense * dense
             den += s.w_dense
-        content = num / den if den > 0 else 0.0
-        if time is not None:
-            content *= 1.0 - s.w_time * (1.0 - time)
-        return min(1.0, max(0.0, content))
+        return num / den if den > 0 else 0.0
 
-    def score(self, f: Features, st: StoryState) -> tuple[float, dict[str, float]]:
-        lex = _cos_to(f.lex, st.lex, st.lex_norm2)
-        ent = _cos_to(f.ent, st.ent, st.ent_norm2)
-        dense = None
+    def combine(self, content: float, density: float, time: float) -> float:
+        """The score: density-adjusted content similarity times the time factor, clipped to [0, 1].
+
+        ``density`` is the mean local density of the two sides (see :meth:`_density`); subtracting it and adding
+        back the stream's mean density is CSLS (Conneau et al. 2018), which stops "hub" articles in crowded topics
+        from attracting everything.
+        """
+        s = self.settings
+        adjusted = content - s.density_weight * (density - self._mean_density())
+        return min(1.0, max(0.0, adjusted * (1.0 - s.w_time * (1.0 - time))))
+
+    def _mean_density(self) -> float:
+        return self._density_sum / self._density_n if self._density_n else 0.0
+
+    def _density(self, contents: list[float]) -> float:
+        """Local density of an article: the mean of its ``density_k`` best content similarities to candidate
+        stories (missing candidates count as 0)."""
+        k = self.settings.density_k
+        top = heapq.nlargest(k, contents)
+        return sum(top) / k if k > 0 else 0.0
+
+    def _components(self, f: Features, st: StoryState) -> dict[str, float]:
+        comps = {"lexical": _mean_dot(f.lex, st.lex, st.n), "entities": _mean_dot(f.ent, st.ent, st.n)}
         if f.dense is not None and st.dense is not None:
-            nrm = float(np.linalg.norm(st.dense))
-            dense = float(np.clip(np.dot(f.dense, st.dense) / nrm, -1.0, 1.0)) if nrm > 0 else 0.0
-        time = self._time(f.day, st.first, st.last)
-        comps = {"lexical": lex, "entities": ent}
-        if dense is not None:
-            comps["dense"] = max(0.0, dense)
-        if time is not None:
-            comps["time"] = time
-        return self.combine(lex, dense, ent, time), comps
+            comps["dense"] = float(np.clip(np.dot(f.dense, st.dense) / st.n, 0.0, 1.0))
+        comps["time"] = self._time(f.day, st.first, st.last)
+        return comps
 
     def story_similarity(self, a: StoryState, b: StoryState) -> float:
-        """Story-to-story score on centroids (symmetric); used to decide merges."""
-        lex = _sparse_cos(a.lex, a.lex_norm2, b.lex, b.lex_norm2)
-        ent = _sparse_cos(a.ent, a.ent_norm2, b.ent, b.ent_norm2)
+        """Story-to-story score (average link over member pairs, same formula; symmetric); decides merges."""
+        nn = a.n * b.n
+        lex = _mean_dot(a.lex, b.lex, nn)
+        ent = _mean_dot(a.ent, b.ent, nn)
         dense = None
         if a.dense is not None and b.dense is not None:
-            na, nb = float(np.linalg.norm(a.dense)), float(np.linalg.norm(b.dense))
-            dense = float(np.dot(a.dense, b.dense) / (na * nb)) if na > 0 and nb > 0 else 0.0
-        time = None
-        if a.first is not None and b.first is not None:
-            gap = max(0.0, max(a.first, b.first) - min(a.last, b.last))  # type: ignore[type-var]
-            time = math.exp(-gap / self.settings.time_scale_days)
-        return self.combine(lex, dense, ent, time)
+            dense = float(np.clip(np.dot(a.dense, b.dense) / nn, 0.0, 1.0))
+        if a.first is None or b.first is None or a.last is None or b.last is None:
+            time = self._time(None, None, None)
+        else:
+            time = math.exp(-max(0.0, max(a.first, b.first) - min(a.last, b.last)) / self.settings.time_scale_days)
+        density = 0.5 * (a.density_sum / a.n + b.density_sum / b.n)
+        return self.combine(self.content(lex, dense, ent), density, time)
 
     # -- updates -----------------------------------------------------------------------------------------------
     def resolve(self, story_id: str) -> str:
@@ -276,11 +278,12 @@ class OnlineClusterer:
         return st
 
     def _add_member(self, st: StoryState, f: Features) -> None:
-        st.lex_norm2 = _add_sparse(st.lex, st.lex_norm2, f.lex)
-        st.ent_norm2 = _add_sparse(st.ent, st.ent_norm2, f.ent)
+        _add_sparse(st.lex, f.lex)
+        _add_sparse(st.ent, f.ent)
         if f.dense is not None:
             st.dense = f.dense.copy() if st.dense is None else st.dense + f.dense
         st.n += 1
+        st.density_sum += f.density
         if f.day is not None:
             st.first = f.day if st.first is None else min(st.first, f.day)
             st.last = f.day if st.last is None else max(st.last, f.day)
@@ -300,11 +303,12 @@ class OnlineClusterer:
         self._member_story.append(sid)
 
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
-        keep.lex_norm2 = _add_sparse(keep.lex, keep.lex_norm2, gone.lex)
-        keep.ent_norm2 = _add_sparse(keep.ent, keep.ent_norm2, gone.ent)
+        _add_sparse(keep.lex, gone.lex)
+        _add_sparse(keep.ent, gone.ent)
         if gone.dense is not None:
             keep.dense = gone.dense.copy() if keep.dense is None else keep.dense + gone.dense
         keep.n += gone.n
+        keep.density_sum += gone.density_sum
         for attr, pick in (("first", min), ("last", max)):
             a, b = getattr(keep, attr), getattr(gone, attr)
             setattr(keep, attr, b if a is None else a if b is None else pick(a, b))
@@ -343,17 +347,28 @@ class OnlineClusterer:
             out.append(self._assign_one(a, vec))
         return out
 
+    def _compare(self, f: Features) -> list[tuple[StoryState, dict[str, float], float]]:
+        """(story, components, content similarity) for each candidate; sets ``f.density``."""
+        rows = []
+        for sid in self._candidates(f):
+            st = self.stories[sid]
+            comps = self._components(f, st)
+            rows.append((st, comps, self.content(comps["lexical"], comps.get("dense"), comps["entities"])))
+        f.density = self._density([c for _, _, c in rows])
+        return rows
+
     def _assign_one(self, a: Article, vec: np.ndarray | None) -> Assignment:
         s = self.settings
         f = self.features(a, vec)
         self._advance_clock(f.day)
-        cands = self._candidates(f)
+        rows = self._compare(f)
         scored = []
-        for sid in cands:
-            st = self.stories[sid]
-            sc, comps = self.score(f, st)
-            scored.append((sc, -st.seq, sid, comps))
+        for st, comps, content in rows:
+            sc = self.combine(content, 0.5 * (f.density + st.density_sum / st.n), comps["time"])
+            scored.append((sc, -st.seq, st.id, comps))
         scored.sort(reverse=True)
+        self._density_sum += f.density
+        self._density_n += 1
         merged: list[str] = []
         if scored and scored[0][0] >= s.threshold:
             sc, _, sid, comps = scored[0]
@@ -375,9 +390,9 @@ class OnlineClusterer:
         else:
             st = self._new_story(a.id)
             self._add_member(st, f)
-            comps = {"lexical": 1.0, "entities": 1.0 if f.ent else 0.0}
-            if vec is not None:
-                comps["dense"] = 1.0
+            # a new story: the components say how close the nearest existing story came
+            comps = dict(scored[0][3]) if scored else {}
+            comps["nearest_story_score"] = scored[0][0] if scored else 0.0
             asg = Assignment(a.id, st.id, 1.0, True, comps, ())
         if vec is not None:
             self._add_dense(st.id, vec)
@@ -423,6 +438,9 @@ class OnlineClusterer:
             vec = vecs.get(a.id)
             f = self.features(a, vec)
             self._advance_clock(f.day)
+            self._compare(f)  # the article's local density, as it was computed when it arrived
+            self._density_sum += f.density
+            self._density_n += 1
             st = self.stories.get(sid)
             if st is None:
                 self._seq += 1

@@ -19,7 +19,8 @@ import re
 from collections import Counter
 from typing import Iterable, Mapping
 
-WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
+# words (letters first) and numbers ("6", "25", "1,000", "3.5"): figures tell same-topic stories apart
+WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]|\d+(?:[.,]\d+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
     """a about above after again against all also am among an and any are aren't as at be because been before being
@@ -52,7 +53,7 @@ def _content_word(w: str) -> str:
     w = w.replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    if len(w) < 2 or w in STOPWORDS:
+    if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
         return ""
     return stem(w)
 
