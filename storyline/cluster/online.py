@@ -16,10 +16,10 @@ Design (after Miranda et al. 2018 and Staykovski et al. 2019; see docs/clusterin
 * **Local density (CSLS).** An article's density is the mean of its ``density_k`` best content similarities; the
   score subtracts ``density_weight × (mean density of article and story − stream mean density)``, so articles in a
   crowded topic need more evidence (Conneau et al. 2018's hubness correction, here online).
-* **Time.** ``score = adjusted content × (1 − w_time·(1 − exp(−gap / time_scale_days)))`` where ``gap`` is the
-  distance in days from the article's date to the story's date range. With no date on either side the gap counts as
-  ``undated_gap_days``: undated articles cluster on content alone, but need a little more of it. Every score and
-  component lies in [0, 1].
+* **Time.** ``score = adjusted content × time`` with ``time = 1 − w_time·(1 − exp(−gap / time_scale_days))``,
+  ``gap`` being the distance in days from the article's date to the story's date range. With no date on either side
+  ``time = undated_time``: undated articles cluster on content alone, but need a little more of it (no time evidence).
+  Every score and component lies in [0, 1].
 * **Decision.** Join the best candidate when its score reaches ``threshold``; else start a story.
 * **Merging.** After a join, the grown story is compared (story to story, average link over member pairs, same
   formula) with the other candidates that also scored above ``threshold`` for this article; at ``merge_threshold``
@@ -203,13 +203,12 @@ class OnlineClusterer:
 
     # -- scoring -----------------------------------------------------------------------------------------------
     def _time(self, day: float | None, first: float | None, last: float | None) -> float:
-        """exp(-gap/scale), the gap being from ``day`` to the range [first, last]; an unknown date on either side
-        counts as a gap of ``undated_gap_days`` (no time evidence: the content must carry the decision)."""
+        """The time factor for a gap from ``day`` to the range [first, last] (see the module doc)."""
+        s = self.settings
         if day is None or first is None or last is None:
-            gap = self.settings.undated_gap_days
-        else:
-            gap = 0.0 if first <= day <= last else min(abs(day - first), abs(day - last))
-        return math.exp(-gap / self.settings.time_scale_days)
+            return s.undated_time
+        gap = 0.0 if first <= day <= last else min(abs(day - first), abs(day - last))
+        return 1.0 - s.w_time * (1.0 - math.exp(-gap / s.time_scale_days))
 
     def content(self, lex: float, dense: float | None, ent: float) -> float:
         """Weighted mean of the content similarities (dense left out when there is no encoder)."""
@@ -230,7 +229,7 @@ class OnlineClusterer:
         """
         s = self.settings
         adjusted = content - s.density_weight * (density - self._mean_density())
-        return min(1.0, max(0.0, adjusted * (1.0 - s.w_time * (1.0 - time))))
+        return min(1.0, max(0.0, adjusted * time))
 
     def _mean_density(self) -> float:
         return self._density_sum / self._density_n if self._density_n else 0.0
@@ -260,7 +259,8 @@ class OnlineClusterer:
         if a.first is None or b.first is None or a.last is None or b.last is None:
             time = self._time(None, None, None)
         else:
-            time = math.exp(-max(0.0, max(a.first, b.first) - min(a.last, b.last)) / self.settings.time_scale_days)
+            gap = max(0.0, max(a.first, b.first) - min(a.last, b.last))
+            time = 1.0 - self.settings.w_time * (1.0 - math.exp(-gap / self.settings.time_scale_days))
         density = 0.5 * (a.density_sum / a.n + b.density_sum / b.n)
         return self.combine(self.content(lex, dense, ent), density, time)
 

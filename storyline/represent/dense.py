@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -39,12 +40,14 @@ class MiniLMEncoder:
     """
 
     dim = DIM
-    name = MODEL_NAME
 
-    def __init__(self, *, threads: int | None = 2, max_seq_length: int = 128, batch_size: int = 64):
+    def __init__(self, *, threads: int | None = 2, max_seq_length: int = 128, batch_size: int = 64,
+                 quantize: bool = False):
         self.threads = threads
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
+        self.quantize = quantize
+        self.name = f"{MODEL_NAME}-L{max_seq_length}" + ("-int8" if quantize else "")
         self._model = None
 
     def _load(self):
@@ -61,6 +64,10 @@ class MiniLMEncoder:
                 torch.set_num_threads(self.threads)
             model = SentenceTransformer(str(get_model_path()), device="cpu")
             model.max_seq_length = self.max_seq_length
+            if self.quantize:  # int8 weights for the Linear layers: ~1.3-1.5x faster on AVX2 CPUs
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             self._model = model
         return self._model
 
