@@ -14,7 +14,7 @@ from storyline.copies import PairJudge, Signer, copies_for_story, provenance_sum
 from storyline.copies.detector import CopyDetector, all_copies
 from storyline.copies.generate import GeneratorConfig, generate, make_copy, make_rewrite
 from storyline.copies.minhash import BandIndex
-from storyline.copies.relation import edit_density, shingle_containment
+from storyline.copies.relation import edit_cost, shingle_containment
 from storyline.copies.text import words
 from storyline.pipeline import ingest
 from storyline.records import Article, Origin, RawItem
@@ -79,10 +79,12 @@ def test_relation_copy_rewrite_independent():
     assert judge.judge(art("a", WIRE), art("d", OWN, title="Cash runs short in Kabul")).relation == "independent"
 
 
-def test_edit_density_ignores_truncation_and_counts_inner_edits():
+def test_edit_cost_ignores_truncation_and_boilerplate_and_counts_inner_edits():
     a = "one two three four five six seven eight nine ten".split()
-    assert edit_density(a, a[:6] + ["extra", "words"]) == 0.0
-    assert edit_density(a, a[:3] + ["X"] + a[4:]) == pytest.approx(0.1)
+    assert edit_cost(a, a[:6] + ["extra", "words"]).total(2.0) == 1  # truncated + boilerplate: one edge edit
+    assert edit_cost(a, ["dateline"] + a[:6]).total(2.0) == 0  # dateline before, truncation after: free
+    assert edit_cost(a, a[:3] + ["X"] + a[4:]) .substitutions == 1  # "four" -> "x": a content word replaced
+    assert edit_cost(a, a[:3] + ["fuor"] + a[4:]).light == 1  # a typo is a light edit
 
 
 def raw(n: int, text: str, source: str, date: str | None, title: str = "Talks in Doha") -> RawItem:

@@ -62,5 +62,6 @@ def eval_dedup(
          title=f"{file.name}: {report.n_records} records, {report.n_pairs} pairs ({report.method})")
     stderr.print(
         f"independent same-story pairs called copy/rewrite: {report.independent_flagged}/{report.independent_pairs}"
-        f" = {report.independent_fp_rate:.2%}; LSH candidate recall of copy pairs: {report.lsh_copy_recall:.2%}"
+        f" = {report.independent_fp_rate:.2%}; LSH candidate recall of copy pairs: {report.lsh_copy_recall:.2%};"
+        f" originals with an identical body merged into one family: {report.duplicate_originals}"
     )

@@ -8,7 +8,9 @@ from ``title``/``text``/``source``/``date`` only; the ``gen`` truth is kept asid
 - every pair the MinHash LSH returns across the whole file (``copies.lsh_threshold``) — cross-story copy candidates.
 
 Truth: two records of one *family* (an original and what was generated from it) are ``copy`` when neither is a
-rewrite, else ``rewrite``; all other pairs are ``independent``. Among the originals, same-cluster pairs are
+rewrite, else ``rewrite``; all other pairs are ``independent``. Originals whose bodies have the same normalized words
+(:func:`~storyline.copies.text.body_hash`: the same wire text under two outlets, which neus-train has) are one
+family: calling them independent would count a verbatim copy as an error (``duplicate_originals`` says how many). Among the originals, same-cluster pairs are
 independent reports by definition (different outlets, own wording): the share of those called copy or rewrite is
 the false-positive rate reported separately (on neus-train it is the "independent pairs" figure).
 """
@@ -27,7 +29,7 @@ from ..records import Article
 from ..settings import CopiesSettings
 from .minhash import BandIndex, Signer
 from .relation import RELATIONS, PairJudge
-from .text import words
+from .text import body_hash, words
 
 __all__ = ["EvalReport", "evaluate_records"]
 
@@ -42,6 +44,7 @@ class EvalReport:
     independent_flagged: int  # ... of those called copy or rewrite
     lsh_copy_recall: float  # share of true copy pairs that the LSH returned as candidates
     method: str
+    duplicate_originals: int = 0  # originals merged into another original's family (identical normalized body)
 
     @property
     def independent_fp_rate(self) -> float:
@@ -53,6 +56,7 @@ class EvalReport:
             "per_relation": self.per_relation, "confusion": self.confusion,
             "independent_pairs": self.independent_pairs, "independent_flagged": self.independent_flagged,
             "independent_fp_rate": round(self.independent_fp_rate, 4), "lsh_copy_recall": round(self.lsh_copy_recall, 4),
+            "duplicate_originals": self.duplicate_originals,
         }
 
 
@@ -67,9 +71,23 @@ def _article(rec: dict[str, Any]) -> Article:
                    source=rec.get("source") or "", date=date)
 
 
-def _family(rec: dict[str, Any]) -> tuple[str, str]:
-    gen = rec.get("gen")
-    return (str(rec["id"]), "original") if not gen else (str(gen["of"]), gen["relation"])
+def _families(records: Sequence[dict[str, Any]]) -> tuple[list[tuple[str, str]], int]:
+    """(family root, role) per record, and the number of originals merged by identical normalized body."""
+    root: dict[str, str] = {}
+    first_by_hash: dict[str, str] = {}
+    merged = 0
+    for r in records:
+        if not r.get("gen"):
+            rid, text = str(r["id"]), r.get("text") or ""
+            h = body_hash(text) if text.strip() else rid
+            root[rid] = first_by_hash.setdefault(h, rid)
+            merged += root[rid] != rid
+    out = []
+    for r in records:
+        gen = r.get("gen")
+        out.append((root[str(r["id"])], "original") if not gen else (root.get(str(gen["of"]), str(gen["of"])),
+                                                                      gen["relation"]))
+    return out, merged
 
 
 def evaluate_records(
@@ -81,7 +99,7 @@ def evaluate_records(
     settings = settings or CopiesSettings()
     judge = PairJudge(settings, encoder)
     arts = [_article(r) for r in records]
-    fam = [_family(r) for r in records]
+    fam, merged = _families(records)
     pairs: set[tuple[int, int]] = set()
     by_cluster: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
@@ -111,7 +129,8 @@ def evaluate_records(
         if gold == "copy":
             copy_total += 1
             copy_in_lsh += (i, j) in lsh_pairs
-        if fam[i][1] == fam[j][1] == "original" and records[i].get("cluster") == records[j].get("cluster"):
+        if (fam[i][1] == fam[j][1] == "original" and fam[i][0] != fam[j][0]
+                and records[i].get("cluster") == records[j].get("cluster")):
             indep_pairs += 1
             indep_flagged += pred != "independent"
         if progress is not None and n % 1000 == 0:
@@ -127,5 +146,5 @@ def evaluate_records(
         per[rel] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": actual}
     return EvalReport(
         len(records), len(pairs), per, {g: dict(c) for g, c in confusion.items()}, indep_pairs, indep_flagged,
-        copy_in_lsh / copy_total if copy_total else 0.0, judge.method,
+        copy_in_lsh / copy_total if copy_total else 0.0, judge.method, merged,
     )

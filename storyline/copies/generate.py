@@ -7,8 +7,10 @@ Each input record ``{"id", "cluster", "date", "source", "title", "text"}`` may g
   title kept or suffixed with the outlet;
 - a **rewrite**: synonyms and phrase paraphrases (``in order to`` → ``to``, ``5 percent`` → ``5%``, ``said on
   Monday`` → ``On Monday, … said``), sentences reordered (the lead usually stays first), merged (``, and``) or
-  split (``, which`` → ``. It``), and a re-worded title; emitted only when at least 15 % of the word tokens were replaced or removed
-  (otherwise it would be a copy under another name).
+  split (``, which`` → ``. It``), and a re-worded title; emitted only when at least 15 % of the *content* words of
+  title + body (stopwords excluded, :data:`~storyline.copies.text.STOPWORDS`) were replaced or removed — otherwise it
+  would be a copy under another name. (Until 2024-06 the share counted all body tokens, so dropping two ``the``/
+  ``that`` and one synonym in a 20-word lead, with the title untouched, passed as a "rewrite".)
 
 The output record carries the truth in ``gen`` (``{"of", "relation", "ops"}``); the evaluation strips it before the
 classifier sees a record. Generated records are dated a few hours after their original and credited to a generated
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..sentences import split_sentences
+from .text import STOPWORDS
 
 __all__ = ["GeneratorConfig", "generate", "make_copy", "make_rewrite", "read_jsonl"]
 
@@ -193,7 +196,8 @@ def _reword(sentence: str, rng: random.Random, p: float) -> str:
     def swap(mo: re.Match[str]) -> str:
         w = mo.group(0)
         drop = _DROPPABLE.get(w.lower())
-        if drop is not None and w.islower() and rng.random() < drop * p:
+        followed = re.match(r" \w", mo.string[mo.end():mo.end() + 2]) is not None  # "let him do that." keeps it
+        if drop is not None and w.islower() and followed and rng.random() < drop * p:
             return "\x00"
         alts = _SYNONYMS.get(w.lower())
         if not alts or rng.random() > p:
@@ -205,8 +209,15 @@ def _reword(sentence: str, rng: random.Random, p: float) -> str:
 
 
 def changed_share(a: str, b: str) -> float:
-    """Share of the word tokens of ``a`` (a multiset, order ignored) missing from ``b``: re-wording, not reordering."""
-    wa, wb = Counter(re.findall(r"\w+", a.lower())), Counter(re.findall(r"\w+", b.lower()))
+    """Share of the content words of ``a`` (a multiset, order ignored, stopwords excluded) missing from ``b``.
+
+    Re-wording, not reordering; and re-wording of what carries meaning: dropping ``the``/``that`` or ``and`` →
+    ``plus`` is what a copy desk does to wire copy, not a rewrite.
+    """
+    def content(t: str) -> Counter[str]:
+        return Counter(w for w in re.findall(r"\w+", t.lower()) if w not in STOPWORDS)
+
+    wa, wb = content(a), content(b)
     return sum((wa - wb).values()) / max(1, sum(wa.values()))
 
 
@@ -218,7 +229,7 @@ def make_rewrite(rec: dict[str, Any], rng: random.Random, min_changed: float = 0
     """
     for attempt in range(3):
         out = _rewrite_once(rec, rng, boost=attempt)
-        if changed_share(rec["text"], out[1]) >= min_changed:
+        if changed_share(f"{rec.get('title') or ''}\n{rec['text']}", f"{out[0]}\n{out[1]}") >= min_changed:
             return out
     return None
 
