@@ -48,7 +48,7 @@ class ClusterSettings:
     body_chars: int = 0  # read only the first N characters of the body for lexical/entities (0 = all)
     index_terms: int = 10  # the article's top TF-IDF terms used to look up candidate stories (plus half as many entities)
     max_posting: int = 5000  # skip a term whose posting list is longer than this (too common to discriminate)
-    max_candidates: int = 50  # score at most this many candidate stories per article
+    max_candidates: int = 20  # score at most this many candidate stories per article (50 gave the same F1)
     dense_neighbours: int = 20  # nearest stored articles (faiss HNSW) whose stories become candidates
     hnsw_m: int = 16  # faiss HNSW graph degree
     hnsw_ef_search: int = 48
@@ -130,10 +130,13 @@ class CopiesSettings:
     # copy: share of the smaller text's shingles found in the other (truncation/boilerplate-proof). Calibrated on
     # `eval-dedup` of allsides-2021 (seed 1): generated copies >= 0.55, neus same-story independent pairs < 0.3.
     copy_containment: float = 0.5
-    # ... and at most max(copy_edit_slack, this * words) inner edit operations (allsides seed 1: copies 99th pct
-    # 0.053 edits/word, rewrites 5th pct 0.049; the slack of 2 edits is for 20-word neus leads — sweep in docs/copies.md)
+    # ... and an edit cost (copies/relation.py edit_cost: 1 per added/dropped word or sentence, typo, number, function
+    # word; copy_substitution_weight per content word replaced) of at most max(copy_edit_slack, this * words). Sweep of
+    # slack 1-3, density 0.03-0.07, weight 1-2 on allsides + neus seed 1 (docs/copies.md): 2 / 0.05 / 2.0.
     copy_max_edit_density: float = 0.05
     copy_edit_slack: int = 2
+    copy_substitution_weight: float = 2.0
+    copy_typo_similarity: float = 0.75  # two words >= this character similarity (difflib ratio) are a typo, not a synonym
     # rewrite: both articles have >= this share of content stems in aligned sentences (sweep over 0.5-0.8 on allsides
     # + neus seed 1: 0.7 keeps same-story independent pairs called copy/rewrite under 1 %)
     rewrite_coverage: float = 0.7
