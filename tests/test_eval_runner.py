@@ -45,7 +45,7 @@ def test_evaluate_scores_a_small_labelled_set_through_the_pipeline(tmp_path):
     assert shuffled.bcubed.f1 == 1.0
 
 
-def test_evaluate_refuses_unlabelled_records(tmp_path):
+def test_evaluate_refuses_records_without_gold_labels(tmp_path):
     p = tmp_path / "u.jsonl"
     p.write_text(json.dumps({"id": "x", "title": "t", "text": "body"}) + "\n")
     with pytest.raises(StorylineError, match="'cluster'"):
@@ -63,6 +63,14 @@ def test_eval_cli_json_contract(tmp_path):
     table = subprocess.run([str(BIN), "eval", str(tmp_path / "s.jsonl"), "--profile", "lexical"],
                            capture_output=True, timeout=120)
     assert table.returncode == 0 and b"B-cubed" in table.stdout and b"articles/s" in table.stdout
+
+
+def test_records_the_reader_rejects_are_counted_and_left_out(tmp_path):
+    p = write_set(tmp_path / "s.jsonl")
+    with p.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "empty", "cluster": "storm", "title": "Storm", "text": ""}) + "\n")
+    r = evaluate(p, LEXICAL)
+    assert (r.n_articles, r.n_rejected, r.bcubed.f1) == (6, 1, 1.0)
 
 
 @needs_data

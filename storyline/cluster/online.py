@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
@@ -67,6 +68,7 @@ class Features:
     day: float | None
     dense: np.ndarray | None = None
     density: float = 0.0
+    index_terms: list[tuple[str, float]] | None = None
 
 
 @dataclass(slots=True)
@@ -82,6 +84,9 @@ class StoryState:
     last: float | None = None
     active: bool = True
     indexed: set[str] = field(default_factory=set)
+
+
+_weight = operator.itemgetter(1)
 
 
 def _add_sparse(target: dict[str, float], v: dict[str, float]) -> None:
@@ -141,23 +146,28 @@ class OnlineClusterer:
         return Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
 
     # -- the story index ---------------------------------------------------------------------------------------
-    def _index_terms(self, f: Features) -> list[str]:
-        k = self.settings.index_terms
-        lex = sorted(f.lex.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        ent = sorted(f.ent.items(), key=lambda kv: (-kv[1], kv[0]))[: max(1, k // 2)]
-        return [t for t, _ in lex] + ["\x00" + e for e, _ in ent]
+    def _index_terms(self, f: Features) -> list[tuple[str, float]]:
+        """The article's most distinctive terms (and entities, prefixed with NUL) with their weights."""
+        if f.index_terms is None:
+            k = self.settings.index_terms
+            lex = sorted(f.lex.items(), key=_weight, reverse=True)[:k]  # stable: ties keep text order
+            ent = sorted(f.ent.items(), key=_weight, reverse=True)[: max(1, k // 2)]
+            f.index_terms = lex + [("\x00" + e, w) for e, w in ent]
+        return f.index_terms
 
-    def _candidates(self, f: Features) -> dict[str, float]:
-        """Candidate story ids with a cheap retrieval score (shared index terms / nearest-neighbour similarity)."""
+    def _candidates(self, f: Features) -> list[str]:
+        """Candidate story ids, best first: stories sharing the article's distinctive terms (votes weighted by the
+        terms' TF-IDF weights) and the stories of its nearest stored neighbours (weighted by cosine)."""
         s = self.settings
         votes: dict[str, float] = {}
+        get = votes.get
         max_post = s.max_posting
-        for t in self._index_terms(f):
+        for t, w in self._index_terms(f):
             post = self.postings.get(t)
             if not post or len(post) > max_post:
                 continue
             for sid in post:
-                votes[sid] = votes.get(sid, 0.0) + 1.0
+                votes[sid] = get(sid, 0.0) + w
         if f.dense is not None and self._index is not None and self._index.ntotal:
             k = min(s.dense_neighbours, self._index.ntotal)
             sims, ids = self._index.search(f.dense.reshape(1, -1), k)
@@ -167,13 +177,15 @@ class OnlineClusterer:
                 sid = self.resolve(self._member_story[i])
                 st = self.stories.get(sid)
                 if st is not None and st.active:
-                    votes[sid] = votes.get(sid, 0.0) + 1.0 + float(sim)
-        if len(votes) > s.max_candidates:
-            votes = dict(sorted(votes.items(), key=lambda kv: (-kv[1], self.stories[kv[0]].seq))[: s.max_candidates])
-        return votes
+                    votes[sid] = get(sid, 0.0) + 1.0 + float(sim)
+        stories = self.stories
+        if len(votes) <= s.max_candidates:
+            return sorted(votes, key=lambda sid: (-votes[sid], stories[sid].seq))
+        return [sid for sid, _ in heapq.nsmallest(s.max_candidates, votes.items(),
+                                                  key=lambda kv: (-kv[1], stories[kv[0]].seq))]
 
     def _index_story(self, st: StoryState, f: Features) -> None:
-        for t in self._index_terms(f):
+        for t, _ in self._index_terms(f):
             if t not in st.indexed:
                 st.indexed.add(t)
                 self.postings.setdefault(t, set()).add(st.id)

@@ -43,6 +43,7 @@ class EvalResult:
     seconds: float
     peak_rss_mb: float
     merges: int
+    n_rejected: int = 0
 
     @property
     def articles_per_s(self) -> float:
@@ -62,6 +63,7 @@ class EvalResult:
             "seconds": round(self.seconds, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "merges": self.merges,
+            "n_rejected": self.n_rejected,
         }
 
 
@@ -70,14 +72,16 @@ def _arrival_key(item: RawItem) -> tuple[bool, float, str]:
     return (dt is None, dt.timestamp() if dt is not None else 0.0, item.external_id or "")
 
 
-def labelled_items(path: str | Path, settings: "Settings") -> tuple[list[RawItem], dict[str, str]]:
-    """Read a labelled JSONL: the raw items, and gold story per item id (the ``id`` field)."""
+def labelled_items(path: str | Path, settings: "Settings") -> tuple[list[RawItem], dict[str, str], list[str]]:
+    """Read a labelled JSONL: the raw items, gold story per item id (the ``id`` field), and the records the reader
+    rejected (e.g. an empty ``text``), which cannot become articles and are left out of the scores (and counted)."""
     items: list[RawItem] = []
     gold: dict[str, str] = {}
+    rejected: list[str] = []
     for it in read_paths([path], settings.ingest):
         if not isinstance(it, RawItem):
-            raise StorylineError(f"{path}: a record could not be read ({it.reason}: {it.detail} at {it.ref}); "
-                                 "an evaluation file must be clean JSONL")
+            rejected.append(f"{it.ref}: {it.reason}")
+            continue
         label = it.extra.get("cluster")
         if it.external_id is None or label is None:
             raise StorylineError(f"{it.origin}: an evaluation record needs 'id' and 'cluster' fields, "
@@ -86,7 +90,7 @@ def labelled_items(path: str | Path, settings: "Settings") -> tuple[list[RawItem
         gold[it.external_id] = str(label)
     if not items:
         raise StorylineError(f"{path}: no articles to evaluate")
-    return items, gold
+    return items, gold, rejected
 
 
 def evaluate(
@@ -109,7 +113,7 @@ def evaluate(
 
     if order not in ORDERS:
         raise StorylineError(f"order must be one of {list(ORDERS)}, got {order!r}")
-    items, gold = labelled_items(path, settings)
+    items, gold, rejected = labelled_items(path, settings)
     if order == "time":
         items.sort(key=_arrival_key)
     else:
@@ -140,7 +144,7 @@ def evaluate(
         path=str(path), profile=settings.cluster.profile, order=order,
         bcubed=bcubed(pred, gold), pairwise=pairwise(pred, gold),
         n_pred=len(set(pred.values())), n_gold=len(set(gold.values())), n_articles=len(items),
-        seconds=seconds, peak_rss_mb=peak, merges=merges,
+        seconds=seconds, peak_rss_mb=peak, merges=merges, n_rejected=len(rejected),
     )
 
 

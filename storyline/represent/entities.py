@@ -29,22 +29,36 @@ def _norm(span: str) -> str:
     return " ".join(s.lower().split())
 
 
+_WORD_CACHE: dict[str, str] = {}  # capitalised word -> its normal form, or '' when it is an ordinary word
+_DROP = STOPWORDS | _EXTRA_STOP
+
+
+def _word(w: str) -> str:
+    n = _WORD_CACHE.get(w)
+    if n is None:
+        n = _norm(w)
+        if n in _DROP:
+            n = ""
+        if len(_WORD_CACHE) < 200_000:
+            _WORD_CACHE[w] = n
+    return n
+
+
 def _spans(text: str) -> list[str]:
     out = []
     for m in _CAP_RUN.finditer(text):
-        words = [w for w in m.group(0).split() if _norm(w) not in STOPWORDS and _norm(w) not in _EXTRA_STOP]
+        words = [n for n in map(_word, m.group(0).split()) if n]
         if not words:
             continue
-        name = _norm(" ".join(words))
+        name = " ".join(words)
         if len(name) < 2:
             continue
-        if len(words) == 1 and not words[0].isupper() and _SENTENCE_START.search(text[max(0, m.start() - 3) : m.start()]):
+        if len(words) == 1 and m.group(0)[1:2].islower() and _SENTENCE_START.search(text, max(0, m.start() - 3),
+                                                                                       m.start()):
             continue  # a capitalised first word of a sentence is usually an ordinary word
         out.append(name)
-        if len(words) > 1:
-            last = _norm(words[-1])
-            if len(last) > 2 and last not in STOPWORDS:
-                out.append(last)
+        if len(words) > 1 and len(words[-1]) > 2:
+            out.append(words[-1])
     return out
 
 
@@ -58,8 +72,9 @@ def entities(title: str, body: str) -> dict[str, float]:
     counts: dict[str, float] = {}
     for e in _spans(body):
         counts[e] = counts.get(e, 0.0) + 1.0
+    title_case = _title_case(title)
     for e in _spans(title):
-        if _title_case(title) and e not in counts:
+        if title_case and e not in counts:
             continue
         counts[e] = counts.get(e, 0.0) + 1.0
     return counts
