@@ -37,5 +37,9 @@ test: setup chromium
 test-fast: setup
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -m "not slow and not browser"
 
+# benchmarks (results under bench/out/); one line per stage
+bench: setup
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) bench/run.py  # clustering: eval both sets x profiles, scale 101k
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(DB) $(DB)-wal $(DB)-shm
