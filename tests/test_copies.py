@@ -135,3 +135,33 @@ def test_quality_floor_on_allsides():
     assert rep.per_relation["copy"]["precision"] >= 0.99 and rep.per_relation["copy"]["recall"] >= 0.97
     assert rep.per_relation["rewrite"]["f1"] >= 0.85
     assert rep.independent_fp_rate <= 0.01
+
+
+def test_live_index_returns_exactly_datasketch_minhashlsh_candidates():
+    from datasketch import MinHashLSH
+
+    from storyline.copies.minhash import LSHIndex
+
+    rng = random.Random(4)
+    vocab = words(WIRE + " " + OWN)
+    texts = [WIRE, OWN]
+    while len(texts) < 300:  # copies of copies (near duplicates) and shuffles (strangers)
+        base = rng.choice(texts).split()
+        if rng.random() < 0.5:
+            base[rng.randrange(len(base))] = rng.choice(vocab)
+        else:
+            rng.shuffle(base)
+        texts.append(" ".join(base[: rng.randint(8, len(base))]))
+    signer = Signer(64)
+    sigs = signer.signatures(words(t) for t in texts)
+    ref = MinHashLSH(threshold=0.3, num_perm=64)
+    idx = LSHIndex(signer, 0.3, merge_at=40)  # small merge_at: main segment and tail are both exercised
+    for start in range(0, 300, 25):
+        keys = [f"d{i}" for i in range(start, start + 25)]
+        idx.insert_many(keys + keys[:3], np.concatenate([sigs[start : start + 25], sigs[start : start + 3]]))
+        for k, i in zip(keys, range(start, start + 25)):
+            ref.insert(k, signer.lean(sigs[i]))
+    assert len(idx) == 300 and "d7" in idx and "x" not in idx
+    got = idx.query_many(sigs)
+    assert all(sorted(got[i]) == sorted(ref.query(signer.lean(sigs[i]))) for i in range(300))
+    assert sum(len(g) for g in got) > 400  # the test has real near-duplicate neighbourhoods, not only self-hits

@@ -3,8 +3,8 @@
 For each stored batch (inside the batch's transaction):
 
 1. MinHash signatures of title + body shingles are computed for the batch (one numpy pass) and stored with the
-   body hash in ``copy_signatures``; the LSH index is rebuilt from these blobs after a restart, never by
-   re-shingling.
+   body hash in ``copy_signatures``; the LSH index (:class:`~storyline.copies.minhash.LSHIndex`, compact numpy
+   banding) is rebuilt from these blobs after a restart, never by re-shingling.
 2. Candidates of each new article: LSH neighbours across the *whole store*, articles with the same body hash, and
    the newest ``copies.max_story_pairs`` members of its story.
 3. Each candidate pair is judged (:class:`~storyline.copies.relation.PairJudge`); ``copy``/``rewrite`` pairs go to
@@ -35,6 +35,8 @@ from .text import body_hash, words
 
 __all__ = ["CopyDetector", "copies_for_story", "provenance_summary", "rebuild"]
 
+RESTORE_CHUNK = 50_000  # signatures read per query when the index is rebuilt after a restart
+
 
 class CopyDetector:
     """Pipeline :class:`~storyline.pipeline.Observer`. ``encoder`` (optional) enables dense rewrite alignment."""
@@ -50,13 +52,18 @@ class CopyDetector:
         """Rebuild the LSH index from the stored signatures (those made with the current parameters)."""
         s = self.settings
         self.index = LSHIndex(self.signer, s.lsh_threshold)
-        rows = store.query(
-            "SELECT article_id, signature FROM copy_signatures WHERE num_perm=? AND seed=? AND shingle_words=?",
-            (s.num_perm, s.seed, s.shingle_words),
-        )
-        if rows:
-            sigs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(len(rows), s.num_perm)
-            self.index.insert_many([r[0] for r in rows], sigs)
+        last = -1
+        while True:  # in chunks, so a million stored signatures never sit in memory as Python rows at once
+            rows = store.query(
+                "SELECT rowid, article_id, signature FROM copy_signatures WHERE num_perm=? AND seed=? AND "
+                "shingle_words=? AND rowid>? ORDER BY rowid LIMIT ?",
+                (s.num_perm, s.seed, s.shingle_words, last, RESTORE_CHUNK),
+            )
+            if not rows:
+                break
+            sigs = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4").reshape(len(rows), s.num_perm)
+            self.index.insert_many([r[1] for r in rows], sigs)
+            last = rows[-1][0]
         return self
 
     # -- observer ---------------------------------------------------------------------------------------------
@@ -77,8 +84,9 @@ class CopyDetector:
         self.index.insert_many([a.id for a in articles], sigs)
         by_id = {a.id: a for a in articles}
         touched: set[str] = set()
-        for a, h, sig in zip(articles, hashes, sigs):
-            cands = set(self.index.query(sig))
+        neighbours = self.index.query_many(sigs)
+        for a, h, near in zip(articles, hashes, neighbours):
+            cands = set(near)
             cands.update(r[0] for r in store.query("SELECT article_id FROM copy_signatures WHERE body_hash=?", (h,)))
             cands.update(_story_members(store, a.id, s.max_story_pairs))
             cands.discard(a.id)

@@ -5,7 +5,7 @@ Signatures are exactly datasketch's ``affine32`` MinHash (datasketch ≥ 2.0) of
 permutations for the seed. The difference is throughput: instead of one ``MinHash.update_batch`` per document,
 :func:`signatures` concatenates the shingles of a whole batch and reduces them per document with
 ``np.minimum.reduceat``, so a million articles take minutes, not hours. Signatures are stored as ``uint32`` blobs
-and wrapped as :class:`datasketch.LeanMinHash` for :class:`datasketch.MinHashLSH`.
+and indexed by :class:`LSHIndex` (datasketch's ``MinHashLSH`` banding in compact numpy arrays).
 
 >>> s = Signer(num_perm=16)
 >>> sig = s.signatures([["a", "b", "c", "d"], ["a", "b", "c", "d"], ["x", "y", "z"]])
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Hashable, Iterable, Sequence
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash
 
 from ..errors import ConfigError
 from .text import _fmix32, shingle_hashes_from_ids, word_ids
@@ -83,35 +83,92 @@ def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class LSHIndex:
-    """An incremental near-duplicate index: datasketch :class:`MinHashLSH` over stored signatures.
+    """The live, incremental near-duplicate index: datasketch's LSH banding held in sorted numpy arrays.
 
-    ``threshold`` is the Jaccard similarity around which the banding is tuned (datasketch picks bands × rows to
-    minimise false positives + false negatives); candidates are then re-checked by the caller.
+    Same candidates as :class:`datasketch.MinHashLSH` with the same ``threshold`` and ``num_perm``: the bands × rows
+    are datasketch's optimum (``_optimal_param`` with its default weights), and two signatures share a bucket in a
+    band exactly when their ``r`` hash values there are equal (here: when the band's 64-bit key, a mix of those ``r``
+    values, is equal; a collision of different values has probability 2⁻⁶⁴ and only adds a candidate that the caller
+    re-checks anyway). A test compares the candidates with ``MinHashLSH.query``.
+
+    Why not ``MinHashLSH`` itself: it keeps a Python set per bucket and the key tuples — ≈ 7 kB per article with 21
+    bands (measured ≈ 0.7 GB per 100k). Here an article costs ``b`` keys (8 bytes) + ``b`` positions (4 bytes) in one
+    sorted segment per band, plus its id string: ≈ 0.4 kB (``bench/bench_dedup.py`` prints the measured figure), so
+    a million stored articles take ≈ 0.4 GB. New articles go to a small sorted *tail* that is merged into the main
+    segment when it outgrows ``merge_at`` (or 1/8 of the main segment), so inserting stays cheap; a restart rebuilds
+    the index from the stored signature blobs (:meth:`insert_many` on chunks), never by re-shingling.
     """
 
-    def __init__(self, signer: Signer, threshold: float = 0.3):
+    def __init__(self, signer: Signer, threshold: float = 0.3, merge_at: int = 32_768):
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"copies.lsh_threshold must be in (0, 1), got {threshold}")
         self.signer = signer
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=signer.num_perm)
-        self.size = 0
+        self.bands = BandIndex(signer.num_perm, threshold)
+        self.merge_at = merge_at
+        b = self.bands.b
+        self._ids: list[Hashable] = []
+        self._known: set[Hashable] = set()
+        # per segment: keys uint64[b, n] sorted along each row, docs int32[b, n] (positions into _ids) in that order
+        self._main = (np.zeros((b, 0), dtype=np.uint64), np.zeros((b, 0), dtype=np.int32))
+        self._tail = (np.zeros((b, 0), dtype=np.uint64), np.zeros((b, 0), dtype=np.int32))
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
 
     def insert_many(self, keys: Sequence[Hashable], sigs: np.ndarray) -> None:
-        with self.lsh.insertion_session(buffer_size=100_000) as session:
-            for key, sig in zip(keys, sigs):
-                if key not in self.lsh.keys:
-                    session.insert(key, self.signer.lean(sig), check_duplication=False)
-                    self.size += 1
+        """Add signatures (``uint32[n, num_perm]``) under ``keys``; keys already present are skipped."""
+        rows: list[int] = []
+        start = len(self._ids)
+        for k, key in enumerate(keys):
+            if key not in self._known:  # also skips a key repeated within this call
+                self._known.add(key)
+                self._ids.append(key)
+                rows.append(k)
+        if not rows:
+            return
+        band_keys = self.bands.band_keys(np.asarray(sigs, dtype=np.uint32)[rows]).T  # [b, m]
+        docs = np.broadcast_to(np.arange(start, len(self._ids), dtype=np.int32), band_keys.shape)
+        tk, td = self._tail
+        self._tail = _sorted_rows(np.concatenate([tk, band_keys], axis=1), np.concatenate([td, docs], axis=1))
+        if self._tail[0].shape[1] > max(self.merge_at, self._main[0].shape[1] // 8):
+            mk, md = self._main
+            tk, td = self._tail
+            self._main = _sorted_rows(np.concatenate([mk, tk], axis=1), np.concatenate([md, td], axis=1))
+            self._tail = (tk[:, :0], td[:, :0])
+
+    def query_many(self, sigs: np.ndarray) -> list[list[Hashable]]:
+        """For each signature, the keys sharing a bucket with it in at least one band."""
+        qk = self.bands.band_keys(np.asarray(sigs, dtype=np.uint32).reshape(-1, self.signer.num_perm))  # [q, b]
+        found: list[set[int]] = [set() for _ in range(len(qk))]
+        for keys, docs in (self._main, self._tail):
+            if keys.shape[1] == 0:
+                continue
+            for band in range(keys.shape[0]):
+                lo = np.searchsorted(keys[band], qk[:, band], side="left")
+                hi = np.searchsorted(keys[band], qk[:, band], side="right")
+                for q in np.flatnonzero(hi > lo):
+                    found[q].update(docs[band, lo[q] : hi[q]].tolist())
+        return [[self._ids[d] for d in sorted(f)] for f in found]
 
     def query(self, sig: np.ndarray) -> list[Hashable]:
-        return self.lsh.query(self.signer.lean(sig))
+        return self.query_many(np.asarray(sig)[None, :])[0]
+
+    def nbytes(self) -> int:
+        """Bytes held by the band arrays (the id strings and their set come on top; the bench measures RSS)."""
+        return sum(a.nbytes for seg in (self._main, self._tail) for a in seg)
 
     def __contains__(self, key: Hashable) -> bool:
-        return key in self.lsh.keys
+        return key in self._known
 
     def __len__(self) -> int:
-        return self.size
+        return len(self._ids)
+
+
+def _sorted_rows(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, axis=1, kind="stable")
+    return np.take_along_axis(keys, order, axis=1), np.ascontiguousarray(np.take_along_axis(docs, order, axis=1))
 
 
 class BandIndex:
