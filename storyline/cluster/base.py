@@ -34,7 +34,8 @@ def make_encoder(settings: "Settings") -> "Encoder":
     from ..represent.dense import MiniLMEncoder
 
     cs = settings.cluster
-    return MiniLMEncoder(threads=cs.encoder_threads, max_seq_length=cs.encoder_max_tokens)
+    return MiniLMEncoder(threads=cs.encoder_threads, max_seq_length=cs.encoder_max_tokens,
+                         quantize=cs.encoder_quantize)
 
 
 def make_clusterer(settings: "Settings", encoder: "Encoder | None" = None) -> Clusterer:
