@@ -18,7 +18,7 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘(]\s*)$")
 _EXTRA_STOP = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april june july august "
     "september october november december president sen rep gov dr breaking update watch opinion video exclusive "
-    "live new report".split()
+    "live new report senator secretary minister governor chancellor prime general mayor judge leader chief".split()
 )
 
 
@@ -47,14 +47,15 @@ def _word(w: str) -> str:
 def _spans(text: str) -> list[str]:
     out = []
     for m in _CAP_RUN.finditer(text):
-        words = [n for n in map(_word, m.group(0).split()) if n]
+        raw = m.group(0).split()
+        words = [n for n in map(_word, raw) if n]
         if not words:
             continue
         name = " ".join(words)
         if len(name) < 2:
             continue
-        if len(words) == 1 and m.group(0)[1:2].islower() and _SENTENCE_START.search(text, max(0, m.start() - 3),
-                                                                                       m.start()):
+        if len(raw) == 1 and raw[0][1:2].islower() and _SENTENCE_START.search(text, max(0, m.start() - 3),
+                                                                                m.start()):
             continue  # a capitalised first word of a sentence is usually an ordinary word
         out.append(name)
         if len(words) > 1 and len(words[-1]) > 2:

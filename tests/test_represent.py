@@ -1,0 +1,66 @@
+"""Lexical tokens, incremental document frequencies, TF-IDF vectors, rule-based entities."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from storyline.represent.entities import entities
+from storyline.represent.lexical import DocumentFrequencies, cosine, stem, term_counts, tokens
+
+
+def test_tokens_drop_stopwords_stem_plurals_and_keep_numbers():
+    assert tokens("The Senate's votes on 3 deals, it’s the policies of 2021") == [
+        "senate", "vote", "3", "deal", "policy", "2021"]
+    assert stem("bus") == "bus" and stem("glass") == "glass" and stem("cities") == "city"
+
+
+def test_title_words_count_more():
+    tf = term_counts("Storm floods town", "The storm hit the town.", title_weight=2.0)
+    assert tf == {"storm": 3.0, "flood": 2.0, "town": 3.0, "hit": 1.0}
+
+
+def test_document_frequencies_update_incrementally_and_idf_falls_as_a_word_spreads():
+    df = DocumentFrequencies()
+    df.add({"storm": 1.0, "town": 1.0})
+    rare = df.idf("storm")
+    df.add({"storm": 2.0})
+    df.add({"vote": 1.0})
+    assert df.n_docs == 3 and df.df["storm"] == 2
+    assert df.idf("storm") < df.idf("town") < df.idf("never-seen")
+    assert df.idf("never-seen") == pytest.approx(math.log(4 / 1) + 1)
+    assert rare != df.idf("storm")
+
+
+words = st.lists(st.sampled_from(["storm", "town", "vote", "budget", "fire", "river", "court", "judge"]),
+                 max_size=12)
+
+
+@given(words, words)
+def test_tfidf_cosine_is_symmetric_in_unit_interval_and_one_on_itself(a, b):
+    df = DocumentFrequencies()
+    ta, tb = term_counts("", " ".join(a)), term_counts("", " ".join(b))
+    df.add(ta)
+    df.add(tb)
+    va, vb = df.vector(ta), df.vector(tb)
+    assert cosine(va, vb) == pytest.approx(cosine(vb, va))
+    assert 0.0 <= cosine(va, vb) <= 1.0
+    if va:
+        assert cosine(va, va) == pytest.approx(1.0)
+        assert math.sqrt(sum(x * x for x in va.values())) == pytest.approx(1.0)
+
+
+def test_entities_find_names_and_surnames_and_skip_sentence_initial_words():
+    e = entities("Trump slams Kerry over Iran", "President Trump on Monday slammed John F. Kerry. Liberals said "
+                 "the Supreme Court and the FBI were silent.")
+    assert {"trump", "john f kerry", "kerry", "supreme court", "fbi"} <= set(e)
+    assert "liberals" not in e and "monday" not in e and "president" not in e
+
+
+def test_title_case_headlines_only_contribute_names_the_body_confirms():
+    e = entities("Vote Looms As Senators Weigh Budget Deal", "Senator Maria Ortiz said the vote was close.")
+    assert "vote looms" not in e and "senators weigh budget deal" not in e
+    assert "maria ortiz" in e
