@@ -233,5 +233,11 @@ def test_explain_prints_score_components_and_shared_terms(tmp_path):
     p = subprocess.run([str(BIN), "--db", str(db), "explain", joined[:10]], capture_output=True, env=env,
                        timeout=120)
     assert p.returncode == 0 and b"shared:" in p.stdout and b"lexical" in p.stdout
+    with Store(db) as store:
+        first = store.query("SELECT article_id FROM memberships WHERE components LIKE '%nearest_story_score%'")[0][0]
+    p = subprocess.run([str(BIN), "--db", str(db), "explain", first, "--format", "json"], capture_output=True,
+                       env=env, timeout=120)
+    out = json.loads(p.stdout)
+    assert out["started_story"] and 0.0 <= out["components"]["nearest_story_score"] < 0.2
     p = subprocess.run([str(BIN), "--db", str(db), "explain", "a-nope"], capture_output=True, env=env, timeout=60)
     assert p.returncode == 1 and b"no such article" in p.stderr

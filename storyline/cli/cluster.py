@@ -27,7 +27,7 @@ def explain_payload(store, article_id: str) -> dict:
         "score": m["score"],
         "components": m["components"],
         "shared": m["shared"],
-        "started_story": not m["shared"] and m["score"] >= 1.0,
+        "started_story": "nearest_story_score" in m["components"],
     }
 
 
@@ -44,7 +44,11 @@ def explain(
         emit_one(payload, fmt)
         return
     stdout.print(f"[bold]{payload['title']}[/bold]  ({payload['article_id']}, {payload['source']})", highlight=False)
-    verdict = "started this story" if payload["started_story"] else f"joined with score {payload['score']:.3f}"
+    if payload["started_story"]:
+        verdict = (f"started this story (the nearest story scored "
+                   f"{payload['components']['nearest_story_score']:.3f})")
+    else:
+        verdict = f"joined with score {payload['score']:.3f}"
     stdout.print(f"story {payload['story_id']}: {payload['headline']}\n{verdict}", highlight=False)
     rows = [{"signal": k, "similarity": v} for k, v in payload["components"].items()]
     emit(rows, fmt, ["signal", "similarity"])

@@ -440,8 +440,13 @@ class OnlineClusterer:
                                  (self.encoder.name,)):
                 vecs[r[0]] = np.frombuffer(r[1], dtype=np.float16).astype(np.float32)
             missing = [article_from_row(r) for r in rows if r["id"] not in vecs]
-            if missing:
+            if missing:  # stored before embeddings were kept (or by another model): encode once and keep them
                 enc = self.encoder.encode([m.lead for m in missing])
+                with store.transaction():
+                    store.conn.executemany(
+                        "INSERT OR REPLACE INTO article_embeddings(article_id, model, vector) VALUES (?,?,?)",
+                        [(m.id, self.encoder.name, v.astype(np.float16).tobytes()) for m, v in zip(missing, enc)],
+                    )
                 for m, v in zip(missing, enc):
                     vecs[m.id] = v
         for r in rows:
