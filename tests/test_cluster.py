@@ -241,3 +241,36 @@ def test_explain_prints_score_components_and_shared_terms(tmp_path):
     assert out["started_story"] and 0.0 <= out["components"]["nearest_story_score"] < 0.2
     p = subprocess.run([str(BIN), "--db", str(db), "explain", "a-nope"], capture_output=True, env=env, timeout=60)
     assert p.returncode == 1 and b"no such article" in p.stderr
+
+
+class HashingEncoder:
+    """A small real encoder for tests: hashed bag of words (scikit-learn), L2-normalised, 64 dimensions."""
+
+    dim = 64
+    name = "hashing-64"
+
+    def __init__(self):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.vec = HashingVectorizer(n_features=self.dim, alternate_sign=False, norm="l2")
+
+    def encode(self, texts):
+        return self.vec.transform(list(texts)).toarray().astype(np.float32)
+
+
+def test_dense_path_uses_the_ann_index_and_keeps_it_to_active_stories():
+    settings = Settings().with_overrides({"cluster.hnsw_rebuild_min": 10})
+    c = make_clusterer(settings, HashingEncoder())
+    topics = sorted(TOPICS)
+    # ten bursts of four trios (one per topic), ten days apart: each burst's stories are asleep by the next one
+    arts = [article(i, topics[(i // 3) % 4], i % 3, day=(i // 12) * 10) for i in range(120)]
+    out = run_stream(c, arts, batch=9)
+    assert all("dense" in a.components for a in out if not a.is_new)
+    same = sum(out[i].story_id == out[i - 1].story_id for i in range(1, 120) if i % 3)
+    assert same == 80  # every second/third article of a trio joins it
+    assert len({a.story_id for a in out}) == 40  # and bursts ten days apart never share a story
+    stats = c.index_stats()
+    assert stats["dense_vectors"] < 120  # dormant stories' rows were dropped by a rebuild
+    assert stats["dense_vectors"] <= 2 * stats["members_in_active_stories"] + 10
+    asleep = [s for s in c.stories.values() if not s.active]
+    assert asleep and all(s.dense is None and not s.lex for s in asleep)

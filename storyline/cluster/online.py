@@ -128,6 +128,8 @@ class OnlineClusterer:
         self._pending: list[tuple[str, np.ndarray]] = []
         self._density_sum = 0.0
         self._density_n = 0
+        self._vec_rows: list[np.ndarray] = []  # float16 copies of the index rows, for rebuilds
+        self._dormant_rows = 0
         self.dim = encoder.dim if encoder is not None else 0
 
     def warm_up(self) -> None:
@@ -210,8 +212,33 @@ class OnlineClusterer:
             last, _, sid = heapq.heappop(heap)
             st = self.stories.get(sid)
             if st is not None and st.active and st.last is not None and st.last < horizon:
-                st.active = False
-                self._unindex_story(st)
+                self._sleep(st)
+        if self._index is not None and self._dormant_rows > max(self.settings.hnsw_rebuild_min,
+                                                                self._index.ntotal // 2):
+            self._rebuild_dense()
+
+    def _sleep(self, st: StoryState) -> None:
+        """A dormant story is never a candidate again: it leaves the index and drops its vectors (memory stays
+        bounded by the active stories); its id, size and dates remain."""
+        st.active = False
+        self._unindex_story(st)
+        st.lex, st.ent, st.dense = {}, {}, None
+        self._dormant_rows += st.n
+
+    def _rebuild_dense(self) -> None:
+        """Rebuild the HNSW index from the members of active stories only (HNSW cannot delete)."""
+        keep = [i for i, sid in enumerate(self._member_story)
+                if (st := self.stories.get(self.resolve(sid))) is not None and st.active]
+        self._index = None
+        rows, stories = self._vec_rows, self._member_story
+        self._vec_rows, self._member_story = [], []
+        self._dormant_rows = 0
+        if keep:
+            self._new_index()
+            mat = np.stack([rows[i] for i in keep]).astype(np.float32)
+            self._index.add(mat)
+            self._vec_rows = [rows[i] for i in keep]
+            self._member_story = [stories[i] for i in keep]
 
     # -- scoring -----------------------------------------------------------------------------------------------
     def _time(self, day: float | None, first: float | None, last: float | None) -> float:
@@ -304,15 +331,19 @@ class OnlineClusterer:
             st.active = True
         self._index_story(st, f)
 
+    def _new_index(self) -> None:
+        import faiss
+
+        self._index = faiss.IndexHNSWFlat(self.dim, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        self._index.hnsw.efSearch = self.settings.hnsw_ef_search
+        self._index.hnsw.efConstruction = self.settings.hnsw_ef_construction
+
     def _add_dense(self, sid: str, vec: np.ndarray) -> None:
         if self._index is None:
-            import faiss
-
-            self._index = faiss.IndexHNSWFlat(self.dim, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            self._index.hnsw.efSearch = self.settings.hnsw_ef_search
-            self._index.hnsw.efConstruction = self.settings.hnsw_ef_construction
+            self._new_index()
         self._index.add(vec.reshape(1, -1).astype(np.float32))
         self._member_story.append(sid)
+        self._vec_rows.append(vec.astype(np.float16))
 
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
         _add_sparse(keep.lex, gone.lex)
@@ -479,5 +510,6 @@ class OnlineClusterer:
             "active_stories": sum(1 for st in self.stories.values() if st.active),
             "posting_entries": n_post,
             "dense_vectors": 0 if self._index is None else int(self._index.ntotal),
+            "members_in_active_stories": sum(st.n for st in self.stories.values() if st.active),
         }
 
