@@ -53,6 +53,7 @@ class ClusterSettings:
     hnsw_m: int = 16  # faiss HNSW graph degree
     hnsw_ef_search: int = 48
     hnsw_ef_construction: int = 64
+    hnsw_rebuild_min: int = 5000  # rebuild the HNSW index without dormant stories' rows once this many have piled up
     explain_top: int = 8  # shared terms/entities kept per membership for `storyline explain`
     # encoder: sweep on allsides/neus (B³ F1): 128 fp32 0.936/0.785, 64 fp32 0.937/0.782, 64 int8 0.941/0.782,
     # 48 int8 0.943/0.775, 32 int8 0.937/0.763; 64 int8 encodes ~2.4x faster than 128 fp32 on 2 AVX2 cores
