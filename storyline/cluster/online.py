@@ -31,6 +31,7 @@ from __future__ import annotations
 import heapq
 import math
 import operator
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
@@ -102,8 +103,7 @@ def _mean_dot(v: dict[str, float], total: dict[str, float], n: int) -> float:
         return 0.0
     if len(v) > len(total):
         v, total = total, v
-    get = total.get
-    return min(1.0, max(0.0, sum(x * get(t, 0.0) for t, x in v.items()) / n))
+    return min(1.0, max(0.0, sum(map(operator.mul, v.values(), map(total.get, v, repeat(0.0)))) / n))
 
 
 class OnlineClusterer:
@@ -119,7 +119,7 @@ class OnlineClusterer:
         self.edf = DocumentFrequencies()
         self.stories: dict[str, StoryState] = {}
         self.alias: dict[str, str] = {}
-        self.postings: dict[str, set[str]] = {}
+        self.postings: dict[str, dict[str, None]] = {}  # term -> active story ids (a dict: ordered, deterministic)
         self.now: float | None = None
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
@@ -180,23 +180,20 @@ class OnlineClusterer:
                 st = self.stories.get(sid)
                 if st is not None and st.active:
                     votes[sid] = get(sid, 0.0) + 1.0 + float(sim)
-        stories = self.stories
-        if len(votes) <= s.max_candidates:
-            return sorted(votes, key=lambda sid: (-votes[sid], stories[sid].seq))
-        return [sid for sid, _ in heapq.nsmallest(s.max_candidates, votes.items(),
-                                                  key=lambda kv: (-kv[1], stories[kv[0]].seq))]
+        # ties keep insertion order, which only depends on the order articles arrived in (postings are dicts)
+        return [sid for sid, _ in heapq.nlargest(s.max_candidates, votes.items(), key=_weight)]
 
     def _index_story(self, st: StoryState, f: Features) -> None:
         for t, _ in self._index_terms(f):
             if t not in st.indexed:
                 st.indexed.add(t)
-                self.postings.setdefault(t, set()).add(st.id)
+                self.postings.setdefault(t, {})[st.id] = None
 
     def _unindex_story(self, st: StoryState) -> None:
         for t in st.indexed:
             post = self.postings.get(t)
             if post is not None:
-                post.discard(st.id)
+                post.pop(st.id, None)
                 if not post:
                     del self.postings[t]
         st.indexed = set()
@@ -364,7 +361,7 @@ class OnlineClusterer:
         if keep.active:
             for t in gone_terms - keep.indexed:
                 keep.indexed.add(t)
-                self.postings.setdefault(t, set()).add(keep.id)
+                self.postings.setdefault(t, {})[keep.id] = None
 
     def _shared(self, f: Features, st: StoryState) -> tuple[str, ...]:
         s = self.settings
