@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
+
+# the model is loaded from the installed package, never a hub: no hub progress bars on the terminal
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from ..errors import ConfigError, StorylineError
 from . import core, show  # noqa: F401  (register commands)
