@@ -31,7 +31,6 @@ from __future__ import annotations
 import heapq
 import math
 import operator
-from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
@@ -101,9 +100,13 @@ def _mean_dot(v: dict[str, float], total: dict[str, float], n: int) -> float:
     """Mean dot product of ``v`` with the ``n`` unit vectors summed in ``total`` (average-link similarity)."""
     if n <= 0 or not v:
         return 0.0
-    if len(v) > len(total):
-        v, total = total, v
-    return min(1.0, max(0.0, sum(map(operator.mul, v.values(), map(total.get, v, repeat(0.0)))) / n))
+    # the shared terms (a C-level key intersection; usually far fewer than either side's terms), summed with fsum:
+    # exactly rounded, so the result does not depend on the intersection's hash order
+    common = v.keys() & total.keys()
+    if not common:
+        return 0.0
+    return min(1.0, max(0.0, math.fsum(map(operator.mul, map(v.__getitem__, common),
+                                           map(total.__getitem__, common))) / n))
 
 
 class OnlineClusterer:
