@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import os as _os
 
@@ -66,12 +67,14 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format | str, columns: Sequence
         for r in rows:
             w.writerow([_cell(r.get(c)) for c in cols])
     else:
-        table = Table(title=title, show_lines=False)
+        # cells and titles are data (article titles, sources, queries), never rich markup: "[/x]" in a title
+        # must print as itself, not raise MarkupError or vanish
+        table = Table(title=Text(title) if title is not None else None, show_lines=False)
         for c in cols:
             short = c in ("id", "story_id", "article_id", "date", "first_seen", "last_seen", "n_articles", "run_id")
             table.add_column(c, overflow="fold", no_wrap=short)
         for r in rows:
-            table.add_row(*(_cell(r.get(c)) for c in cols))
+            table.add_row(*(Text(_cell(r.get(c))) for c in cols))
         stdout.print(table)
 
 
