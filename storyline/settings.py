@@ -22,6 +22,9 @@ class IngestSettings:
     max_text_chars: int = 200_000  # longer article bodies are rejected, never silently cut
     batch_size: int = 64  # articles normalized/encoded/clustered together
     min_text_chars: int = 1  # a record whose text is shorter is rejected ("no-text")
+    # `ingest` sorts each window of this many items by date before clustering (undated last), so files read in
+    # any order arrive in time order, as the clusterer expects (1 = keep input order)
+    order_window: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)

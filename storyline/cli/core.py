@@ -37,7 +37,9 @@ def ingest(
     report = WalkReport()
     from ..ingest.web import read_inputs, web_session
 
-    items = read_inputs(paths, settings, report)
+    from ..ingest.order import time_ordered
+
+    items = time_ordered(read_inputs(paths, settings, report), settings.ingest.order_window)
     if source:
         from dataclasses import replace
 
