@@ -43,17 +43,20 @@ def explain(
     if fmt in (Format.json, Format.jsonl):
         emit_one(payload, fmt)
         return
-    stdout.print(f"[bold]{payload['title']}[/bold]  ({payload['article_id']}, {payload['source']})", highlight=False)
+    from rich.markup import escape  # titles, headlines and terms are data, never markup
+
+    stdout.print(f"[bold]{escape(payload['title'])}[/bold]  ({escape(payload['article_id'])}, "
+                 f"{escape(payload['source'])})", highlight=False)
     if payload["started_story"]:
         verdict = (f"started this story (the nearest story scored "
                    f"{payload['components']['nearest_story_score']:.3f})")
     else:
         verdict = f"joined with score {payload['score']:.3f}"
-    stdout.print(f"story {payload['story_id']}: {payload['headline']}\n{verdict}", highlight=False)
+    stdout.print(f"story {payload['story_id']}: {escape(payload['headline'])}\n{verdict}", highlight=False)
     rows = [{"signal": k, "similarity": v} for k, v in payload["components"].items()]
     emit(rows, fmt, ["signal", "similarity"])
     if payload["shared"]:
-        stdout.print("shared: " + ", ".join(payload["shared"]), highlight=False)
+        stdout.print("shared: " + escape(", ".join(payload["shared"])), highlight=False)
 
 
 @app.command("eval")
