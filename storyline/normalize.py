@@ -20,13 +20,22 @@ from .records import Article, RawItem, Rejected, content_id
 from .settings import IngestSettings
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def _drop_invisible(s: str) -> str:
+    """``s`` without zero-width characters and soft hyphens (str.translate only when there is one: a regex scan
+    is ~10x cheaper than translating a clean body)."""
+    return s.translate(_INVISIBLE) if _HAS_INVISIBLE.search(s) else s
+
+
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
 def clean_line(s: str) -> str:
     """NFC, invisible characters removed, every whitespace run (newlines too) collapsed to one space."""
-    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
+    s = _drop_invisible(unicodedata.normalize("NFC", s))
     return " ".join(s.split())
 
 
@@ -36,7 +45,7 @@ def clean_text(s: str) -> str:
     >>> clean_text("  One\\u00a0 two\\r\\n three.\\n\\n\\n Four. ")
     'One two three.\\n\\nFour.'
     """
-    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    s = _drop_invisible(unicodedata.normalize("NFC", s)).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = (" ".join(p.split()) for p in _BLANK_LINES.split(s))
     return "\n\n".join(p for p in paragraphs if p)
 
