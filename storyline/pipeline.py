@@ -82,17 +82,25 @@ class Pipeline:
         with self.store.transaction():
             for r in rejects:
                 self.store.add_reject(r, run_id)
-            for a, asg in zip(articles, assignments):
-                self.store.add_article(a, run_id)
-                if asg.is_new:
-                    self.store.create_story(asg.story_id, a.title)
-                    new_stories += 1
-                self.store.add_membership(asg)
-                for gone in asg.merged:
-                    self.store.merge_stories(asg.story_id, gone)
+            # batched writes (executemany), flushed before each merge so a merge sees every earlier membership
+            start = 0
+            for i, asg in enumerate(assignments):
+                if asg.merged or i == len(assignments) - 1:
+                    new_stories += self._write(articles[start:i + 1], assignments[start:i + 1], run_id)
+                    start = i + 1
+                    for gone in asg.merged:
+                        self.store.merge_stories(asg.story_id, gone)
             for obs in self.observers:
                 obs.observe(self.store, articles, assignments)
         return len(articles), len(rejects), duplicates, new_stories
+
+    def _write(self, articles: Sequence[Article], assignments: Sequence[Assignment], run_id: int) -> int:
+        """Store articles, their new stories and memberships (in that order: foreign keys); returns new stories."""
+        self.store.add_articles(articles, run_id)
+        new = [(asg.story_id, a.title) for a, asg in zip(articles, assignments) if asg.is_new]
+        self.store.create_stories(new)
+        self.store.add_memberships(assignments)
+        return len(new)
 
 
 def _batches(items: Iterable[RawItem | Rejected], size: int) -> Iterator[list[RawItem | Rejected]]:

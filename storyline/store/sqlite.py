@@ -175,16 +175,24 @@ class Store:
             found.update(r[0] for r in self.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
         return found
 
+    _ARTICLE_SQL = """INSERT INTO articles(id, external_id, source, title, title_derived, text, date, lang, url,
+                                           byline, origin, warnings, extra, run_id, ingested_at)
+                      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+
     def add_article(self, article: Article, run_id: int | None = None) -> None:
-        self.execute(
-            """INSERT INTO articles(id, external_id, source, title, title_derived, text, date, lang, url, byline,
-                                    origin, warnings, extra, run_id, ingested_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (article.id, article.external_id, article.source, article.title, int(article.title_derived),
-             article.text, iso(article.date), article.lang, article.url, article.byline, article.origin,
-             json.dumps(list(article.warnings)), json.dumps(dict(article.extra), default=str), run_id,
-             iso(utcnow())),
-        )
+        self.add_articles([article], run_id)
+
+    def add_articles(self, articles: Sequence[Article], run_id: int | None = None) -> None:
+        """Insert articles in one ``executemany`` (one timestamp for the batch)."""
+        now = iso(utcnow())
+        rows = [
+            (a.id, a.external_id, a.source, a.title, int(a.title_derived), a.text, iso(a.date), a.lang, a.url,
+             a.byline, a.origin, json.dumps(list(a.warnings)) if a.warnings else "[]",
+             json.dumps(dict(a.extra), default=str) if a.extra else "{}", run_id, now)
+            for a in articles
+        ]
+        with self._lock:
+            self.conn.executemany(self._ARTICLE_SQL, rows)
 
     def get_article(self, article_id: str) -> Article:
         rows = self.query("SELECT * FROM articles WHERE id=?", (article_id,))
@@ -253,26 +261,41 @@ class Store:
 
     # -- stories ----------------------------------------------------------------------------------------------
     def create_story(self, story_id: str, headline: str) -> None:
+        self.create_stories([(story_id, headline)])
+
+    def create_stories(self, stories: Sequence[tuple[str, str]]) -> None:
+        """Insert ``(story_id, headline)`` rows in one ``executemany``."""
         now = iso(utcnow())
-        self.execute(
-            "INSERT INTO stories(id, headline, created_at, updated_at) VALUES (?,?,?,?)",
-            (story_id, headline, now, now),
-        )
+        with self._lock:
+            self.conn.executemany(
+                "INSERT INTO stories(id, headline, created_at, updated_at) VALUES (?,?,?,?)",
+                [(sid, headline, now, now) for sid, headline in stories],
+            )
 
     def set_headline(self, story_id: str, headline: str) -> None:
         self.execute("UPDATE stories SET headline=?, updated_at=? WHERE id=?", (headline, iso(utcnow()), story_id))
 
     def add_membership(self, assignment: Assignment) -> None:
-        self.execute(
-            """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at)
-               VALUES (?,?,?,?,?,?)
-               ON CONFLICT(article_id) DO UPDATE SET story_id=excluded.story_id, score=excluded.score,
-                   components=excluded.components, shared=excluded.shared, assigned_at=excluded.assigned_at""",
-            (assignment.article_id, assignment.story_id, float(assignment.score),
-             json.dumps({k: round(float(v), 4) for k, v in assignment.components.items()}),
-             json.dumps(list(assignment.shared)), iso(utcnow())),
-        )
-        self.execute("UPDATE stories SET updated_at=? WHERE id=?", (iso(utcnow()), assignment.story_id))
+        self.add_memberships([assignment])
+
+    def add_memberships(self, assignments: Sequence[Assignment]) -> None:
+        """Upsert memberships in one ``executemany`` and touch each story's ``updated_at`` once."""
+        now = iso(utcnow())
+        rows = [
+            (a.article_id, a.story_id, float(a.score),
+             json.dumps({k: round(float(v), 4) for k, v in a.components.items()}), json.dumps(list(a.shared)), now)
+            for a in assignments
+        ]
+        with self._lock:
+            self.conn.executemany(
+                """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at)
+                   VALUES (?,?,?,?,?,?)
+                   ON CONFLICT(article_id) DO UPDATE SET story_id=excluded.story_id, score=excluded.score,
+                       components=excluded.components, shared=excluded.shared, assigned_at=excluded.assigned_at""",
+                rows,
+            )
+            touched = dict.fromkeys(a.story_id for a in assignments)
+            self.conn.executemany("UPDATE stories SET updated_at=? WHERE id=?", [(now, sid) for sid in touched])
 
     def merge_stories(self, keep: str, gone: str) -> None:
         """Fold story ``gone`` into ``keep``: members move, ``gone`` stays resolvable as an alias of ``keep``."""
