@@ -182,11 +182,19 @@ class Watcher:
             return self.interval_s
         return min(self.interval_s * (2 ** min(failures, 30)), self.settings.fetch.backoff_max_s)
 
+    def next_poll(self, st: "FeedState") -> datetime | None:
+        """When a feed is due under *this* watcher's interval: its last poll plus the interval (backed off after
+        failures). The stored ``next_poll`` was computed with the interval of the run that polled it, so a shorter
+        ``--interval`` given now takes effect at once instead of after the old schedule."""
+        if st.last_polled is None:
+            return st.next_poll
+        return st.last_polled + timedelta(seconds=self.backoff_s(st.failures))
+
     def due(self, urls: list[str], now: datetime) -> list[str]:
         out = []
         for url in urls:
-            st = self.states.get(url)
-            if st.next_poll is None or st.next_poll <= now:
+            when = self.next_poll(self.states.get(url))
+            if when is None or when <= now:
                 out.append(url)
         return out
 
@@ -274,6 +282,6 @@ class Watcher:
 
     def seconds_to_next(self, urls: list[str]) -> float:
         now = self.clock()
-        waits = [(st.next_poll - now).total_seconds() for st in (self.states.get(u) for u in urls)
-                 if st.next_poll is not None]
+        waits = [(when - now).total_seconds() for when in (self.next_poll(self.states.get(u)) for u in urls)
+                 if when is not None]
         return max(1.0, min(waits, default=self.interval_s))
