@@ -7,7 +7,9 @@ with ``sniff`` functions so standard input is recognised too. ``storyline ingest
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ..records import RawItem, Rejected
@@ -32,6 +34,9 @@ for _ext in (".rss", ".atom", ".xml"):
 
 def is_url(arg: str) -> bool:
     return arg.lower().startswith(("http://", "https://"))
+
+
+_OTHER_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
 class LazyFetcher:
@@ -102,6 +107,11 @@ def read_inputs(args: Iterable[str], settings: Settings, report: WalkReport | No
                     yield from read_url(str(arg), own)
             else:
                 yield from read_url(str(arg), session)
+        elif (m := _OTHER_SCHEME.match(str(arg))) and not Path(arg).exists():
+            # "ftp://host/x" is not a file either: say so instead of "no such file" for a collapsed "ftp:/host/x"
+            yield Rejected(str(arg), "ingest", "unsupported-scheme",
+                           f"{m.group(1)!r} URLs are not fetched; give an http:// or https:// URL, a file, a directory "
+                           "or - for standard input")
         else:
             yield from read_paths([arg], settings.ingest, report)
 
