@@ -90,6 +90,16 @@ def reader_for(path: Path) -> BytesReader | None:
     return None
 
 
+def _looks_like_csv_header(head: bytes) -> bool:
+    """A first line like ``id,title,text,date``: comma-separated field names, one of them ``text``."""
+    first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        fields = [f.strip().strip('"').lower() for f in first.decode("utf-8").split(",")]
+    except UnicodeDecodeError:
+        return False
+    return len(fields) >= 2 and "text" in fields and all(f and len(f) <= 40 and " " not in f for f in fields)
+
+
 def sniff_reader(data: bytes) -> BytesReader:
     """Pick a reader for stdin from its first bytes."""
     head = data[:SNIFF_BYTES].lstrip()
@@ -98,6 +108,8 @@ def sniff_reader(data: bytes) -> BytesReader:
     if head.startswith(b"{"):
         first_line = data.lstrip().split(b"\n", 1)[0].strip()
         return read_jsonl_bytes if first_line.endswith(b"}") and b"\n{" in data.strip() else read_json_bytes
+    if _looks_like_csv_header(head):
+        return read_csv_bytes
     for ext, reader in READERS.items():
         sniff = getattr(reader, "sniff", None)
         if sniff is not None and sniff(head):
