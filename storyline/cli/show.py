@@ -43,8 +43,9 @@ def show(
     story_id: str = typer.Argument(..., help="A story id (or an alias of a merged story, or a unique prefix)."),
     fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f",
                                    help="table (rich terminal view), json, markdown or html."),
+    # "\\[" keeps rich (typer's help renderer) from reading "[dense]" as a markup tag and dropping it
     dense: bool = typer.Option(False, "--dense", help="Align sentences with the MiniLM encoder too (slower; needs "
-                                                       "storyline[dense]). Default: lexical (TF-IDF) similarity."),
+                                                       "storyline\\[dense]). Default: lexical (TF-IDF) similarity."),
 ) -> None:
     """Show one story: cited summary, timeline, sources, entities, quotes, differing figures, unique content."""
     from ..stories import build_view
