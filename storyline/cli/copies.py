@@ -36,7 +36,7 @@ def eval_dedup(
     file: Path = typer.Argument(..., help="A JSONL corpus {id, cluster, date, source, title, text}."),
     seed: int = typer.Option(1, "--seed", help="Generator seed (copies/rewrites vary with it)."),
     dense: bool = typer.Option(False, "--dense", help="Use the MiniLM encoder for sentence alignment."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N records."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Use only the first N records."),
     fmt: Format = FORMAT,
 ) -> None:
     """Generate copies and rewrites of FILE's records and report precision/recall/F1 per relation."""
@@ -52,7 +52,13 @@ def eval_dedup(
         from ..represent.dense import MiniLMEncoder
 
         encoder = MiniLMEncoder(threads=2)
-    records = list(generate(itertools.islice(read_jsonl(file), limit), GeneratorConfig(seed=seed)))
+    from ..errors import StorylineError
+
+    try:
+        originals = list(itertools.islice(read_jsonl(file), limit))
+    except ValueError as e:  # a malformed line is the user's input, not a crash
+        raise StorylineError(f"{e}; eval-dedup needs one JSON object per line") from None
+    records = list(generate(originals, GeneratorConfig(seed=seed)))
     report = evaluate_records(records, state.settings.copies, encoder)
     if fmt in (Format.json, Format.jsonl):
         emit_one(report.as_dict(), fmt)
