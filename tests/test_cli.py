@@ -89,6 +89,11 @@ def test_stdin_and_listing_formats(tmp_path):
 
 def test_errors_are_one_line_with_exit_codes(tmp_path):
     db = tmp_path / "t.db"
+    p = run(db, "stories")  # a read on a database that does not exist: an error, and no stray file created
+    assert p.returncode == 1 and p.stderr.decode().startswith(f"error: no database at '{db}'") and not db.exists()
+    src = tmp_path / "a.txt"
+    src.write_text("The ferry crews walked out on Monday, the union said.\n", "utf-8")
+    assert run(db, "ingest", str(src)).returncode == 0
     p = run(db, "show", "s-nope")
     assert p.returncode == 1
     assert p.stderr.decode().strip() == "error: no such story 's-nope'; try `storyline stories`"

@@ -20,12 +20,19 @@ app = typer.Typer(
 )
 
 
+# commands that only read the store: on a database file that does not exist they fail with a hint instead of
+# creating an empty one (a mistyped --db would otherwise leave a stray file and print "no stories")
+READ_ONLY_COMMANDS = frozenset({"stories", "articles", "search", "rejects", "runs", "show", "explain", "copies",
+                                "feeds"})
+
+
 @dataclass
 class State:
     db: Path = Path("storyline.db")
     config: Optional[Path] = None
     overrides: dict[str, str] = field(default_factory=dict)
     verbose: bool = False
+    command: Optional[str] = None  # the subcommand being run
     _settings: Settings | None = None
 
     @property
@@ -37,6 +44,11 @@ class State:
     def open_store(self):
         from ..store import Store
 
+        if self.command in READ_ONLY_COMMANDS and not self.db.exists():
+            from ..errors import NotFound
+
+            raise NotFound(f"no database at {str(self.db)!r}; build one with `storyline --db {self.db} ingest "
+                           "PATH…`, or point --db / STORYLINE_DB at an existing one")
         return Store(self.db)
 
 
@@ -45,6 +57,7 @@ state = State()
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     db: Path = typer.Option(
         Path(os.environ.get("STORYLINE_DB", "storyline.db")), "--db", help="SQLite database (env STORYLINE_DB)."
     ),
@@ -58,3 +71,4 @@ def main_options(
     state.verbose = verbose
     state._settings = None
     state.settings  # validate settings up front: a bad --set or storyline.toml is a usage error (exit 2)
+    state.command = ctx.invoked_subcommand
