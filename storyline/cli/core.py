@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from typing import Optional
 
 import typer
@@ -13,6 +14,14 @@ from .app import app, state
 from .output import Format, emit, stderr
 
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format.")
+
+
+class Order(str, Enum):
+    """``stories --order``: a choice, so a wrong value is a usage error (exit 2) naming the valid ones."""
+
+    latest = "latest"
+    most_covered = "most-covered"
+    oldest = "oldest"
 
 
 def story_row(s) -> dict:
@@ -73,13 +82,13 @@ def ingest(
 def stories(
     fmt: Format = FORMAT,
     limit: int = typer.Option(50, "--limit", "-n", help="At most this many stories (0 = all)."),
-    order: str = typer.Option("latest", "--order", help="latest | most-covered | oldest"),
+    order: Order = typer.Option(Order.latest, "--order", help="latest | most-covered | oldest"),
     source: Optional[str] = typer.Option(None, "--source", help="Only stories covered by this outlet."),
     min_sources: int = typer.Option(0, "--min-sources", help="Only stories with at least this many outlets."),
 ) -> None:
     """List stories: id, headline, article count, sources, first and last seen."""
     with state.open_store() as store:
-        rows = [story_row(s) for s in store.list_stories(limit=limit or None, order=order, source=source,
+        rows = [story_row(s) for s in store.list_stories(limit=limit or None, order=order.value, source=source,
                                                          min_sources=min_sources)]
     emit(rows, fmt, ["id", "headline", "n_articles", "sources", "first_seen", "last_seen"], title="Stories")
 
