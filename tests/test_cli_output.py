@@ -25,3 +25,11 @@ def test_cells_are_text_not_rich_markup(fmt, capsys):
         flat = " ".join(out.split())
         assert MARKUP in flat
         assert "Search: [/q] [bold]x" in flat
+
+
+def test_csv_datetimes_are_full_iso_like_json(capsys):
+    from datetime import datetime, timezone
+
+    midnight = datetime(2021, 10, 9, tzinfo=timezone.utc)
+    emit([{"id": "s-1", "first_seen": midnight}], "csv", ["id", "first_seen"])
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out)))[1] == ["s-1", "2021-10-09T00:00:00+00:00"]

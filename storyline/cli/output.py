@@ -65,7 +65,8 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format | str, columns: Sequence
         w = csv.writer(sys.stdout)
         w.writerow(cols)
         for r in rows:
-            w.writerow([_cell(r.get(c)) for c in cols])
+            # machine-readable: datetimes in full ISO 8601 like json (the table's short form drops time and zone)
+            w.writerow([r.get(c).isoformat() if isinstance(r.get(c), datetime) else _cell(r.get(c)) for c in cols])
     else:
         # cells and titles are data (article titles, sources, queries), never rich markup: "[/x]" in a title
         # must print as itself, not raise MarkupError or vanish
