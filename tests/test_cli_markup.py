@@ -26,3 +26,14 @@ def test_explain_prints_markup_like_titles_verbatim(tmp_path):
     assert p.returncode == 0, p.stderr.decode()
     out = " ".join(p.stdout.decode().split())
     assert TITLE in out and "[b]Daily[/b]" in out
+
+
+def test_skipped_file_names_are_printed_verbatim(tmp_path):
+    src = tmp_path / "in"
+    (src / "a[").mkdir(parents=True)
+    (src / "[red]b.dat").write_bytes(b"x")
+    (src / "a[" / "x]c.dat").write_bytes(b"x")  # the path holds "[/x]": rich would raise MarkupError
+    p = run(tmp_path / "t.db", "ingest", str(src))
+    err = p.stderr.decode()
+    assert p.returncode == 0, err
+    assert "[red]b.dat" in err and "a[/x]c.dat" in err

@@ -71,8 +71,11 @@ def ingest(
         highlight=False,
     )
     if report.skipped:
+        from rich.markup import escape  # file names are data: "[red]a.dat" must not turn into "a.dat"
+
         stderr.print(f"skipped {len(report.skipped)} file(s) with unknown extensions: "
-                     + ", ".join(report.skipped[:5]) + (" …" if len(report.skipped) > 5 else ""), highlight=False)
+                     + escape(", ".join(report.skipped[:5])) + (" …" if len(report.skipped) > 5 else ""),
+                     highlight=False)
     if stats.rejected:
         stderr.print(f"{stats.rejected} rejected; see `storyline rejects --run {stats.run_id}`", highlight=False)
         raise typer.Exit(1)
