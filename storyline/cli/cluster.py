@@ -43,6 +43,11 @@ def explain(
     if fmt in (Format.json, Format.jsonl):
         emit_one(payload, fmt)
         return
+    if fmt is Format.csv:  # machine-readable: one row per signal, no prose lines around the CSV
+        rows = [{"article_id": payload["article_id"], "story_id": payload["story_id"], "signal": k, "similarity": v}
+                for k, v in {"score": payload["score"], **payload["components"]}.items()]
+        emit(rows, fmt, ["article_id", "story_id", "signal", "similarity"])
+        return
     from rich.markup import escape  # titles, headlines and terms are data, never markup
 
     stdout.print(f"[bold]{escape(payload['title'])}[/bold]  ({escape(payload['article_id'])}, "
