@@ -90,6 +90,33 @@ def _units(body: str, title: str | None) -> _Units:
     return _Units(texts, spans, [set(content_stems(t)) for t in texts], index)
 
 
+def unit_stem_counts(body: str, title: str | None = None) -> tuple[dict[str, int], int]:
+    """For the coverage bound: each content stem with the number of units (title, sentences) holding it, and the
+    article's total unit weight (the sum of its units' stem-set sizes, the denominator of the coverage)."""
+    counts: dict[str, int] = {}
+    total = 0
+    for s in _units(body, title).stems:
+        total += len(s)
+        for t in s:
+            counts[t] = counts.get(t, 0) + 1
+    return counts, total
+
+
+def coverage_upper_bound(a: tuple[dict[str, int], int], b: tuple[dict[str, int], int],
+                         lexical_threshold: float) -> float:
+    """An upper bound of ``align_pair(...).coverage_a`` without encoder, from :func:`unit_stem_counts` of A and B.
+
+    A unit ``s`` of A is aligned only if some window ``w`` of B (its stems ⊆ all of B's stems ``S_B``) has
+    ``|s ∩ w| ≥ λ|s|``, so ``|s| ≤ |s ∩ S_B| / λ`` and ``coverage_a ≤ Σ_s |s ∩ S_B| / (λ Σ_s |s|)``; the numerator is
+    the sum of A's unit counts over the stems A shares with B. One key intersection instead of an alignment.
+    """
+    counts_a, total_a = a
+    if total_a == 0 or lexical_threshold <= 0:
+        return 0.0 if total_a == 0 else 1.0
+    common = counts_a.keys() & b[0].keys()
+    return sum(map(counts_a.__getitem__, common)) / (lexical_threshold * total_a)
+
+
 def _windows(u: _Units) -> list[set[str]]:
     """Every body unit alone and every two adjacent body units together (the title stays alone)."""
     out = list(u.stems)

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..records import Article
 from ..settings import CopiesSettings
-from .align import PairAlignment, SentenceEncoder, align_pair
+from .align import PairAlignment, SentenceEncoder, align_pair, coverage_upper_bound, unit_stem_counts
 from .text import STOPWORDS, body_hash, shingle_hashes, words
 
 __all__ = ["EditCost", "PairJudge", "PairJudgement", "Relation", "edit_cost", "shingle_containment"]
@@ -179,10 +179,13 @@ def edit_cost(wa: Sequence[str], wb: Sequence[str], typo_similarity: float = 0.7
 class PairJudge:
     """Classifies article pairs. ``encoder`` (optional) is a sentence encoder for rewrite alignment."""
 
-    def __init__(self, settings: CopiesSettings | None = None, encoder: SentenceEncoder | None = None):
+    def __init__(self, settings: CopiesSettings | None = None, encoder: SentenceEncoder | None = None, *,
+                 screen: bool = True):
         self.settings = settings or CopiesSettings()
         self.encoder = encoder
+        self.screen = screen  # skip aligning pairs whose coverage bound rules out a rewrite (same verdicts)
         self._cache: dict[str, tuple[np.ndarray, str, list[str], list[str]]] = {}
+        self._stem_cache: dict[str, tuple[dict[str, int], int]] = {}
 
     @property
     def method(self) -> str:
@@ -198,6 +201,27 @@ class PairJudge:
                 shingle_hashes(title + body, self.settings.shingle_words), body_hash(article.text), title, body,
             )
         return self._cache[key]
+
+    def _stem_counts(self, article: Article) -> tuple[dict[str, int], int]:
+        key = article.id
+        got = self._stem_cache.get(key)
+        if got is None:
+            if len(self._stem_cache) > 20_000:
+                self._stem_cache.clear()
+            got = self._stem_cache[key] = unit_stem_counts(article.text, article.title)
+        return got
+
+    def cannot_be_rewrite(self, a: Article, b: Article) -> bool:
+        """True when the lexical alignment provably cannot reach ``rewrite_coverage`` (see
+        :func:`~storyline.copies.align.coverage_upper_bound`; a 1e-3 margin covers rounding). Never True with an
+        encoder, whose embedding cosine can align sentences that share no stems."""
+        if self.encoder is not None or not self.screen:
+            return False
+        s = self.settings
+        ca, cb = self._stem_counts(a), self._stem_counts(b)
+        limit = s.rewrite_coverage - 1e-3
+        return (coverage_upper_bound(ca, cb, s.align_lexical) < limit
+                or coverage_upper_bound(cb, ca, s.align_lexical) < limit)
 
     def copy_edits(self, a: Article, b: Article) -> tuple[float, int]:
         """(weighted edit cost of title→title plus body→body, words of the shorter article)."""
@@ -221,7 +245,7 @@ class PairJudge:
             cost, shorter = self.copy_edits(a, b)
             if cost <= max(s.copy_edit_slack, s.copy_max_edit_density * shorter) + 1e-9:
                 return PairJudgement("copy", cont, cont, jac, 0.0, cost, "lexical")
-        if not align:
+        if not align or self.cannot_be_rewrite(a, b):  # the bound screens out most story-member pairs
             return PairJudgement("independent", cont, cont, jac, 0.0, cost, "lexical")
         al = align_pair(
             a.text, b.text, a.title, b.title,
