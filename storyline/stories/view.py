@@ -18,7 +18,7 @@ from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
 from .entities import dumps_raw, extract_entities, loads_raw
 from .figures import extract_figures, find_conflicts
-from .model import (ArticleRef, Citation, Echo, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title,
+from .model import (ArticleRef, Citation, Echo, Quote, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title,
                     UniqueItem)
 from .quotes import extract_quotes
 from .terms import word_count
@@ -217,6 +217,24 @@ def unique_content(al: Alignment, settings: StoriesSettings) -> tuple[list[Uniqu
     return out, total
 
 
+def _without_copied_quotes(quotes: list[Quote], copies: Sequence[Mapping[str, Any]]) -> list[Quote]:
+    """Drop a quote from a copy or rewrite (per the copies stage) when an earlier article already gave the same words
+    by the same speaker: wire copy would otherwise list one statement once per outlet that carried it. Quotes of
+    independent reports are all kept."""
+    copy_ids = {c["article_id"] for c in copies if c.get("relation") in ("copy", "rewrite")}
+    if not copy_ids:
+        return quotes
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for q in quotes:
+        key = (" ".join(q.text.split()).casefold(), (q.speaker or "").casefold())
+        if q.article_id in copy_ids and key in seen:
+            continue
+        seen.add(key)
+        out.append(q)
+    return out
+
+
 # -- the whole view ---------------------------------------------------------------------------------------------
 def build_view_from_articles(
     articles: Sequence[Article],
@@ -236,7 +254,8 @@ def build_view_from_articles(
     for r in al.sentences:
         by_article.setdefault(r.article_id, []).append(r.sentence)
     headline, head_id = choose_headline(articles)
-    quotes = [q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))]
+    quotes = _without_copied_quotes([q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))],
+                                    copies)
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
     conflicts = find_conflicts(figures, {a.id: a.text for a in articles})
     get, put = (entity_cache.get, entity_cache.put) if entity_cache is not None else (None, None)
