@@ -19,6 +19,11 @@ ALIASES = {"body": "text", "content": "text", "headline": "title", "published": 
 KNOWN = ("id", "title", "text", "date", "source", "url", "lang", "byline")
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def record_to_item(rec: Any, origin: Origin, fmt: str) -> RawItem | Rejected:
     if not isinstance(rec, Mapping):
         return Rejected(str(origin), "ingest", "malformed-record",
@@ -32,8 +37,15 @@ def record_to_item(rec: Any, origin: Origin, fmt: str) -> RawItem | Rejected:
         else:
             extra[str(key)] = value
     text = fields.get("text")
+    if text is not None and not isinstance(text, str):
+        return Rejected(str(origin), "ingest", "malformed-record",
+                        f"field 'text' must be a string, got {type(text).__name__} ({_short(text)})")
     if not isinstance(text, str) or not text.strip():
         return Rejected(str(origin), "ingest", "no-text", "the record has no 'text' field with content")
+    for name, v in fields.items():  # a list or object would otherwise be stored as its Python repr
+        if isinstance(v, (list, dict)):
+            return Rejected(str(origin), "ingest", "malformed-record",
+                            f"field {name!r} must be a string or a number, got {type(v).__name__} ({_short(v)})")
 
     def opt(name: str) -> str | None:
         v = fields.get(name)
