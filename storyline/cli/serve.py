@@ -15,7 +15,8 @@ from .output import stderr
 def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default: settings web.host, "
                                                              "127.0.0.1)."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port (default: settings web.port, 8000)."),
+    port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
+                                       help="Port (default: settings web.port, 8000)."),
 ) -> None:
     """Serve the story river, story pages, search and the JSON API (/api, docs at /docs).
 
@@ -33,8 +34,26 @@ def serve(
     token = os.environ.get("STORYLINE_TOKEN") or settings.web.token
     host = host or settings.web.host
     port = settings.web.port if port is None else port
+    _check_can_listen(host, port)
     application = create_app(state.db, settings, token=token)
     writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
     stderr.print(f"storyline: serving {state.db} on http://{host}:{port}/  (API docs /docs; writes {writes})",
                  highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line (exit 1) when the address cannot be bound, instead of uvicorn's traceback or exit 3."""
+    import socket
+
+    from ..errors import StorylineError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, addr = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind(addr)
+    except (OSError, OverflowError) as e:
+        raise StorylineError(f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}; pick another "
+                             "--port (or --host), or stop the program using it") from None
