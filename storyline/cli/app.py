@@ -49,7 +49,15 @@ class State:
 
             raise NotFound(f"no database at {str(self.db)!r}; build one with `storyline --db {self.db} ingest "
                            "PATH…`, or point --db / STORYLINE_DB at an existing one")
-        return Store(self.db)
+        import sqlite3
+
+        try:
+            return Store(self.db)
+        except sqlite3.DatabaseError as e:  # a folder, an HTML file, a database of another program …
+            from ..errors import StorylineError
+
+            raise StorylineError(f"cannot open {str(self.db)!r} as a storyline database ({e}); --db must name an "
+                                 "SQLite file made by storyline, or a new path for `ingest` to create") from None
 
 
 state = State()
