@@ -29,3 +29,11 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
 def test_a_port_out_of_range_is_a_usage_error(tmp_path):
     p = run("--db", str(tmp_path / "t.db"), "serve", "--port", "99999")
     assert p.returncode == 2 and b"--port" in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_a_db_that_is_not_a_database_is_a_one_line_error(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<!doctype html><p>not a database</p>\n" * 50, "utf-8")
+    p = run("--db", str(page), "serve", "--port", "0")
+    err = p.stderr.decode()
+    assert p.returncode == 1 and err.startswith(f"error: cannot open '{page}' as a storyline database"), err

@@ -35,6 +35,8 @@ def serve(
     host = host or settings.web.host
     port = settings.web.port if port is None else port
     _check_can_listen(host, port)
+    with state.open_store():  # a --db that is not a storyline database: one line (exit 1), not a traceback
+        pass
     application = create_app(state.db, settings, token=token)
     writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
     stderr.print(f"storyline: serving {state.db} on http://{host}:{port}/  (API docs /docs; writes {writes})",
