@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, Sequence
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 PROFILES = ("default", "lexical")
+ENCODER_BACKENDS = ("onnx", "torch")
 
 
 class Clusterer(Protocol):
@@ -31,9 +34,21 @@ class Clusterer(Protocol):
 
 def make_encoder(settings: "Settings") -> "Encoder":
     """The dense encoder of the ``default`` profile (all-MiniLM-L6-v2 on the CPU, loaded on first use)."""
-    from ..represent.dense import MiniLMEncoder
+    from ..represent.dense import MiniLMEncoder, OnnxMiniLMEncoder
 
     cs = settings.cluster
+    if cs.encoder_backend not in ENCODER_BACKENDS:
+        raise ConfigError(
+            f"cluster.encoder_backend must be one of {list(ENCODER_BACKENDS)}, got {cs.encoder_backend!r}; "
+            "e.g. --set cluster.encoder_backend=torch"
+        )
+    if cs.encoder_backend == "onnx":
+        if importlib.util.find_spec("onnxruntime") is not None:
+            return OnnxMiniLMEncoder(threads=cs.encoder_threads, max_seq_length=cs.encoder_max_tokens,
+                                     quantize=cs.encoder_quantize)
+        warnings.warn("cluster.encoder_backend='onnx' but onnxruntime is not installed: using the slower torch "
+                      "encoder; install it with: pip install 'storyline[dense]' (or set "
+                      "cluster.encoder_backend=torch to silence this)", RuntimeWarning, stacklevel=2)
     return MiniLMEncoder(threads=cs.encoder_threads, max_seq_length=cs.encoder_max_tokens,
                          quantize=cs.encoder_quantize)
 
