@@ -19,6 +19,7 @@ an article is the share of its content stems that lie in aligned units. A rewrit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -76,6 +77,7 @@ class _Units:
     index: list[int]
 
 
+@lru_cache(maxsize=4096)  # an arriving article is aligned with many story members: split each text once
 def _units(body: str, title: str | None) -> _Units:
     sents: list[Sentence] = split_sentences(body)
     texts, spans, index = [], [], []

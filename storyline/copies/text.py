@@ -103,6 +103,19 @@ def stem(word: str) -> str:
     return word[:7]
 
 
+_stem_cache: dict[str, str] = {}  # word -> stem, or '' for a stopword (bounded: cleared when full)
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of ``text`` (stopwords dropped, numbers kept), in order."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+    cache = _stem_cache
+    if len(cache) > 500_000:
+        cache.clear()
+    out = []
+    for w in words(text):
+        st = cache.get(w)
+        if st is None:
+            st = cache[w] = "" if w in STOPWORDS else stem(w)
+        if st:
+            out.append(st)
+    return out
