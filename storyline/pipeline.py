@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from .cluster import Clusterer, make_clusterer
+from .headline import representative_index
 from .normalize import normalize
 from .records import Article, Assignment, RawItem, Rejected, RunStats
 from .settings import Settings
@@ -90,9 +91,22 @@ class Pipeline:
                     start = i + 1
                     for gone in asg.merged:
                         self.store.merge_stories(asg.story_id, gone)
+            self._refresh_headlines({asg.story_id for asg in assignments if not asg.is_new or asg.merged})
             for obs in self.observers:
                 obs.observe(self.store, articles, assignments)
         return len(articles), len(rejects), duplicates, new_stories
+
+    def _refresh_headlines(self, story_ids: set[str]) -> None:
+        """A grown story's headline becomes its most representative title (storyline/headline.py)."""
+        for sid in sorted(story_ids):
+            rows = self.store.query(
+                "SELECT a.title, a.title_derived, s.headline FROM memberships m JOIN articles a ON a.id = m.article_id"
+                " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? ORDER BY a.date IS NULL, a.date, a.rowid",
+                (sid,),
+            )
+            best = representative_index([r[0] for r in rows], [bool(r[1]) for r in rows])
+            if best is not None and rows[best][0] != rows[0][2]:
+                self.store.set_headline(sid, rows[best][0])
 
     def _write(self, articles: Sequence[Article], assignments: Sequence[Assignment], run_id: int) -> int:
         """Store articles, their new stories and memberships (in that order: foreign keys); returns new stories."""

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import ConfigError, StorylineError
+from ..headline import representative_index
 from ..records import Article
 from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
@@ -44,17 +45,11 @@ def _check(s: StoriesSettings) -> None:
 
 # -- headline ---------------------------------------------------------------------------------------------------
 def choose_headline(articles: Sequence[Article]) -> tuple[str, str | None]:
-    """The most representative title (highest mean TF-IDF cosine to the other titles; real titles before derived)."""
-    if not articles:
+    """The most representative title (storyline/headline.py: the same rule the pipeline stores)."""
+    best = representative_index([a.title for a in articles], [a.title_derived for a in articles])
+    if best is None:
         return "", None
-    pool = [a for a in articles if not a.title_derived] or list(articles)
-    if len(pool) == 1:
-        return pool[0].title, pool[0].id
-    T = tfidf([a.title for a in pool])
-    sims = np.asarray((T @ T.T).todense())
-    mean = (sims.sum(axis=1) - 1.0) / (len(pool) - 1)
-    best = int(np.argmax(mean))  # first best wins: articles come in time order
-    return pool[best].title, pool[best].id
+    return articles[best].title, articles[best].id
 
 
 # -- summary ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""A story's headline: the most representative of its members' titles.
+
+score(i) = cos(v_i, Σ_j v_j − v_i) over content-word count vectors: the title closest, on average, to the other
+titles. Real titles are preferred to titles derived from a first sentence; ties go to the earliest title. O(n) per
+story (one sum vector), cheap enough for the pipeline to refresh the stories each batch touches.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Sequence
+
+from .represent.lexical import STOPWORDS
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _vector(title: str) -> dict[str, float]:
+    counts = Counter(w for w in _WORD.findall(title.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit()))
+    norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
+    return {w: c / norm for w, c in counts.items()}
+
+
+def representative_index(titles: Sequence[str], derived: Sequence[bool] | None = None) -> int | None:
+    """Index of the most representative title (``None`` for no titles).
+
+    >>> representative_index(["Dam opens", "New dam opens on river", "River dam opens to traffic"])
+    1
+    """
+    if not titles:
+        return None
+    derived = derived if derived is not None else [False] * len(titles)
+    pool = [i for i in range(len(titles)) if not derived[i]] or list(range(len(titles)))
+    if len(pool) == 1:
+        return pool[0]
+    vectors = {i: _vector(titles[i]) for i in pool}
+    total: Counter[str] = Counter()
+    for v in vectors.values():
+        total.update(v)
+    best, best_score = pool[0], -1.0
+    for i in pool:
+        v = vectors[i]
+        rest = {w: total[w] - x for w, x in v.items()}
+        rest_norm = math.sqrt(sum(x * x for x in total.values()) - 2 * sum(x * total[w] for w, x in v.items())
+                              + sum(x * x for x in v.values()))
+        score = sum(x * rest[w] for w, x in v.items()) / rest_norm if rest_norm > 1e-12 else 0.0
+        if score > best_score + 1e-12:
+            best, best_score = i, score
+    return best

@@ -1,0 +1,32 @@
+from hypothesis import given, strategies as st
+
+from storyline.headline import representative_index
+from storyline.pipeline import ingest
+from storyline.records import Origin, RawItem
+from storyline.settings import Settings
+from storyline.stories import build_view
+
+
+def test_the_title_closest_to_the_others_wins_and_real_titles_beat_derived():
+    titles = ["Storm hits coast", "Storm hits the northern coast, thousands without power",
+              "Thousands without power after storm hits northern coast"]
+    assert representative_index(titles) in (1, 2)
+    assert representative_index(["Storm hits coast", "Storm hits coast"], [True, False]) == 1
+    assert representative_index([]) is None
+
+
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=12))
+def test_representative_index_is_a_valid_index(titles):
+    i = representative_index(titles)
+    assert 0 <= i < len(titles)
+
+
+def test_stored_headline_is_the_view_headline(store):
+    items = [RawItem(origin=Origin("x", i), source=f"S{i}", title=t, date=f"2026-03-0{i + 1}",
+                     text=f"Ferry crews walked out at dawn in Vellmar over pay, report {i}.")
+             for i, t in enumerate(["Ferry strike", "Vellmar ferry crews strike over pay",
+                                    "Ferry crews in Vellmar strike over pay, crossings cancelled"])]
+    ingest(store, items, Settings().with_overrides({"cluster.profile": "lexical", "cluster.lexical_threshold": 0.05}))
+    [story] = store.list_stories()
+    assert story.n_articles == 3
+    assert story.headline == build_view(store, story.id).to_dict()["headline"] != "Ferry strike"
