@@ -93,3 +93,16 @@ def test_transaction_rolls_back_as_a_whole(store):
             store.add_article(_article(1))
             store.add_article(_article(1))
     assert store.count_articles() == 0
+
+
+def test_id_prefixes_are_literal_and_not_too_short(store):
+    store.add_article(_article(1))
+    store.create_story("s-abc123", "A")
+    store.add_membership(Assignment("a-0001", "s-abc123", 1.0, True))
+    assert store.resolve_story_id("s-ab") == "s-abc123"
+    assert store.get_article("a-00").id == "a-0001"
+    for bad in ["", "%", "s-", "s-a%", "_-abc123", "s_abc1"]:
+        with pytest.raises(NotFound):
+            store.resolve_story_id(bad)
+    with pytest.raises(NotFound):
+        store.get_article("a-0_")

@@ -56,6 +56,8 @@ def article_from_row(row: sqlite3.Row) -> Article:
     )
 
 
+MIN_PREFIX = 4  # shortest id prefix `show`/`explain` accept ("s-e0" resolves; "s-" or "" never does)
+
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -197,7 +199,7 @@ class Store:
     def get_article(self, article_id: str) -> Article:
         rows = self.query("SELECT * FROM articles WHERE id=?", (article_id,))
         if not rows:
-            rows = self.query("SELECT * FROM articles WHERE id LIKE ? || '%' LIMIT 2", (article_id,))
+            rows = self._by_prefix("articles", "*", article_id)
             if len(rows) != 1:
                 raise NotFound(f"no such article {article_id!r}; try `storyline articles`")
         return article_from_row(rows[0])
@@ -316,10 +318,20 @@ class Store:
         rows = self.query("SELECT story_id FROM story_aliases WHERE alias=?", (story_id,))
         if rows:
             return str(rows[0][0])
-        rows = self.query("SELECT id FROM stories WHERE id LIKE ? || '%' LIMIT 2", (story_id,))
+        rows = self._by_prefix("stories", "id", story_id)
         if len(rows) == 1:
             return str(rows[0][0])
         raise NotFound(f"no such story {story_id!r}; try `storyline stories`")
+
+    def _by_prefix(self, table: str, columns: str, prefix: str) -> list[sqlite3.Row]:
+        """Rows whose id starts with ``prefix`` (at most 2: enough to tell unique from ambiguous).
+
+        A literal comparison (no LIKE wildcards: ``%`` and ``_`` are plain characters) and at least
+        ``MIN_PREFIX`` characters, so an empty or tiny prefix never matches by accident.
+        """
+        if len(prefix) < MIN_PREFIX:
+            return []
+        return self.query(f"SELECT {columns} FROM {table} WHERE substr(id, 1, ?) = ? LIMIT 2", (len(prefix), prefix))
 
     def story_aliases(self, story_id: str) -> list[str]:
         return [r[0] for r in self.query("SELECT alias FROM story_aliases WHERE story_id=? ORDER BY alias",
