@@ -133,7 +133,8 @@ def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article |
     if len(text) > settings.max_text_chars:
         return Rejected(
             ref, "normalize", "text-too-long",
-            f"text has {len(text)} characters, over ingest.max_text_chars={settings.max_text_chars}",
+            f"text has {len(text)} characters, over ingest.max_text_chars={settings.max_text_chars}; "
+            f"raise it with --set ingest.max_text_chars={len(text)} (the text is never cut)",
         )
     notes: list[str] = []
     title = clean_line(raw.title or "")
