@@ -191,25 +191,31 @@ class Settings:
         return dataclasses.asdict(self)
 
 
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
 def _coerce(name: str, value: Any, current: Any) -> Any:
-    if not isinstance(value, str) or isinstance(current, str):
-        return value
-    try:
-        if isinstance(current, bool):
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if isinstance(current, int):
-            return int(value)
-        if isinstance(current, float):
-            return float(value)
-    except ValueError:
-        raise ConfigError(
-            f"setting {name} must be a {type(current).__name__}, got {value!r}"
-        ) from None
-    return value
+    """Convert ``value`` to the type of the setting's default; numbers must not be negative (none of ours is)."""
+    kind = type(current)
+    out = value
+    if isinstance(value, str) and kind is not str:
+        try:
+            if kind is bool:
+                lowered = value.lower()
+                if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                    raise ValueError(value)
+                out = lowered in ("1", "true", "yes", "on")
+            else:
+                out = kind(value)
+        except ValueError:
+            raise ConfigError(f"setting {name} must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {value!r}") from None
+    elif kind is float and isinstance(value, int) and not isinstance(value, bool):
+        out = float(value)
+    if not isinstance(out, kind) or (kind is int and isinstance(out, bool)):
+        raise ConfigError(f"setting {name} must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {value!r}")
+    if kind in (int, float) and out < 0:
+        raise ConfigError(f"setting {name} must not be negative, got {value!r}")
+    return out
 
 
 def _flatten(table: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,7 +251,11 @@ def load_settings(
             var = f"STORYLINE_{f.name}_{g.name}".upper()
             if var in env:
                 from_env[f"{f.name}.{g.name}"] = env[var]
-    settings = settings.with_overrides(from_env)
+    for dotted, value in from_env.items():
+        try:
+            settings = settings.with_overrides({dotted: value})
+        except ConfigError as e:
+            raise ConfigError(f"environment variable STORYLINE_{dotted.replace('.', '_').upper()}: {e}") from None
     return settings.with_overrides(overrides or {})
 
 
