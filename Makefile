@@ -40,6 +40,7 @@ test-fast: setup
 # benchmarks (results under bench/out/); one line per stage
 bench: setup
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) bench/run.py  # clustering: eval both sets x profiles, scale 101k
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) bench/bench_ingest.py  # ingest throughput, copies on/off
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(DB) $(DB)-wal $(DB)-shm
