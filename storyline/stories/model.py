@@ -107,6 +107,18 @@ class SourceEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ProvenanceEntry:
+    """An origin (earliest-dated article of a group of copies/rewrites, per the copies stage) and the other outlets
+    carrying it: ``carried_by`` counts ``outlets`` other than the origin's own source."""
+
+    origin_id: str
+    source: str
+    title: str
+    carried_by: int
+    outlets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Mention:
     article_id: str
     start: int
@@ -219,9 +231,18 @@ class StoryView:
     methods: Mapping[str, str]  # which similarity / entity extractor / copy information was used
     counts: Mapping[str, int]  # totals, incl. what lists were capped ("unique_total" vs len(unique))
     copies: tuple[Mapping[str, Any], ...] = ()  # rows of the copies table for this story, when it exists
+    provenance: tuple[ProvenanceEntry, ...] = ()  # origins and the outlets carrying them (copies stage)
+    independent_sources: int | None = None  # outlets with an independent report; None: every outlet with one
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
         d["n_articles"] = len(self.articles)
-        d["independent_sources"] = sum(1 for s in self.sources if s.independent)
+        d["independent_sources"] = self.n_independent_sources
         return d
+
+    @property
+    def n_independent_sources(self) -> int:
+        """Corroboration counts independent reports, not copies: outlets with at least one independent article."""
+        if self.independent_sources is not None:
+            return self.independent_sources
+        return sum(1 for s in self.sources if s.independent)

@@ -17,6 +17,15 @@ def _cite(article_id: str, start: int, end: int) -> str:
     return f"{article_id}:{start}-{end}"
 
 
+def provenance_lines(v: StoryView) -> list[str]:
+    """Plain text lines: "Origin: <source> — carried by N outlets: …" per origin, then the independent count."""
+    out = [f"Origin: {p.source} ({p.title}) — carried by {p.carried_by} outlet{'' if p.carried_by == 1 else 's'}"
+           + (f": {', '.join(p.outlets)}" if p.outlets else "") for p in v.provenance]
+    n = v.n_independent_sources
+    out.append(f"Independent sources: {n} (copies and rewrites of an origin are not counted)")
+    return out
+
+
 # -- Markdown ---------------------------------------------------------------------------------------------------
 def _md(s: str) -> str:
     return s.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("|", "\\|")
@@ -39,6 +48,7 @@ def to_markdown(v: StoryView) -> str:
                    f"({t.new_sentences}/{t.sentences} new sentences)")
     out += ["", "## Sources", "", "| source | articles | independent | copies |", "|---|---|---|---|"]
     out += [f"| {_md(s.source)} | {s.articles} | {s.independent} | {s.copies} |" for s in v.sources]
+    out += [""] + [f"- {_md(line)}" for line in provenance_lines(v)]
     if v.conflicts:
         out += ["", "## Figures that differ", ""]
         for c in v.conflicts:
@@ -85,7 +95,9 @@ def to_html(v: StoryView) -> str:
     p.append("</ol><h2>Sources</h2><table><tr><th>source</th><th>articles</th><th>independent</th><th>copies</th></tr>")
     p += [f"<tr><td>{e(s.source)}</td><td>{s.articles}</td><td>{s.independent}</td><td>{s.copies}</td></tr>"
           for s in v.sources]
-    p.append("</table>")
+    p.append("</table><ul class=\"provenance\">")
+    p += [f"<li>{e(line)}</li>" for line in provenance_lines(v)]
+    p.append("</ul>")
     if v.conflicts:
         p.append("<h2>Figures that differ</h2>")
         for c in v.conflicts:
@@ -141,6 +153,7 @@ def to_rich(v: StoryView) -> list[Any]:
     for s in v.sources:
         t.add_row(Text(s.source), str(s.articles), str(s.independent), str(s.copies))
     items.append(t)
+    items.append(Text("\n".join(provenance_lines(v))))
     for c in v.conflicts:
         t = Table(title=f"Figures that differ: {c.about}", show_lines=True, expand=True)
         t.add_column("source")

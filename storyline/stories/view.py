@@ -8,9 +8,11 @@ can call without a store. Everything in the view is extracted: each item cites `
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from scipy import sparse
 
 from ..errors import ConfigError, StorylineError
 from ..headline import representative_index
@@ -19,12 +21,13 @@ from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
 from .entities import dumps_raw, extract_entities, loads_raw
 from .figures import extract_figures, find_conflicts
-from .model import (ArticleRef, Citation, Echo, Quote, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title,
-                    UniqueItem)
+from .model import (ArticleRef, Citation, Echo, ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem,
+                    TimelineEntry, Title, UniqueItem)
 from .quotes import extract_quotes
 from .terms import word_count
 
-__all__ = ["build_view", "build_view_from_articles", "choose_headline", "summarize", "timeline", "unique_content"]
+__all__ = ["build_view", "build_view_from_articles", "choose_headline", "merge_stored_alignments", "summarize",
+           "timeline", "unique_content"]
 
 
 def _stories_settings(settings: Settings | StoriesSettings | None) -> StoriesSettings:
@@ -230,6 +233,58 @@ def _without_copied_quotes(quotes: list[Quote], copies: Sequence[Mapping[str, An
     return out
 
 
+# -- stored alignments (copies stage) ---------------------------------------------------------------------------
+def merge_stored_alignments(al: Alignment, stored: Sequence[Mapping[str, Any]]) -> tuple[Alignment, int, int]:
+    """Union the copies stage's stored sentence pairs into ``al``; returns (alignment, pairs used, pairs added).
+
+    A stored row (``article_a``, ``a_start``, ``a_end``, ``article_b``, ``b_start``, ``b_end``, ``lexical``,
+    ``dense``) is used only when both spans are exactly a sentence of the view (the copies stage may align a
+    sentence with two merged ones; such rows are skipped, never guessed). A used pair already aligned keeps its
+    score; a new one gets the stored score (max of lexical and dense), so a rewrite's re-worded sentences count as
+    the same statement even when their TF-IDF cosine is low. ``lexical_scores`` keep the view's own TF-IDF cosine.
+    """
+    index = {(r.article_id, r.start, r.end): i for i, r in enumerate(al.sentences)}
+    pairs: dict[tuple[int, int], float] = {}
+    for row in stored:
+        i = index.get((row["article_a"], row["a_start"], row["a_end"]))
+        j = index.get((row["article_b"], row["b_start"], row["b_end"]))
+        if i is None or j is None or i == j:
+            continue
+        score = max(float(row["lexical"]), float(row["dense"] or 0.0))
+        key = (min(i, j), max(i, j))
+        pairs[key] = max(pairs.get(key, 0.0), round(max(score, 1e-4), 4))
+    if not pairs:
+        return al, 0, 0
+    A = al.adjacency.tocsr()
+    new = {k: v for k, v in pairs.items() if A[k[0], k[1]] == 0}
+    if not new:
+        return al, len(pairs), 0
+    n = len(al.sentences)
+    ii = np.array([k[0] for k in new] + [k[1] for k in new])
+    jj = np.array([k[1] for k in new] + [k[0] for k in new])
+    vals = np.array(list(new.values()) * 2, dtype=np.float32)
+    add = sparse.csr_matrix((vals, (ii, jj)), shape=(n, n))
+    X = al.lexical_vectors
+    lex = np.asarray(X[ii].multiply(X[jj]).sum(axis=1)).ravel().astype(np.float32) if X is not None else vals
+    changes = {"adjacency": (A + add).tocsr(),
+               "lexical_scores": (al.lexical_scores + sparse.csr_matrix((np.round(lex, 4), (ii, jj)),
+                                                                        shape=(n, n))).tocsr()}
+    if al.dense_scores is not None and al.dense_vectors is not None:
+        D = al.dense_vectors
+        den = np.round(np.einsum("ij,ij->i", D[ii], D[jj]), 4).astype(np.float32)
+        changes["dense_scores"] = (al.dense_scores + sparse.csr_matrix((den, (ii, jj)), shape=(n, n))).tocsr()
+    return replace(al, **changes), len(pairs), len(new)
+
+
+def _provenance(prov: Mapping[str, Any] | None, articles: Sequence[Article]) -> tuple[ProvenanceEntry, ...]:
+    if not prov:
+        return ()
+    titles = {a.id: a.title for a in articles}
+    return tuple(ProvenanceEntry(o["origin_id"], o["source"], o.get("title") or titles.get(o["origin_id"], ""),
+                                 int(o["carried_by"]), tuple(o["outlets"]))
+                 for o in sorted(prov.get("origins", ()), key=lambda o: (-int(o["carried_by"]), o["origin_id"])))
+
+
 # -- the whole view ---------------------------------------------------------------------------------------------
 def build_view_from_articles(
     articles: Sequence[Article],
@@ -239,12 +294,19 @@ def build_view_from_articles(
     settings: Settings | StoriesSettings | None = None,
     copies: Sequence[Mapping[str, Any]] = (),
     entity_cache: Any = None,
+    provenance: Mapping[str, Any] | None = None,
+    stored_alignments: Sequence[Mapping[str, Any]] | None = None,
 ) -> StoryView:
-    """The story view of ``articles`` (pure: no store). ``copies`` are rows of the copies stage, if any."""
+    """The story view of ``articles`` (pure: no store). ``copies`` are rows of the copies stage, if any;
+    ``provenance`` is :func:`storyline.copies.provenance_summary`'s result and ``stored_alignments`` rows of its
+    ``sentence_alignments`` table (None: the copies stage recorded none)."""
     s = _stories_settings(settings)
     _check(s)
     articles = list(articles)
     al = align_sentences(articles, encoder=encoder, settings=s)
+    used = added = 0
+    if stored_alignments:
+        al, used, added = merge_stored_alignments(al, stored_alignments)
     by_article: dict[str, list] = {}
     for r in al.sentences:
         by_article.setdefault(r.article_id, []).append(r.sentence)
@@ -258,6 +320,18 @@ def build_view_from_articles(
                                             cache_put=put)
     unique, unique_total = unique_content(al, s)
     srcs = sources(articles, copies)
+    prov = _provenance(provenance, articles)
+    if provenance is not None:
+        independent = int(provenance["independent_sources"])
+        copies_method = "copies table; provenance: storyline.copies.provenance_summary"
+    else:
+        independent = sum(1 for x in srcs if x.independent)
+        copies_method = "copies table" if copies else "none recorded: every article counted as independent"
+    if stored_alignments is None:
+        stored_method = "none: no sentence_alignments table (copies stage not run)"
+    else:
+        stored_method = (f"copies stage sentence_alignments: {used} stored pairs matched view sentences exactly "
+                         f"({added} not aligned by similarity, added)")
     return StoryView(
         id=story_id,
         headline=headline,
@@ -276,7 +350,8 @@ def build_view_from_articles(
         methods={
             "similarity": al.method,
             "entities": ent_method,
-            "copies": "copies table" if copies else "none recorded: every article counted as independent",
+            "copies": copies_method,
+            "stored_alignments": stored_method,
             "sentences": "storyline.sentences (rules)",
             "generated_text": "none: every statement is a verbatim span of a cited article",
         },
@@ -285,12 +360,15 @@ def build_view_from_articles(
             "sources": len(srcs),
             "sentences": len(al.sentences),
             "aligned_pairs": al.n_pairs,
+            "stored_alignment_pairs": used,
             "quotes": len(quotes),
             "figures": len(figures),
             "unique_total": unique_total,
             "unique_listed": len(unique),
         },
         copies=tuple(dict(c) for c in copies),
+        provenance=prov,
+        independent_sources=independent,
     )
 
 
@@ -330,12 +408,49 @@ def read_copies(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _has_table(store: Any, name: str) -> bool:
+    return bool(store.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
+
+
+def read_stored_alignments(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]] | None:
+    """Rows of the copies stage's ``sentence_alignments`` between these articles; None when the table does not
+    exist."""
+    if not _has_table(store, "sentence_alignments"):
+        return None
+    ids = list(article_ids)
+    wanted = set(ids)
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = store.query("SELECT article_a, article_b, a_start, a_end, b_start, b_end, lexical, dense "
+                           f"FROM sentence_alignments WHERE article_a IN ({marks})", chunk)
+        out += [dict(r) for r in rows if r["article_b"] in wanted]
+    return out
+
+
+def read_provenance(store: Any, story_id: str) -> dict[str, Any] | None:
+    """:func:`storyline.copies.provenance_summary` of the story, each origin with its title; None when the copies
+    tables do not exist."""
+    if not _has_table(store, "copies"):
+        return None
+    from ..copies import provenance_summary
+
+    prov = provenance_summary(store, story_id)
+    for o in prov["origins"]:
+        o["title"] = store.get_article(o["origin_id"]).title
+    return prov
+
+
 def build_view(store: Any, story_id: str, *, encoder: Encoder | None = None,
                settings: Settings | StoriesSettings | None = None) -> StoryView:
-    """The story view of story ``story_id`` (an id, alias or unique prefix) in ``store``."""
+    """The story view of story ``story_id`` (an id, alias or unique prefix) in ``store``: with the copies stage's
+    provenance ("carried by N outlets") and its stored sentence alignments when its tables exist."""
     story = store.get_story(story_id)
     articles = list(store.iter_articles(story.id))
+    ids = [a.id for a in articles]
     view = build_view_from_articles(
         articles, story_id=story.id, encoder=encoder, settings=settings,
-        copies=read_copies(store, [a.id for a in articles]), entity_cache=StoreEntityCache(store))
+        copies=read_copies(store, ids), entity_cache=StoreEntityCache(store),
+        provenance=read_provenance(store, story.id), stored_alignments=read_stored_alignments(store, ids))
     return view
