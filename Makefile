@@ -41,6 +41,9 @@ test-fast: setup
 bench: setup
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) bench/run.py  # clustering: eval both sets x profiles, scale 101k
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) bench/bench_ingest.py  # ingest throughput, copies on/off
+	$(PY) bench/bench_view.py --spacy  # story view of a 200-article story (rules, spaCy cold and cached)
+	$(PY) bench/bench_dedup.py --n 1000000  # near-duplicate index over 1M generated articles
+	$(PY) bench/bench_load.py --concurrency 50 --duration 15  # 50 concurrent readers against storyline serve
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(DB) $(DB)-wal $(DB)-shm
