@@ -156,6 +156,11 @@ def test_a_bridging_article_merges_two_stories_and_the_older_id_survives(tmp_pat
         [alias] = store.query("SELECT alias, story_id FROM story_aliases")
         assert store.resolve_story_id(alias["alias"]) == alias["story_id"]
         assert store.get_story(alias["alias"]).n_articles == 3
+        from storyline.cli.cluster import explain_payload
+
+        starters = [explain_payload(store, a["id"]) for a in store.list_articles()]
+        assert sorted((p["started_story"], p["started_merged_story"]) for p in starters) == [
+            (False, False), (True, False), (True, True)]
 
 
 def _demo_items():

@@ -28,7 +28,14 @@ def explain_payload(store, article_id: str) -> dict:
         "components": m["components"],
         "shared": m["shared"],
         "started_story": "nearest_story_score" in m["components"],
+        # it started a story that a later merge folded into this one (the story's first member is another article)
+        "started_merged_story": "nearest_story_score" in m["components"] and _first_member(store, story_id) != article.id,
     }
+
+
+def _first_member(store, story_id: str) -> str:
+    rows = store.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY rowid LIMIT 1", (story_id,))
+    return str(rows[0][0]) if rows else ""
 
 
 @app.command()
@@ -52,7 +59,10 @@ def explain(
 
     stdout.print(f"[bold]{escape(payload['title'])}[/bold]  ({escape(payload['article_id'])}, "
                  f"{escape(payload['source'])})", highlight=False)
-    if payload["started_story"]:
+    if payload["started_merged_story"]:
+        verdict = (f"started a story that was later merged into this one (the nearest story then scored "
+                   f"{payload['components']['nearest_story_score']:.3f})")
+    elif payload["started_story"]:
         verdict = (f"started this story (the nearest story scored "
                    f"{payload['components']['nearest_story_score']:.3f})")
     else:
