@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 run: setup
 	rm -f $(DB) $(DB)-wal $(DB)-shm
-	$(VENV)/bin/storyline --db $(DB) ingest storyline/demo/corpus/articles.jsonl storyline/demo/corpus/wire
+	$(VENV)/bin/storyline --db $(DB) ingest storyline/demo/corpus
 	$(VENV)/bin/storyline --db $(DB) stories --limit 0
 
 # chromium for the browser tests: Debian's package (never `playwright install`)

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 DATA = SHARED / "data"
-DEMO_CORPUS = REPO / "storyline" / "demo" / "corpus"
+DEMO_CORPUS = REPO / "storyline" / "demo" / "corpus"  # articles only: every file in it is input
+
 
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not present")
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not present")

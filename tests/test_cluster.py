@@ -168,7 +168,7 @@ def _demo_items():
 
 
 def _demo_scores(store: Store) -> float:
-    gold = json.loads((DEMO_CORPUS / "gold.json").read_text("utf-8"))
+    gold = json.loads((DEMO_CORPUS.parent / "gold.json").read_text("utf-8"))
     pred = {}
     for r in store.query("SELECT a.external_id, a.origin, m.story_id FROM articles a JOIN memberships m "
                          "ON m.article_id = a.id"):

@@ -50,7 +50,7 @@ def txt_shape(raw: str) -> tuple[str | None, str | None, str]:
 
 
 def gold() -> dict[str, str]:
-    return json.loads((DEMO_CORPUS / "gold.json").read_text(encoding="utf-8"))
+    return json.loads((DEMO_CORPUS.parent / "gold.json").read_text(encoding="utf-8"))
 
 
 def words(text: str) -> int:

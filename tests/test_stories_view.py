@@ -168,7 +168,7 @@ def test_every_extracted_item_of_every_demo_story_is_a_verbatim_span(demo_store)
 
 def gold_stories() -> dict[str, list[Article]]:
     """The demo corpus grouped by its gold story labels (independent of the clusterer's quality)."""
-    gold = json.loads((DEMO / "gold.json").read_text("utf-8"))
+    gold = json.loads((DEMO.parent / "gold.json").read_text("utf-8"))
     out: dict[str, list[Article]] = {}
     for a in read_articles(DEMO):
         key = a.external_id or Path(a.origin).name
