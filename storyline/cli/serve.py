@@ -37,6 +37,10 @@ def serve(
     _check_can_listen(host, port)
     with state.open_store():  # a --db that is not a storyline database: one line (exit 1), not a traceback
         pass
+    if settings.stories.entities != "rules":  # load spaCy now, so the first story page does not wait for it
+        from ..stories.entities import spacy_available
+
+        spacy_available(settings.stories.spacy_model)
     application = create_app(state.db, settings, token=token)
     writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
     stderr.print(f"storyline: serving {state.db} on http://{host}:{port}/  (API docs /docs; writes {writes})",

