@@ -22,6 +22,7 @@ from .. import __version__
 from ..settings import Settings
 from . import errors
 from .context import AppContext, load_view_builder
+from .prewarm import PreWarmer
 
 # No inline scripts or styles anywhere: scripts and styles come from /static only, SVG uses attributes.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -53,6 +54,25 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CountRequests:
+    """Pure ASGI middleware counting the HTTP requests in flight (``ctx.in_flight``), so the background
+    pre-warmer can wait for a quiet moment. It runs on the event loop thread only, so a plain int suffices."""
+
+    def __init__(self, app, ctx: AppContext):
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.ctx.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.ctx.in_flight -= 1
 
 
 def _utc(d: datetime | str) -> datetime:
@@ -93,11 +113,16 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
                      settings=settings, token=settings.web.token if token is None else token,
                      templates=_templates(), view_builder=load_view_builder(), encoder=encoder)
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
+    ctx.prewarm = PreWarmer(ctx, settings.web.prewarm_stories)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        ctx.close()
+        ctx.prewarm.start()  # builds the latest stories' views in the background (web.prewarm_stories)
+        try:
+            yield
+        finally:
+            ctx.prewarm.stop()  # waits at most prewarm.STOP_TIMEOUT_S; a view being built finishes on its own
+            ctx.close()
 
     app = FastAPI(
         title="storyline",
@@ -109,6 +134,7 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     app.state.ctx = ctx
     errors.install(app)
 
+    app.add_middleware(CountRequests, ctx=ctx)
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
     app.include_router(pages_router)

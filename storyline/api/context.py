@@ -45,26 +45,46 @@ class ViewCache:
         self.misses = 0
 
     def get_or_compute(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """The value cached under ``key``, else ``compute()`` (stored, counted as a miss); a request counts a hit
+        when it finds the value, also when it waited for another thread computing the same key."""
+        return self._get(key, compute, count=True)[0]
+
+    def warm(self, key: tuple, compute: Callable[[], Any]) -> tuple[Any, bool]:
+        """Like :meth:`get_or_compute` for the pre-warmer: ``(value, computed)``, counted neither as a hit nor as
+        a miss, so the counters keep describing requests. A request for ``key`` arriving while it computes waits
+        for this computation (the per-key lock) instead of doing it a second time."""
+        return self._get(key, compute, count=False)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def _get(self, key: tuple, compute: Callable[[], Any], *, count: bool) -> tuple[Any, bool]:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key]
+                self.hits += int(count)
+                return self._items[key], False
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 if key in self._items:
-                    self.hits += 1
-                    return self._items[key]
-            value = compute()
+                    self.hits += int(count)
+                    return self._items[key], False
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._key_locks.pop(key, None)
+                raise
             with self._lock:
-                self.misses += 1
+                self.misses += int(count)
                 if self.size:
                     self._items[key] = value
                     while len(self._items) > self.size:
                         self._items.popitem(last=False)
-                self._key_locks.pop(key, None)
-            return value
+                self._key_locks.pop(key, None)  # after storing: a thread arriving now finds the value
+            return value, True
 
     def __len__(self) -> int:
         return len(self._items)
@@ -86,6 +106,8 @@ class AppContext:
     encoder: Any = None  # the query encoder for semantic search; None = the cluster profile's, built on first use
     _encoder_lock: threading.Lock = field(default_factory=threading.Lock)
     _matrix: tuple[tuple, Any] | None = None
+    prewarm: Any = None  # the app's PreWarmer (storyline/api/prewarm.py), started by the app's lifespan
+    in_flight: int = 0  # HTTP requests being answered now (counted on the event loop); the pre-warmer yields to them
 
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)

@@ -61,7 +61,8 @@ def health(request: Request) -> dict[str, Any]:
     return {"status": "ok", "version": __version__, "articles": store.count_articles(),
             "stories": store.count_stories(), "writes_enabled": bool(ctx.token),
             "story_view": ctx.view_builder is not None,
-            "view_cache": {"size": len(ctx.views), "hits": ctx.views.hits, "misses": ctx.views.misses}}
+            "view_cache": {"size": len(ctx.views), "hits": ctx.views.hits, "misses": ctx.views.misses,
+                           "prewarm": ctx.prewarm.status() if ctx.prewarm is not None else None}}
 
 
 @router.get("/stories", summary="List stories (filters; cursor pagination)", responses=ERROR_RESPONSES)
@@ -198,7 +199,10 @@ async def ingest(request: Request) -> dict[str, Any]:
     items = list(parse_body(bytes(body), request.headers.get("content-type", "")))
     if not items:
         raise ApiError(400, "empty", "the body holds no records; send at least one article")
-    return as_json(await run_in_threadpool(_run_ingest, ctx, items))
+    result = await run_in_threadpool(_run_ingest, ctx, items)
+    if ctx.prewarm is not None:  # warm the stories this ingest touched, and the latest ones again
+        ctx.prewarm.trigger(result["articles"])
+    return as_json(result)
 
 
 def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
