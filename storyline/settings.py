@@ -126,7 +126,17 @@ class FetchSettings:
     allow_networks: str = ""
     fetch_linked: bool = True  # a feed entry with only a summary and a link: fetch and extract the linked page
     watch_interval_s: float = 600.0  # `watch` polls each feed this often (--interval overrides)
+    watch_concurrency: int = 4  # `watch` fetches at most this many due feeds at once (threads); 1 = one at a time
     backoff_max_s: float = 6 * 3600.0  # a failing feed waits interval * 2**failures, at most this long
+    # robots.txt (storyline/ingest/robots.py) is obeyed before every page and feed request: it is how a site's owner
+    # says what crawlers may fetch. Turn it off only for sites you run yourself.
+    respect_robots: bool = True
+    robots_max_bytes: int = 512 * 1024  # RFC 9309 asks crawlers to parse at least 500 KiB; a larger file is unusable
+    robots_ttl_s: float = 24 * 3600.0  # a fetched robots.txt is reused this long (RFC 9309: at most 24 h)
+    robots_retry_s: float = 600.0  # an unreachable robots.txt (5xx, network error) blocks its host this long
+    # a request that would wait longer than this for the host's Crawl-delay is rejected ("robots-crawl-delay")
+    # instead of holding the command
+    robots_max_crawl_delay_s: float = 60.0
     keep_raw_html: bool = True  # keep fetched/read HTML zlib-compressed in raw_pages so extraction can be redone
     # a page whose extracted main text is shorter is rejected ("no-text"): link lists and teasers extract to a few
     # words; the shortest real article among the test pages (tests/fixtures/web) has ~430 characters

@@ -127,8 +127,8 @@ def test_summary_only_entry_is_followed_to_its_page(server):
     assert "152 people had been moved to shelters" in rescue.text
     assert rescue.title == "Boats reach cut-off houses after Orvin dam failure"
     assert rescue.external_id == "ledger-2031-04-08-rescue"
-    # entries with content are not fetched
-    assert [p for p, _ in server.log] == ["/rescue.html"]
+    # entries with content are not fetched (the host's robots.txt is asked first)
+    assert [p for p, _ in server.log] == ["/robots.txt", "/rescue.html"]
 
 
 def test_failed_linked_page_keeps_the_summary_and_says_why(server):

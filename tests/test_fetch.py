@@ -114,7 +114,8 @@ def test_host_name_resolving_to_private_address_is_refused(server):
 
 
 def test_connects_to_the_checked_address_and_keeps_the_host_name(server):
-    """The resolver is asked once per hop and its checked answer is what we connect to (no second DNS lookup)."""
+    """The resolver is asked once per request and its checked answer is what we connect to (no second DNS lookup
+    between the check and the connect). Two requests here: the host's robots.txt, then the page."""
     server.route("/a.html", fixture_bytes("ledger_dam.html"))
     asked = []
 
@@ -124,7 +125,8 @@ def test_connects_to_the_checked_address_and_keeps_the_host_name(server):
 
     with Fetcher(LOCAL, resolver=resolver) as f:
         result = f.fetch(f"http://news.test:{server.port}/a.html")
-    assert asked == ["news.test"]
+    assert asked == ["news.test", "news.test"]
+    assert server.hits("/robots.txt")[0]["host"] == f"news.test:{server.port}"
     assert server.hits("/a.html")[0]["host"] == f"news.test:{server.port}"
     assert result.url == f"http://news.test:{server.port}/a.html"
 
@@ -295,11 +297,17 @@ def test_fetcher_applies_the_rate_limit(server):
     url = server.route("/a.html", fixture_bytes("ledger_dam.html"))
     slept: list[float] = []
     clock = [0.0]
+
+    def sleep(s):  # a fake sleep that moves the fake clock, as a real one would
+        slept.append(s)
+        clock[0] += s
+
     settings = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=5.0)
-    with Fetcher(settings, clock=lambda: clock[0], sleep=slept.append) as f:
+    with Fetcher(settings, clock=lambda: clock[0], sleep=sleep) as f:
         f.fetch(url)
         f.fetch(url)
-    assert slept == [5.0]
+    assert slept == [5.0, 5.0]  # robots.txt (fetched once) is a request to the host too: it counts
+    assert [p for p, _ in server.log] == ["/robots.txt", "/a.html", "/a.html"]
 
 
 # -- TLS: connecting to the checked IP keeps certificate verification on the host name ------------------------------
@@ -329,5 +337,11 @@ def test_https_to_the_checked_address_verifies_the_host_name(tls_server):
         result = f.fetch(f"https://news.test:{srv.port}/a.html")
         assert b"Lake Orvin" in result.body
         with pytest.raises(FetchError) as e:  # same IP, another name: the certificate does not match
+            f.fetch(f"https://other.test:{srv.port}/a.html")
+    # the first request to other.test is its robots.txt: unreachable, so the page is not fetched either
+    assert e.value.reason == "robots-unavailable" and "certificate" in e.value.detail.lower()
+    no_robots = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0, respect_robots=False)
+    with Fetcher(no_robots, resolver=lambda h, p: ["127.0.0.1"], verify=client_ctx) as f:
+        with pytest.raises(FetchError) as e:  # the page request itself is verified the same way
             f.fetch(f"https://other.test:{srv.port}/a.html")
     assert e.value.reason == "connect-error" and "certificate" in e.value.detail.lower()

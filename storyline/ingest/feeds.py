@@ -18,11 +18,14 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import NotInstalled
 from ..records import Origin, RawItem, Rejected, content_id
 from .session import WebSession, current_session
+
+if TYPE_CHECKING:
+    from .fetch import FetchError, FetchResult
 
 ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
@@ -138,7 +141,19 @@ def _content_text(entry: Any) -> str:
     return best
 
 
-def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None) -> RawItem | Rejected:
+def linked_page_url(entry: Any, session: WebSession | None) -> str | None:
+    """The link whose page :func:`entry_item` fetches for this entry, or None when it fetches none: the entry must
+    have no content (only a summary) and a link, and the session a fetcher with ``fetch.fetch_linked`` on."""
+    link = entry.get("link") or None
+    if not link or session is None or session.fetcher is None or not session.settings.fetch_linked:
+        return None
+    return None if _content_text(entry) else link
+
+
+def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
+               linked: "FetchResult | FetchError | None" = None) -> RawItem | Rejected:
+    """One entry as an item. ``linked`` is the entry's page (or the error fetching it) when the caller fetched it
+    already (`watch` does, in its polling threads); else the page is fetched here when needed."""
     origin = Origin(feed.ref, index)
     key = entry_key(entry)
     title = entry.get("title") or None
@@ -152,21 +167,26 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None) -
     extra: dict[str, Any] = {"feed": feed.ref, "entry_key": key}
     base = RawItem(origin=origin, text=text or summary, title=title, date=date, source=source, url=link,
                    byline=byline, external_id=key, format="feed", extra=extra)
-    if text or not link or session is None or session.fetcher is None or not session.settings.fetch_linked:
+    page_url = None if text else linked_page_url(entry, session)
+    if page_url is None or session is None or session.fetcher is None:
         if not base.text.strip():
             return Rejected(str(origin), "ingest", "no-text",
                             f"feed entry {key!r} has no content or summary"
                             + ("" if link is None else " and its link was not followed (fetch.fetch_linked is off "
                                                        "or no fetcher)"))
         return base
-    # only a summary and a link: fetch the page
+    # only a summary and a link: fetch the page (unless the caller did)
     from .fetch import FetchError
     from .html import read_html_page
 
-    try:
-        result = session.fetcher.fetch(link, kind="html")
-    except FetchError as e:
-        return _summary_fallback(base, key, f"{e.reason}: {e.detail}")
+    if linked is None:
+        try:
+            linked = session.fetcher.fetch(page_url, kind="html")
+        except FetchError as e:
+            linked = e
+    if isinstance(linked, FetchError):
+        return _summary_fallback(base, key, f"{linked.reason}: {linked.detail}")
+    result = linked
     page = read_html_page(result.body, result.url, result.url, result.content_type)
     if isinstance(page, Rejected):
         return _summary_fallback(base, key, f"{page.reason}: {page.detail}")

@@ -7,7 +7,9 @@
 * a redirect limit, redirects followed by hand so every hop goes through the address guard again;
 * content-type checks (a page must be HTML, a feed must be XML/RSS/Atom);
 * conditional requests (``If-None-Match`` / ``If-Modified-Since``; a 304 is reported as ``not_modified``);
-* a per-host rate limit and a User-Agent naming storyline.
+* a per-host rate limit (thread-safe: one Fetcher can serve several threads) and a User-Agent naming storyline;
+* robots.txt (:mod:`storyline.ingest.robots`), fetched through this same fetcher and obeyed before every request
+  unless ``fetch.respect_robots`` is off; a host's ``Crawl-delay`` widens its rate limit.
 
 The address guard (SSRF): the host is resolved here with :func:`socket.getaddrinfo` and *every* address is checked
 with :mod:`ipaddress` — loopback, private, link-local, reserved, multicast, unspecified, shared (CGNAT), the cloud
@@ -23,8 +25,10 @@ No proxy from the environment is used (``trust_env=False``).
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -32,6 +36,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ..errors import NotInstalled, StorylineError
 from ..settings import FetchSettings
+from .robots import RobotsCache
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -46,6 +51,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
               "application/x-rss+xml", "application/feed+xml")
 KINDS = {"html": HTML_TYPES, "feed": FEED_TYPES, "any": HTML_TYPES + FEED_TYPES}
+ROBOTS_ACCEPT = "text/plain, */*;q=0.1"
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -161,24 +167,47 @@ class AddressGuard:
         return addresses[0]
 
 
+class WaitTooLong(StorylineError):
+    """Raised by :meth:`HostRateLimiter.wait` when the wait for a host would exceed ``max_wait``."""
+
+    def __init__(self, host: str, wait_s: float, max_wait_s: float):
+        super().__init__(f"{host}: the next request may be sent in {wait_s:.1f}s, over the {max_wait_s:g}s allowed")
+        self.host = host
+        self.wait_s = wait_s
+        self.max_wait_s = max_wait_s
+
+
 @dataclass
 class HostRateLimiter:
-    """At most one request per host per ``interval`` seconds (clock and sleep are injectable)."""
+    """At most one request per host per ``interval`` seconds (clock and sleep are injectable).
+
+    Thread-safe: each caller reserves the host's next free moment under a lock and then sleeps until it outside the
+    lock, so two threads asking for one host at once are spaced by the interval, and threads on other hosts never
+    wait for them.
+    """
 
     interval: float
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _last: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def wait(self, host: str) -> None:
-        if self.interval <= 0:
-            return
-        now = self.clock()
-        last = self._last.get(host)
-        if last is not None and now - last < self.interval:
-            self.sleep(self.interval - (now - last))
+    def wait(self, host: str, interval: float | None = None, max_wait: float = math.inf) -> float:
+        """Sleep until ``host`` may be asked again (``interval`` overrides the default for this request, e.g. a
+        Crawl-delay) and return the seconds slept. When that is over ``max_wait`` nothing is reserved and
+        :class:`WaitTooLong` is raised."""
+        gap = self.interval if interval is None else max(interval, 0.0)
+        with self._lock:
             now = self.clock()
-        self._last[host] = now
+            last = self._last.get(host)
+            at = now if last is None or gap <= 0 else max(now, last + gap)
+            delay = at - now
+            if delay > max_wait:
+                raise WaitTooLong(host, delay, max_wait)
+            self._last[host] = at
+        if delay > 0:
+            self.sleep(delay)
+        return delay
 
 
 def sniff_kind(body: bytes) -> str | None:
@@ -219,6 +248,8 @@ class Fetcher:
         self.guard = AddressGuard(parse_networks(s.allow_networks), resolver)
         self.limiter = HostRateLimiter(s.min_host_interval_s, clock, sleep)
         self.clock = clock
+        # robots.txt policies, kept in memory for the life of this fetcher (one per command: the process)
+        self.robots: RobotsCache | None = RobotsCache(self._get_robots, s, clock) if s.respect_robots else None
         self._httpx = httpx
         timeout = httpx.Timeout(connect=s.connect_timeout_s, read=s.read_timeout_s, write=s.read_timeout_s,
                                 pool=s.connect_timeout_s)
@@ -239,14 +270,34 @@ class Fetcher:
 
     def fetch(self, url: str, *, kind: str = "any", etag: str | None = None,
               last_modified: str | None = None) -> FetchResult:
-        """GET ``url`` (following at most ``max_redirects`` redirects). Raises :class:`FetchError`."""
+        """GET ``url`` (following at most ``max_redirects`` redirects). Raises :class:`FetchError`.
+
+        Each hop is checked against its host's robots.txt first (unless ``fetch.respect_robots`` is off): a
+        disallowed URL is a ``robots-disallowed`` error, one whose robots.txt is unreachable ``robots-unavailable``.
+        """
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+        accept = ", ".join(KINDS[kind]) + ", */*;q=0.1"
+        final, status, headers, body, hops = self._follow(url, accept, etag, last_modified, robots=True,
+                                                          limit=self.settings.max_body_bytes,
+                                                          limit_name="fetch.max_body_bytes")
+        return self._result(url, final, status, headers, body, hops, kind)
+
+    def _get_robots(self, robots_url: str) -> tuple[int, bytes]:
+        """GET a robots.txt for :class:`RobotsCache`: the same guard, timeouts, rate limit and User-Agent as any
+        request, redirects followed, a ``fetch.robots_max_bytes`` limit; any status is returned, not raised."""
+        _, status, _, body, _ = self._follow(robots_url, ROBOTS_ACCEPT, None, None, robots=False,
+                                             limit=self.settings.robots_max_bytes, limit_name="fetch.robots_max_bytes")
+        return status, body
+
+    def _follow(self, url: str, accept: str, etag: str | None, last_modified: str | None, *, robots: bool,
+                limit: int, limit_name: str) -> tuple[str, int, dict[str, str], bytes, tuple[str, ...]]:
+        """The hops of one GET: (final URL, status, headers, body, the URLs redirected from)."""
         hops: list[str] = []
         current = url
         while True:
-            response = self._request(current, url, kind, etag, last_modified)
-            status, headers, body = response
+            status, headers, body = self._request(current, url, accept, etag, last_modified, robots=robots,
+                                                  limit=limit, limit_name=limit_name)
             if status in REDIRECTS and "location" in headers:
                 if len(hops) >= self.settings.max_redirects:
                     raise FetchError(url, "too-many-redirects",
@@ -255,11 +306,22 @@ class Fetcher:
                 hops.append(current)
                 current = urljoin(current, headers["location"])
                 continue
-            return self._result(url, current, status, headers, body, tuple(hops), kind)
+            return current, status, headers, body, tuple(hops)
+
+    def _obey_robots(self, original: str, url: str, scheme: str, host: str, port: int | None) -> float | None:
+        """Refuse ``url`` when its robots.txt disallows it (FetchError); else its host's Crawl-delay, if any."""
+        if self.robots is None:
+            return None
+        verdict = self.robots.check(url, scheme, host, port)
+        if not verdict.allowed:
+            hint = ("" if verdict.reason == "robots-unavailable" else
+                    "; fetch.respect_robots=false turns the check off, for sites you run yourself")
+            raise FetchError(original, verdict.reason, verdict.why + hint)
+        return verdict.crawl_delay
 
     # -- one hop ----------------------------------------------------------------------------------------------
-    def _request(self, url: str, original: str, kind: str, etag: str | None,
-                 last_modified: str | None) -> tuple[int, dict[str, str], bytes]:
+    def _request(self, url: str, original: str, accept: str, etag: str | None, last_modified: str | None, *,
+                 robots: bool, limit: int, limit_name: str) -> tuple[int, dict[str, str], bytes]:
         httpx = self._httpx
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -273,15 +335,24 @@ class Fetcher:
         ip_host = f"[{addr}]" if addr.version == 6 else str(addr)
         target = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
         host_header = host if parts.port is None else f"{host}:{parts.port}"
-        headers = {"Host": host_header, "Accept": ", ".join(KINDS[kind]) + ", */*;q=0.1",
-                   "Accept-Encoding": "gzip, deflate"}
+        headers = {"Host": host_header, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        self.limiter.wait(host)
+        crawl_delay = self._obey_robots(original, url, parts.scheme, host, parts.port) if robots else None
+        if crawl_delay is not None and crawl_delay > self.settings.min_host_interval_s:
+            max_wait = self.settings.robots_max_crawl_delay_s
+            try:
+                self.limiter.wait(host, crawl_delay, max_wait)
+            except WaitTooLong as e:
+                raise FetchError(original, "robots-crawl-delay",
+                                 f"{host} asks for Crawl-delay: {crawl_delay:g} in its robots.txt; the next request "
+                                 f"to it may be sent in {e.wait_s:.0f}s, over fetch.robots_max_crawl_delay_s="
+                                 f"{max_wait:g}; raise the setting to wait that long") from None
+        else:
+            self.limiter.wait(host)
         deadline = self.clock() + self.settings.total_timeout_s
-        limit = self.settings.max_body_bytes
         try:
             request = self.client.build_request("GET", target, headers=headers, extensions={"sni_hostname": host})
             response = self.client.send(request, stream=True)
@@ -292,7 +363,7 @@ class Fetcher:
                 length = hdrs.get("content-length", "")
                 if length.isdigit() and int(length) > limit:
                     raise FetchError(original, "too-large",
-                                     f"Content-Length {length} bytes, over fetch.max_body_bytes={limit}; "
+                                     f"Content-Length {length} bytes, over {limit_name}={limit}; "
                                      f"raise the setting to fetch it")
                 chunks: list[bytes] = []
                 size = 0
@@ -300,7 +371,7 @@ class Fetcher:
                     size += len(chunk)
                     if size > limit:
                         raise FetchError(original, "too-large",
-                                         f"body over fetch.max_body_bytes={limit} bytes; raise the setting to fetch it")
+                                         f"body over {limit_name}={limit} bytes; raise the setting to fetch it")
                     if self.clock() > deadline:
                         raise FetchError(original, "timeout",
                                          f"the response took over fetch.total_timeout_s={self.settings.total_timeout_s}s")
@@ -315,16 +386,15 @@ class Fetcher:
                                                   f"(fetch.connect_timeout_s / read_timeout_s)") from None
         except httpx.HTTPError as e:
             raise FetchError(original, "connect-error", f"{type(e).__name__}: {e}") from None
-        return response.status_code, hdrs, self._decode_body(original, hdrs, raw)
+        return response.status_code, hdrs, self._decode_body(original, hdrs, raw, limit, limit_name)
 
-    def _decode_body(self, url: str, headers: dict[str, str], raw: bytes) -> bytes:
+    def _decode_body(self, url: str, headers: dict[str, str], raw: bytes, limit: int, limit_name: str) -> bytes:
         """Undo Content-Encoding (gzip/deflate/br) within the size limit: a compression bomb is refused."""
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding in ("", "identity"):
             return raw
         import zlib
 
-        limit = self.settings.max_body_bytes
         if encoding in ("gzip", "x-gzip", "deflate"):
             wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
             d = zlib.decompressobj(wbits)
@@ -340,7 +410,7 @@ class Fetcher:
                 else:
                     raise FetchError(url, "bad-encoding", "gzip body does not decompress") from None
             if len(out) > limit or d.unconsumed_tail:
-                raise FetchError(url, "too-large", f"decompressed body over fetch.max_body_bytes={limit} bytes")
+                raise FetchError(url, "too-large", f"decompressed body over {limit_name}={limit} bytes")
             return out
         raise FetchError(url, "bad-encoding", f"unsupported Content-Encoding {encoding!r}; valid: gzip, deflate")
 

@@ -7,30 +7,40 @@ re-ingests nothing. The state of a poll is written *after* the pipeline has stor
 a crash in between means the next poll fetches the feed again and the already stored articles come back as
 duplicates (content-hash ids), never as lost entries.
 
-Backoff: a feed that fails (network error, HTTP error, a refused or malformed feed) waits
-``interval * 2**failures`` (at most ``fetch.backoff_max_s``) before its next poll; one success resets it.
+Backoff: a feed that fails (network error, HTTP error, a refused or malformed feed, a robots.txt that disallows it
+or cannot be read) waits ``interval * 2**failures`` (at most ``fetch.backoff_max_s``) before its next poll; one
+success resets it.
+
+Concurrency: the due feeds are fetched by up to ``fetch.watch_concurrency`` threads (each fetching a feed, parsing
+it and fetching the pages of its new summary-only entries), sharing one :class:`~storyline.ingest.fetch.Fetcher`,
+whose per-host rate limit and robots.txt cache are thread-safe. Everything that touches the store stays in the
+calling thread: reading the feeds' state before, running the pipeline (page extraction and the raw-page archive
+included) and recording the state after. The calling thread takes the fetched feeds in feed-list order, so the
+entries reach the pipeline in the same order (feed order, then entry order) whichever fetch finished first.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import ConfigError, StorylineError
 from ..records import RawItem, Rejected, RunStats
 from ..settings import Settings
-from .feeds import entry_item, entry_key, parse_feed
+from .feeds import Feed, entry_item, entry_key, linked_page_url, parse_feed
 from .fetch import FetchError
 from .session import WebSession, use_session
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
     from ..store import Store
-    from .fetch import Fetcher
+    from .fetch import Fetcher, FetchResult
     from .html import PageArchive
 
 Clock = Callable[[], datetime]
@@ -151,6 +161,25 @@ class _Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class _Job:
+    """One due feed, with what the store says about it (read in the calling thread)."""
+
+    url: str
+    state: FeedState
+    seen: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Polled:
+    """One feed fetched (in a polling thread): its outcome, or a Rejected, and its new entries with their pages."""
+
+    outcome: _Outcome
+    rejected: Rejected | None = None
+    feed: Feed | None = None
+    new: tuple[tuple[int, Any, "FetchResult | FetchError | None"], ...] = ()  # (position, entry, linked page)
+
+
+@dataclass(frozen=True, slots=True)
 class PollReport:
     stats: RunStats
     polled: int
@@ -172,6 +201,10 @@ class Watcher:
         self.interval_s = settings.fetch.watch_interval_s if interval_s is None else interval_s
         if self.interval_s < 0:
             raise ConfigError(f"interval must be >= 0 seconds, got {self.interval_s}")
+        self.concurrency = settings.fetch.watch_concurrency
+        if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise ConfigError(f"fetch.watch_concurrency must be an integer of at least 1, got {self.concurrency!r}; "
+                              f"1 polls the feeds one at a time")
         self.clock = clock
         self.archive = archive
         self.states = FeedStates(store)
@@ -200,46 +233,91 @@ class Watcher:
 
     def poll_once(self, urls: list[str]) -> PollReport:
         """Poll every due feed once, ingest its new entries in one pipeline run, then record the feeds' state."""
+        urls = list(dict.fromkeys(urls))
         now = self.clock()
         self.states.ensure(urls, now)
         due = self.due(urls, now)
+        jobs = [_Job(url, self.states.get(url), frozenset(self.states.seen_keys(url))) for url in due]
         outcomes: list[_Outcome] = []
         session = WebSession(self.settings.fetch, self.fetcher, self.archive)
         with use_session(session):
-            stats = self.pipeline.run(self._items(due, outcomes, session), command="watch")
+            stats = self.pipeline.run(self._items(jobs, outcomes, session), command="watch")
         self._record(outcomes, stats.run_id)
         return PollReport(stats, len(due), sum(o.status == "not-modified" for o in outcomes),
                           sum(o.status == "error" for o in outcomes), sum(len(o.entries) for o in outcomes),
                           len(urls) - len(due))
 
-    def _items(self, urls: list[str], outcomes: list[_Outcome], session: WebSession) -> Iterator[RawItem | Rejected]:
-        for url in urls:
-            state = self.states.get(url)
-            try:
-                result = self.fetcher.fetch(url, kind="feed", etag=state.etag, last_modified=state.last_modified)
-            except FetchError as e:
-                outcomes.append(_Outcome(url, "error", error=f"{e.reason}: {e.detail}"))
-                yield Rejected(url, "fetch", e.reason, e.detail)
+    def _items(self, jobs: list[_Job], outcomes: list[_Outcome], session: WebSession) -> Iterator[RawItem | Rejected]:
+        """The new entries of the due feeds, in feed order then entry order (runs in the calling thread)."""
+        for polled in self._polled_in_order(jobs, session):
+            outcomes.append(polled.outcome)
+            if polled.rejected is not None:
+                yield polled.rejected
+            if polled.feed is not None:
+                for position, entry, page in polled.new:
+                    yield entry_item(entry, polled.feed, position, session, linked=page)
+
+    def _polled_in_order(self, jobs: list[_Job], session: WebSession) -> Iterator[_Polled]:
+        """Each job's :class:`_Polled`, in job order; fetched by up to ``concurrency`` threads.
+
+        At most twice as many feeds as threads are fetched ahead of the one the caller waits for, which bounds the
+        memory held by feeds and pages fetched but not yet ingested.
+        """
+        workers = min(self.concurrency, len(jobs))
+        if workers <= 1:
+            for job in jobs:
+                yield self._poll_feed(job, session)
+            return
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="storyline-watch")
+        pending: deque[Future[_Polled]] = deque()
+        todo = iter(jobs)
+        try:
+            for job in todo:
+                pending.append(pool.submit(self._poll_feed, job, session))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                polled = pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(self._poll_feed, nxt, session))
+                yield polled
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _poll_feed(self, job: _Job, session: WebSession) -> _Polled:
+        """Fetch and parse one feed and the pages of its new summary-only entries. Runs in a polling thread: it
+        uses the fetcher and the job, never the store."""
+        state = job.state
+        try:
+            result = self.fetcher.fetch(job.url, kind="feed", etag=state.etag, last_modified=state.last_modified)
+        except FetchError as e:
+            return _Polled(_Outcome(job.url, "error", error=f"{e.reason}: {e.detail}"),
+                           Rejected(job.url, "fetch", e.reason, e.detail))
+        if result.not_modified:
+            return _Polled(_Outcome(job.url, "not-modified", state.title, result.etag or state.etag,
+                                    result.last_modified or state.last_modified))
+        feed = parse_feed(result.body, job.url, self.settings.fetch.max_body_bytes)
+        if isinstance(feed, Rejected):
+            return _Polled(_Outcome(job.url, "error", error=f"{feed.reason}: {feed.detail}"), feed)
+        outcome = _Outcome(job.url, "ok", feed.title, result.etag, result.last_modified)
+        seen = set(job.seen)
+        new: list[tuple[int, Any, FetchResult | FetchError | None]] = []
+        for i, entry in enumerate(feed.entries, 1):
+            key = entry_key(entry)
+            if key in seen:
                 continue
-            if result.not_modified:
-                outcomes.append(_Outcome(url, "not-modified", state.title, result.etag or state.etag,
-                                         result.last_modified or state.last_modified))
-                continue
-            feed = parse_feed(result.body, url, self.settings.fetch.max_body_bytes)
-            if isinstance(feed, Rejected):
-                outcomes.append(_Outcome(url, "error", error=f"{feed.reason}: {feed.detail}"))
-                yield feed
-                continue
-            outcome = _Outcome(url, "ok", feed.title, result.etag, result.last_modified)
-            outcomes.append(outcome)
-            seen = self.states.seen_keys(url)
-            for i, entry in enumerate(feed.entries, 1):
-                key = entry_key(entry)
-                if key in seen:
-                    continue
-                seen.add(key)
-                outcome.entries.append((key, entry.get("link")))
-                yield entry_item(entry, feed, i, session)
+            seen.add(key)
+            outcome.entries.append((key, entry.get("link")))
+            page: FetchResult | FetchError | None = None
+            link = linked_page_url(entry, session)
+            if link is not None:
+                try:
+                    page = self.fetcher.fetch(link, kind="html")
+                except FetchError as e:
+                    page = e
+            new.append((i, entry, page))
+        return _Polled(outcome, feed=feed, new=tuple(new))
 
     def _record(self, outcomes: list[_Outcome], run_id: int) -> None:
         from ..store.sqlite import iso
