@@ -133,7 +133,8 @@ class FetchSettings:
     respect_robots: bool = True
     robots_max_bytes: int = 512 * 1024  # RFC 9309 asks crawlers to parse at least 500 KiB; a larger file is unusable
     robots_ttl_s: float = 24 * 3600.0  # a fetched robots.txt is reused this long (RFC 9309: at most 24 h)
-    robots_retry_s: float = 600.0  # an unreachable robots.txt (5xx, network error) blocks its host this long
+    robots_retry_s: float = 600.0  # an unreachable robots.txt (5xx, network error) blocks its host this long (one
+    # default watch interval: a running `watch` asks again at most once per poll)
     # a request that would wait longer than this for the host's Crawl-delay is rejected ("robots-crawl-delay")
     # instead of holding the command
     robots_max_crawl_delay_s: float = 60.0

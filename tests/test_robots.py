@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from urllib.robotparser import RobotFileParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from storyline.errors import ConfigError
 from storyline.ingest.fetch import Fetcher, FetchError, HostRateLimiter, WaitTooLong
-from storyline.ingest.robots import RobotsCache, agent_token, origin_of
+from storyline.ingest.robots import RobotsCache, agent_token, decide, origin_of
 from storyline.ingest.watch import FeedStates, Watcher
 from storyline.ingest.web import read_inputs, web_session
 from storyline.pipeline import open_pipeline
@@ -94,6 +97,48 @@ def test_robots_txt_is_sent_our_user_agent_and_matched_by_its_product_token(serv
     assert server.hits("/robots.txt")[0]["user-agent"] == LOCAL.user_agent
     assert agent_token(LOCAL.user_agent) == "storyline"
     assert agent_token("  ") == "*"
+
+
+def parsed(text: str) -> RobotFileParser:
+    parser = RobotFileParser()
+    parser.parse(text.splitlines())
+    return parser
+
+
+@pytest.mark.parametrize("rules,path,allowed", [
+    ("Allow: /news/\nDisallow: /news/drafts/", "/news/drafts/a.html", False),  # can_fetch: first rule, allowed
+    ("Allow: /news/\nDisallow: /news/drafts/", "/news/a.html", True),
+    ("Disallow: /a\nAllow: /a/b", "/a/b/c.html", True),  # can_fetch: first rule, disallowed
+    ("Disallow: /a\nAllow: /a/b", "/a/x.html", False),
+    ("Disallow: /p\nAllow: /p", "/p/x", True),  # a tie: Allow wins
+    ("Disallow:", "/anything", True),  # an empty Disallow allows everything
+    ("Disallow: /", "/", False),
+])
+def test_the_longest_matching_rule_decides(rules, path, allowed):
+    verdict, rule = decide(parsed("User-agent: *\n" + rules + "\n"), "storyline", "http://h.test" + path)
+    assert verdict is allowed and rule is not None
+
+
+PATHS = st.lists(st.sampled_from(["/", "/a", "/a/", "/a/b", "/ab", "/b", "/b/c", "/a/b/c"]), max_size=5)
+
+
+@given(PATHS, st.sampled_from(["/", "/a", "/a/b/c.html", "/ab/x", "/b", "/c"]))
+def test_with_only_disallow_rules_the_verdict_is_can_fetch_s(paths, path):
+    parser = parsed("User-agent: *\n" + "".join(f"Disallow: {p}\n" for p in paths))
+    url = "http://h.test" + path
+    assert decide(parser, "storyline", url)[0] == parser.can_fetch("storyline", url)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from(["/", "/a", "/a/", "/a/b", "/ab", "/b"])), max_size=6),
+       st.sampled_from(["/", "/a", "/a/b/c.html", "/ab/x", "/b", "/c"]), st.randoms())
+def test_the_order_of_the_rules_does_not_change_the_verdict(rules, path, rnd):
+    def text(rs):
+        return "User-agent: *\n" + "".join(f"{'Allow' if a else 'Disallow'}: {p}\n" for a, p in rs)
+
+    shuffled = list(rules)
+    rnd.shuffle(shuffled)
+    url = "http://h.test" + path
+    assert decide(parsed(text(rules)), "storyline", url)[0] == decide(parsed(text(shuffled)), "storyline", url)[0]
 
 
 @pytest.mark.parametrize("status", [404, 410, 400])

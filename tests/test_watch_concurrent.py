@@ -52,8 +52,9 @@ def rss(name: str, entries: int, start: int = 0) -> bytes:
 <description><![CDATA[<p>{name} report number {i} on {topic} in {place}. Officials in {place} said the work on
 {topic} would go on through the week while residents of {place} waited for news from the {name} desk.</p>]]>
 </description></item>""")
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>'
-            f'<link>https://{name}.example/</link><description>d</description>{"".join(items)}</channel></rss>').encode()
+    head = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name}</title>'
+            f'<link>https://{name}.example/</link><description>d</description>')
+    return (head + "".join(items) + "</channel></rss>").encode()
 
 
 def serve(server, delays: list[float]) -> list[str]:
@@ -117,7 +118,7 @@ def test_concurrent_polls_ingest_the_same_articles_in_the_same_order(tmp_path, s
     assert one["raw_pages"] == 1  # the linked page, archived by the calling thread in both runs
 
 
-def test_slow_feeds_are_fetched_in_parallel(store, server):
+def test_slow_feeds_are_fetched_in_parallel(server):
     """Three feeds whose server waits 0.5 s each: one thread needs at least 1.5 s, three threads about 0.5 s."""
     urls = [server.route(f"/slow{i}.rss", rss(f"slow{i}", 0), content_type="application/rss+xml", delay_s=0.5)
             for i in range(3)]

@@ -7,17 +7,22 @@ User-Agent, a ``fetch.robots_max_bytes`` size limit); :mod:`urllib.robotparser` 
 opens a connection. What an answer means:
 
 * 2xx: the rules are parsed with :class:`urllib.robotparser.RobotFileParser`;
-* 401 or 403: everything is disallowed (Python's ``RobotFileParser.read`` and Google read it so);
+* 401 or 403: everything is disallowed, as Python's ``RobotFileParser.read`` reads it. RFC 9309 and Google
+  treat every 4xx but 429 as "no robots.txt"; we take the cautious reading of a site that forbids its robots.txt;
 * 404, 410 and the other 4xx but 429: there is no robots.txt, everything is allowed;
 * 429, 5xx, a network error or a body over the size limit: the file is *unreachable*, which RFC 9309 says means
   disallow all. The host is blocked for ``fetch.robots_retry_s``, then the file is fetched again. A policy fetched
   earlier that has since expired is kept while the file is unreachable (RFC 9309 §2.4).
 
-The rules are matched as ``RobotFileParser`` matches them: the first group whose user-agent is a substring of our
-product token (``storyline`` in ``storyline/0.1 (+…)``), else the ``*`` group; in it, the first rule in file order
-whose path is a prefix of the URL's path decides. RFC 9309 and Google use the longest matching rule and understand
-``*`` and ``$`` in paths; ``RobotFileParser`` does neither. ``Crawl-delay`` (whole seconds) is reported so that the
-fetcher can space its requests to the host by it when it is longer than ``fetch.min_host_interval_s``.
+The group is chosen as ``RobotFileParser`` chooses it: the first group with a user-agent contained in our product
+token (``storyline`` in ``storyline/0.1 (+…)``), else the ``*`` group. Within the group the rule is chosen as RFC
+9309 §2.2.2 says, not as ``RobotFileParser.can_fetch`` does (the first rule in file order): the rule with the
+longest path that is a prefix of the URL's path wins, and an ``Allow`` wins a tie. So ``Allow: /news/`` followed by
+``Disallow: /news/drafts/`` keeps the drafts out, which ``can_fetch`` would let through. The parser's rules
+(``entries``, ``default_entry``, ``rulelines``: attributes stable since Python 2, though undocumented) are read for
+this. ``*`` and ``$`` inside paths are not understood (``RobotFileParser`` keeps them as literal characters).
+``Crawl-delay`` (whole seconds) is reported so that the fetcher can space its requests to the host by it when it is
+longer than ``fetch.min_host_interval_s``.
 """
 
 from __future__ import annotations
@@ -86,32 +91,35 @@ class RobotsPolicy:
             return Verdict(False, "robots-unavailable", f"{url} is not fetched: {self.robots_url} {self.detail}")
         delay = self.parser.crawl_delay(agent)
         crawl_delay = float(delay) if delay is not None else None
-        rule = matching_rule(self.parser, agent, url)
-        if self.parser.can_fetch(agent, url):
+        allowed, rule = decide(self.parser, agent, url)
+        if allowed:
             return Verdict(True, "", f"{self.robots_url}: " + (rule or "no rule matches"), crawl_delay)
         return Verdict(False, "robots-disallowed",
-                       f"{url} is disallowed for user-agent {agent!r} by {self.robots_url}"
-                       + (f" ({rule})" if rule else ""), crawl_delay)
+                       f"{url} is disallowed for user-agent {agent!r} by {self.robots_url} ({rule})", crawl_delay)
 
 
-def matching_rule(parser: RobotFileParser, agent: str, url: str) -> str | None:
-    """The group and rule line that decide ``url`` for ``agent``, as text, or None when no rule matches.
+def decide(parser: RobotFileParser, agent: str, url: str) -> tuple[bool, str | None]:
+    """May ``agent`` fetch ``url``, and which rule said so (as text; None when no rule matches: allowed).
 
-    Mirrors ``RobotFileParser.can_fetch`` (whose verdict is the one obeyed) to name the rule in messages.
+    The group as ``RobotFileParser.can_fetch`` picks it; in it the longest matching rule path, ``Allow`` winning a
+    tie (RFC 9309 §2.2.2). The URL's path is normalised as ``can_fetch`` does, so it compares with the rules' paths.
     """
     parsed = urllib.parse.urlparse(urllib.parse.unquote(url))
     path = urllib.parse.quote(urllib.parse.urlunparse(("", "", parsed.path, parsed.params, parsed.query,
                                                        parsed.fragment))) or "/"
-    entries = [e for e in getattr(parser, "entries", []) if e.applies_to(agent)]
-    default = getattr(parser, "default_entry", None)
-    entry = entries[0] if entries else default
+    entry = next((e for e in parser.entries if e.applies_to(agent)), parser.default_entry)
     if entry is None:
-        return None
-    group = ", ".join(entry.useragents)
+        return True, None
+    best = None
     for line in entry.rulelines:
-        if line.applies_to(path):
-            return f"rule {str(line)!r} in the group for user-agent {group}"
-    return None
+        if not line.applies_to(path):
+            continue
+        if best is None or len(line.path) > len(best.path) or (
+                len(line.path) == len(best.path) and line.allowance and not best.allowance):
+            best = line
+    if best is None:
+        return True, None
+    return best.allowance, f"rule {str(best)!r} in the group for user-agent {', '.join(entry.useragents)}"
 
 
 class RobotsCache:
@@ -183,4 +191,4 @@ class RobotsCache:
                             now, retry)
 
 
-__all__ = ["RobotsCache", "RobotsPolicy", "Verdict", "agent_token", "matching_rule", "origin_of"]
+__all__ = ["RobotsCache", "RobotsPolicy", "Verdict", "agent_token", "decide", "origin_of"]

@@ -22,6 +22,7 @@ entries reach the pipeline in the same order (feed order, then entry order) whic
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -261,33 +262,37 @@ class Watcher:
         """Each job's :class:`_Polled`, in job order; fetched by up to ``concurrency`` threads.
 
         At most twice as many feeds as threads are fetched ahead of the one the caller waits for, which bounds the
-        memory held by feeds and pages fetched but not yet ingested.
+        memory held by feeds and pages fetched but not yet ingested. When the caller stops early (an error, Ctrl-C),
+        feeds not started are cancelled and the running ones stop after their current request.
         """
         workers = min(self.concurrency, len(jobs))
+        stop = threading.Event()
         if workers <= 1:
             for job in jobs:
-                yield self._poll_feed(job, session)
+                yield self._poll_feed(job, session, stop)
             return
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="storyline-watch")
         pending: deque[Future[_Polled]] = deque()
         todo = iter(jobs)
         try:
             for job in todo:
-                pending.append(pool.submit(self._poll_feed, job, session))
+                pending.append(pool.submit(self._poll_feed, job, session, stop))
                 if len(pending) >= 2 * workers:
                     break
             while pending:
                 polled = pending.popleft().result()
                 nxt = next(todo, None)
                 if nxt is not None:
-                    pending.append(pool.submit(self._poll_feed, nxt, session))
+                    pending.append(pool.submit(self._poll_feed, nxt, session, stop))
                 yield polled
         finally:
+            stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _poll_feed(self, job: _Job, session: WebSession) -> _Polled:
+    def _poll_feed(self, job: _Job, session: WebSession, stop: threading.Event) -> _Polled:
         """Fetch and parse one feed and the pages of its new summary-only entries. Runs in a polling thread: it
-        uses the fetcher and the job, never the store."""
+        uses the fetcher and the job, never the store. Once ``stop`` is set its result is not used: it returns
+        without fetching further pages."""
         state = job.state
         try:
             result = self.fetcher.fetch(job.url, kind="feed", etag=state.etag, last_modified=state.last_modified)
@@ -311,7 +316,7 @@ class Watcher:
             outcome.entries.append((key, entry.get("link")))
             page: FetchResult | FetchError | None = None
             link = linked_page_url(entry, session)
-            if link is not None:
+            if link is not None and not stop.is_set():
                 try:
                     page = self.fetcher.fetch(link, kind="html")
                 except FetchError as e:
