@@ -102,3 +102,34 @@ def test_unknown_method_is_a_config_error() -> None:
 def test_a_missing_spacy_model_is_a_config_error_naming_the_fallback() -> None:
     with pytest.raises(ConfigError, match="stories.entities=rules"):
         extract_entities([DOHA], method="spacy", model="no_such_model_xx")
+
+
+@needs_spacy
+def test_a_view_whose_entities_are_all_cached_does_not_load_spacy(tmp_path: Path) -> None:
+    """spaCy's import alone takes seconds (it pulls in torch): a process showing a story whose articles' entities
+    are cached must not pay it."""
+    import subprocess
+    import sys
+
+    from storyline.eval.runner import with_profile
+    from storyline.ingest.files import read_paths
+    from storyline.pipeline import ingest
+    from storyline.settings import Settings
+    from storyline.store import Store
+    from storyline.stories.view import build_view
+
+    db = tmp_path / "t.db"
+    settings = with_profile(Settings(), "lexical")
+    with Store(db) as store:
+        ingest(store, read_paths([str(CORPUS)]), settings)
+        sid = store.query("SELECT story_id FROM memberships GROUP BY story_id ORDER BY COUNT(*) DESC LIMIT 1")[0][0]
+        first = build_view(store, sid)  # computes and caches every article's entities
+    assert first.methods["entities"] == f"spacy:{MODEL}"
+    code = ("import sys, json; from storyline.store import Store; from storyline.stories.view import build_view; "
+            f"v = build_view(Store({str(db)!r}), {sid!r}); "
+            "print(json.dumps([v.methods['entities'], 'spacy' in sys.modules, len(v.entities)]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    method, loaded, n = json.loads(out.stdout.strip().splitlines()[-1])
+    assert method == f"spacy:{MODEL}"
+    assert loaded is False
+    assert n == len(first.entities)

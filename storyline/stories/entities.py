@@ -9,10 +9,13 @@ the slowest part of a view.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError
@@ -20,7 +23,7 @@ from ..records import Article
 from ..sentences import split_sentences
 from .model import Entity, Mention
 
-__all__ = ["EntityJob", "extract_entities", "rule_entities", "spacy_available"]
+__all__ = ["EntityJob", "extract_entities", "rule_entities", "spacy_available", "spacy_installed"]
 
 Raw = list[tuple[str, str, int, int]]  # (text, label, start, end)
 
@@ -100,11 +103,25 @@ def rule_entities(text: str) -> Raw:
 
 
 def spacy_available(model: str) -> bool:
+    """True when spaCy and ``model`` load (the first call loads them: seconds; see :func:`spacy_installed`)."""
     try:
         _load(model)
     except (ImportError, OSError):
         return False
     return True
+
+
+def spacy_installed(model: str) -> bool:
+    """A cheap check, without importing spaCy (whose import pulls in torch: ~2 s): spaCy and the model's package
+    (or model folder) are installed. A view whose articles' entities are all cached never loads spaCy."""
+    if importlib.util.find_spec("spacy") is None:
+        return False
+    if os.sep in model or "/" in model:
+        return Path(model).is_dir()
+    try:
+        return importlib.util.find_spec(model) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @lru_cache(maxsize=2)
@@ -176,12 +193,13 @@ class EntityJob:
     ) -> None:
         if method not in ("auto", "spacy", "rules"):
             raise ConfigError(f"stories.entities must be one of ['auto', 'rules', 'spacy'], got {method!r}")
-        use_spacy = method == "spacy" or (method == "auto" and spacy_available(model))
-        if method == "spacy" and not spacy_available(model):
-            raise ConfigError(f"spaCy model {model!r} is not installed; pip install 'storyline[nlp]' or set "
+        missing = ConfigError(f"spaCy model {model!r} is not installed; pip install 'storyline[nlp]' or set "
                               f"stories.entities=rules")
+        if method == "spacy" and not spacy_installed(model):
+            raise missing
+        use_spacy = method == "spacy" or (method == "auto" and spacy_installed(model))
         self.articles = list(articles)
-        self.used = f"spacy:{model}" if use_spacy else "rules"
+        self.used = f"spacy:{model}"
         self._put = cache_put
         self._future: Future[list[Raw]] | None = None
         self.raws: list[Raw | None] = [None] * len(self.articles)
@@ -190,9 +208,14 @@ class EntityJob:
             if cache_get is not None:
                 self.raws = [cache_get(a.id, self.used) for a in self.articles]
             self._todo = [i for i, r in enumerate(self.raws) if r is None]
+            if self._todo and not spacy_available(model):  # installed but does not load: rules, or say why
+                if method == "spacy":
+                    raise missing
+                use_spacy, self._todo = False, []
             if self._todo:
                 self._future = _worker().submit(_spacy_raw, [self.articles[i] for i in self._todo], model)
-        else:
+        if not use_spacy:
+            self.used = "rules"
             self.raws = [rule_entities(a.text) for a in self.articles]
 
     def result(self) -> tuple[list[Entity], str]:
