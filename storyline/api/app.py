@@ -19,6 +19,7 @@ from starlette.datastructures import MutableHeaders
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import __version__
+from ..errors import ConfigError
 from ..settings import Settings
 from . import errors
 from .context import AppContext, load_view_builder
@@ -97,21 +98,27 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
-               token: str | None = None, encoder: object | None = None) -> FastAPI:
+               token: str | None = None, encoder: object | None = None, workers: int = 1) -> FastAPI:
     """Build the app over the SQLite store at ``store_path``.
 
     ``token`` (default: ``settings.web.token``) enables writes (POST /api/ingest with ``Authorization: Bearer``);
     with no token every write is refused with 403. ``encoder`` embeds semantic-search queries (default: the
     cluster profile's encoder, loaded on the first semantic search); it must be the one that embedded the articles.
+    ``workers`` is the number of processes serving this store with this app (``storyline serve --workers``, via
+    :mod:`storyline.api.factory`): above 1, API ingests also take a file lock beside the database, so they run one
+    at a time across the processes. Give it to any multi-process ASGI server that builds one app per process.
     """
     from ..web import STATIC
     from ..web.pages import router as pages_router
     from .routes import router as api_router
 
     settings = settings or Settings()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be an integer of at least 1, got {workers!r} (setting web.workers)")
     ctx = AppContext(store_path=str(Path(store_path)) if str(store_path) != ":memory:" else ":memory:",
                      settings=settings, token=settings.web.token if token is None else token,
-                     templates=_templates(), view_builder=load_view_builder(), encoder=encoder)
+                     templates=_templates(), view_builder=load_view_builder(), encoder=encoder,
+                     workers=workers)
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
     ctx.prewarm = PreWarmer(ctx, settings.web.prewarm_stories)
 

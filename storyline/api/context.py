@@ -1,17 +1,21 @@
 """What a running app holds: the store path, settings, one Store per thread, the story-view cache, templates.
 
 SQLite connections are not shared between threads: every worker thread opens its own :class:`Store` (WAL lets
-readers run beside the one writer). Ingest goes through a separate write Store under a lock, one request at a time.
+readers run beside the one writer). Ingest goes through a separate write Store under a lock, one request at a time;
+when the app is one of several worker processes (``storyline serve --workers N``), that lock is also a file lock
+(:meth:`AppContext.ingest_lock`), so API ingests are serialised across the processes too.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..settings import Settings
 from ..store import Store
@@ -108,6 +112,8 @@ class AppContext:
     _matrix: tuple[tuple, Any] | None = None
     prewarm: Any = None  # the app's PreWarmer (storyline/api/prewarm.py), started by the app's lifespan
     in_flight: int = 0  # HTTP requests being answered now (counted on the event loop); the pre-warmer yields to them
+    workers: int = 1  # worker processes serving this store (storyline serve --workers); > 1 adds the file lock
+    _lock_fd: int | None = None
 
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
@@ -124,8 +130,35 @@ class AppContext:
                 self._stores.append(s)
         return s
 
+    @property
+    def ingest_lock_path(self) -> str:
+        """The file whose lock serialises API ingests across worker processes: ``<db>-ingest-lock``, beside the
+        database (an empty file, left in place: deleting a lock file others may hold open would break the lock)."""
+        return f"{self.store_path}-ingest-lock"
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """Hold the right to ingest: :attr:`write_lock` (threads of this process), and when the app is one of
+        several worker processes also an exclusive ``flock`` on :attr:`ingest_lock_path` (the other processes).
+
+        Both wait as long as it takes, like the single-process lock always has. Held from restoring the clusterer
+        to the last commit, so each ingest clusters against everything every earlier ingest stored."""
+        with self.write_lock:
+            if self.workers <= 1 or self.store_path == ":memory:":
+                yield
+                return
+            import fcntl  # POSIX only; `serve --workers` refuses N > 1 where it is missing
+
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self.ingest_lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def writer(self) -> Store:
-        """The one write Store; callers hold :attr:`write_lock`."""
+        """The one write Store; callers hold :meth:`ingest_lock` (or :attr:`write_lock`)."""
         if self._writer is None:
             self._writer = Store(self.store_path, check_same_thread=False)
         return self._writer
@@ -172,3 +205,7 @@ class AppContext:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        with self.write_lock:  # an ingest still running in a thread keeps its lock until it is done
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None

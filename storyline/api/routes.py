@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
@@ -61,6 +62,8 @@ def health(request: Request) -> dict[str, Any]:
     return {"status": "ok", "version": __version__, "articles": store.count_articles(),
             "stories": store.count_stories(), "writes_enabled": bool(ctx.token),
             "story_view": ctx.view_builder is not None,
+            # which worker process answered, of how many (storyline serve --workers); pid as the OS reports it
+            "worker": {"pid": os.getpid(), "workers": ctx.workers},
             "view_cache": {"size": len(ctx.views), "hits": ctx.views.hits, "misses": ctx.views.misses,
                            "prewarm": ctx.prewarm.status() if ctx.prewarm is not None else None}}
 
@@ -206,7 +209,10 @@ async def ingest(request: Request) -> dict[str, Any]:
 
 
 def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
-    with ctx.write_lock:
+    # One ingest at a time in all worker processes (ctx.ingest_lock), from the clusterer's restore to the last
+    # commit: the clusterer is restored from the store on every request, so it has seen every earlier ingest of any
+    # worker, and the dedupe check (existing ids) cannot race another worker's insert of the same article.
+    with ctx.ingest_lock():
         store = ctx.writer()
         clusterer = None
         if ctx.settings.cluster.profile == "default":

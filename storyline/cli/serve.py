@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 from typing import Optional
 
 import typer
 
+from ..errors import ConfigError, StorylineError
 from .app import app, state
 from .output import stderr
 
@@ -17,10 +20,15 @@ def serve(
                                                              "127.0.0.1)."),
     port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
                                        help="Port (default: settings web.port, 8000)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                          help="Worker processes sharing the socket (default: settings web.workers, "
+                                               "1). Each has its own story-view cache and pre-warmer; API ingests "
+                                               "run one at a time across them."),
 ) -> None:
     """Serve the story river, story pages, search and the JSON API (/api, docs at /docs).
 
     Writes (POST /api/ingest) are refused unless STORYLINE_TOKEN (or the setting web.token) is set.
+    With --workers N above 1, N uvicorn worker processes answer on the same socket; Ctrl-C or SIGTERM stops them all.
     """
     try:
         import uvicorn
@@ -34,25 +42,49 @@ def serve(
     token = os.environ.get("STORYLINE_TOKEN") or settings.web.token
     host = host or settings.web.host
     port = settings.web.port if port is None else port
+    n_workers = settings.web.workers if workers is None else workers
+    if n_workers < 1:
+        raise ConfigError(f"setting web.workers must be at least 1, got {n_workers}; e.g. --set web.workers=2 "
+                          "or --workers 2")
+    if n_workers > 1 and importlib.util.find_spec("fcntl") is None:
+        raise StorylineError(f"--workers {n_workers} needs POSIX file locks (the fcntl module), which this platform "
+                             "lacks; serve with --workers 1")
     _check_can_listen(host, port)
     with state.open_store():  # a --db that is not a storyline database: one line (exit 1), not a traceback
         pass
+    writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
+    procs = "1 worker process" if n_workers == 1 else f"{n_workers} worker processes"
+    line = f"storyline: serving {state.db} on http://{host}:{port}/ with {procs}  (API docs /docs; writes {writes})"
+    if n_workers > 1:
+        _serve_workers(uvicorn, str(Path(state.db).resolve()), settings, token, host, port, n_workers, line)
+        return
     if settings.stories.entities != "rules":  # load spaCy now, so the first story page does not wait for it
         from ..stories.entities import spacy_available
 
         spacy_available(settings.stories.spacy_model)
     application = create_app(state.db, settings, token=token)
-    writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
-    stderr.print(f"storyline: serving {state.db} on http://{host}:{port}/  (API docs /docs; writes {writes})",
-                 highlight=False)
+    stderr.print(line, highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _serve_workers(uvicorn, db: str, settings, token: str, host: str, port: int, n_workers: int, line: str) -> None:
+    """N uvicorn worker processes on one socket, each building its app with storyline.api.factory from what this
+    process decided (handed over in a private temporary file, never on a command line). uvicorn's supervisor stops
+    them all on Ctrl-C or SIGTERM; a worker that cannot start stops the server with its reason as one line."""
+    from ..api.factory import WorkerHandover
+
+    with WorkerHandover(db, settings, token, n_workers) as handover:
+        stderr.print(line, highlight=False)
+        uvicorn.run("storyline.api.factory:create_worker_app", factory=True, workers=n_workers, host=host,
+                    port=port, log_level="warning", access_log=False)
+        failed = handover.startup_errors()
+    if failed:
+        raise StorylineError(f"a worker process could not start: {failed[0]}")
 
 
 def _check_can_listen(host: str, port: int) -> None:
     """Fail with one line (exit 1) when the address cannot be bound, instead of uvicorn's traceback or exit 3."""
     import socket
-
-    from ..errors import StorylineError
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
