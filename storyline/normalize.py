@@ -6,6 +6,7 @@ UTC-aware datetimes; an unparseable date becomes ``None`` with a recorded warnin
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import re
 import unicodedata
@@ -13,20 +14,31 @@ import warnings as _warnings
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from .records import Article, RawItem, Rejected, content_id
 from .settings import IngestSettings
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_HAS_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# zero-width characters, soft hyphens, and control characters other than tab/newline/carriage return (C0, DEL,
+# C1): an ESC from a scraped page would otherwise reach the user's terminal as an escape sequence
+_DROPPED = "\u200b\u200c\u200d\u2060\ufeff\u00ad" + "".join(
+    chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+_INVISIBLE = dict.fromkeys(map(ord, _DROPPED), None)
+_HAS_INVISIBLE = re.compile("[" + re.escape(_DROPPED) + "]")
+# an unpaired UTF-16 surrogate (JSON "\ud800", e.g. a truncated emoji) cannot be stored as UTF-8
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _drop_invisible(s: str) -> str:
-    """``s`` without zero-width characters and soft hyphens (str.translate only when there is one: a regex scan
-    is ~10x cheaper than translating a clean body)."""
+    """``s`` without zero-width characters, soft hyphens and control characters (str.translate only when there is
+    one: a regex scan is ~10x cheaper than translating a clean body)."""
     return s.translate(_INVISIBLE) if _HAS_INVISIBLE.search(s) else s
+
+
+def replace_surrogates(s: str) -> tuple[str, int]:
+    """``s`` with each unpaired surrogate replaced by U+FFFD, and how many there were."""
+    return _SURROGATE.subn("\ufffd", s) if _SURROGATE.search(s) else (s, 0)
 
 
 _SPACES = re.compile(r"[^\S\n]+")
@@ -65,20 +77,26 @@ def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
     dt: datetime | None = None
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     if dt is None:
         try:
             dt = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             dt = None
     if dt is None:
-        dt = _dateparser(text)
+        try:
+            dt = _dateparser(text)
+        except (ValueError, OverflowError):
+            dt = None
     if dt is None:
         return None, f"unparseable date {text!r}"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc), None
+    try:
+        return dt.astimezone(timezone.utc), None
+    except (ValueError, OverflowError):  # e.g. 9999-12-31T23:59:59-05:00 is after datetime.max in UTC
+        return None, f"date out of range {text!r}"
 
 
 def _dateparser(text: str) -> datetime | None:
@@ -89,8 +107,9 @@ def _dateparser(text: str) -> datetime | None:
         return dateparser.parse(
             text,
             languages=None,
+            # a bare "2021" is 2021-01-01, not "2021 in the current month"
             settings={"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC", "PREFER_DAY_OF_MONTH": "first",
-                      "STRICT_PARSING": False, "REQUIRE_PARTS": ["year"]},
+                      "PREFER_MONTH_OF_YEAR": "first", "STRICT_PARSING": False, "REQUIRE_PARTS": ["year"]},
         )
 
 
@@ -124,9 +143,42 @@ def source_of(raw: RawItem) -> str:
     return stem if stem not in ("", "-") else "unknown"
 
 
+def _without_surrogates(raw: RawItem) -> tuple[RawItem, int]:
+    """``raw`` with unpaired surrogates in its text fields (and ``extra``) replaced; how many were replaced."""
+    changes: dict[str, Any] = {}
+    total = 0
+    for name in ("text", "title", "date", "source", "url", "lang", "byline", "external_id"):
+        v = getattr(raw, name)
+        if isinstance(v, str):
+            fixed, n = replace_surrogates(v)
+            if n:
+                changes[name], total = fixed, total + n
+    extra, n = _fix_nested(raw.extra)
+    if n:
+        changes["extra"], total = extra, total + n
+    return (dataclasses.replace(raw, **changes) if changes else raw), total
+
+
+def _fix_nested(value: Any) -> tuple[Any, int]:
+    if isinstance(value, str):
+        return replace_surrogates(value)
+    if isinstance(value, Mapping):
+        out, total = {}, 0
+        for k, v in value.items():
+            (fk, nk), (fv, nv) = _fix_nested(k), _fix_nested(v)
+            out[fk], total = fv, total + nk + nv
+        return (out, total) if total else (value, 0)
+    if isinstance(value, (list, tuple)):
+        pairs = [_fix_nested(v) for v in value]
+        total = sum(n for _, n in pairs)
+        return ([v for v, _ in pairs], total) if total else (value, 0)
+    return value, 0
+
+
 def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
     settings = settings or IngestSettings()
     ref = str(raw.origin)
+    raw, surrogates = _without_surrogates(raw)
     text = clean_text(raw.text or "")
     if len(text) < max(1, settings.min_text_chars):
         return Rejected(ref, "normalize", "no-text", "the record has no article text")
@@ -137,6 +189,8 @@ def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article |
             f"raise it with --set ingest.max_text_chars={len(text)} (the text is never cut)",
         )
     notes: list[str] = []
+    if surrogates:
+        notes.append(f"replaced {surrogates} unpaired UTF-16 surrogate(s) (broken characters) with U+FFFD")
     title = clean_line(raw.title or "")
     title_derived = raw.title_derived
     if not title:

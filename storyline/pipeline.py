@@ -6,6 +6,7 @@ Observers (e.g. the copy detector) see each stored batch with its assignments, i
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
@@ -46,15 +47,23 @@ class Pipeline:
         run_id = self.store.start_run(command)
         seen = accepted = rejected = duplicates = new_stories = 0
         batch_size = max(1, self.settings.ingest.batch_size)
-        for batch in _batches(items, batch_size):
-            seen += len(batch)
-            b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id)
-            accepted += b_acc
-            rejected += b_rej
-            duplicates += b_dup
-            new_stories += b_new
-            if progress is not None:
-                progress(len(batch))
+        try:
+            for batch in _batches(items, batch_size):
+                b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id)
+                seen += len(batch)  # counted once its batch is committed, so seen == accepted + rejected + dups
+                accepted += b_acc
+                rejected += b_rej
+                duplicates += b_dup
+                new_stories += b_new
+                if progress is not None:
+                    progress(len(batch))
+        except BaseException:
+            # an unexpected error (or Ctrl-C) still closes the run with what was committed before it
+            try:
+                self.store.finish_run(RunStats(run_id, seen, accepted, rejected, duplicates, new_stories))
+            except sqlite3.Error:  # the store itself is failing: the original error is the one to report
+                pass
+            raise
         stats = RunStats(run_id, seen, accepted, rejected, duplicates, new_stories)
         self.store.finish_run(stats)
         return stats

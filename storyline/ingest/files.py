@@ -8,6 +8,7 @@ sorted order; files with unknown extensions are skipped and counted (see :class:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..records import Origin, RawItem, Rejected
 from ..settings import IngestSettings
-from .structured import parse_csv, parse_json, parse_jsonl_line
+from .structured import ALIASES, parse_csv, parse_json, parse_jsonl_line
 from .text import parse_text
 
 Item = RawItem | Rejected
@@ -91,13 +92,18 @@ def reader_for(path: Path) -> BytesReader | None:
 
 
 def _looks_like_csv_header(head: bytes) -> bool:
-    """A first line like ``id,title,text,date``: comma-separated field names, one of them ``text``."""
+    """A first line like ``id,title,text,date``: comma-separated field names, one of them the text (``text`` or
+    one of its aliases, ``body``/``content``)."""
     first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
     try:
         fields = [f.strip().strip('"').lower() for f in first.decode("utf-8").split(",")]
     except UnicodeDecodeError:
         return False
-    return len(fields) >= 2 and "text" in fields and all(f and len(f) <= 40 and " " not in f for f in fields)
+    names_text = any(ALIASES.get(f, f) == "text" for f in fields)
+    return len(fields) >= 2 and names_text and all(f and len(f) <= 40 and " " not in f for f in fields)
+
+
+_NEXT_OBJECT_LINE = re.compile(rb"\n[ \t]*\{")
 
 
 def sniff_reader(data: bytes) -> BytesReader:
@@ -107,7 +113,8 @@ def sniff_reader(data: bytes) -> BytesReader:
         return read_json_bytes
     if head.startswith(b"{"):
         first_line = data.lstrip().split(b"\n", 1)[0].strip()
-        return read_jsonl_bytes if first_line.endswith(b"}") and b"\n{" in data.strip() else read_json_bytes
+        return (read_jsonl_bytes if first_line.endswith(b"}") and _NEXT_OBJECT_LINE.search(data.strip())
+                else read_json_bytes)
     if _looks_like_csv_header(head):
         return read_csv_bytes
     for ext, reader in READERS.items():

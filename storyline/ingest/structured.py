@@ -83,19 +83,49 @@ def parse_jsonl_line(line: bytes, path: str, lineno: int) -> RawItem | Rejected 
     return record_to_item(rec, Origin(path, lineno), "jsonl")
 
 
+# Python's csv refuses fields over 131,072 characters by default (a process-wide limit); an article body may be
+# longer (ingest.max_text_chars, 200,000 by default; the file itself is capped by ingest.max_file_bytes)
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
 def parse_csv(text: str, path: str) -> Iterator[RawItem | Rejected]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
+    """Records of a CSV with a header row. Strict quoting: a row with a malformed or unterminated quoted field is
+    rejected (with the line it starts on) and reading goes on at the next line, so one bad quote never swallows
+    the rest of the file into a single field."""
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+    lines = io.StringIO(text, newline="").readlines()  # \n, \r\n, \r only (not \x1e, \u2028: field content)
+    header: list[str] | None = None
+    start = 0  # index into lines where the current reader starts
+    while start < len(lines):
+        reader = csv.reader(lines[start:], strict=True)
+        done = start  # lines consumed by complete rows (the next row starts at line done + 1, 1-based)
+        try:
+            for row in reader:
+                first_line, done = done + 1, start + reader.line_num
+                if not row:
+                    continue
+                if header is None:
+                    header = [h.strip() for h in row]
+                    if header and header[0].startswith("\ufeff"):
+                        header[0] = header[0][1:]
+                    continue
+                # the record number is the line where the row ends (a quoted field may span lines)
+                origin = Origin(path, done)
+                if len(row) > len(header):
+                    yield Rejected(str(origin), "ingest", "malformed-csv",
+                                   f"row has {len(row)} fields, more than the header's {len(header)} "
+                                   f"(row starts on line {first_line})")
+                    continue
+                yield record_to_item(dict(zip(header, row)), origin, "csv")
+            start = len(lines)
+        except csv.Error as e:
+            bad = done + 1  # the line the broken row starts on
+            unterminated = reader.line_num + start >= len(lines) and "end of data" in str(e)
+            detail = ("unterminated quoted field (no closing quote before the end of the file)" if unterminated
+                      else f"{e} (row ends on line {start + reader.line_num})")
+            yield Rejected(f"{path}:{bad}", "ingest", "malformed-csv", detail)
+            # go on after the broken row: after its first line when its quote never closed, else after its end
+            start = bad if unterminated else max(bad, start + reader.line_num)
+    if header is None:
         yield Rejected(path, "ingest", "malformed-csv", "no header row")
-        return
-    try:
-        for row in reader:
-            # the record number is the line of the CSV where the row ends (rows may span lines)
-            origin = Origin(path, reader.line_num)
-            if None in row:
-                yield Rejected(str(origin), "ingest", "malformed-csv",
-                               f"row has more fields than the header's {len(reader.fieldnames)}")
-                continue
-            yield record_to_item({k: v for k, v in row.items() if v is not None}, origin, "csv")
-    except csv.Error as e:
-        yield Rejected(f"{path}:{reader.line_num}", "ingest", "malformed-csv", str(e))

@@ -248,9 +248,11 @@ class Store:
 
     # -- rejects ----------------------------------------------------------------------------------------------
     def add_reject(self, rejected: Rejected, run_id: int | None = None) -> None:
+        # a reject's detail may quote the bad input, which can hold unpaired surrogates (not storable as UTF-8)
+        ref, detail = (s.encode("utf-8", "backslashreplace").decode("utf-8") for s in (rejected.ref, rejected.detail))
         self.execute(
             "INSERT INTO rejects(run_id, ref, stage, reason, detail, created_at) VALUES (?,?,?,?,?,?)",
-            (run_id, rejected.ref, rejected.stage, rejected.reason, rejected.detail, iso(utcnow())),
+            (run_id, ref, rejected.stage, rejected.reason, detail, iso(utcnow())),
         )
 
     def list_rejects(self, run_id: int | None = None) -> list[dict[str, Any]]:
