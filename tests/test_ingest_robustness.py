@@ -173,3 +173,15 @@ def test_a_run_interrupted_by_an_error_is_closed_with_what_it_committed(tmp_path
         assert run["finished_at"] is not None
         assert (run["seen"], run["accepted"]) == (4, 4)  # two committed batches of 2; the 5th item never was
         assert store.query("SELECT COUNT(*) FROM articles")[0][0] == 4
+
+
+def test_clock_times_fractions_and_url_paths_are_not_figures() -> None:
+    from storyline.records import Article
+    from storyline.sentences import split_sentences
+    from storyline.stories.figures import extract_figures
+
+    text = ("Police arrived at 14:27 and again at about 6:30 pm. A third, 1/3 of homes, lost power. Read more at "
+            "https://example.test/2026/03/08/fire. Some 250 residents fled and $2.1 billion was lost, 40% of crops.")
+    art = Article("a-fig", "Fire", text, "S", None)
+    found = [text[f.start:f.end] for f in extract_figures(art, split_sentences(text))]
+    assert found == ["Some 250 residents", "$2.1 billion", "40%"]

@@ -48,10 +48,11 @@ _CURRENCY_WORD = r"(?:dollars|euros|pounds|yen|francs|crowns|kroner|USD|EUR|GBP)
 _PERCENT = r"(?:\s?%|\s+percent(?:age points)?|\s+per\s?cent)"
 _TIME_UNITS = "second|minute|hour|day|week|month|year|decade|century"
 _FIGURE = re.compile(
-    rf"(?<![\w.,$€£¥-])(?P<mod>{_MOD})?(?P<cur>{_CURRENCY_SYM})?"
+    # not part of a longer token: a clock time (14:27), a fraction or path (1/3, /2026/03/), a phone prefix (+44)
+    rf"(?<![\w.,$€£¥:/+-])(?P<mod>{_MOD})?(?P<cur>{_CURRENCY_SYM})?"
     rf"(?P<num>{_DIGITS}|{_VAGUE}|{_WORDNUM})(?P<scale>{_SCALE})?"
     rf"(?:(?P<pct>{_PERCENT})|-(?P<dur>(?:{_TIME_UNITS}))s?\b(?:-old)?)?"
-    rf"(?![\w])",
+    rf"(?![\w]|[:/]\d)",
     re.IGNORECASE,
 )
 _NOUN_WORD = re.compile(r"\s+(?:of\s+)?([A-Za-z][\w’'-]*)")
