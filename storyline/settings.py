@@ -108,8 +108,8 @@ class WebSettings:
     prewarm_stories: int = 30
     max_ingest_bytes: int = 10 * 1024 * 1024  # a larger POST /api/ingest body is a 413
     # `serve` worker processes on one socket (--workers); each has its own view cache and pre-warmer, API ingests
-    # are serialised across them by a file lock (docs/web.md). 1 = one in-process server; more only helps with more
-    # free cores: on the 2 shared cores of bench_load, 2 workers (docs/web.md, load test). Must be at least 1
+    # are serialised across them by a file lock (docs/web.md). 1 = one in-process server; more needs free cores: on
+    # the 2 shared cores of bench_load (demo corpus), 2 workers gave 136 requests/s against 160 with 1. At least 1
     workers: int = 1
 
 

@@ -67,6 +67,14 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
+# uvicorn's supervisor kills and replaces a worker that does not answer its ping within this many seconds (uvicorn's
+# default: 5). The answer comes from a thread of the worker, which needs the GIL while the worker may be busy with
+# CPU-bound Python (a cold 200-article story view with spaCy takes ~6.5 s, docs/web.md) on oversubscribed cores.
+# The load tests (docs/web.md) ran with 5 s and lost no worker, but a replaced worker drops the requests it was
+# answering, while finding a truly hung worker 25 s later costs little.
+WORKER_HEALTHCHECK_S = 30
+
+
 def _serve_workers(uvicorn, db: str, settings, token: str, host: str, port: int, n_workers: int, line: str) -> None:
     """N uvicorn worker processes on one socket, each building its app with storyline.api.factory from what this
     process decided (handed over in a private temporary file, never on a command line). uvicorn's supervisor stops
@@ -76,7 +84,8 @@ def _serve_workers(uvicorn, db: str, settings, token: str, host: str, port: int,
     with WorkerHandover(db, settings, token, n_workers) as handover:
         stderr.print(line, highlight=False)
         uvicorn.run("storyline.api.factory:create_worker_app", factory=True, workers=n_workers, host=host,
-                    port=port, log_level="warning", access_log=False)
+                    port=port, log_level="warning", access_log=False,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
         failed = handover.startup_errors()
     if failed:
         raise StorylineError(f"a worker process could not start: {failed[0]}")
