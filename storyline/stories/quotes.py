@@ -38,9 +38,14 @@ _AFTER_VERB_SPEAKER = re.compile(
 # attribution right before an opening quote: 'Haldane said: “' / 'the minister said, "'
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
+# verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
+# clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
+BARE_VERBS = r"said|says|say|stated|added|adds|continued|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
 _SAYS_THAT = re.compile(
-    rf"^(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?"
-    r"\s+(?:that\s+)?(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
+    rf"^(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?\s+that\s+)"
+    r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
+_AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
 _CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})"
                           r"(?:\s+on\s+\w+)?[.!?]?$", re.DOTALL)
 _ACCORDING_LEAD = re.compile(r"^According to (?P<speaker>[^,]{2,80}?),\s+(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
@@ -65,7 +70,8 @@ def _speaker_ok(speaker: str) -> bool:
 
 
 def _strip_speaker(s: str) -> str:
-    return s.strip(" ,;:\n\t")
+    """The speaker without surrounding punctuation and a trailing auxiliary ("The association has" said)."""
+    return _AUXILIARY.sub("", s.strip(" ,;:\n\t"))
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:

@@ -1,0 +1,35 @@
+"""Reported speech: which sentences are quotes, and who the speaker is (review findings)."""
+
+from __future__ import annotations
+
+from storyline.records import Article
+from storyline.sentences import split_sentences
+from storyline.stories.quotes import extract_quotes
+
+
+def _quotes(text: str) -> list[tuple[str | None, str]]:
+    art = Article("a-q", "T", text, "S", None)
+    out = []
+    for q in extract_quotes(art, split_sentences(text)):
+        assert text[q.start:q.end] == q.text  # every quote is a verbatim span
+        out.append((q.speaker, q.text))
+    return out
+
+
+def test_verbs_that_take_an_object_are_reported_speech_only_with_that() -> None:
+    text = ("Independent candidate Oskar Brandt conceded the Brennick mayoral runoff on Monday, congratulating his "
+            "rival. Detectives have asked the public for photographs or videos of the area. Several large employers "
+            "urged staff to work from home for the rest of the week. The minister conceded that the budget would "
+            "not cover the repairs this year.")
+    assert _quotes(text) == [("The minister", "the budget would not cover the repairs this year")]
+
+
+def test_bare_reporting_verbs_and_auxiliaries() -> None:
+    text = ("The mayor said the bridge would reopen next month after repairs. The Castrano Rail Signal Staff "
+            "Association has said that the strike will continue for a week. Officials told reporters that the "
+            "water level was falling slowly.")
+    assert _quotes(text) == [
+        ("The mayor", "the bridge would reopen next month after repairs"),
+        ("The Castrano Rail Signal Staff Association", "the strike will continue for a week"),
+        ("Officials", "the water level was falling slowly"),
+    ]
