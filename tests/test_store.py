@@ -106,3 +106,19 @@ def test_id_prefixes_are_literal_and_not_too_short(store):
             store.resolve_story_id(bad)
     with pytest.raises(NotFound):
         store.get_article("a-0_")
+
+
+def test_an_ambiguous_prefix_names_its_candidates_and_an_alias_prefix_resolves(store):
+    for sid in ("s-abc111", "s-abc222", "s-zzz999"):
+        store.create_story(sid, sid)
+    with pytest.raises(NotFound, match=r"ambiguous: it starts s-abc111, s-abc222; give more characters"):
+        store.resolve_story_id("s-abc")
+    assert store.resolve_story_id("s-abc1") == "s-abc111"
+    store.add_article(_article(1))
+    store.add_article(_article(2))
+    store.add_membership(Assignment("a-0001", "s-abc111", 1.0, True))
+    store.add_membership(Assignment("a-0002", "s-zzz999", 1.0, True))
+    store.merge_stories("s-abc111", "s-zzz999")
+    assert store.resolve_story_id("s-zzz9") == "s-abc111"  # a unique prefix of the alias
+    with pytest.raises(NotFound, match="ambiguous"):
+        store.get_article("a-000")

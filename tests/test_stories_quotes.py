@@ -33,3 +33,18 @@ def test_bare_reporting_verbs_and_auxiliaries() -> None:
         ("The Castrano Rail Signal Staff Association", "the strike will continue for a week"),
         ("Officials", "the water level was falling slowly"),
     ]
+
+
+def test_markdown_output_cannot_be_turned_into_links_or_html_by_source_text() -> None:
+    from storyline.stories import build_view_from_articles
+    from storyline.settings import StoriesSettings
+    from storyline.stories.render import to_markdown
+
+    body = ("The council met on Monday to approve a budget of 12 million dollars for repairs. "
+            "Officials said the [repairs](javascript:alert(1)) would start in <b>May</b> and take `three` months.")
+    arts = [Article("a-m1", "[Click](javascript:alert(1)) budget approved", body, "Wire A", None),
+            Article("a-m2", "Budget approved", body.replace("Monday", "Tuesday"), "Wire B", None)]
+    md = to_markdown(build_view_from_articles(arts, story_id="s-md", settings=StoriesSettings(entities="rules")))
+    assert "](javascript:" not in md.replace("\\](", "")
+    assert "<b>" not in md
+    assert "\\[Click\\]" in md

@@ -69,6 +69,11 @@ def fts_query(query: str) -> str:
     return " ".join(f'"{w}"' for w in words)
 
 
+def _candidates(rows: Sequence[sqlite3.Row]) -> str:
+    ids = [str(r["id"]) for r in rows]
+    return ", ".join(ids[:4]) + (", …" if len(ids) > 4 else "")
+
+
 class Store:
     """A storyline database. ``Store(":memory:")`` works for tests.
 
@@ -200,7 +205,10 @@ class Store:
         rows = self.query("SELECT * FROM articles WHERE id=?", (article_id,))
         if not rows:
             rows = self._by_prefix("articles", "*", article_id)
-            if len(rows) != 1:
+            if len(rows) > 1:
+                raise NotFound(f"article id prefix {article_id!r} is ambiguous: it starts {_candidates(rows)}; "
+                               "give more characters")
+            if not rows:
                 raise NotFound(f"no such article {article_id!r}; try `storyline articles`")
         return article_from_row(rows[0])
 
@@ -323,17 +331,27 @@ class Store:
         rows = self._by_prefix("stories", "id", story_id)
         if len(rows) == 1:
             return str(rows[0][0])
+        if len(rows) > 1:
+            raise NotFound(f"story id prefix {story_id!r} is ambiguous: it starts {_candidates(rows)}; "
+                           "give more characters")
+        if len(story_id) >= MIN_PREFIX:  # the prefix of a merged story's old id still resolves, when unique
+            rows = self.query("SELECT DISTINCT story_id FROM story_aliases WHERE substr(alias, 1, ?) = ? LIMIT 2",
+                              (len(story_id), story_id))
+            if len(rows) == 1:
+                return str(rows[0][0])
         raise NotFound(f"no such story {story_id!r}; try `storyline stories`")
 
     def _by_prefix(self, table: str, columns: str, prefix: str) -> list[sqlite3.Row]:
-        """Rows whose id starts with ``prefix`` (at most 2: enough to tell unique from ambiguous).
+        """Rows whose id starts with ``prefix`` (at most 5: enough to tell unique from ambiguous and to name some
+        of the candidates).
 
         A literal comparison (no LIKE wildcards: ``%`` and ``_`` are plain characters) and at least
         ``MIN_PREFIX`` characters, so an empty or tiny prefix never matches by accident.
         """
         if len(prefix) < MIN_PREFIX:
             return []
-        return self.query(f"SELECT {columns} FROM {table} WHERE substr(id, 1, ?) = ? LIMIT 2", (len(prefix), prefix))
+        return self.query(f"SELECT {columns} FROM {table} WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 5",
+                          (len(prefix), prefix))
 
     def story_aliases(self, story_id: str) -> list[str]:
         return [r[0] for r in self.query("SELECT alias FROM story_aliases WHERE story_id=? ORDER BY alias",

@@ -27,8 +27,12 @@ def provenance_lines(v: StoryView) -> list[str]:
 
 
 # -- Markdown ---------------------------------------------------------------------------------------------------
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*_|[]`"} | {"<": "&lt;"})
+
+
 def _md(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("|", "\\|")
+    """Source text as literal Markdown: no emphasis, code, table cell break, link (``[x](javascript:…)``) or HTML."""
+    return s.translate(_MD_SPECIAL)
 
 
 def to_markdown(v: StoryView) -> str:
