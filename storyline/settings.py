@@ -7,6 +7,7 @@ Precedence: packaged defaults < ``storyline.toml`` < ``STORYLINE_<SECTION>_<KEY>
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -232,6 +233,8 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
         out = float(value)
     if not isinstance(out, kind) or (kind is int and isinstance(out, bool)):
         raise ConfigError(f"setting {name} must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {value!r}")
+    if kind is float and not math.isfinite(out):
+        raise ConfigError(f"setting {name} must be a finite number, got {value!r}")
     if kind in (int, float) and out < 0:
         raise ConfigError(f"setting {name} must not be negative, got {value!r}")
     return out
@@ -270,6 +273,13 @@ def load_settings(
             var = f"STORYLINE_{f.name}_{g.name}".upper()
             if var in env:
                 from_env[f"{f.name}.{g.name}"] = env[var]
+    known = {f"STORYLINE_{f.name}_".upper(): f.name for f in fields(settings)}
+    for var in env:  # a misspelt STORYLINE_<SECTION>_<KEY> would otherwise be ignored without a word
+        section = next((name for prefix, name in known.items() if var.startswith(prefix)), None)
+        if section is not None and var not in {f"STORYLINE_{section}_{g.name}".upper()
+                                                for g in fields(getattr(settings, section))}:
+            options = ", ".join(f"STORYLINE_{section}_{g.name}".upper() for g in fields(getattr(settings, section)))
+            raise ConfigError(f"environment variable {var} names no setting of [{section}]; known: {options}")
     for dotted, value in from_env.items():
         try:
             settings = settings.with_overrides({dotted: value})

@@ -41,3 +41,17 @@ def test_toml_numbers_and_booleans_are_accepted_and_env_errors_name_the_variable
     assert s.cluster.threshold == 1.0 and isinstance(s.cluster.threshold, float) and s.copies.enabled is False
     with pytest.raises(ConfigError, match="STORYLINE_INGEST_BATCH_SIZE"):
         load_settings(None, env={"STORYLINE_INGEST_BATCH_SIZE": "lots"})
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+def test_non_finite_numbers_are_refused(value):
+    with pytest.raises(ConfigError, match="finite"):
+        Settings().with_overrides({"cluster.threshold": value})
+
+
+def test_a_misspelt_environment_variable_of_a_known_section_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"STORYLINE_STORIES_NOPE names no setting of \[stories\]; known: "):
+        load_settings(None, env={"STORYLINE_STORIES_NOPE": "1"})
+    # variables outside the settings sections (the database path, the API token) are not settings
+    s = load_settings(None, env={"STORYLINE_DB": "x.db", "STORYLINE_TOKEN": "t", "STORYLINE_STORIES_SUMMARY_MAX": "4"})
+    assert s.stories.summary_max == 4
