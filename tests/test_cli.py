@@ -85,6 +85,15 @@ def test_stdin_and_listing_formats(tmp_path):
     assert "Ferry strike" in table
     hits = jrun(db, "search", "ferry crews")
     assert hits and hits[0]["title"] == "Ferry strike"
+    assert [s["headline"] for s in jrun(db, "stories", "--source", "coast news")] == ["Ferry strike"]
+    # csv is machine-readable: floats keep full precision (the table rounds them to 3 decimals)
+    more = b'{"title": "Ferry strike two", "text": "Ferry crews walked out at dawn again for pay.", "source": "B"}\n'
+    assert run(db, "ingest", "-", stdin=more).returncode == 0
+    second = [a for a in jrun(db, "articles") if a["source"] == "B"][0]["id"]
+    rows = [line.split(",") for line in run(db, "explain", second, "--format", "csv").stdout.decode().splitlines()]
+    score = jrun(db, "explain", second)["score"]
+    assert len(repr(score)) > 5  # not a round number: the check below could not pass by rounding
+    assert [r[3] for r in rows if r[2] == "score"] == [repr(score)]
 
 
 def test_errors_are_one_line_with_exit_codes(tmp_path):

@@ -104,7 +104,7 @@ def list_stories(store: Store, filters: StoryFilters, limit: int,
         having.append("min(a.date) <= ?")
         hparams.append(iso(filters.until))
     if filters.source is not None:
-        having.append("sum(a.source = ?) > 0")
+        having.append("sum(a.source = ? COLLATE NOCASE) > 0")
         hparams.append(filters.source)
     if filters.min_sources:
         having.append(f"{_NSRC} >= ?")
@@ -240,7 +240,7 @@ def list_articles(store: Store, *, story_id: str | None, source: str | None, lim
         where.append("m.story_id = ?")
         params.append(story_id)
     if source is not None:
-        where.append("a.source = ?")
+        where.append("a.source = ? COLLATE NOCASE")
         params.append(source)
     if cursor:
         (after,) = decode_cursor(cursor, digest, 1)

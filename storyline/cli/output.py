@@ -51,6 +51,18 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _csv_cell(v: Any) -> str:
+    """Machine-readable: datetimes in full ISO 8601 and floats at full precision, like JSON (the table's short
+    forms drop time, zone and digits)."""
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_csv_cell(x) for x in v)
+    return _cell(v)
+
+
 def emit(rows: Sequence[Mapping[str, Any]], fmt: Format | str, columns: Sequence[str] | None = None,
          title: str | None = None) -> None:
     """Print ``rows`` in the chosen format. ``columns`` picks and orders table/csv columns."""
@@ -66,7 +78,7 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format | str, columns: Sequence
         w.writerow(cols)
         for r in rows:
             # machine-readable: datetimes in full ISO 8601 like json (the table's short form drops time and zone)
-            w.writerow([r.get(c).isoformat() if isinstance(r.get(c), datetime) else _cell(r.get(c)) for c in cols])
+            w.writerow([_csv_cell(r.get(c)) for c in cols])
     else:
         # cells and titles are data (article titles, sources, queries), never rich markup: "[/x]" in a title
         # must print as itself, not raise MarkupError or vanish

@@ -392,7 +392,7 @@ class Store:
             having.append("min(a.date) <= ?")
             params.append(iso(until))
         if source is not None:
-            having.append("sum(a.source = ?) > 0")
+            having.append("sum(a.source = ? COLLATE NOCASE) > 0")  # outlet names as typed: "example tribune"
             params.append(source)
         if min_sources:
             having.append("count(DISTINCT a.source) >= ?")
