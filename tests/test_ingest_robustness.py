@@ -185,3 +185,19 @@ def test_clock_times_fractions_and_url_paths_are_not_figures() -> None:
     art = Article("a-fig", "Fire", text, "S", None)
     found = [text[f.start:f.end] for f in extract_figures(art, split_sentences(text))]
     assert found == ["Some 250 residents", "$2.1 billion", "40%"]
+
+
+def test_nan_and_infinity_are_not_json_and_an_empty_array_is_reported() -> None:
+    from storyline.ingest.structured import parse_json, parse_jsonl_line
+
+    bad = parse_jsonl_line(b'{"title": NaN, "text": "Some text about the council meeting."}', "f.jsonl", 3)
+    assert isinstance(bad, Rejected) and bad.reason == "malformed-json" and "NaN" in bad.detail
+    [inf] = list(parse_json('{"title": Infinity, "text": "x"}', "f.json"))
+    assert isinstance(inf, Rejected) and "Infinity" in inf.detail
+    [empty] = list(parse_json("[]", "e.json"))
+    assert (empty.reason, empty.ref) == ("empty", "e.json")
+
+
+def test_a_semicolon_separated_csv_gets_a_hint() -> None:
+    out = list(parse_csv("title;text\nA;Some text, with a comma inside it.\n", "s.csv"))
+    assert isinstance(out[0], Rejected) and "separated by ';'" in out[0].detail

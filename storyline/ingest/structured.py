@@ -56,11 +56,25 @@ def record_to_item(rec: Any, origin: Origin, fmt: str) -> RawItem | Rejected:
                    extra=extra)
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (NaN and Infinity are JavaScript, not JSON)")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_no_constants)
+
+
 def parse_json(text: str, path: str) -> Iterator[RawItem | Rejected]:
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as e:
         yield Rejected(f"{path}:{e.lineno}", "ingest", "malformed-json", e.msg)
+        return
+    except ValueError as e:
+        yield Rejected(path, "ingest", "malformed-json", str(e))
+        return
+    if data == []:
+        yield Rejected(path, "ingest", "empty", "the JSON array holds no records")
         return
     records = data if isinstance(data, list) else [data]
     for i, rec in enumerate(records, 1):
@@ -77,9 +91,11 @@ def parse_jsonl_line(line: bytes, path: str, lineno: int) -> RawItem | Rejected 
     if not text.strip():
         return None
     try:
-        rec = json.loads(text)
+        rec = _loads(text)
     except json.JSONDecodeError as e:
         return Rejected(ref, "ingest", "malformed-json", f"{e.msg} (column {e.colno})")
+    except ValueError as e:
+        return Rejected(ref, "ingest", "malformed-json", str(e))
     return record_to_item(rec, Origin(path, lineno), "jsonl")
 
 
@@ -113,9 +129,11 @@ def parse_csv(text: str, path: str) -> Iterator[RawItem | Rejected]:
                 # the record number is the line where the row ends (a quoted field may span lines)
                 origin = Origin(path, done)
                 if len(row) > len(header):
+                    hint = ("; the header is one field: is the file separated by ';' or tabs? storyline reads "
+                            "comma-separated CSV" if len(header) == 1 else "")
                     yield Rejected(str(origin), "ingest", "malformed-csv",
                                    f"row has {len(row)} fields, more than the header's {len(header)} "
-                                   f"(row starts on line {first_line})")
+                                   f"(row starts on line {first_line}){hint}")
                     continue
                 yield record_to_item(dict(zip(header, row)), origin, "csv")
             start = len(lines)
