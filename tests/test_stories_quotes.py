@@ -48,3 +48,16 @@ def test_markdown_output_cannot_be_turned_into_links_or_html_by_source_text() ->
     assert "](javascript:" not in md.replace("\\](", "")
     assert "<b>" not in md
     assert "\\[Click\\]" in md
+
+
+def test_figures_far_apart_are_not_reports_of_one_quantity() -> None:
+    from storyline.stories.figures import find_conflicts, extract_figures
+
+    a = Article("a-c1", "Count", "Counting in all 86 polling districts was finished on Monday night.", "A", None)
+    b = Article("a-c2", "Recount", "The losing candidate asked for a recount in two polling districts on Monday.",
+                "B", None)
+    c = Article("a-c3", "Count", "Counting in all 84 polling districts was finished on Monday night.", "C", None)
+    figs = [f for art in (a, b, c) for f in extract_figures(art, split_sentences(art.text))]
+    texts = {art.id: art.text for art in (a, b, c)}
+    [conflict] = find_conflicts(figs, texts)
+    assert sorted(v.article_id for v in conflict.values) == ["a-c1", "a-c3"]  # 86 vs 84; never 86 vs two

@@ -216,6 +216,9 @@ def _windows(figures: Sequence[Figure]) -> list[tuple[int, int]]:
 _COORDINATED = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|\s+plus)\s+")
 
 
+MAX_RATIO = 3.0  # two figures this many times apart are not linked as reports of one quantity (see find_conflicts)
+
+
 def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: int = 2) -> list[Conflict]:
     """Group figures about the same thing across articles and keep the groups whose values differ.
 
@@ -250,8 +253,16 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
     i_, j_ = shared.row, shared.col
     ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_]) & (shared.data >= need[i_])
-    i_, j_ = i_[ok], j_[ok]
     vals = np.array([f.value if f.value is not None else np.nan for f in cand], dtype=float)
+    # reports of one quantity differ by a little (14 vs 15 dead, $2.1bn vs $1.9bn, 100 vs 105 people); values
+    # MAX_RATIO apart are different quantities that share words ("all 86 polling districts" / "a recount in two
+    # polling districts", demo corpus)
+    lo = np.minimum(np.abs(vals[i_]), np.abs(vals[j_]))
+    hi = np.maximum(np.abs(vals[i_]), np.abs(vals[j_]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        far = (hi > MAX_RATIO * lo) & ~np.isnan(lo) & ~np.isnan(hi)
+    ok &= ~far
+    i_, j_ = i_[ok], j_[ok]
     vi, vj = vals[i_], vals[j_]
     both = ~np.isnan(vi) & ~np.isnan(vj)
     differ_num = both & (np.abs(vi - vj) > 1e-9 * np.maximum(np.maximum(np.abs(vi), np.abs(vj)), 1.0))
