@@ -57,10 +57,11 @@ class Pipeline:
                 new_stories += b_new
                 if progress is not None:
                     progress(len(batch))
-        except BaseException:
-            # an unexpected error (or Ctrl-C) still closes the run with what was committed before it
+        except BaseException as e:
+            # an unexpected error (or Ctrl-C) still closes the run with what was committed before it, and says why
+            why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"{type(e).__name__}: {e}"
             try:
-                self.store.finish_run(RunStats(run_id, seen, accepted, rejected, duplicates, new_stories))
+                self.store.finish_run(RunStats(run_id, seen, accepted, rejected, duplicates, new_stories), why)
             except sqlite3.Error:  # the store itself is failing: the original error is the one to report
                 pass
             raise

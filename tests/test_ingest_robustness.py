@@ -171,6 +171,7 @@ def test_a_run_interrupted_by_an_error_is_closed_with_what_it_committed(tmp_path
             ingest(store, items(), s)
         run = store.runs()[-1]
         assert run["finished_at"] is not None
+        assert run["error"] == "OSError: the feed went away"
         assert (run["seen"], run["accepted"]) == (4, 4)  # two committed batches of 2; the 5th item never was
         assert store.query("SELECT COUNT(*) FROM articles")[0][0] == 4
 

@@ -136,5 +136,5 @@ def runs(fmt: Format = FORMAT) -> None:
     """List ingest runs with seen / accepted / rejected / duplicates counts."""
     with state.open_store() as store:
         rows = store.runs()
-    emit(rows, fmt, ["id", "command", "started_at", "seen", "accepted", "rejected", "duplicates", "new_stories"],
-         title="Runs")
+    emit(rows, fmt, ["id", "command", "started_at", "seen", "accepted", "rejected", "duplicates", "new_stories",
+                     "error"], title="Runs")

@@ -159,11 +159,13 @@ class Store:
         cur = self.execute("INSERT INTO runs(command, started_at) VALUES (?, ?)", (command, iso(utcnow())))
         return int(cur.lastrowid)
 
-    def finish_run(self, stats: RunStats) -> None:
+    def finish_run(self, stats: RunStats, error: str | None = None) -> None:
+        """Close a run with its counts; ``error`` says why it stopped early (its counts are what it committed)."""
         self.execute(
-            "UPDATE runs SET finished_at=?, seen=?, accepted=?, rejected=?, duplicates=?, new_stories=? WHERE id=?",
+            "UPDATE runs SET finished_at=?, seen=?, accepted=?, rejected=?, duplicates=?, new_stories=?, error=? "
+            "WHERE id=?",
             (iso(utcnow()), stats.seen, stats.accepted, stats.rejected, stats.duplicates, stats.new_stories,
-             stats.run_id),
+             error, stats.run_id),
         )
 
     def runs(self) -> list[dict[str, Any]]:
