@@ -7,7 +7,7 @@ Observers (e.g. the copy detector) see each stored batch with its assignments, i
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from .cluster import Clusterer, make_clusterer
@@ -88,6 +88,7 @@ class Pipeline:
             else:
                 batch_ids.add(a.id)
                 articles.append(a)
+        articles = self._flag_reused_ids(articles)
         assignments = self.clusterer.assign(articles) if articles else []
         new_stories = 0
         with self.store.transaction():
@@ -105,6 +106,26 @@ class Pipeline:
             for obs in self.observers:
                 obs.observe(self.store, articles, assignments)
         return len(articles), len(rejects), duplicates, new_stories
+
+    def _flag_reused_ids(self, articles: list[Article]) -> list[Article]:
+        """An article whose own id (``external_id``) its outlet already used for a different text is stored as a new
+        article (ids are content hashes: a corrected re-export is a new version), with a warning naming the earlier
+        one, so the re-use is visible (`storyline articles --format json`, the story view's article list)."""
+        keyed = [(a.source, a.external_id) for a in articles if a.external_id]
+        if not keyed:
+            return articles
+        earlier = self.store.ids_by_external_id(keyed)
+        out = []
+        for a in articles:
+            key = (a.source, a.external_id or "")
+            prev = earlier.get(key) if a.external_id else None
+            if prev is not None and prev != a.id:
+                a = replace(a, warnings=(*a.warnings, f"id {a.external_id!r} of {a.source} was used before for a "
+                                                      f"different text: article {prev}"))
+            elif a.external_id:
+                earlier.setdefault(key, a.id)  # a later article of this batch re-using it is flagged too
+            out.append(a)
+        return out
 
     def _refresh_headlines(self, story_ids: set[str]) -> None:
         """A grown story's headline becomes its most representative title (storyline/headline.py)."""

@@ -202,3 +202,24 @@ def test_nan_and_infinity_are_not_json_and_an_empty_array_is_reported() -> None:
 def test_a_semicolon_separated_csv_gets_a_hint() -> None:
     out = list(parse_csv("title;text\nA;Some text, with a comma inside it.\n", "s.csv"))
     assert isinstance(out[0], Rejected) and "separated by ';'" in out[0].detail
+
+
+def test_an_id_reused_for_a_different_text_is_flagged(tmp_path: Path) -> None:
+    f = tmp_path / "ids.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "x1", "title": "Budget", "text": BODY, "source": "A"},
+        {"id": "x1", "title": "Budget", "text": BODY + " Corrected figure.", "source": "A"},
+        {"id": "x1", "title": "Other outlet", "text": BODY + " Elsewhere.", "source": "B"},  # another outlet's id
+    ]) + "\n", encoding="utf-8")
+    g = tmp_path / "later.jsonl"
+    g.write_text(json.dumps({"id": "x1", "title": "Budget", "text": BODY + " Second correction.", "source": "A"})
+                 + "\n", encoding="utf-8")
+    with Store(tmp_path / "t.db") as store:
+        ingest(store, read_paths([str(f)], LEXICAL.ingest), LEXICAL)
+        ingest(store, read_paths([str(g)], LEXICAL.ingest), LEXICAL)
+        rows = store.query("SELECT id, source, text, warnings FROM articles ORDER BY rowid")
+    first = rows[0][0]
+    warned = [json.loads(r[3]) for r in rows]
+    assert warned[0] == [] and warned[2] == []
+    assert warned[1] == [f"id 'x1' of A was used before for a different text: article {first}"]
+    assert warned[3] == [f"id 'x1' of A was used before for a different text: article {first}"]

@@ -214,6 +214,21 @@ class Store:
                 raise NotFound(f"no such article {article_id!r}; try `storyline articles`")
         return article_from_row(rows[0])
 
+    def ids_by_external_id(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """``{(source, external_id): article id}`` of stored articles with those keys (the first stored wins)."""
+        wanted = set(keys)
+        eids = sorted({eid for _, eid in wanted})
+        out: dict[tuple[str, str], str] = {}
+        for i in range(0, len(eids), 500):
+            chunk = eids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.query(f"SELECT source, external_id, id FROM articles WHERE external_id IN ({marks}) "
+                                "ORDER BY rowid", chunk):
+                key = (str(r[0]), str(r[1]))
+                if key in wanted:
+                    out.setdefault(key, str(r[2]))
+        return out
+
     def iter_articles(self, story_id: str | None = None) -> Iterator[Article]:
         """Articles in arrival order (optionally of one story)."""
         if story_id is None:
