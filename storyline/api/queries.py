@@ -69,6 +69,10 @@ def decode_cursor(cursor: str, digest: str, n_keys: int) -> list[Any]:
     if f != digest or not isinstance(key, list) or len(key) != n_keys:
         raise ApiError(422, "invalid-cursor", "this cursor belongs to a listing with other filters or order; "
                                               "repeat the request with the filters the cursor came from")
+    # the keys this server issues are strings, 64-bit integers or null (a forged cursor must not reach SQLite)
+    if not all(k is None or isinstance(k, str) or (type(k) is int and -2**63 <= k < 2**63) for k in key):
+        raise ApiError(422, "invalid-cursor", f"cursor {cursor!r} is not one this server issued; "
+                                              "start again without a cursor")
     return key
 
 
@@ -181,7 +185,9 @@ def coverage(store: Store, story_ids: Sequence[str], max_days: int = 30) -> dict
             out[sid] = []
             continue
         last = max(per_day)
-        first = max(min(per_day), last - timedelta(days=max_days - 1))
+        # date.min + a few days: "0001-01-01" (Go's zero time in some feeds) must not underflow the window
+        window_start = last - timedelta(days=max_days - 1) if last.toordinal() > max_days else last.min
+        first = max(min(per_day), window_start)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         out[sid] = [{"day": d.isoformat(), "n": per_day.get(d, 0)} for d in days]
     return out

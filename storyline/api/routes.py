@@ -75,7 +75,7 @@ def stories(
     until: datetime | None = Query(None, description="Only stories with an article on or before this time."),
     source: str | None = Query(None, description="Only stories this outlet covered."),
     query: str | None = Query(None, description="Only stories with an article matching these words (FTS5)."),
-    min_sources: int = Query(0, ge=0, description="Only stories covered by at least this many outlets."),
+    min_sources: int = Query(0, ge=0, le=1_000_000, description="Only stories covered by at least this many outlets."),
     order: str = Query("latest", description="latest | most-covered | oldest"),
     limit: int | None = Query(None, description="Stories per page (default: settings web.page_size)."),
     cursor: str | None = Query(None, description="The next_cursor of the previous page."),

@@ -47,8 +47,9 @@ def river(request: Request) -> Response:
 
 
 @router.get("/stories")
-def story_list(request: Request, source: str | None = None, query: str | None = None, min_sources: int = 0,
-               order: str = "latest", cursor: str | None = None, limit: int | None = Query(None)) -> Response:
+def story_list(request: Request, source: str | None = None, query: str | None = None,
+               min_sources: int = Query(0, ge=0, le=1_000_000), order: str = "latest", cursor: str | None = None,
+               limit: int | None = Query(None)) -> Response:
     ctx = _ctx(request)
     n = ctx.settings.web.page_size if limit is None else limit
     if not 1 <= n <= ctx.settings.web.max_page_size:
