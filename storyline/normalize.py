@@ -22,7 +22,8 @@ from .settings import IngestSettings
 
 # zero-width characters, soft hyphens, and control characters other than tab/newline/carriage return (C0, DEL,
 # C1): an ESC from a scraped page would otherwise reach the user's terminal as an escape sequence
-_DROPPED = "\u200b\u200c\u200d\u2060\ufeff\u00ad" + "".join(
+# U+E000/U+E001 (private use) are the search snippets' match markers (storyline/api/queries.py): never in a text
+_DROPPED = "\u200b\u200c\u200d\u2060\ufeff\u00ad\ue000\ue001" + "".join(
     chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
 _INVISIBLE = dict.fromkeys(map(ord, _DROPPED), None)
 _HAS_INVISIBLE = re.compile("[" + re.escape(_DROPPED) + "]")

@@ -71,3 +71,16 @@ def test_a_long_repetitive_search_is_cheap_and_too_many_words_are_refused(client
     words = " ".join(hashlib.sha1(str(i).encode()).hexdigest()[:8] for i in range(40))
     r = client.get("/api/search", params={"q": words})
     assert r.status_code in (400, 422) and "more than 32" in r.json()["error"]["message"]
+
+
+def test_a_search_without_words_is_an_empty_result(client) -> None:
+    for q in ('"', "***", "-"):
+        r = client.get("/api/search", params={"q": q})
+        assert r.status_code == 200 and r.json()["results"] == [], q
+        assert client.get("/search", params={"q": q}).status_code == 200
+
+
+def test_the_snippet_markers_cannot_come_from_article_text() -> None:
+    from storyline.normalize import clean_text
+
+    assert clean_text("The Zumbra \ue001 council \ue000 voted.") == "The Zumbra council voted."

@@ -5,6 +5,8 @@ with a reason, and the page says so.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from ..cli.show import story_payload
@@ -137,10 +139,13 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
     }
 
 
+_HAS_WORD = re.compile(r"\w", re.UNICODE)  # the full-text index looks for words (storyline.store.fts_query)
+
+
 def search_data(ctx: AppContext, store: Store, q: str, limit: int, mode: str) -> dict[str, Any]:
     if mode not in ("fts", "semantic"):
         raise ApiError(422, "invalid-parameter", f"mode must be one of ['fts', 'semantic'], got {mode!r}")
-    if not q.strip():
+    if not q.strip() or (mode == "fts" and not _HAS_WORD.search(q)):  # '"', '***', '-': nothing to look for
         return {"query": q, "mode": mode, "results": []}
     results = queries.search(store, q, limit) if mode == "fts" else _semantic(ctx, store, q, limit)
     return {"query": q, "mode": mode, "results": results}

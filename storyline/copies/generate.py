@@ -127,9 +127,13 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
         for n, line in enumerate(f, 1):
             if line.strip():
                 try:
-                    yield json.loads(line)
+                    rec = json.loads(line)
                 except json.JSONDecodeError as e:
                     raise ValueError(f"{path}:{n}: not a JSON object ({e})") from None
+                if not isinstance(rec, dict):
+                    raise ValueError(f"{path}:{n}: not a JSON object (a {type(rec).__name__}); each line must be "
+                                     '{"id", "cluster", "title", "text", ...}')
+                yield rec
 
 
 def _sentences(text: str) -> list[str]:
