@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +31,26 @@ def store(tmp_path):
     s = Store(tmp_path / "test.db")
     yield s
     s.close()
+
+
+def storyline_cli() -> list[str]:
+    """The command line that runs the installed `storyline` console script (or the CLI module without it)."""
+    exe = Path(sys.executable).with_name("storyline")
+    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from storyline.cli import main; main()"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def copy_db(src: Path, dst: Path) -> Path:
+    """A private copy of a storyline database (its WAL checkpointed first), for tests that write."""
+    from storyline.store import Store
+
+    with Store(src) as s:
+        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(src, dst)
+    return dst

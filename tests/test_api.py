@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from storyline.pipeline import open_pipeline  # noqa: E402
 from storyline.settings import Settings  # noqa: E402
 from storyline.store import Store  # noqa: E402
 
-from .conftest import DEMO_CORPUS  # noqa: E402
+from .conftest import DEMO_CORPUS, copy_db  # noqa: E402
 
 TOKEN = "s3cret-token-for-tests"
 LEXICAL = Settings().with_overrides({"cluster.profile": "lexical"})
@@ -48,11 +47,7 @@ def demo_db(tmp_path_factory) -> Path:
 @pytest.fixture
 def db_copy(demo_db, tmp_path) -> Path:
     """A private copy of the demo database for tests that write."""
-    dst = tmp_path / "copy.db"
-    with Store(demo_db) as s:
-        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(demo_db, dst)
-    return dst
+    return copy_db(demo_db, tmp_path / "copy.db")
 
 
 @pytest.fixture(scope="module")

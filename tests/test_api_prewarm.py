@@ -4,7 +4,6 @@ thread puts the latest stories' data into the view cache under the request path'
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from storyline.api.prewarm import STOP_TIMEOUT_S  # noqa: E402
 from storyline.stories.view import build_view  # noqa: E402
 from storyline.store import Store  # noqa: E402
 
-from .conftest import DEMO_CORPUS  # noqa: E402
+from .conftest import DEMO_CORPUS, copy_db  # noqa: E402
 from .test_api import LEXICAL, TOKEN, build_demo_db  # noqa: E402
 
 RULES = LEXICAL.with_overrides({"stories.entities": "rules"})  # no spaCy: fast
@@ -34,11 +33,7 @@ def demo_db(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def db_copy(demo_db, tmp_path) -> Path:
-    dst = tmp_path / "copy.db"
-    with Store(demo_db) as s:
-        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(demo_db, dst)
-    return dst
+    return copy_db(demo_db, tmp_path / "copy.db")
 
 
 def health(c) -> dict:

@@ -4,16 +4,13 @@ by Playwright in Debian's headless Chromium (never `playwright install`; `make t
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO_CORPUS, REPO
+from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,17 +19,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "tests" / "artifacts"
 TOKEN = "browser-test-token"
-
-
-def _cli() -> list[str]:
-    exe = Path(sys.executable).with_name("storyline")
-    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from storyline.cli import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +33,12 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     db = tmp / "demo.db"
     env = dict(os.environ, STORYLINE_TOKEN=TOKEN, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    built = subprocess.run(_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "ingest", str(DEMO_CORPUS)],
+    built = subprocess.run(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "ingest", str(DEMO_CORPUS)],
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
-    port = _free_port()
+    port = free_port()
     log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen(_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "serve",
+    proc = subprocess.Popen(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "serve",
                                       "--host", "127.0.0.1", "--port", str(port)],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

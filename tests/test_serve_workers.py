@@ -16,7 +16,6 @@ import socket
 import sqlite3
 import stat
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO_CORPUS, REPO
+from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli
 
 httpx = pytest.importorskip("httpx")
 
@@ -67,17 +66,6 @@ def event_article(event: str, k: int) -> dict:
             "url": f"https://{SOURCES[k].lower().replace(' ', '-')}.test/{event}/{k}"}
 
 
-def _cli() -> list[str]:
-    exe = Path(sys.executable).with_name("storyline")
-    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from storyline.cli import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _children(pid: int) -> set[int]:
     """The live processes whose parent is ``pid`` (from /proc), zombies left out."""
     out = set()
@@ -105,7 +93,7 @@ def demo_db(tmp_path_factory) -> Path:
     if not (DEMO_CORPUS / "articles.jsonl").exists():
         pytest.skip("the demo corpus (storyline/demo/corpus) is not present")
     db = tmp_path_factory.mktemp("workers-db") / "demo.db"
-    built = subprocess.run(_cli() + ["--db", str(db), *LEXICAL, "ingest", str(DEMO_CORPUS)], cwd=REPO,
+    built = subprocess.run(storyline_cli() + ["--db", str(db), *LEXICAL, "ingest", str(DEMO_CORPUS)], cwd=REPO,
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     return db
@@ -115,7 +103,7 @@ class Server:
     """``storyline serve`` in a subprocess; ``stop()`` sends SIGTERM and waits (SIGKILL only if it hangs)."""
 
     def __init__(self, db: Path, tmp: Path, args: list[str], token: str = TOKEN, env: dict[str, str] | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmpdir = tmp / "tmpdir"  # TMPDIR of the server: where its hand-over directory goes
         self.tmpdir.mkdir(exist_ok=True)
@@ -123,7 +111,7 @@ class Server:
         env = dict(os.environ, STORYLINE_TOKEN=token, TMPDIR=str(self.tmpdir), HF_HUB_OFFLINE="1",
                    TRANSFORMERS_OFFLINE="1", **(env or {}))
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(_cli() + ["--db", str(db), *LEXICAL, "serve", "--host", "127.0.0.1",
+            self.proc = subprocess.Popen(storyline_cli() + ["--db", str(db), *LEXICAL, "serve", "--host", "127.0.0.1",
                                                    "--port", str(self.port), *args],
                                          cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
@@ -192,13 +180,13 @@ def _pid_of(client: httpx.Client) -> int:
 # -- settings and the hand-over (fast) ----------------------------------------------------------------------------
 
 def test_workers_must_be_at_least_one(tmp_path):
-    p = subprocess.run(_cli() + ["--db", str(tmp_path / "t.db"), "serve", "--workers", "0"], capture_output=True,
+    p = subprocess.run(storyline_cli() + ["--db", str(tmp_path / "t.db"), "serve", "--workers", "0"], capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 2 and "--workers" in p.stderr and "Traceback" not in p.stderr
-    p = subprocess.run(_cli() + ["--db", str(tmp_path / "t.db"), "--set", "web.workers=0", "serve"],
+    p = subprocess.run(storyline_cli() + ["--db", str(tmp_path / "t.db"), "--set", "web.workers=0", "serve"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "web.workers must be at least 1, got 0" in p.stderr, p.stderr
-    p = subprocess.run(_cli() + ["--db", str(tmp_path / "t.db"), "--set", "web.workers=two", "serve"],
+    p = subprocess.run(storyline_cli() + ["--db", str(tmp_path / "t.db"), "--set", "web.workers=two", "serve"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "web.workers must be an integer" in p.stderr, p.stderr
 
