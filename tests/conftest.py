@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,19 @@ def copy_db(src: Path, dst: Path) -> Path:
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(src, dst)
     return dst
+
+
+def wait_until_serving(base: str, proc, timeout: float) -> bool:
+    """Poll ``base``/api/health until it answers 200 (True), or ``proc`` exits or ``timeout`` passes (False)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli
+from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli, wait_until_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,26 +32,19 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     db = tmp / "demo.db"
     env = dict(os.environ, STORYLINE_TOKEN=TOKEN, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    built = subprocess.run(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "ingest", str(DEMO_CORPUS)],
+    built = subprocess.run(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "ingest",
+                                              str(DEMO_CORPUS)],
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     port = free_port()
     log = open(tmp / "serve.log", "w")
     proc = subprocess.Popen(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "serve",
-                                      "--host", "127.0.0.1", "--port", str(port)],
+                                               "--host", "127.0.0.1", "--port", str(port)],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"storyline serve did not start: {(tmp / 'serve.log').read_text()}")
-            time.sleep(0.2)
+        if not wait_until_serving(base, proc, 60):
+            raise AssertionError(f"storyline serve did not start: {(tmp / 'serve.log').read_text()}")
         yield base
     finally:
         proc.terminate()

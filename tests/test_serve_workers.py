@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli
+from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli, wait_until_serving
 
 httpx = pytest.importorskip("httpx")
 
@@ -111,20 +111,12 @@ class Server:
         env = dict(os.environ, STORYLINE_TOKEN=token, TMPDIR=str(self.tmpdir), HF_HUB_OFFLINE="1",
                    TRANSFORMERS_OFFLINE="1", **(env or {}))
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(storyline_cli() + ["--db", str(db), *LEXICAL, "serve", "--host", "127.0.0.1",
-                                                   "--port", str(self.port), *args],
+            self.proc = subprocess.Popen(storyline_cli() + ["--db", str(db), *LEXICAL, "serve", "--host",
+                                                            "127.0.0.1", "--port", str(self.port), *args],
                                          cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{self.base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"storyline serve did not start: {self.log()}")
-            time.sleep(0.2)
+        if not wait_until_serving(self.base, self.proc, 90):
+            self.stop()
+            raise AssertionError(f"storyline serve did not start: {self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text()
@@ -180,8 +172,8 @@ def _pid_of(client: httpx.Client) -> int:
 # -- settings and the hand-over (fast) ----------------------------------------------------------------------------
 
 def test_workers_must_be_at_least_one(tmp_path):
-    p = subprocess.run(storyline_cli() + ["--db", str(tmp_path / "t.db"), "serve", "--workers", "0"], capture_output=True,
-                       text=True, timeout=60)
+    p = subprocess.run(storyline_cli() + ["--db", str(tmp_path / "t.db"), "serve", "--workers", "0"],
+                       capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "--workers" in p.stderr and "Traceback" not in p.stderr
     p = subprocess.run(storyline_cli() + ["--db", str(tmp_path / "t.db"), "--set", "web.workers=0", "serve"],
                        capture_output=True, text=True, timeout=60)
