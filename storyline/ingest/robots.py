@@ -3,10 +3,10 @@
 :class:`RobotsCache` keeps one :class:`RobotsPolicy` per origin (scheme, host and port, as RFC 9309 scopes a
 robots.txt) for ``fetch.robots_ttl_s``. The file is fetched by the caller's ``get`` function, which in
 :class:`~storyline.ingest.fetch.Fetcher` is the guarded fetcher itself (address guard, timeouts, rate limit,
-User-Agent, a ``fetch.robots_max_bytes`` size limit); :mod:`urllib.robotparser` only parses the lines, it never
-opens a connection. What an answer means:
+User-Agent, a ``fetch.robots_max_bytes`` size limit); Protego only parses the text, it never opens a connection.
+What an answer means:
 
-* 2xx: the rules are parsed with :class:`urllib.robotparser.RobotFileParser`;
+* 2xx: the rules are parsed with Protego (:func:`parse_rules`);
 * 401 or 403: everything is disallowed, as Python's ``RobotFileParser.read`` reads it. RFC 9309 and Google
   treat every 4xx but 429 as "no robots.txt"; we take the cautious reading of a site that forbids its robots.txt;
 * 404, 410 and the other 4xx but 429: there is no robots.txt, everything is allowed;
@@ -14,15 +14,16 @@ opens a connection. What an answer means:
   disallow all. The host is blocked for ``fetch.robots_retry_s``, then the file is fetched again. A policy fetched
   earlier that has since expired is kept while the file is unreachable (RFC 9309 §2.4).
 
-The group is chosen as ``RobotFileParser`` chooses it: the first group with a user-agent contained in our product
-token (``storyline`` in ``storyline/0.1 (+…)``), else the ``*`` group. Within the group the rule is chosen as RFC
-9309 §2.2.2 says, not as ``RobotFileParser.can_fetch`` does (the first rule in file order): the rule with the
-longest path that is a prefix of the URL's path wins, and an ``Allow`` wins a tie. So ``Allow: /news/`` followed by
-``Disallow: /news/drafts/`` keeps the drafts out, which ``can_fetch`` would let through. The parser's rules
-(``entries``, ``default_entry``, ``rulelines``: attributes stable since Python 2, though undocumented) are read for
-this. ``*`` and ``$`` inside paths are not understood (``RobotFileParser`` keeps them as literal characters).
-``Crawl-delay`` (whole seconds) is reported so that the fetcher can space its requests to the host by it when it is
-longer than ``fetch.min_host_interval_s``.
+The rules are matched by Protego (https://github.com/scrapy/protego, the parser Scrapy uses), which implements
+RFC 9309 and Google's reading of it: the group is the one whose user-agent is the longest one found at the start of a
+word of our product token (``storyline`` in ``storyline/0.1 (+…)``), else the ``*`` group; groups naming the same
+user-agent are merged. Within the group the rule with the longest path pattern that matches the URL's path (and
+query) wins, an ``Allow`` winning a tie; ``*`` matches any run of characters and a trailing ``$`` anchors the end,
+so ``Disallow: /*.pdf$`` keeps out ``/a/b.pdf`` but not ``/a/b.pdf?x=1``. The verdict is Protego's public
+``can_fetch``; only the text that names the deciding rule in a refusal reads Protego's rule list (private
+attributes, checked by the tests; when they change, the message says "a rule in the group" instead).
+``Crawl-delay`` (seconds, fractions allowed) is reported so that the fetcher can space its requests to the host by
+it when it is longer than ``fetch.min_host_interval_s``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ import time
 import urllib.parse
 from dataclasses import dataclass, replace
 from typing import Callable
-from urllib.robotparser import RobotFileParser
+from typing import TYPE_CHECKING
 
+from ..errors import NotInstalled
 from ..settings import FetchSettings
+
+if TYPE_CHECKING:
+    from protego import Protego
 
 RobotsGet = Callable[[str], tuple[int, bytes]]  # robots.txt URL -> (HTTP status, body); raises FetchError
 
@@ -72,14 +77,14 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class RobotsPolicy:
-    """What one origin's robots.txt says. ``parser`` is set when ``status`` is ``rules``; it is only read."""
+    """What one origin's robots.txt says. ``parser`` (Protego) is set when ``status`` is ``rules``; it is only read."""
 
     robots_url: str
     status: str  # rules, allow-all, disallow-all or unreachable
     detail: str  # how the status was reached, e.g. "HTTP 404: no robots.txt, everything is allowed"
     fetched_at: float  # clock seconds
     expires_at: float
-    parser: RobotFileParser | None = None
+    parser: "Protego | None" = None
 
     def verdict(self, agent: str, url: str) -> Verdict:
         """May ``agent`` fetch ``url``? A refusal says which robots.txt, and which rule or answer, decided."""
@@ -98,28 +103,47 @@ class RobotsPolicy:
                        f"{url} is disallowed for user-agent {agent!r} by {self.robots_url} ({rule})", crawl_delay)
 
 
-def decide(parser: RobotFileParser, agent: str, url: str) -> tuple[bool, str | None]:
+def parse_rules(text: str) -> "Protego":
+    """A robots.txt's text parsed by Protego (which needs the ``fetch`` extra)."""
+    try:
+        from protego import Protego
+    except ImportError:
+        raise NotInstalled("protego", "fetch") from None
+    return Protego.parse(text.removeprefix("\ufeff"))
+
+
+def decide(parser: "Protego", agent: str, url: str) -> tuple[bool, str | None]:
     """May ``agent`` fetch ``url``, and which rule said so (as text; None when no rule matches: allowed).
 
-    The group as ``RobotFileParser.can_fetch`` picks it; in it the longest matching rule path, ``Allow`` winning a
-    tie (RFC 9309 §2.2.2). The URL's path is normalised as ``can_fetch`` does, so it compares with the rules' paths.
+    The verdict is Protego's ``can_fetch`` (RFC 9309: the longest matching pattern, ``Allow`` winning a tie,
+    ``*`` and ``$`` understood). The text names the deciding rule (see :func:`deciding_rule`).
     """
-    parsed = urllib.parse.urlparse(urllib.parse.unquote(url))
-    path = urllib.parse.quote(urllib.parse.urlunparse(("", "", parsed.path, parsed.params, parsed.query,
-                                                       parsed.fragment))) or "/"
-    entry = next((e for e in parser.entries if e.applies_to(agent)), parser.default_entry)
-    if entry is None:
-        return True, None
-    best = None
-    for line in entry.rulelines:
-        if not line.applies_to(path):
-            continue
-        if best is None or len(line.path) > len(best.path) or (
-                len(line.path) == len(best.path) and line.allowance and not best.allowance):
-            best = line
-    if best is None:
-        return True, None
-    return best.allowance, f"rule {str(best)!r} in the group for user-agent {', '.join(entry.useragents)}"
+    allowed = parser.can_fetch(url, agent)
+    return allowed, deciding_rule(parser, agent, url, allowed)
+
+
+def deciding_rule(parser: "Protego", agent: str, url: str, allowed: bool) -> str | None:
+    """The rule that decided ``can_fetch`` for ``url``, as text for a message: ``rule 'Disallow: /*.pdf$' in the
+    group for user-agent *``; None when no rule matched. Protego keeps a group's rules sorted by precedence
+    (longest pattern first, Allow first on a tie) in private attributes; the first that matches is the one
+    ``can_fetch`` applied. Should those attributes change, the text is less precise, never the verdict."""
+    try:
+        from protego._utils import _quote_path
+
+        rule_set = parser._get_matching_rule_set(agent)
+        if rule_set is None:
+            return None
+        quoted = _quote_path(url)
+        rule = next((r for r in rule_set._rules if r.value.match(quoted)), None)
+        group = rule_set.user_agent
+        if rule is None:
+            return None if allowed else f"a rule in the group for user-agent {group}"
+        # the pattern as the file wrote it (Protego keeps its patterns percent-encoded, '?' as '%3F')
+        written = {id(v): k for k, v in parser._url_patterns.items()}
+        pattern = written.get(id(rule.value), rule.value._pattern)
+    except (ImportError, AttributeError, TypeError):
+        return None if allowed else f"a rule in the group for user-agent {agent} or *"
+    return f"rule {rule.field.capitalize() + ': ' + pattern!r} in the group for user-agent {group}"
 
 
 class RobotsCache:
@@ -167,8 +191,7 @@ class RobotsCache:
             return self._unreachable(robots_url, previous, f"{e.reason}: {e.detail}")
         now = self.clock()
         if 200 <= status < 300:
-            parser = RobotFileParser(robots_url)
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
+            parser = parse_rules(body.decode("utf-8-sig", errors="replace"))
             return RobotsPolicy(robots_url, RULES, f"answered HTTP {status}", now, now + s.robots_ttl_s, parser)
         if status in (401, 403):
             return RobotsPolicy(robots_url, DISALLOW_ALL,
@@ -191,4 +214,5 @@ class RobotsCache:
                             now, retry)
 
 
-__all__ = ["RobotsCache", "RobotsPolicy", "Verdict", "agent_token", "decide", "origin_of"]
+__all__ = ["RobotsCache", "RobotsPolicy", "Verdict", "agent_token", "decide", "deciding_rule", "origin_of",
+           "parse_rules"]
