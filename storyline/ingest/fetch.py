@@ -3,7 +3,10 @@
 :class:`Fetcher` wraps an ``httpx.Client`` with:
 
 * timeouts (connect, between chunks, and a total deadline for the whole body);
-* a body size limit (``Content-Length`` checked first, then the streamed byte count; never truncated);
+* a body size limit (``Content-Length`` checked first, then the streamed byte count; never truncated), applied
+  again to the decoded body: gzip, deflate, and (when the ``brotli`` / ``zstandard`` packages are importable, and
+  only then advertised in ``Accept-Encoding``) br and zstd bodies are decompressed only up to the limit, so a
+  compression bomb is refused, never read into memory;
 * a redirect limit, redirects followed by hand so every hop goes through the address guard again;
 * content-type checks (a page must be HTML, a feed must be XML/RSS/Atom);
 * conditional requests (``If-None-Match`` / ``If-Modified-Since``; a 304 is reported as ``not_modified``);
@@ -24,6 +27,8 @@ No proxy from the environment is used (``trust_env=False``).
 
 from __future__ import annotations
 
+import functools
+import io
 import ipaddress
 import math
 import socket
@@ -31,7 +36,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ..errors import NotInstalled, StorylineError
@@ -52,6 +57,8 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xm
               "application/x-rss+xml", "application/feed+xml")
 KINDS = {"html": HTML_TYPES, "feed": FEED_TYPES, "any": HTML_TYPES + FEED_TYPES}
 ROBOTS_ACCEPT = "text/plain, */*;q=0.1"
+# RFC 9659: a zstd content coding needs at most an 8 MB window; a frame asking for more is refused, not decoded
+ZSTD_MAX_WINDOW = 8 * 1024 * 1024
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -229,6 +236,103 @@ def _kind_of(content_type: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _brotli() -> object | None:
+    """The ``brotli`` module when it is importable and can bound its output (``output_buffer_limit``, brotli 1.2),
+    else None."""
+    try:
+        import brotli
+    except ImportError:
+        return None
+    try:
+        brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except TypeError:  # an older brotli: it could not stop a bomb, so br is neither asked for nor accepted
+        return None
+    return brotli
+
+
+@functools.lru_cache(maxsize=1)
+def _zstandard() -> object | None:
+    try:
+        import zstandard
+    except ImportError:
+        return None
+    return zstandard
+
+
+def accepted_encodings() -> tuple[str, ...]:
+    """The content codings sent in ``Accept-Encoding``: gzip and deflate, and br / zstd when their packages are
+    importable (the ``fetch`` extra installs them)."""
+    return ("gzip", "deflate") + (("br",) if _brotli() is not None else ()) + (
+        ("zstd",) if _zstandard() is not None else ())
+
+
+def decode_content(url: str, coding: str, data: bytes, limit: int, limit_name: str) -> bytes:
+    """One content coding undone, producing at most ``limit`` bytes; more is ``too-large`` (a FetchError), and a
+    body that does not decode, or a coding we cannot decode, is ``bad-encoding``."""
+    import zlib
+
+    too_large = FetchError(url, "too-large", f"decompressed ({coding}) body over {limit_name}={limit} bytes; "
+                                             f"raise the setting to fetch it")
+    if coding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if "gzip" in coding else zlib.MAX_WBITS
+        d = zlib.decompressobj(wbits)
+        try:
+            out = d.decompress(data, limit + 1)
+        except zlib.error:
+            if coding == "deflate":  # some servers send raw deflate without the zlib header
+                d = zlib.decompressobj(-zlib.MAX_WBITS)
+                try:
+                    out = d.decompress(data, limit + 1)
+                except zlib.error as e:
+                    raise FetchError(url, "bad-encoding", f"deflate body does not decompress: {e}") from None
+            else:
+                raise FetchError(url, "bad-encoding", "gzip body does not decompress") from None
+        if len(out) > limit or d.unconsumed_tail:
+            raise too_large
+        return out
+    if coding == "br":
+        brotli: Any = _brotli()
+        if brotli is None:
+            raise FetchError(url, "bad-encoding", "Content-Encoding 'br' needs the brotli package (1.2 or later), "
+                                                  "which was not asked for; pip install 'storyline[fetch]'")
+        dec = brotli.Decompressor()
+        try:
+            out = dec.process(data, output_buffer_limit=limit + 1)
+        except brotli.error as e:
+            raise FetchError(url, "bad-encoding", f"br body does not decompress: {e}") from None
+        if len(out) > limit or not dec.can_accept_more_data():
+            raise too_large
+        if not dec.is_finished():
+            raise FetchError(url, "bad-encoding", "br body ends before its last block (truncated)")
+        return out
+    if coding == "zstd":
+        zstd: Any = _zstandard()
+        if zstd is None:
+            raise FetchError(url, "bad-encoding", "Content-Encoding 'zstd' needs the zstandard package, which was "
+                                                  "not asked for; pip install 'storyline[fetch]'")
+        parts: list[bytes] = []
+        size = 0
+        try:
+            reader = zstd.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(
+                io.BytesIO(data), read_across_frames=True)
+            with reader:
+                while size <= limit:
+                    chunk = reader.read(limit + 1 - size)
+                    if not chunk:
+                        break
+                    parts.append(chunk)
+                    size += len(chunk)
+        except zstd.ZstdError as e:
+            raise FetchError(url, "bad-encoding", f"zstd body does not decompress ({e}); frames needing a window "
+                                                  f"over {ZSTD_MAX_WINDOW} bytes are refused (RFC 9659)") from None
+        if size > limit:
+            raise too_large
+        return b"".join(parts)
+    raise FetchError(url, "bad-encoding",
+                     f"unsupported Content-Encoding {coding!r}; valid: {', '.join(accepted_encodings())}")
+
+
 class Fetcher:
     """Fetches URLs under the limits of :class:`FetchSettings`. Use as a context manager (closes the client).
 
@@ -335,7 +439,7 @@ class Fetcher:
         ip_host = f"[{addr}]" if addr.version == 6 else str(addr)
         target = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
         host_header = host if parts.port is None else f"{host}:{parts.port}"
-        headers = {"Host": host_header, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
+        headers = {"Host": host_header, "Accept": accept, "Accept-Encoding": ", ".join(accepted_encodings())}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -389,30 +493,14 @@ class Fetcher:
         return response.status_code, hdrs, self._decode_body(original, hdrs, raw, limit, limit_name)
 
     def _decode_body(self, url: str, headers: dict[str, str], raw: bytes, limit: int, limit_name: str) -> bytes:
-        """Undo Content-Encoding (gzip/deflate/br) within the size limit: a compression bomb is refused."""
-        encoding = headers.get("content-encoding", "identity").strip().lower()
-        if encoding in ("", "identity"):
-            return raw
-        import zlib
-
-        if encoding in ("gzip", "x-gzip", "deflate"):
-            wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-            d = zlib.decompressobj(wbits)
-            try:
-                out = d.decompress(raw, limit + 1)
-            except zlib.error:
-                if encoding == "deflate":  # some servers send raw deflate without the zlib header
-                    d = zlib.decompressobj(-zlib.MAX_WBITS)
-                    try:
-                        out = d.decompress(raw, limit + 1)
-                    except zlib.error as e:
-                        raise FetchError(url, "bad-encoding", f"deflate body does not decompress: {e}") from None
-                else:
-                    raise FetchError(url, "bad-encoding", "gzip body does not decompress") from None
-            if len(out) > limit or d.unconsumed_tail:
-                raise FetchError(url, "too-large", f"decompressed body over {limit_name}={limit} bytes")
-            return out
-        raise FetchError(url, "bad-encoding", f"unsupported Content-Encoding {encoding!r}; valid: gzip, deflate")
+        """Undo Content-Encoding (gzip, deflate, br, zstd; several codings in reverse order of application) within
+        the size limit: each decoder stops after ``limit + 1`` bytes, so a compression bomb is refused."""
+        codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+        codings = [c for c in codings if c not in ("", "identity")]
+        body = raw
+        for coding in reversed(codings):
+            body = decode_content(url, coding, body, limit, limit_name)
+        return body
 
     def _result(self, url: str, final: str, status: int, headers: dict[str, str], body: bytes,
                 hops: tuple[str, ...], kind: str) -> FetchResult:
