@@ -102,7 +102,8 @@ class Pipeline:
                     start = i + 1
                     for gone in asg.merged:
                         self.store.merge_stories(asg.story_id, gone)
-            self._refresh_headlines({asg.story_id for asg in assignments if not asg.is_new or asg.merged})
+            superseded = self.store.supersede_versions(articles)  # an outlet's newer version replaces the older
+            self._refresh_headlines({asg.story_id for asg in assignments if not asg.is_new or asg.merged} | superseded)
             for obs in self.observers:
                 obs.observe(self.store, articles, assignments)
         return len(articles), len(rejects), duplicates, new_stories
@@ -110,7 +111,7 @@ class Pipeline:
     def _flag_reused_ids(self, articles: list[Article]) -> list[Article]:
         """An article whose own id (``external_id``) its outlet already used for a different text is stored as a new
         article (ids are content hashes: a corrected re-export is a new version), with a warning naming the earlier
-        one, so the re-use is visible (`storyline articles --format json`, the story view's article list)."""
+        one; :meth:`Store.supersede_versions` then marks which version is current (docs/versions.md)."""
         keyed = [(a.source, a.external_id) for a in articles if a.external_id]
         if not keyed:
             return articles
@@ -132,7 +133,8 @@ class Pipeline:
         for sid in sorted(story_ids):
             rows = self.store.query(
                 "SELECT a.title, a.title_derived, s.headline FROM memberships m JOIN articles a ON a.id = m.article_id"
-                " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? ORDER BY a.date IS NULL, a.date, a.rowid",
+                " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? AND a.superseded_by IS NULL"
+                " ORDER BY a.date IS NULL, a.date, a.rowid",
                 (sid,),
             )
             best = representative_index([r[0] for r in rows], [bool(r[1]) for r in rows])

@@ -64,12 +64,18 @@ def article_data(ctx: AppContext, store: Store, article_id: str, start: int | No
                  end: int | None = None) -> dict[str, Any]:
     """One article with its full text, its story, why it is in that story, and the spans to highlight: the span
     asked for (``start``/``end``, e.g. a citation) plus this article's quotes and unique statements from the
-    story view."""
+    story view.
+
+    Versions (docs/versions.md): ``superseded_by`` names the newer version that replaced this one (None when it is
+    current), ``current_version`` the current version of the outlet's record, ``versions`` every stored version of
+    it in arrival order (``[]`` when there is only this one). A superseded article keeps its membership; ``story``
+    is its story while that story still has a current article, else None."""
     a = store.get_article(article_id)
     out: dict[str, Any] = {
         "id": a.id, "title": a.title, "source": a.source, "date": a.date, "byline": a.byline, "lang": a.lang,
         "url": a.url, "title_derived": a.title_derived, "origin": a.origin, "warnings": list(a.warnings),
-        "text": a.text, "story": None, "membership": None, "highlight": None, "spans": [],
+        "text": a.text, "external_id": a.external_id, **store.article_versions(a.id),
+        "story": None, "membership": None, "highlight": None, "spans": [],
     }
     if (start is None) != (end is None):
         raise ApiError(422, "invalid-parameter", "give both start and end to highlight a span, or neither")
@@ -85,7 +91,10 @@ def article_data(ctx: AppContext, store: Store, article_id: str, start: int | No
         return out
     out["membership"] = {"score": m["score"], "components": m["components"], "shared": m["shared"],
                          "assigned_at": m["assigned_at"]}
-    story = story_data(ctx, store, m["story_id"])
+    try:
+        story = story_data(ctx, store, m["story_id"])
+    except NotFound:  # a superseded article whose story has no current article left (its versions moved on)
+        return out
     out["story"] = {"id": story["id"], "headline": story["headline"], "n_articles": story["n_articles"],
                     "sources": story["sources"]}
     view = story.get("view") or {}
@@ -132,7 +141,7 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
     cov = queries.coverage(store, list({r["id"] for r in rows}))
     for r in rows:
         r["coverage"] = cov.get(r["id"], [])
-    totals = store.query("SELECT count(*), count(DISTINCT source) FROM articles")[0]
+    totals = store.query("SELECT count(*), count(DISTINCT source) FROM articles WHERE superseded_by IS NULL")[0]
     return {
         "latest": latest, "most_covered": covered, "most_contested": contested, "contested_note": contested_note,
         "totals": {"articles": int(totals[0]), "sources": int(totals[1]), "stories": store.count_stories()},
@@ -168,8 +177,14 @@ def _semantic(ctx: AppContext, store: Store, q: str, limit: int) -> list[dict[st
     ids, mat = ctx.embedding_matrix(store, encoder.name)
     qv = np.asarray(encoder.encode([q]), dtype=np.float32)[0]
     scores = mat @ qv
-    order = np.argsort(-scores, kind="stable")[:limit]
-    top = [(ids[i], float(scores[i])) for i in order]
+    # superseded versions keep their embeddings but are no result (docs/versions.md)
+    old = {r[0] for r in store.query("SELECT id FROM articles WHERE superseded_by IS NOT NULL")}
+    top: list[tuple[str, float]] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if len(top) == limit:
+            break
+        if ids[i] not in old:
+            top.append((ids[i], float(scores[i])))
     if not top:
         return []
     marks = ",".join("?" * len(top))

@@ -35,8 +35,9 @@ STORY_ORDERS: dict[str, list[tuple[str, bool]]] = {
 _STORY_SELECT = f"""
     SELECT s.id, s.headline, s.updated_at, {_NART} AS n_articles, {_NSRC} AS n_sources,
            json_group_array(DISTINCT a.source) AS sources, min(a.date) AS first_seen, max(a.date) AS last_seen
-    FROM stories s JOIN memberships m ON m.story_id = s.id JOIN articles a ON a.id = m.article_id
-"""
+    FROM stories s JOIN memberships m ON m.story_id = s.id
+    JOIN articles a ON a.id = m.article_id AND a.superseded_by IS NULL
+"""  # current articles only (docs/versions.md): a story whose articles were all superseded is listed nowhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ def list_stories(store: Store, filters: StoryFilters, limit: int,
     where, having, params, hparams = [], [], [], []
     if filters.query:
         where.append("s.id IN (SELECT m2.story_id FROM articles_fts JOIN articles a2 ON a2.rowid = articles_fts.rowid "
-                     "JOIN memberships m2 ON m2.article_id = a2.id WHERE articles_fts MATCH ?)")
+                     "JOIN memberships m2 ON m2.article_id = a2.id WHERE articles_fts MATCH ? AND a2.superseded_by IS NULL)")
         params.append(fts_query(filters.query))
     if filters.since is not None:
         having.append("max(a.date) >= ?")
@@ -152,15 +153,16 @@ def story_row(r: Any) -> dict[str, Any]:
 
 
 def story_versions(store: Store, story_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-    """``{story_id: (updated_at, n_articles)}``: the story-view cache key."""
+    """``{story_id: (updated_at, n_articles)}``: the story-view cache key (current articles are counted)."""
     out: dict[str, tuple[str, int]] = {}
     ids = list(story_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for r in store.query(f"SELECT s.id, s.updated_at, count(m.article_id) FROM stories s "
-                             f"LEFT JOIN memberships m ON m.story_id = s.id WHERE s.id IN ({marks}) GROUP BY s.id",
-                             chunk):
+        for r in store.query(f"SELECT s.id, s.updated_at, count(a.id) FROM stories s "
+                             f"LEFT JOIN memberships m ON m.story_id = s.id "
+                             f"LEFT JOIN articles a ON a.id = m.article_id AND a.superseded_by IS NULL "
+                             f"WHERE s.id IN ({marks}) GROUP BY s.id", chunk):
             out[r[0]] = (r[1], int(r[2]))
     return out
 
@@ -175,7 +177,7 @@ def coverage(store: Store, story_ids: Sequence[str], max_days: int = 30) -> dict
         marks = ",".join("?" * len(chunk))
         for r in store.query(
             f"SELECT m.story_id, a.date FROM memberships m JOIN articles a ON a.id = m.article_id "
-            f"WHERE m.story_id IN ({marks}) AND a.date IS NOT NULL", chunk,
+            f"WHERE m.story_id IN ({marks}) AND a.date IS NOT NULL AND a.superseded_by IS NULL", chunk,
         ):
             day = from_iso(r[1]).date()
             counts[r[0]][day] = counts[r[0]].get(day, 0) + 1
@@ -205,7 +207,7 @@ def search(store: Store, query: str, limit: int) -> list[dict[str, Any]]:
                   bm25(articles_fts, 5.0, 1.0) AS rank
            FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
            LEFT JOIN memberships m ON m.article_id = a.id
-           WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
+           WHERE articles_fts MATCH ? AND a.superseded_by IS NULL ORDER BY rank LIMIT ?""",
         (fts_query(query), limit),
     )
     out = []
@@ -239,9 +241,10 @@ def _snippet_parts(snip: str) -> list[dict[str, Any]]:
 
 def list_articles(store: Store, *, story_id: str | None, source: str | None, limit: int,
                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """Articles in arrival order (the ``articles --format json`` contract plus ``url``), keyset-paginated by rowid."""
+    """Current articles in arrival order (the ``articles --format json`` contract plus ``url``; superseded versions
+    are left out, docs/versions.md), keyset-paginated by rowid."""
     digest = hashlib.sha256(json.dumps([story_id, source]).encode()).hexdigest()[:12]
-    where, params = [], []
+    where, params = ["a.superseded_by IS NULL"], []
     if story_id is not None:
         where.append("m.story_id = ?")
         params.append(story_id)

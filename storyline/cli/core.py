@@ -101,11 +101,14 @@ def articles(
     fmt: Format = FORMAT,
     story: Optional[str] = typer.Option(None, "--story", help="Only the articles of this story."),
     limit: int = typer.Option(0, "--limit", "-n", help="At most this many articles (0 = all)."),
+    all_versions: bool = typer.Option(False, "--all-versions",
+                                      help="Also list superseded (older) versions, with a superseded_by column."),
 ) -> None:
-    """List articles with their story, source, title, date, language and byline."""
+    """List current articles with their story, source, title, date, language and byline."""
     with state.open_store() as store:
-        rows = store.list_articles(story_id=story, limit=limit or None)
-    emit(rows, fmt, ["id", "story_id", "source", "title", "date", "lang", "byline"], title="Articles")
+        rows = store.list_articles(story_id=story, limit=limit or None, all_versions=all_versions)
+    emit(rows, fmt, ["id", "story_id", "source", "title", "date", "lang", "byline"]
+         + (["superseded_by"] if all_versions else []), title="Articles")
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""`storyline show STORY_ID`: the story view (``--format table|json|markdown|html``)."""
+"""`storyline show STORY_ID`: the story view (``--format table|json|markdown|html``); `storyline show ARTICLE_ID`
+(an ``a-`` id or prefix): one article with its versions (docs/versions.md)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,38 @@ def story_payload(store, story_id: str) -> dict:
     }
 
 
+def article_payload(store, article_id: str) -> dict:
+    """One stored article (current or superseded) with its story and versions: ``{id, source, title, date, byline,
+    lang, url, external_id, story_id, superseded_by, current_version, versions, warnings, text}``."""
+    from ..errors import NotFound
+
+    a = store.get_article(article_id)
+    try:
+        story_id = store.membership(a.id)["story_id"]
+    except NotFound:
+        story_id = None
+    return {"id": a.id, "source": a.source, "title": a.title, "date": a.date, "byline": a.byline, "lang": a.lang,
+            "url": a.url, "external_id": a.external_id, "story_id": story_id, **store.article_versions(a.id),
+            "warnings": list(a.warnings), "text": a.text}
+
+
+def _print_article(p: dict) -> None:
+    from rich.text import Text  # article text is data, never rich markup
+
+    stdout.print(Text(p["title"], style="bold"))
+    stdout.print(Text(" · ".join(str(x) for x in (p["source"], p["date"] or "undated", p["byline"]) if x)
+                      + (f" · story {p['story_id']}" if p["story_id"] else "")))
+    if p["superseded_by"]:
+        stdout.print(Text(f"Updated: superseded by {p['superseded_by']}; current version {p['current_version']}",
+                          style="yellow"))
+    if p["versions"]:
+        stdout.print(Text("Versions (oldest first): " + ", ".join(
+            v["id"] + (" (current)" if v["current"] else "") + (" (this)" if v["id"] == p["id"] else "")
+            for v in p["versions"])))
+    stdout.print(Text(""))
+    stdout.print(Text(p["text"]))
+
+
 class ViewFormat(str, Enum):
     table = "table"
     json = "json"
@@ -40,7 +73,8 @@ class ViewFormat(str, Enum):
 
 @app.command()
 def show(
-    story_id: str = typer.Argument(..., help="A story id (or an alias of a merged story, or a unique prefix)."),
+    story_id: str = typer.Argument(..., help="A story id (or an alias of a merged story, or a unique prefix); an "
+                                             "article id (a-…) shows that article and its versions."),
     fmt: ViewFormat = typer.Option(ViewFormat.table, "--format", "-f",
                                    help="table (rich terminal view), json, markdown or html."),
     # "\\[" keeps rich (typer's help renderer) from reading "[dense]" as a markup tag and dropping it
@@ -51,6 +85,14 @@ def show(
     from ..stories import build_view
     from ..stories.render import to_html, to_markdown, to_rich
 
+    if story_id.startswith("a-"):  # an article: current or an earlier version (json: the payload; else as text)
+        with state.open_store() as store:
+            art = article_payload(store, story_id)
+        if fmt is ViewFormat.json:
+            emit_one(art, Format.json)
+        else:
+            _print_article(art)
+        return
     encoder = None
     if dense:
         from ..represent.dense import MiniLMEncoder

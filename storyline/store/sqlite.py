@@ -235,14 +235,87 @@ class Store:
                     out.setdefault(key, str(r[2]))
         return out
 
+    # -- versions (docs/versions.md) ----------------------------------------------------------------------------
+    def supersede_versions(self, articles: Sequence[Article]) -> set[str]:
+        """Mark the versions that ``articles`` (just stored, in arrival order) replace; returns the ids of the
+        stories whose current articles changed. Call inside the batch's transaction, after :meth:`add_articles`.
+
+        An outlet's record is ``(source, external_id)``. The rule: the version that arrived last is current,
+        except that an arriving version whose ``date`` is strictly earlier than the current version's ``date``
+        (both dated) is an older version arriving late: it is stored already superseded by the current one. Each
+        superseded article's ``superseded_by`` names the version that was current when it was replaced, so
+        following ``superseded_by`` always ends at the current version. A text already stored is a duplicate and
+        never reaches this method: re-ingesting an old version changes nothing.
+        """
+        keyed = [a for a in articles if a.external_id]
+        if not keyed:
+            return set()
+        wanted = {(a.source, str(a.external_id)) for a in keyed}
+        eids = sorted({k[1] for k in wanted})
+        current: dict[tuple[str, str], list[sqlite3.Row]] = {}
+        for i in range(0, len(eids), 500):
+            chunk = eids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.query(f"SELECT id, source, external_id, date FROM articles WHERE external_id IN ({marks}) "
+                                "AND superseded_by IS NULL ORDER BY rowid", chunk):
+                key = (str(r["source"]), str(r["external_id"]))
+                if key in wanted:
+                    current.setdefault(key, []).append(r)
+        pairs: list[tuple[str, str]] = []  # (newer, older)
+        for rows in current.values():
+            cur = rows[0]
+            for r in rows[1:]:
+                if r["date"] is not None and cur["date"] is not None and from_iso(r["date"]) < from_iso(cur["date"]):
+                    pairs.append((cur["id"], r["id"]))  # dated before the current version: an older one, late
+                else:
+                    pairs.append((r["id"], cur["id"]))
+                    cur = r
+        if not pairs:
+            return set()
+        old = [o for _, o in pairs]
+        with self.transaction():
+            self.conn.executemany("UPDATE articles SET superseded_by=? WHERE id=?", pairs)
+            stories: set[str] = set()
+            for i in range(0, len(old), 500):
+                chunk = old[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                stories.update(str(r[0]) for r in self.query(
+                    f"SELECT DISTINCT story_id FROM memberships WHERE article_id IN ({marks})", chunk))
+            now = iso(utcnow())  # the stories' cached views and counts are keyed on updated_at
+            self.conn.executemany("UPDATE stories SET updated_at=? WHERE id=?", [(now, s) for s in sorted(stories)])
+        return stories
+
+    def article_versions(self, article_id: str) -> dict[str, Any]:
+        """``{"superseded_by", "current_version", "versions"}`` of one stored article: the version that replaced
+        it (None when it is current), the current version of its outlet's record, and every stored version of
+        that record in arrival order (``[]`` when the record has only this one)."""
+        rows = self.query("SELECT id, source, external_id, superseded_by FROM articles WHERE id=?", (article_id,))
+        if not rows:
+            raise NotFound(f"no such article {article_id!r}; try `storyline articles`")
+        me = rows[0]
+        out: dict[str, Any] = {"superseded_by": me["superseded_by"], "current_version": me["id"], "versions": []}
+        if me["external_id"] is None:
+            return out
+        versions = self.query(
+            "SELECT id, title, date, ingested_at, superseded_by FROM articles WHERE source=? AND external_id=? "
+            "ORDER BY rowid", (me["source"], me["external_id"]))
+        if len(versions) < 2:
+            return out
+        out["current_version"] = next((v["id"] for v in versions if v["superseded_by"] is None), me["id"])
+        out["versions"] = [{"id": v["id"], "title": v["title"], "date": from_iso(v["date"]),
+                            "ingested_at": v["ingested_at"], "superseded_by": v["superseded_by"],
+                            "current": v["superseded_by"] is None} for v in versions]
+        return out
+
     def iter_articles(self, story_id: str | None = None) -> Iterator[Article]:
-        """Articles in arrival order (optionally of one story)."""
+        """Every stored article in arrival order, or the current articles of one story (superseded versions left
+        out; by date, then arrival)."""
         if story_id is None:
             rows = self.query("SELECT * FROM articles ORDER BY rowid")
         else:
             rows = self.query(
                 "SELECT a.* FROM articles a JOIN memberships m ON m.article_id=a.id WHERE m.story_id=? "
-                "ORDER BY a.date IS NULL, a.date, a.rowid",
+                "AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.rowid",
                 (self.resolve_story_id(story_id),),
             )
         for r in rows:
@@ -251,14 +324,20 @@ class Store:
     def count_articles(self) -> int:
         return int(self.query("SELECT count(*) FROM articles")[0][0])
 
-    def list_articles(self, story_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """The ``articles --format json`` contract: id, story_id, source, title, date, lang, byline."""
-        sql = ("SELECT a.id, m.story_id, a.source, a.title, a.date, a.lang, a.byline FROM articles a "
-               "LEFT JOIN memberships m ON m.article_id=a.id")
+    def list_articles(self, story_id: str | None = None, limit: int | None = None,
+                      all_versions: bool = False) -> list[dict[str, Any]]:
+        """The ``articles --format json`` contract: id, story_id, source, title, date, lang, byline. Current
+        articles only; ``all_versions`` adds the superseded ones and a ``superseded_by`` column."""
+        sql = ("SELECT a.id, m.story_id, a.source, a.title, a.date, a.lang, a.byline"
+               + (", a.superseded_by" if all_versions else "")
+               + " FROM articles a LEFT JOIN memberships m ON m.article_id=a.id")
+        where: list[str] = [] if all_versions else ["a.superseded_by IS NULL"]
         params: list[Any] = []
         if story_id is not None:
-            sql += " WHERE m.story_id=?"
+            where.append("m.story_id=?")
             params.append(self.resolve_story_id(story_id))
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY a.date IS NULL, a.date, a.rowid"
         if limit is not None:
             sql += " LIMIT ?"
@@ -272,7 +351,7 @@ class Store:
                       snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet, bm25(articles_fts, 5.0, 1.0) AS rank
                FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
                LEFT JOIN memberships m ON m.article_id = a.id
-               WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
+               WHERE articles_fts MATCH ? AND a.superseded_by IS NULL ORDER BY rank LIMIT ?""",
             (fts_query(query), limit),
         )
         return [dict(r) for r in rows]
@@ -385,8 +464,9 @@ class Store:
                json_group_array(DISTINCT a.source) AS sources,
                min(a.date) AS first_seen, max(a.date) AS last_seen,
                count(DISTINCT a.source) AS n_sources, s.created_at, s.updated_at
-        FROM stories s JOIN memberships m ON m.story_id = s.id JOIN articles a ON a.id = m.article_id
-    """
+        FROM stories s JOIN memberships m ON m.story_id = s.id
+        JOIN articles a ON a.id = m.article_id AND a.superseded_by IS NULL
+    """  # current articles only: a story whose articles were all superseded is in no listing
 
     def list_stories(
         self,
@@ -433,11 +513,22 @@ class Store:
         sid = self.resolve_story_id(story_id)
         rows = self.query(self._STORY_SQL + " WHERE s.id=? GROUP BY s.id", (sid,))
         if not rows:
+            newer = self.query(
+                "SELECT DISTINCT m2.story_id FROM memberships m JOIN articles a ON a.id = m.article_id "
+                "JOIN articles b ON b.source = a.source AND b.external_id = a.external_id AND b.superseded_by IS NULL "
+                "JOIN memberships m2 ON m2.article_id = b.id WHERE m.story_id = ? AND a.superseded_by IS NOT NULL "
+                "ORDER BY m2.story_id LIMIT 5", (sid,))
+            if newer:
+                raise NotFound(f"story {story_id!r} has no current articles: newer versions of them are in "
+                               f"{', '.join(r[0] for r in newer)}; try `storyline show {newer[0][0]}`")
             raise NotFound(f"story {story_id!r} has no articles; try `storyline stories`")
         return _story(rows[0])
 
     def count_stories(self) -> int:
-        return int(self.query("SELECT count(*) FROM stories")[0][0])
+        """Stories with at least one current article (what the listings show)."""
+        return int(self.query(
+            "SELECT count(*) FROM stories s WHERE EXISTS (SELECT 1 FROM memberships m JOIN articles a "
+            "ON a.id = m.article_id WHERE m.story_id = s.id AND a.superseded_by IS NULL)")[0][0])
 
     def membership(self, article_id: str) -> dict[str, Any]:
         rows = self.query("SELECT * FROM memberships WHERE article_id=?", (article_id,))

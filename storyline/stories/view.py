@@ -397,8 +397,11 @@ def read_copies(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        try:
-            rows = store.query(f"SELECT * FROM copies WHERE article_id IN ({marks})", chunk)
+        try:  # a newer version of an outlet's article is not a copy of its own older version (docs/versions.md)
+            rows = store.query(f"SELECT c.* FROM copies c JOIN articles a ON a.id = c.article_id "
+                               f"JOIN articles o ON o.id = c.origin_id WHERE c.article_id IN ({marks}) "
+                               f"AND NOT (a.external_id IS NOT NULL AND o.external_id IS a.external_id "
+                               f"AND o.source = a.source)", chunk)
         except sqlite3.OperationalError as e:  # a copies table without article_id: say so, never guess
             raise StorylineError(f"the copies table has an unexpected shape ({e}); expected columns article_id, "
                                  f"origin_id, relation, similarity") from None
