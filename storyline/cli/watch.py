@@ -17,7 +17,7 @@ def watch(
                                            help="Poll each feed this often: 30s, 10m, 1h (default fetch.watch_interval_s)."),
     once: bool = typer.Option(False, "--once", help="Poll the feeds that are due once, then exit."),
 ) -> None:
-    """Poll RSS/Atom feeds and ingest their new entries (state kept in the store: a restart re-ingests nothing).
+    """Poll RSS/Atom/JSON feeds and ingest their new entries (state kept in the store: a restart re-ingests nothing).
 
     Failing feeds back off (interval × 2^failures). Exit status 1 when anything was rejected (with --once).
     """

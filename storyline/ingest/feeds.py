@@ -1,10 +1,17 @@
-"""RSS/Atom feeds (a file or a fetched URL) → one RawItem per entry.
+"""RSS/Atom feeds and JSON Feeds (a file or a fetched URL) → one RawItem per entry.
 
 XML safety: feedparser uses its own parsers, so every feed is screened first, within a byte limit
 (``fetch.max_body_bytes``): any ``<!ENTITY`` declaration is refused before parsing (billion laughs, quadratic
 blowup, external entities), then the bytes are parsed once with defusedxml (entities and external references
 forbidden) to prove they are well-formed XML. Only then does feedparser see them, from memory (never a path or a
 URL). A feed that fails any step is one Rejected row with the reason; entries are never partially trusted.
+
+JSON Feed (https://www.jsonfeed.org/version/1.1/, versions 1 and 1.1) is read by :func:`parse_json_feed`: a document
+served as ``application/feed+json`` or ``application/json`` (or any document whose first character is ``{``) whose
+``version`` starts with ``https://jsonfeed.org/version/``. Its items are turned into entries of the shape feedparser
+gives (``id``, ``link``, ``title``, ``content``, ``summary``, ``published``, ``updated``, ``author``), so they become
+items exactly as RSS/Atom entries do. Malformed JSON, a missing or unknown version, ``items`` that is not a list of
+objects are one Rejected row for the feed; an item whose fields have the wrong type is one Rejected row for that item.
 
 Each entry becomes an article: its ``content`` (HTML turned into paragraphs), else its summary. When the entry has
 only a summary and a link and ``fetch.fetch_linked`` is on (and a web session with a fetcher is active), the linked
@@ -16,9 +23,11 @@ The outlet is the entry's ``<source>``, else the page's site name, else the feed
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import urljoin
 
 from ..errors import NotInstalled
 from ..records import Origin, RawItem, Rejected, content_id
@@ -28,6 +37,9 @@ if TYPE_CHECKING:
     from .fetch import FetchError, FetchResult
 
 ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+JSON_FEED_TYPES = ("application/feed+json", "application/json")
+JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
+JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
               "table", "section", "article", "figure", "figcaption", "hr"}
 
@@ -72,8 +84,11 @@ def screen_xml(data: bytes, ref: str, max_bytes: int) -> Rejected | None:
     return None
 
 
-def parse_feed(data: bytes, ref: str, max_bytes: int) -> Feed | Rejected:
-    """Screen and parse a feed document. Entries are converted by :func:`feed_items`."""
+def parse_feed(data: bytes, ref: str, max_bytes: int, content_type: str | None = None) -> Feed | Rejected:
+    """Screen and parse a feed document: a JSON Feed when ``content_type`` is a JSON type or the document starts
+    with ``{``, else RSS/Atom/RDF. Entries are converted by :func:`feed_entries`."""
+    if content_type in JSON_FEED_TYPES or looks_like_json(data):
+        return parse_json_feed(data, ref, max_bytes)
     bad = screen_xml(data, ref, max_bytes)
     if bad is not None:
         return bad
@@ -88,6 +103,139 @@ def parse_feed(data: bytes, ref: str, max_bytes: int) -> Feed | Rejected:
                         "well-formed XML but not RSS, Atom or RDF" + (f" ({why})" if why else ""))
     feed = parsed.get("feed", {})
     return Feed(feed.get("title") or None, feed.get("link") or None, tuple(parsed.get("entries", ())), ref)
+
+
+def looks_like_json(data: bytes) -> bool:
+    """The document's first character (after a UTF-8 byte order mark and white space) is ``{``."""
+    return data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"
+
+
+class _Malformed(ValueError):
+    """A JSON Feed that does not have the shape the spec gives it; the message says where."""
+
+
+def _json_kind(value: object) -> str:
+    """What a parsed JSON value is, in JSON's words: ``a number``, ``an array``…"""
+    if isinstance(value, bool):
+        return "a boolean"
+    return {str: "a string", int: "a number", float: "a number", list: "an array", dict: "an object"}.get(
+        type(value), "null" if value is None else type(value).__name__)
+
+
+def _text_field(obj: dict[str, Any], name: str, where: str) -> str | None:
+    value = obj.get(name)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise _Malformed(f"{where}.{name} is {_json_kind(value)}, expected a string")
+
+
+def _author_names(obj: dict[str, Any], where: str) -> list[str]:
+    """Names from ``authors`` (1.1: a list of objects) or ``author`` (1.0: one object)."""
+    authors = obj.get("authors")
+    if authors is None and obj.get("author") is not None:
+        authors = [obj["author"]]
+    if authors is None:
+        return []
+    if not isinstance(authors, list):
+        raise _Malformed(f"{where}.authors is {_json_kind(authors)}, expected an array of objects")
+    names = []
+    for n, author in enumerate(authors):
+        if not isinstance(author, dict):
+            raise _Malformed(f"{where}.authors[{n}] is {_json_kind(author)}, expected an object")
+        name = _text_field(author, "name", f"{where}.authors[{n}]")
+        if name and name.strip():
+            names.append(name.strip())
+    return names
+
+
+def _item_id(item: dict[str, Any], where: str) -> str | None:
+    """The item's ``id`` as a string (the spec: a number is coerced to a string); another type is malformed."""
+    raw = item.get("id")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise _Malformed(f"{where}.id is {_json_kind(raw)}, expected a string")
+    return str(raw).strip() or None
+
+
+def json_feed_entry(item: dict[str, Any], index: int, base: str | None, feed_authors: list[str]) -> dict[str, Any]:
+    """One JSON Feed item as an entry of the shape feedparser gives, so :func:`entry_item` reads it like any entry.
+    An item whose fields have the wrong type gets ``storyline_error`` (it becomes a Rejected row); its key is its
+    id when that is usable, else a hash of the item's JSON."""
+    where = f"items[{index}]"
+    try:
+        url = _text_field(item, "url", where)
+        content = []
+        html_body = _text_field(item, "content_html", where)
+        if html_body:
+            content.append({"type": "text/html", "value": html_body})
+        text_body = _text_field(item, "content_text", where)
+        if text_body:
+            content.append({"type": "text/plain", "value": text_body})
+        return {
+            "id": _item_id(item, where),
+            "link": urljoin(base, url) if url and base else url,
+            "title": _text_field(item, "title", where),
+            "summary": _text_field(item, "summary", where),
+            "content": content,
+            "published": _text_field(item, "date_published", where),
+            "updated": _text_field(item, "date_modified", where),
+            # the spec: an item without authors has the feed's
+            "author": ", ".join(_author_names(item, where) or feed_authors) or None,
+        }
+    except _Malformed as e:
+        try:
+            ident = _item_id(item, where)
+        except _Malformed:
+            ident = None
+        return {"id": ident, "storyline_error": str(e), "title": None,
+                "summary": json.dumps(item, sort_keys=True, default=str)}
+
+
+def parse_json_feed(data: bytes, ref: str, max_bytes: int) -> Feed | Rejected:
+    """A JSON Feed (version 1 or 1.1) as a :class:`Feed` whose entries have the shape feedparser gives."""
+    if len(data) > max_bytes:
+        return Rejected(ref, "ingest", "too-large",
+                        f"{len(data)} bytes, over fetch.max_body_bytes={max_bytes}; raise the setting to read it")
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        return Rejected(ref, "ingest", "malformed-feed", f"a JSON Feed must be UTF-8: {e}")
+    except json.JSONDecodeError as e:
+        return Rejected(f"{ref}:{e.lineno}", "ingest", "malformed-feed",
+                        f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}")
+    except RecursionError:
+        return Rejected(ref, "ingest", "malformed-feed", "not usable JSON: nested too deeply to parse")
+    if not isinstance(doc, dict):
+        return Rejected(ref, "ingest", "not-a-feed", f"JSON whose top level is {_json_kind(doc)}, not a JSON Feed "
+                                                     "object")
+    version = doc.get("version")
+    if not isinstance(version, str) or not version.startswith(JSON_FEED_PREFIX):
+        return Rejected(ref, "ingest", "not-a-feed",
+                        f"JSON without a JSON Feed version (version={version!r}); a JSON Feed has "
+                        f"\"version\": \"{JSON_FEED_VERSIONS[-1]}\"")
+    if version.rstrip("/") not in JSON_FEED_VERSIONS:
+        return Rejected(ref, "ingest", "not-a-feed",
+                        f"JSON Feed version {version!r} is not supported; supported: {', '.join(JSON_FEED_VERSIONS)}")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        return Rejected(ref, "ingest", "malformed-feed",
+                        f"JSON Feed without an items array (items is {_json_kind(items)})")
+    try:
+        title = _text_field(doc, "title", "feed")
+        home = _text_field(doc, "home_page_url", "feed")
+        feed_url = _text_field(doc, "feed_url", "feed")
+        feed_authors = _author_names(doc, "feed")
+    except _Malformed as e:
+        return Rejected(ref, "ingest", "malformed-feed", str(e))
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            return Rejected(f"{ref}:{n + 1}", "ingest", "malformed-feed",
+                            f"items[{n}] is {_json_kind(item)}, expected an object")
+    base = ref if ref.lower().startswith(("http://", "https://")) else (
+        feed_url if feed_url and feed_url.lower().startswith(("http://", "https://")) else None)
+    entries = tuple(json_feed_entry(item, n, base, feed_authors) for n, item in enumerate(items))
+    return Feed(title.strip() if title else None, home, entries, ref)
 
 
 def html_to_text(fragment: str) -> str:
@@ -147,6 +295,8 @@ def linked_page_url(entry: Any, session: WebSession | None) -> str | None:
     link = entry.get("link") or None
     if not link or session is None or session.fetcher is None or not session.settings.fetch_linked:
         return None
+    if entry.get("storyline_error"):
+        return None
     return None if _content_text(entry) else link
 
 
@@ -156,6 +306,8 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
     already (`watch` does, in its polling threads); else the page is fetched here when needed."""
     origin = Origin(feed.ref, index)
     key = entry_key(entry)
+    if entry.get("storyline_error"):
+        return Rejected(str(origin), "ingest", "malformed-entry", f"feed entry {key!r}: {entry['storyline_error']}")
     title = entry.get("title") or None
     date = entry.get("published") or entry.get("updated") or entry.get("created") or None
     byline = entry.get("author") or None

@@ -8,7 +8,7 @@
   only then advertised in ``Accept-Encoding``) br and zstd bodies are decompressed only up to the limit, so a
   compression bomb is refused, never read into memory;
 * a redirect limit, redirects followed by hand so every hop goes through the address guard again;
-* content-type checks (a page must be HTML, a feed must be XML/RSS/Atom);
+* content-type checks (a page must be HTML, a feed must be XML/RSS/Atom or JSON Feed);
 * conditional requests (``If-None-Match`` / ``If-Modified-Since``; a 304 is reported as ``not_modified``);
 * a per-host rate limit (thread-safe: one Fetcher can serve several threads) and a User-Agent naming storyline;
 * robots.txt (:mod:`storyline.ingest.robots`), fetched through this same fetcher and obeyed before every request
@@ -54,7 +54,7 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
-              "application/x-rss+xml", "application/feed+xml")
+              "application/x-rss+xml", "application/feed+xml", "application/feed+json", "application/json")
 KINDS = {"html": HTML_TYPES, "feed": FEED_TYPES, "any": HTML_TYPES + FEED_TYPES}
 ROBOTS_ACCEPT = "text/plain, */*;q=0.1"
 # RFC 9659: a zstd content coding needs at most an 8 MB window; a frame asking for more is refused, not decoded
@@ -224,6 +224,8 @@ def sniff_kind(body: bytes) -> str | None:
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]:
         return "html"
     if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<rdf:rdf")):
+        return "feed"
+    if head.startswith(b"{"):  # JSON: read as a JSON Feed (anything else is then rejected as not-a-feed)
         return "feed"
     return None
 

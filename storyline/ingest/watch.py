@@ -302,7 +302,7 @@ class Watcher:
         if result.not_modified:
             return _Polled(_Outcome(job.url, "not-modified", state.title, result.etag or state.etag,
                                     result.last_modified or state.last_modified))
-        feed = parse_feed(result.body, job.url, self.settings.fetch.max_body_bytes)
+        feed = parse_feed(result.body, job.url, self.settings.fetch.max_body_bytes, result.content_type)
         if isinstance(feed, Rejected):
             return _Polled(_Outcome(job.url, "error", error=f"{feed.reason}: {feed.detail}"), feed)
         outcome = _Outcome(job.url, "ok", feed.title, result.etag, result.last_modified)

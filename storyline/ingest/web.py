@@ -86,7 +86,7 @@ def read_url(url: str, session: WebSession) -> Iterator[Item]:
         yield Rejected(url, "fetch", e.reason, e.detail)
         return
     if result.kind == "feed":
-        feed = parse_feed(result.body, url, session.settings.max_body_bytes)
+        feed = parse_feed(result.body, url, session.settings.max_body_bytes, result.content_type)
         if isinstance(feed, Rejected):
             yield feed
             return
