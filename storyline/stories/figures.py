@@ -11,12 +11,18 @@ either share the counted noun / one's noun occurs in the other's sentence, or th
 cosine ≥ ``figure_context_threshold``). A linked group that spans ≥ 2 articles and holds different values is a
 conflict; figures of the same category in the same sentence as a member are shown with it (``105 US citizens and 95
 green-card holders``).
+
+Numbers that name rather than count are not figures: phone numbers (``call 555-0123``, ``+1 (202) 555-0175``,
+``0800 123 4567``), multi-part codes (``ISBN 978-3-16-148410-0``, ``21-cv-1234``), US zip codes after a state
+(``DC 20500``), unseparated digit runs of 8 or more (``9783161484100``), numbers with a leading zero (``0800``) and
+numbers right after a label word (``Flight 370``, ``Route 66``, ``No. 5``, ``Resolution 2334``); see
+:func:`non_quantity_spans`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -26,7 +32,7 @@ from ..sentences import Sentence
 from .model import Conflict, ConflictValue, Figure
 from .terms import STOP, stem, terms
 
-__all__ = ["extract_figures", "find_conflicts", "parse_number"]
+__all__ = ["extract_figures", "find_conflicts", "is_people", "non_quantity_spans", "parse_number"]
 
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -61,8 +67,24 @@ _PEOPLE = frozenset(
     refugees migrants children women men passengers victims dead injured wounded holders nationals employees members
     students officers police protesters demonstrators fishermen farmers families households voters patients
     firefighters rescuers staff journalists prisoners hostages detainees fans spectators visitors tourists
-    commuters drivers miners dockworkers inhabitants adults teenagers survivors casualties deaths""".split()
+    commuters drivers miners dockworkers inhabitants adults teenagers survivors casualties deaths
+    officials individuals minors veterans humans partisans rebels militants insurgents suspects crew personnel
+    delegates candidates parents kids girls boys babies infants youths pupils athletes pilgrims doctors nurses
+    investors donors senators legislators governors inspectors prosecutors contractors""".split()
 )
+# Counted nouns that end like agent nouns ("-ers": workers, protesters, voters) but name things, events or amounts.
+# No installed resource tells people nouns from others (spaCy's English pipeline has lemmas and entity types, not
+# noun classes; WordNet is not a dependency), so this is a short hand list: non-person "-ers" nouns that follow a
+# number in news (girders, containers, papers, orders, powers, murders, encounters and fund-raisers were counted as
+# people in ../shared/data before it). Matched on the whole word or its last hyphenated part; the few heads in
+# _NOT_PEOPLE_COMPOUND also end compounds ("superpowers", "newspapers", "skyscrapers", "headquarters").
+_NOT_PEOPLE = frozenset(
+    """girders containers computers papers numbers letters powers towers orders others murders encounters matters
+    quarters centers centres chapters borders corners waters layers filters printers helicopters trailers posters
+    shelters barriers tankers scrapers raisers fundraisers lists""".split()
+)
+_NOT_PEOPLE_COMPOUND = ("papers", "powers", "towers", "quarters", "scrapers", "containers", "computers")
+_PEOPLE_SUFFIX = ("ers", "ists", "ians")  # agent and member nouns: workers, journalists, civilians
 _MONEY_WORDS = frozenset("dollars euros pounds yen francs crowns kroner usd eur gbp".split())
 _MEASURES = frozenset(
     """tonnes tons tonne ton kilograms kg kilometres kilometers km metres meters miles litres liters gallons hectares
@@ -70,6 +92,71 @@ _MEASURES = frozenset(
 )
 _ORDINAL_AFTER = frozenset("st nd rd th".split())
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
+
+# Numbers that name rather than count (phone numbers, codes, ids): (pattern, group whose span is blocked, test on
+# that span). A figure whose number overlaps such a span is not extracted.
+_PHONE_CUE = (r"\b(?:call|phone|telephone|tel|dial|ring|text|fax|hotline|helpline|whatsapp)(?:s|ed|ing|led|ling)?"
+              r"\b[\s.:,#]*(?:(?:on|at|number|no\.?)\s*)?")
+_PHONE_TAIL = r"\+?\(?\d+\)?(?:[ .-]\(?\d+\)?)*"
+_US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC "
+              "ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR").split()
+_LABELS = (r"flight|route|highway|interstate|room|suite|gate|platform|terminal|resolution|article|section|chapter|"
+           r"clause|page|item|docket|ticket|invoice|account|serial|model|version|isbn|issn|zip|zip code|postcode|"
+           r"postal code|pin|extension|ext\.|id|no\.|nos\.|number")
+
+
+def _digits(at_least: int) -> Callable[[str], bool]:
+    return lambda span: sum(ch.isdigit() for ch in span) >= at_least
+
+
+_NON_QUANTITY = (
+    # a phone number after a cue word: "call 555-0123", "hotline: 0800 123 4567", "text 741741"
+    (re.compile(rf"{_PHONE_CUE}({_PHONE_TAIL})", re.IGNORECASE), 1, _digits(6)),
+    # emergency numbers: "call 911", "dialled 999"
+    (re.compile(r"\b(?:call|dial)(?:s|ed|ing|led|ling)?\s+(911|999|112)\b", re.IGNORECASE), 1, _digits(3)),
+    # international: "+1 (202) 555-0175", "+44 20 7946 0958"
+    (re.compile(r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}"), 0, _digits(7)),
+    # North American: "(202) 555-0175", "202-555-0175", "202.555.0175", "1-800-555-0199"
+    (re.compile(r"(?<![\w.,])(?:1[ .-])?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.,-]\d)"), 0, _digits(10)),
+    # local seven digits with the fictional 555 exchange or a leading-zero line number: "555-0123", "321-0456"
+    (re.compile(r"(?<![\w.,-])(?:555-\d{4}|\d{3}-0\d{3})(?![\w]|[.,-]\d)"), 0, _digits(7)),
+    # a leading zero and the digit groups after it: "0800 123 4567", "020 7946 0958", "0800", "007"
+    (re.compile(r"(?<![\w.,])0\d+(?:[ -]\d{2,4}){0,3}(?![\w]|[.,]\d)"), 0, _digits(2)),
+    # codes of three or more hyphenated parts, two or more with digits: "978-3-16-148410-0", "21-cv-1234"
+    # (not "20-year-old", "a 5-4 vote")
+    (re.compile(r"(?<![\w.,-])\d+(?:-[A-Za-z0-9]+){2,}(?![\w-])"), 0,
+     lambda span: sum(any(ch.isdigit() for ch in part) for part in span.split("-")) >= 2),
+    # 8+ digits without separators are ids (ISBN-13, account numbers): quantities that large are written 12,000,000
+    (re.compile(rf"(?<![\w.,$€£¥])\d{{8,}}(?![\w]|[.,]\d|\s*(?:%|percent|{_CURRENCY_WORD}))", re.IGNORECASE), 0,
+     _digits(8)),
+    # a US zip code after a state: "Washington, DC 20500", "CA 90210-1234"
+    (re.compile(rf"\b(?:{'|'.join(_US_STATES)})\s+(\d{{5}}(?:-\d{{4}})?)(?![\w]|[.,-]\d)"), 1, _digits(5)),
+    # a number right after a label is its name: "Flight 370", "Route 66", "No. 5", "ISBN 0-306-40615-2", "#1"
+    (re.compile(rf"(?:\b(?:{_LABELS})\s*(?:no\.?\s*|#\s*)?|#\s*)(\d[\d-]*)", re.IGNORECASE), 1, _digits(1)),
+)
+
+
+def non_quantity_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """Spans of ``text[lo:hi]`` whose digits name something (a phone number, a code, an id) rather than count it.
+
+    >>> t = "Call 555-0123 or +1 (202) 555-0175; 12,000 workers."
+    >>> [t[a:b] for a, b in non_quantity_spans(t)]
+    ['555-0123', '+1 (202) 555-0175']
+    """
+    hi = len(text) if hi is None else hi
+    out: list[tuple[int, int]] = []
+    for pattern, group, accept in _NON_QUANTITY:
+        for m in pattern.finditer(text, lo, hi):
+            if accept(m.group(group)):
+                out.append(m.span(group))
+    out.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in out:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def parse_number(num: str, scale: str | None = None) -> tuple[float | None, bool]:
@@ -119,11 +206,40 @@ def _counted(text: str, pos: int, limit: int) -> tuple[str, int]:
     return "", pos
 
 
+def is_people(word: str) -> bool:
+    """Whether a counted noun (as written, plural) counts people.
+
+    Known people nouns (``people``, ``citizens``, ``officials``, ``minors``), agent and member nouns by their ending
+    (``workers``, ``protesters``, ``voters``, ``lawmakers``, ``journalists``, ``civilians``) unless listed as naming
+    things (``girders``, ``containers``, ``computers``, ``papers``, ``numbers``, ``orders``, ``others``), and
+    capitalised demonyms (``Americans``, ``Afghans``, ``New Yorkers``, ``Israelis``). Lower-case ``-ans`` is not enough
+    (``loans``, ``plans``).
+
+    >>> [w for w in ["workers", "girders", "voters", "containers", "Afghans", "loans"] if is_people(w)]
+    ['workers', 'voters', 'Afghans']
+    """
+    low = word.lower().strip("’'")
+    if low in _PEOPLE:
+        return True
+    if low in _MEASURES or low in _MONEY_WORDS:
+        return False
+    last = low.rsplit("-", 1)[-1]
+    if last in _NOT_PEOPLE or low.replace("-", "") in _NOT_PEOPLE or any(
+            low.endswith(w) and len(low) - len(w) >= 3 for w in _NOT_PEOPLE_COMPOUND):
+        return False
+    if last in _PEOPLE:  # "green-card holders", "co-workers"
+        return True
+    if low.endswith(_PEOPLE_SUFFIX):
+        return True
+    return word[:1].isupper() and low.endswith(("ans", "ers", "is", "ese"))
+
+
 def _category(unit: str, counts: str) -> str:
     if unit != "count":
         return unit
-    head = counts.split()[-1].lower() if counts else ""
-    if head in _PEOPLE or head.endswith(("ers", "ians", "ans", "ists")) and head not in _MEASURES:
+    word = counts.split()[-1] if counts else ""
+    head = word.lower()
+    if is_people(word):
         return "people"
     if head in _MEASURES:
         return "measure:" + stem(head)
@@ -135,7 +251,11 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
     out: list[Figure] = []
     text = article.text
     for sent in sentences:
+        named = non_quantity_spans(text, sent.start, sent.end)
         for m in _FIGURE.finditer(text, sent.start, sent.end):
+            na, nb = m.span("num")
+            if any(x < nb and na < y for x, y in named):
+                continue  # a phone number, code or id: names something, counts nothing
             num = m.group("num")
             low = num.lower()
             a, b = m.start(), m.end()

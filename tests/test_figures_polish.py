@@ -1,0 +1,95 @@
+"""Figures: numbers that name (phone numbers, codes, ids) are not figures; which counted nouns count people."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyline.records import Article
+from storyline.sentences import split_sentences
+from storyline.stories.figures import extract_figures, find_conflicts, is_people, non_quantity_spans
+
+
+def figures_of(text: str, aid: str = "a", source: str = "S") -> list:
+    a = Article(aid, "t", text, source, None)
+    return extract_figures(a, split_sentences(text))
+
+
+@pytest.mark.parametrize("text", [
+    "For tips, call 555-0123 or visit the office.",
+    "The hotline, +1 (202) 555-0175, is open all day.",
+    "Ring 0800 123 4567 for help.",
+    "Call (202) 555-0175 now.",
+    "Call 202-555-0175 now.",
+    "Call 202.555.0175 now.",
+    "Call 1-800-555-0199 now.",
+    "Call +44 20 7946 0958 in London.",
+    "Call 020 7946 0958 in London.",
+    "Text 741741 for help.",
+    "Witnesses should call 911 at once.",
+    "The book, ISBN 978-3-16-148410-0, is out.",
+    "The book, ISBN 0-306-40615-2, is out.",
+    "The book 9783161484100 is out.",
+    "The White House, Washington, DC 20500, replied.",
+    "The case, No. 21-cv-1234, was filed.",
+    "Flight 370 passengers were never found.",
+    "Section 230 protections were debated.",
+    "Order number 123456 was shipped.",
+])
+def test_numbers_that_name_something_are_not_figures(text: str) -> None:
+    assert figures_of(text) == [], [f.text for f in figures_of(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The company paid $2.1 billion, up 15%, and hired 12,000 workers.",
+     [("$2.1 billion", "money"), ("15%", "percent"), ("12,000 workers", "count")]),
+    ("About 1.5 million people fled in 2021.", [("About 1.5 million people", "count"), ("2021", "date")]),
+    ("Around 100 people remain, and 105 US citizens left.",
+     [("Around 100 people", "count"), ("105 US citizens", "count")]),
+    ("The 20-year war ended on August 31.", [("20-year", "duration"), ("31", "date")]),
+    ("It cost 25000000 dollars and 0.5 percent of output.", [("25000000 dollars", "money"),
+                                                              ("0.5 percent", "percent")]),
+    ("A 5-4 vote left 300 voters angry; 2,400 miles of road.", [("5", "number"), ("300 voters", "count"),
+                                                                 ("2,400 miles", "count")]),
+])
+def test_real_figures_are_kept(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(f.text, f.unit) for f in figures_of(text)] == expected
+
+
+def test_non_quantity_spans_are_inside_the_range_asked_for() -> None:
+    t = "Call 555-0123 now. Call 555-0199 later."
+    assert [t[a:b] for a, b in non_quantity_spans(t)] == ["555-0123", "555-0199"]
+    assert [t[a:b] for a, b in non_quantity_spans(t, 0, 18)] == ["555-0123"]
+
+
+def test_phone_numbers_never_become_conflicts() -> None:
+    a = "Residents can call 0800 123 4567 hours after the flood, officials said."
+    b = "Residents can call 0800 123 9999 hours after the flood, officials said."
+    figs = figures_of(a, "a", "A") + figures_of(b, "b", "B")
+    assert find_conflicts(figs, {"a": a, "b": b}) == []
+
+
+PEOPLE = ("workers protesters voters officers soldiers passengers lawmakers teachers farmers supporters fighters "
+          "minors journalists civilians officials co-workers dockworkers firefighters taxpayers reporters "
+          "grandmothers Americans Afghans Republicans Israelis veterans asylum-seekers").split()
+NOT_PEOPLE = ("girders containers computers papers numbers letters powers towers orders others murders encounters "
+              "fund-raisers superpowers newspapers skyscrapers headquarters loans plans lists miles dollars").split()
+
+
+@pytest.mark.parametrize("word", PEOPLE)
+def test_people_nouns_count_people(word: str) -> None:
+    assert is_people(word)
+    assert figures_of(f"They counted 300 {word} there.")[0].category == "people"
+
+
+@pytest.mark.parametrize("word", NOT_PEOPLE)
+def test_things_ending_like_agent_nouns_do_not_count_people(word: str) -> None:
+    assert not is_people(word)
+    fs = figures_of(f"They counted 300 {word} there.")
+    assert fs and fs[0].category != "people", [(f.text, f.category) for f in fs]
+
+
+def test_girders_and_workers_are_not_one_quantity() -> None:
+    a = "Some 3,000 girders arrived at the bridge site on Monday, the builder said."
+    b = "Some 2,800 workers arrived at the bridge site on Monday, the builder said."
+    figs = figures_of(a, "a", "A") + figures_of(b, "b", "B")
+    assert find_conflicts(figs, {"a": a, "b": b}) == []
