@@ -144,7 +144,8 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
     totals = store.query("SELECT count(*), count(DISTINCT source) FROM articles WHERE superseded_by IS NULL")[0]
     return {
         "latest": latest, "most_covered": covered, "most_contested": contested, "contested_note": contested_note,
-        "totals": {"articles": int(totals[0]), "sources": int(totals[1]), "stories": store.count_stories()},
+        "totals": {"articles": int(totals[0]), "sources": int(totals[1]),
+                   "stories": store.count_stories(current=True)},
     }
 
 

@@ -100,7 +100,8 @@ def list_stories(store: Store, filters: StoryFilters, limit: int,
     where, having, params, hparams = [], [], [], []
     if filters.query:
         where.append("s.id IN (SELECT m2.story_id FROM articles_fts JOIN articles a2 ON a2.rowid = articles_fts.rowid "
-                     "JOIN memberships m2 ON m2.article_id = a2.id WHERE articles_fts MATCH ? AND a2.superseded_by IS NULL)")
+                     "JOIN memberships m2 ON m2.article_id = a2.id "
+                     "WHERE articles_fts MATCH ? AND a2.superseded_by IS NULL)")
         params.append(fts_query(filters.query))
     if filters.since is not None:
         having.append("max(a.date) >= ?")

@@ -64,7 +64,7 @@ def ingest(
                 stats = pipeline.run(items, progress=lambda n: bar.advance(task, n))
         else:
             stats = pipeline.run(items)
-        n_stories = store.count_stories()
+        n_stories = store.count_stories(current=True)
     stderr.print(
         f"run {stats.run_id}: seen {stats.seen}, accepted {stats.accepted}, rejected {stats.rejected}, "
         f"duplicates {stats.duplicates}; new stories {stats.new_stories}, stories in store {n_stories}",

@@ -524,8 +524,11 @@ class Store:
             raise NotFound(f"story {story_id!r} has no articles; try `storyline stories`")
         return _story(rows[0])
 
-    def count_stories(self) -> int:
-        """Stories with at least one current article (what the listings show)."""
+    def count_stories(self, current: bool = False) -> int:
+        """Stored stories; ``current``: only those with at least one current article (what the listings show:
+        a story whose articles were all superseded by versions in other stories is hidden, docs/versions.md)."""
+        if not current:
+            return int(self.query("SELECT count(*) FROM stories")[0][0])
         return int(self.query(
             "SELECT count(*) FROM stories s WHERE EXISTS (SELECT 1 FROM memberships m JOIN articles a "
             "ON a.id = m.article_id WHERE m.story_id = s.id AND a.superseded_by IS NULL)")[0][0])
