@@ -137,6 +137,17 @@ def test_ingest_url_reads_a_json_feed_and_follows_summary_only_items(store, serv
     assert "application/feed+json" in server.hits("/feed.json")[0]["accept"]
 
 
+def test_an_item_with_a_malformed_url_keeps_its_summary_and_says_why(store, server):
+    doc = sauve_feed(server.base)
+    doc["items"][2]["url"] = "http://[::1/rescue.html"
+    url = server.route("/feed.json", encoded(doc), content_type="application/feed+json")
+    with web_session(store, SETTINGS) as session:
+        items = list(read_inputs([url], SETTINGS, session=session))
+    rescue = items[2]
+    assert rescue.url == "http://[::1/rescue.html" and rescue.extra["text_from"] == "summary"
+    assert rescue.extra["linked_page_error"].startswith("bad-url:")
+
+
 def test_a_summary_only_item_whose_page_fails_keeps_its_summary(store, server):
     url = server.route("/feed.json", encoded(sauve_feed(server.base)), content_type="application/feed+json")
     # /rescue.html is not routed: a 404

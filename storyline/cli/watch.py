@@ -19,7 +19,9 @@ def watch(
 ) -> None:
     """Poll RSS/Atom/JSON feeds and ingest their new entries (state kept in the store: a restart re-ingests nothing).
 
-    Failing feeds back off (interval × 2^failures). Exit status 1 when anything was rejected (with --once).
+    Failing feeds back off (interval × 2^failures). An unexpected error in one feed or entry is recorded for that
+    feed (a Rejected row "internal-error") and the other feeds are still polled. Exit status 1 when anything was
+    rejected (with --once).
     """
     from ..ingest.fetch import Fetcher
     from ..ingest.html import PageArchive
@@ -34,7 +36,8 @@ def watch(
         s = report.stats
         stderr.print(
             f"run {s.run_id}: polled {report.polled} feed(s) ({report.not_modified} not modified, {report.failed} "
-            f"failed, {report.skipped_not_due} not due); new entries {report.new_entries}: accepted {s.accepted}, "
+            f"failed" + (f", {report.internal_errors} unexpected error(s)" if report.internal_errors else "")
+            + f", {report.skipped_not_due} not due); new entries {report.new_entries}: accepted {s.accepted}, "
             f"rejected {s.rejected}, duplicates {s.duplicates}; new stories {s.new_stories}", highlight=False)
 
     with state.open_store() as store, Fetcher(settings.fetch) as fetcher:

@@ -158,6 +158,17 @@ def _item_id(item: dict[str, Any], where: str) -> str | None:
     return str(raw).strip() or None
 
 
+def _resolved(base: str | None, url: str | None) -> str | None:
+    """``url`` resolved against ``base``; as it is when it cannot be (a malformed URL is then refused by the
+    fetcher as ``bad-url`` if it is ever followed)."""
+    if not url or not base:
+        return url
+    try:
+        return urljoin(base, url)
+    except ValueError:  # e.g. "Invalid IPv6 URL"
+        return url
+
+
 def json_feed_entry(item: dict[str, Any], index: int, base: str | None, feed_authors: list[str]) -> dict[str, Any]:
     """One JSON Feed item as an entry of the shape feedparser gives, so :func:`entry_item` reads it like any entry.
     An item whose fields have the wrong type gets ``storyline_error`` (it becomes a Rejected row); its key is its
@@ -174,7 +185,7 @@ def json_feed_entry(item: dict[str, Any], index: int, base: str | None, feed_aut
             content.append({"type": "text/plain", "value": text_body})
         return {
             "id": _item_id(item, where),
-            "link": urljoin(base, url) if url and base else url,
+            "link": _resolved(base, url),
             "title": _text_field(item, "title", where),
             "summary": _text_field(item, "summary", where),
             "content": content,

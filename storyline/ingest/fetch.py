@@ -410,7 +410,11 @@ class Fetcher:
                                      f"more than fetch.max_redirects={self.settings.max_redirects} redirects "
                                      f"({' -> '.join([*hops, current])})")
                 hops.append(current)
-                current = urljoin(current, headers["location"])
+                try:
+                    current = urljoin(current, headers["location"])
+                except ValueError as e:
+                    raise FetchError(url, "bad-url", f"redirected to {headers['location']!r}, which is not a valid "
+                                                     f"URL ({e})") from None
                 continue
             return current, status, headers, body, tuple(hops)
 
@@ -429,7 +433,10 @@ class Fetcher:
     def _request(self, url: str, original: str, accept: str, etag: str | None, last_modified: str | None, *,
                  robots: bool, limit: int, limit_name: str) -> tuple[int, dict[str, str], bytes]:
         httpx = self._httpx
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as e:  # e.g. "Invalid IPv6 URL" for http://[::1/x
+            raise FetchError(original, "bad-url", f"{url!r} is not a valid URL ({e})") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(original, "bad-url", f"{url!r} is not an http(s) URL with a host; e.g. https://example.org/")
         try:

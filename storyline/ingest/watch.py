@@ -11,6 +11,14 @@ Backoff: a feed that fails (network error, HTTP error, a refused or malformed fe
 or cannot be read) waits ``interval * 2**failures`` (at most ``fetch.backoff_max_s``) before its next poll; one
 success resets it.
 
+Unexpected errors: an exception other than a fetch or feed error while one feed is fetched and parsed (in its
+polling thread), or while one of its entries is turned into an item (in the calling thread), is recorded for that
+feed and the other feeds are still polled. It becomes a Rejected row (stage ``watch``, reason ``internal-error``,
+the exception's type and message) counted in the run's stats, and the feed's ``last_error``; the feed counts as
+failed and backs off. A failed entry is not marked seen and the feed's validators are not updated, so the entry is
+tried again at the feed's next poll. :data:`FATAL_ERRORS` (the store failing, a missing package, a bad setting, no
+memory) and ``KeyboardInterrupt`` still stop the poll: they would fail every feed alike.
+
 Concurrency: the due feeds are fetched by up to ``fetch.watch_concurrency`` threads (each fetching a feed, parsing
 it and fetching the pages of its new summary-only entries), sharing one :class:`~storyline.ingest.fetch.Fetcher`,
 whose per-host rate limit and robots.txt cache are thread-safe. Everything that touches the store stays in the
@@ -22,6 +30,7 @@ entries reach the pipeline in the same order (feed order, then entry order) whic
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -31,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ..errors import ConfigError, StorylineError
+from ..errors import ConfigError, NotInstalled, StorylineError
 from ..records import RawItem, Rejected, RunStats
 from ..settings import Settings
 from .feeds import Feed, entry_item, entry_key, linked_page_url, parse_feed
@@ -45,6 +54,19 @@ if TYPE_CHECKING:
     from .html import PageArchive
 
 Clock = Callable[[], datetime]
+# errors that stop a poll instead of being recorded for one feed: they are not about the feed, and every feed would
+# fail alike (the store cannot be written or read, a package is missing, a setting is wrong, memory ran out)
+FATAL_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, NotInstalled, ConfigError, MemoryError)
+INTERNAL_ERROR = "internal-error"
+
+
+def describe_error(e: BaseException, limit: int = 500) -> str:
+    """``ValueError: Invalid IPv6 URL``: the exception's type and message, for a Rejected row and ``last_error``."""
+    message = " ".join(str(e).split())
+    kind = type(e)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    text = f"{name}: {message}" if message else name
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -177,7 +199,8 @@ class _Polled:
     outcome: _Outcome
     rejected: Rejected | None = None
     feed: Feed | None = None
-    new: tuple[tuple[int, Any, "FetchResult | FetchError | None"], ...] = ()  # (position, entry, linked page)
+    # (position, entry, linked page: the page, the FetchError, an unexpected exception fetching it, or None)
+    new: tuple[tuple[int, Any, "FetchResult | Exception | None"], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +211,23 @@ class PollReport:
     failed: int
     new_entries: int
     skipped_not_due: int
+    internal_errors: int = 0  # unexpected errors recorded for a feed or an entry (Rejected rows "internal-error")
+
+
+def _entry_failed(polled: _Polled, position: int, entry: Any, error: Exception, doing: str) -> Rejected:
+    """An unexpected error on one entry: its Rejected row; its feed is marked failed and the entry is not marked
+    seen, so it is tried again at the feed's next poll (after the backoff)."""
+    outcome = polled.outcome
+    key = entry_key(entry)
+    why = describe_error(error)
+    outcome.entries = [(k, link) for k, link in outcome.entries if k != key]
+    outcome.error = (f"{INTERNAL_ERROR}: entry {key!r}: {why}" if outcome.status != "error" or outcome.error is None
+                     else outcome.error)
+    outcome.status = "error"
+    ref = f"{polled.feed.ref}:{position}" if polled.feed is not None else outcome.url
+    return Rejected(ref, "watch", INTERNAL_ERROR,
+                    f"feed entry {key!r} failed unexpectedly while {doing}: {why}; the feed's other entries were kept, "
+                    f"and this one is tried again at the feed's next poll")
 
 
 class Watcher:
@@ -240,23 +280,41 @@ class Watcher:
         due = self.due(urls, now)
         jobs = [_Job(url, self.states.get(url), frozenset(self.states.seen_keys(url))) for url in due]
         outcomes: list[_Outcome] = []
+        internal: list[Rejected] = []
         session = WebSession(self.settings.fetch, self.fetcher, self.archive)
         with use_session(session):
-            stats = self.pipeline.run(self._items(jobs, outcomes, session), command="watch")
+            stats = self.pipeline.run(self._items(jobs, outcomes, session, internal), command="watch")
         self._record(outcomes, stats.run_id)
         return PollReport(stats, len(due), sum(o.status == "not-modified" for o in outcomes),
                           sum(o.status == "error" for o in outcomes), sum(len(o.entries) for o in outcomes),
-                          len(urls) - len(due))
+                          len(urls) - len(due), len(internal))
 
-    def _items(self, jobs: list[_Job], outcomes: list[_Outcome], session: WebSession) -> Iterator[RawItem | Rejected]:
-        """The new entries of the due feeds, in feed order then entry order (runs in the calling thread)."""
+    def _items(self, jobs: list[_Job], outcomes: list[_Outcome], session: WebSession,
+               internal: list[Rejected]) -> Iterator[RawItem | Rejected]:
+        """The new entries of the due feeds, in feed order then entry order (runs in the calling thread). An
+        unexpected error turning one entry into an item is that entry's Rejected row (and is added to ``internal``);
+        the other entries and feeds go on."""
         for polled in self._polled_in_order(jobs, session):
             outcomes.append(polled.outcome)
             if polled.rejected is not None:
+                if polled.rejected.reason == INTERNAL_ERROR:
+                    internal.append(polled.rejected)
                 yield polled.rejected
-            if polled.feed is not None:
-                for position, entry, page in polled.new:
-                    yield entry_item(entry, polled.feed, position, session, linked=page)
+            if polled.feed is None:
+                continue
+            for position, entry, page in polled.new:
+                if isinstance(page, Exception) and not isinstance(page, FetchError):
+                    item: RawItem | Rejected = _entry_failed(polled, position, entry, page, "fetching its linked page")
+                else:
+                    try:
+                        item = entry_item(entry, polled.feed, position, session, linked=page)
+                    except FATAL_ERRORS:
+                        raise
+                    except Exception as e:  # noqa: BLE001 - recorded for this entry and its feed, see _entry_failed
+                        item = _entry_failed(polled, position, entry, e, "turning it into an article")
+                if isinstance(item, Rejected) and item.reason == INTERNAL_ERROR:
+                    internal.append(item)
+                yield item
 
     def _polled_in_order(self, jobs: list[_Job], session: WebSession) -> Iterator[_Polled]:
         """Each job's :class:`_Polled`, in job order; fetched by up to ``concurrency`` threads.
@@ -292,7 +350,20 @@ class Watcher:
     def _poll_feed(self, job: _Job, session: WebSession, stop: threading.Event) -> _Polled:
         """Fetch and parse one feed and the pages of its new summary-only entries. Runs in a polling thread: it
         uses the fetcher and the job, never the store. Once ``stop`` is set its result is not used: it returns
-        without fetching further pages."""
+        without fetching further pages. An unexpected error is this feed's failure (``internal-error``), unless it
+        is one of :data:`FATAL_ERRORS`."""
+        try:
+            return self._fetch_feed(job, session, stop)
+        except FATAL_ERRORS:
+            raise
+        except Exception as e:  # noqa: BLE001 - recorded for this feed (a Rejected row, last_error), not dropped
+            why = describe_error(e)
+            return _Polled(_Outcome(job.url, "error", error=f"{INTERNAL_ERROR}: {why}"),
+                           Rejected(job.url, "watch", INTERNAL_ERROR,
+                                    f"polling this feed failed unexpectedly: {why}; the other feeds were polled, and "
+                                    f"this one is tried again after its backoff"))
+
+    def _fetch_feed(self, job: _Job, session: WebSession, stop: threading.Event) -> _Polled:
         state = job.state
         try:
             result = self.fetcher.fetch(job.url, kind="feed", etag=state.etag, last_modified=state.last_modified)
@@ -307,19 +378,23 @@ class Watcher:
             return _Polled(_Outcome(job.url, "error", error=f"{feed.reason}: {feed.detail}"), feed)
         outcome = _Outcome(job.url, "ok", feed.title, result.etag, result.last_modified)
         seen = set(job.seen)
-        new: list[tuple[int, Any, FetchResult | FetchError | None]] = []
+        new: list[tuple[int, Any, FetchResult | Exception | None]] = []
         for i, entry in enumerate(feed.entries, 1):
             key = entry_key(entry)
             if key in seen:
                 continue
             seen.add(key)
             outcome.entries.append((key, entry.get("link")))
-            page: FetchResult | FetchError | None = None
+            page: FetchResult | Exception | None = None
             link = linked_page_url(entry, session)
             if link is not None and not stop.is_set():
                 try:
                     page = self.fetcher.fetch(link, kind="html")
                 except FetchError as e:
+                    page = e
+                except FATAL_ERRORS:
+                    raise
+                except Exception as e:  # noqa: BLE001 - this entry's failure, recorded by _items
                     page = e
             new.append((i, entry, page))
         return _Polled(outcome, feed=feed, new=tuple(new))
@@ -332,22 +407,29 @@ class Watcher:
             for o in outcomes:
                 state = self.states.get(o.url)
                 if o.status == "error":
+                    # the validators are left as they were, so an entry that failed is downloaded again next time
                     failures = state.failures + 1
                     self.store.execute(
                         "UPDATE feeds SET last_polled=?, last_status=?, last_error=?, failures=?, next_poll=? "
                         "WHERE url=?",
                         (iso(now), o.status, o.error, failures, iso(now + timedelta(seconds=self.backoff_s(failures))),
                          o.url))
+                    self._record_entries(o, now, run_id)  # those that were ingested before an entry failed
                     continue
                 self.store.execute(
                     "UPDATE feeds SET title=coalesce(?, title), etag=?, last_modified=?, last_polled=?, last_status=?, "
                     "last_error=NULL, failures=0, next_poll=? WHERE url=?",
                     (o.title, o.etag, o.last_modified, iso(now), o.status,
                      iso(now + timedelta(seconds=self.interval_s)), o.url))
-                for key, link in o.entries:
-                    self.store.execute(
-                        "INSERT OR IGNORE INTO feed_entries(feed_url, entry_key, link, first_seen, run_id) "
-                        "VALUES (?,?,?,?,?)", (o.url, key, link, iso(now), run_id))
+                self._record_entries(o, now, run_id)
+
+    def _record_entries(self, o: _Outcome, now: datetime, run_id: int) -> None:
+        from ..store.sqlite import iso
+
+        for key, link in o.entries:
+            self.store.execute(
+                "INSERT OR IGNORE INTO feed_entries(feed_url, entry_key, link, first_seen, run_id) "
+                "VALUES (?,?,?,?,?)", (o.url, key, link, iso(now), run_id))
 
     def run(self, urls: list[str], *, sleep: Callable[[float], None] = time.sleep, cycles: int | None = None,
             on_poll: Callable[[PollReport], None] | None = None) -> list[PollReport]:
