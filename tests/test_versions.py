@@ -216,6 +216,18 @@ def test_a_story_left_without_current_articles_is_hidden(moved) -> None:
         store.get_story(s1)
     assert store.article_versions(v1)["superseded_by"] == v2
     assert store.list_articles(story_id=s1) == []
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from storyline.api import create_app
+
+    with TestClient(create_app(store.path, LEXICAL)) as c:
+        gone = c.get(f"/api/stories/{s1}")
+        assert gone.status_code == 404 and s2 in gone.json()["error"]["message"]
+        assert [r["id"] for r in c.get("/api/stories").json()["stories"]] == [s2]
+        old = c.get(f"/api/articles/{v1}").json()  # still reachable; its old story is no listing's any more
+        assert (old["superseded_by"], old["story"], old["membership"] is not None) == (v2, None, True)
+        assert c.get("/").status_code == 200
 
 
 def test_a_database_with_versions_stored_before_0004_is_backfilled_by_arrival(tmp_path: Path) -> None:
