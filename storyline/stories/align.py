@@ -26,7 +26,6 @@ from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..errors import StorylineError
 from ..records import Article
@@ -170,13 +169,49 @@ class Alignment:
         return {self.sentences[j].source for j, _ in self.neighbours(i)} - {own}
 
 
-def tfidf(texts: Sequence[str]):
-    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``."""
-    vec = TfidfVectorizer(analyzer=terms, sublinear_tf=True, norm="l2", dtype=np.float32)
-    try:
-        return vec.fit_transform(texts)
-    except ValueError:  # every text is empty of content words
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
+    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``.
+
+    The weighting of scikit-learn's ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` — tf ``1 + ln(count)``, idf
+    ``ln((1 + n) / (1 + df)) + 1``, columns in sorted term order — computed here with scipy, so that a story view
+    does not import scikit-learn (about a second of imports; a test compares both).
+    """
+    vocab: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    counts: list[int] = []
+    for text in texts:
+        row: dict[int, int] = {}
+        for t in terms(text):
+            j = vocab.setdefault(t, len(vocab))
+            row[j] = row.get(j, 0) + 1
+        for j in sorted(row):  # by first-seen term id, as CountVectorizer stores them
+            indices.append(j)
+            counts.append(row[j])
+        indptr.append(len(indices))
+    n = len(texts)
+    if not vocab:  # every text is empty of content words
+        return sparse.csr_matrix((n, 1), dtype=np.float32)
+    rank = np.empty(len(vocab), dtype=np.int64)  # first-seen term id → column of the term in sorted order
+    rank[np.array([vocab[t] for t in sorted(vocab)])] = np.arange(len(vocab))
+    X = sparse.csr_matrix((np.array(counts, dtype=np.float32), rank[np.array(indices, dtype=np.int64)],
+                           np.array(indptr, dtype=np.int64)), shape=(n, len(vocab)))
+    # float32 steps in scikit-learn's order, so both give the same vectors to the last bit
+    idf = np.full(X.shape[1], 1.0 + n, dtype=np.float32)
+    idf /= np.bincount(X.indices, minlength=X.shape[1]).astype(np.float32) + np.float32(1.0)
+    np.log(idf, out=idf)
+    idf += np.float32(1.0)
+    np.log(X.data, X.data)
+    X.data += np.float32(1.0)
+    X.data *= idf[X.indices]
+    # squares in float32, their sums and the division in float64 (as scikit-learn's l2 row normalisation does)
+    lengths = np.diff(X.indptr)
+    sums = np.zeros(n, dtype=np.float64)
+    rows = lengths > 0
+    sums[rows] = np.add.reduceat((X.data * X.data).astype(np.float64), X.indptr[:-1][rows])
+    sums[sums == 0.0] = 1.0
+    X.data /= np.repeat(np.sqrt(sums), lengths)
+    return X
 
 
 def encode_texts(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
