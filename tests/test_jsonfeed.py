@@ -219,13 +219,27 @@ def test_an_item_with_a_wrongly_typed_field_is_rejected_and_the_others_kept():
 def test_malformed_json_feeds_through_ingest_url_are_rejected_rows(store, server):
     urls = [server.route(f"/bad{i}.json", data, content_type="application/feed+json")
             for i, (data, _, _) in enumerate(MALFORMED[:6])]
-    urls.append(server.route("/plain.json", b'{"hello": "world"}', content_type="application/json"))
+    plain = server.route("/plain.json", b'{"hello": "world"}', content_type="application/json")
+    bare = server.route("/bare", b'{"hello": "world"}', content_type=None)
     with web_session(store, SETTINGS) as session:
-        items = list(read_inputs(urls, SETTINGS, session=session))
+        items = list(read_inputs([*urls, plain, bare], SETTINGS, session=session))
         stats = open_pipeline(store, SETTINGS).run(iter(items))
-    assert all(isinstance(i, Rejected) for i in items) and len(items) == len(urls)
-    assert stats.balanced and stats.rejected == len(urls)
-    assert {r["reason"] for r in store.list_rejects()} == {"malformed-feed", "not-a-feed"}
+    assert all(isinstance(i, Rejected) for i in items) and len(items) == len(urls) + 2
+    assert stats.balanced and stats.rejected == len(urls) + 2
+    reasons = {r["ref"].split(".json")[0] + (".json" if ".json" in r["ref"] else ""): r["reason"]
+               for r in store.list_rejects()}  # an invalid JSON's ref carries its line: URL:N
+    assert [reasons[u] for u in urls] == [reason for _, reason, _ in MALFORMED[:6]]
+    # JSON that is not a JSON Feed, served as application/json or without a type, is refused by the fetcher
+    assert reasons[plain] == reasons[bare] == "bad-content-type"
+
+
+def test_a_json_feed_served_as_application_json_with_escaped_slashes_is_read(store, server):
+    body = encoded(sauve_feed(server.base)).replace(b"/", b"\\/")
+    assert b"https:\\/\\/jsonfeed.org" in body
+    url = server.route("/feed.json", body, content_type="application/json")
+    with web_session(store, SETTINGS) as session:
+        items = list(read_inputs([url], SETTINGS, session=session))
+    assert [type(i) for i in items] == [RawItem] * 3
 
 
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

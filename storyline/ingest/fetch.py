@@ -225,9 +225,20 @@ def sniff_kind(body: bytes) -> str | None:
         return "html"
     if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<rdf:rdf")):
         return "feed"
-    if head.startswith(b"{"):  # JSON: read as a JSON Feed (anything else is then rejected as not-a-feed)
+    if head.startswith(b"{"):  # JSON: a JSON Feed is a feed; other JSON is refused by the fetcher
         return "feed"
     return None
+
+
+def _is_json(body: bytes) -> bool:
+    return body[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"
+
+
+def is_json_feed(body: bytes) -> bool:
+    """A JSON object that names a JSON Feed version (``https://jsonfeed.org/version/``, also with escaped slashes,
+    which JSON allows) anywhere in it: enough to tell a JSON Feed served as plain ``application/json`` from other
+    JSON before parsing it; :func:`storyline.ingest.feeds.parse_json_feed` then checks the version properly."""
+    return _is_json(body) and (b"jsonfeed.org/version/" in body or b"jsonfeed.org\\/version\\/" in body)
 
 
 def _kind_of(content_type: str) -> str | None:
@@ -527,4 +538,8 @@ class Fetcher:
             wanted = ", ".join(KINDS[kind])
             raise FetchError(url, "bad-content-type",
                              f"Content-Type {ctype or '(none)'!r}; expected one of {wanted}")
+        if (ctype == "application/json" or (not ctype and _is_json(body))) and not is_json_feed(body):
+            raise FetchError(url, "bad-content-type",
+                             f"Content-Type {ctype or '(none)'!r} and a body that is not a JSON Feed (no "
+                             f"\"version\": \"https://jsonfeed.org/version/…\"); only JSON Feeds are read from URLs")
         return FetchResult(final, status, ctype, body, etag, last_modified, False, hops, found)
