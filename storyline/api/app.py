@@ -139,7 +139,7 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
         docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
     )
     app.state.ctx = ctx
-    errors.install(app)
+    errors.install(app, headers_on_500=SECURITY_HEADERS)
 
     app.add_middleware(CountRequests, ctx=ctx)
     app.add_middleware(SecurityHeaders)

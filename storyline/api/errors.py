@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Awaitable, Callable, Mapping
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -94,16 +94,27 @@ async def _storyline_error(request: Request, exc: StorylineError) -> Response:
     return error_response(request, 422, "invalid-request", str(exc))
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, "internal-error",
-                          f"the server failed on {request.method} {request.url.path} ({type(exc).__name__}); "
-                          "the server log has the details")
+def _unexpected_handler(headers: Mapping[str, str]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        """An unhandled error: a complete 500 answer that says ``Connection: close``.
+
+        Starlette answers it from its outermost middleware and then re-raises the exception, after which the server
+        drops the connection: ``Connection: close`` tells a keep-alive client so, and uvicorn then closes cleanly
+        after the answer. That middleware sits outside the app's own middleware, so ``headers`` (the security
+        headers) are added here.
+        """
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(request, 500, "internal-error",
+                              f"the server failed on {request.method} {request.url.path} ({type(exc).__name__}); "
+                              "the server log has the details", {**headers, "Connection": "close"})
+
+    return _unexpected
 
 
-def install(app) -> None:
+def install(app, headers_on_500: Mapping[str, str] | None = None) -> None:
+    """Install the handlers; ``headers_on_500`` go on unhandled-error answers, which bypass the app's middleware."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StorylineError, _storyline_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, _unexpected_handler(headers_on_500 or {}))
