@@ -119,6 +119,21 @@ def test_the_story_view_is_built_from_the_current_version_only(two_versions) -> 
     assert {s["source"]: s["independent"] for s in view["sources"]} == {"Valley Post": 1, "River Times": 0}
 
 
+def test_the_copies_stage_does_not_pair_an_article_with_its_own_versions(two_versions) -> None:
+    from storyline.copies.detector import copies_for_story, provenance_summary
+
+    store, _ = two_versions
+    [v1], [v2] = ids_of(store, "1,200 households"), ids_of(store, "2,400 households")
+    [other] = ids_of(store, "about 1,300")
+    pairs = {tuple(sorted(r)) for r in store.query("SELECT article_a, article_b FROM copy_pairs")}
+    assert tuple(sorted((v1, v2))) not in pairs  # the texts are near copies, but they are versions, not copies
+    [story] = store.list_stories()
+    assert [c["article_id"] for c in copies_for_story(store, story.id)] == [other]
+    prov = provenance_summary(store, story.id)
+    assert prov["independent_sources"] == 1  # the Valley Post (v2); River Times carries v1's text
+    assert [(o["origin_id"], o["outlets"]) for o in prov["origins"]] == [(v1, ["River Times"])]
+
+
 def test_a_chain_of_three_leaves_only_the_last_current(tmp_path: Path) -> None:
     with Store(tmp_path / "c.db") as store:
         for i, n in enumerate(["100", "200", "300"]):

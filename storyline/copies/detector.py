@@ -95,6 +95,8 @@ class CopyDetector:
                 if other is None:
                     other = store.get_article(cid)
                     by_id[cid] = other
+                if a.external_id and other.external_id == a.external_id and other.source == a.source:
+                    continue  # another version of the same outlet's article, not a copy (docs/versions.md)
                 j = self.judge.judge(a, other)
                 _store_pair(store, a.id, cid, j)
                 if j.relation != "independent":
@@ -111,12 +113,17 @@ class CopyDetector:
             group, edges = _component(store, start)
             done |= group
             rows = store.query(
-                f"SELECT id, date, rowid FROM articles WHERE id IN ({','.join('?' * len(group))})", sorted(group)
+                f"SELECT id, date, rowid, source, external_id FROM articles WHERE id IN ({','.join('?' * len(group))})",
+                sorted(group),
             )
-            origin = min(rows, key=lambda r: (r["date"] is None, r["date"] or "", r["rowid"]))["id"]
+            first = min(rows, key=lambda r: (r["date"] is None, r["date"] or "", r["rowid"]))
+            origin = first["id"]
+            # a later version of the origin itself is the origin's own update, not a copy of it (docs/versions.md)
+            versions = {r["id"] for r in rows if first["external_id"] and r["external_id"] == first["external_id"]
+                        and r["source"] == first["source"]}
             now = iso(utcnow())
             store.execute(f"DELETE FROM copies WHERE article_id IN ({','.join('?' * len(group))})", sorted(group))
-            for member in sorted(group - {origin}):
+            for member in sorted(group - versions - {origin}):
                 direct = edges.get(_key(member, origin))
                 if direct is not None:
                     relation, sim = direct
@@ -187,12 +194,13 @@ def _component(store: Store, start: str) -> tuple[set[str], dict[tuple[str, str]
 
 def copies_for_story(store: Store, story_id: str) -> list[dict[str, Any]]:
     """The ``copies --format json`` / ``show`` contract: ``[{"article_id", "origin_id", "relation", "similarity"}]``
-    for every article of the story that is a copy or rewrite (its origin may lie in another story)."""
+    for every current article of the story that is a copy or rewrite (its origin may lie in another story; an
+    article superseded by a newer version of itself is left out, docs/versions.md)."""
     sid = store.resolve_story_id(story_id)
     rows = store.query(
         "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c "
         "JOIN memberships m ON m.article_id=c.article_id JOIN articles a ON a.id=c.article_id "
-        "WHERE m.story_id=? ORDER BY a.date IS NULL, a.date, a.rowid",
+        "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.rowid",
         (sid,),
     )
     return [dict(r) for r in rows]
@@ -214,7 +222,8 @@ def provenance_summary(store: Store, story_id: str) -> dict[str, Any]:
     """
     sid = store.resolve_story_id(story_id)
     members = store.query(
-        "SELECT a.id, a.source FROM memberships m JOIN articles a ON a.id=m.article_id WHERE m.story_id=?", (sid,)
+        "SELECT a.id, a.source FROM memberships m JOIN articles a ON a.id=m.article_id WHERE m.story_id=? "
+        "AND a.superseded_by IS NULL", (sid,)  # current versions only (docs/versions.md)
     )
     copies = {r["article_id"]: r for r in copies_for_story(store, sid)}
     src = {r["id"]: r["source"] for r in members}
