@@ -142,3 +142,86 @@ def test_httpx_is_told_and_can_go_on(failing_server) -> None:
         assert r.status_code == 500 and r.headers["connection"] == "close"
         assert r.json()["error"]["code"] == "internal-error"
         assert c.get("/api/health").status_code == 200  # a new connection, no error
+
+
+# --- b: web pages answer an id prefix (or alias) with a redirect to the canonical address, query kept ---
+
+def test_article_page_prefix_redirects_to_the_full_id_keeping_the_query(client, ids) -> None:
+    aid = ids["article"]
+    r = client.get(f"/articles/{aid[:8]}?start=0&end=5")
+    assert r.status_code in (301, 308)
+    assert r.headers["location"] == f"/articles/{aid}?start=0&end=5"
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200 and aid in page.text
+
+
+def test_story_page_prefix_redirects_to_the_full_id_keeping_the_query(client, ids) -> None:
+    sid = ids["story"]
+    r = client.get(f"/stories/{sid[:6]}?format=json")
+    assert r.status_code in (301, 308)
+    assert r.headers["location"] == f"/stories/{sid}?format=json"
+    assert client.get(r.headers["location"]).json()["id"] == sid
+
+
+def test_canonical_pages_do_not_redirect(client, ids) -> None:
+    assert client.get(f"/articles/{ids['article']}").status_code == 200
+    assert client.get(f"/stories/{ids['story']}").status_code == 200
+
+
+def test_unknown_prefixes_are_404_not_redirects(client) -> None:
+    for path in ("/articles/a-zzzzzz", "/stories/s-zzzzzz"):
+        r = client.get(path, headers={"accept": "application/json"})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not-found"
+
+
+def test_the_api_resolves_prefixes_and_answers_the_canonical_id(client, ids) -> None:
+    assert client.get(f"/api/stories/{ids['story'][:6]}").json()["id"] == ids["story"]
+    assert client.get(f"/api/articles/{ids['article'][:8]}").json()["id"] == ids["article"]
+
+
+# --- c: since/until are ISO 8601 only; a bare number (Unix timestamp) is a 422 naming the formats ---
+
+@pytest.mark.parametrize("value", ["1633737600", "1633737600.5", "-5", "1e9", "garbage"])
+def test_since_until_refuse_what_is_not_iso_8601(client, value) -> None:
+    for name in ("since", "until"):
+        r = client.get("/api/stories", params={name: value})
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert err["code"] == "invalid-parameter"
+        assert name in err["message"] and "ISO 8601" in err["message"] and "2021-10-09T14:30:00Z" in err["message"]
+        assert "Value error" not in err["message"]
+
+
+def test_since_until_take_iso_dates_and_date_times(client) -> None:
+    everything = client.get("/api/stories", params={"limit": 100}).json()["stories"]
+    dated = [s for s in everything if s["last_seen"]]
+    assert dated
+    newest = max(s["last_seen"] for s in dated)
+    for value in (newest[:10], newest[:10].replace("-", ""), newest, newest[:19] + "Z", "2000-01-01 00:00"):
+        r = client.get("/api/stories", params={"since": value, "limit": 100})
+        assert r.status_code == 200, (value, r.text)
+        assert r.json()["stories"], value
+    assert client.get("/api/stories", params={"since": "2999-01-01"}).json()["stories"] == []
+
+
+# --- d: 404 hints speak HTTP to HTTP clients; the CLI keeps its own ---
+
+@pytest.mark.parametrize(("path", "hint"), [("/api/stories/s-zzzzzz", "GET /api/stories"),
+                                            ("/api/articles/a-zzzzzz", "GET /api/articles"),
+                                            ("/stories/s-zzzzzz?format=json", "GET /api/stories"),
+                                            ("/articles/a-zzzzzz?format=json", "GET /api/articles")])
+def test_404_messages_give_http_hints_not_cli_commands(client, path, hint) -> None:
+    r = client.get(path)
+    assert r.status_code == 404
+    message = r.json()["error"]["message"]
+    assert hint in message and "storyline " not in message, message
+
+
+def test_the_cli_keeps_its_hint(demo_db) -> None:
+    import subprocess
+
+    from .conftest import storyline_cli
+
+    out = subprocess.run(storyline_cli() + ["--db", str(demo_db), "show", "s-zzzzzz"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1 and "storyline stories" in out.stderr, out.stderr

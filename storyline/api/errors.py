@@ -7,6 +7,7 @@ HTML pages answer errors with an HTML page carrying the same three fields, unles
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -81,17 +82,33 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
         got = err.get("input")
-        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")  # pydantic's prefix for our checks
+        parts.append(f"{where or 'request'}: {msg}"
                      + (f" (got {got!r})" if got is not None and not isinstance(got, (dict, list)) else ""))
     return error_response(request, 422, "invalid-parameter", "; ".join(parts) or "invalid request")
 
 
+# The store's lookups end their errors with a CLI hint ("try `storyline stories`"); an HTTP client gets the HTTP one.
+_CLI_HINT = re.compile(r"(?:try|run|see) `storyline ([a-z-]+)[^`]*`")
+_HTTP_HINTS = {"stories": "GET /api/stories lists story ids", "articles": "GET /api/articles lists article ids",
+               "search": "GET /api/search?q=WORDS finds articles", "show": "GET /api/stories/{id} shows a story"}
+
+
+def http_hint(message: str) -> str:
+    """``message`` with its CLI hints told the HTTP way.
+
+    >>> http_hint("no such story 's-x'; try `storyline stories`")
+    "no such story 's-x'; GET /api/stories lists story ids"
+    """
+    return _CLI_HINT.sub(lambda m: _HTTP_HINTS.get(m.group(1), "the API is listed at /docs"), message)
+
+
 async def _storyline_error(request: Request, exc: StorylineError) -> Response:
     if isinstance(exc, NotFound):
-        return error_response(request, 404, "not-found", str(exc))
+        return error_response(request, 404, "not-found", http_hint(str(exc)))
     if isinstance(exc, ConfigError):
         return error_response(request, 422, "invalid-setting", str(exc))
-    return error_response(request, 422, "invalid-request", str(exc))
+    return error_response(request, 422, "invalid-request", http_hint(str(exc)))
 
 
 def _unexpected_handler(headers: Mapping[str, str]) -> Callable[[Request, Exception], Awaitable[Response]]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Annotated, Any, Iterator
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from .. import __version__
 from ..ingest.structured import record_to_item
@@ -49,6 +51,32 @@ def _limit(ctx: AppContext, limit: int | None) -> int:
     return limit
 
 
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+ISO_FORMATS = ("an ISO 8601 date or date-time, e.g. 2021-10-09, 2021-10-09T14:30:00Z or 2021-10-09T16:30:00+02:00 "
+               "(no zone means UTC)")
+
+
+def _iso_only(value: Any) -> Any:
+    """An ISO 8601 date or date-time, parsed; anything else (a Unix timestamp too) is refused with the formats.
+
+    Pydantic alone would read a bare number as a Unix timestamp ("20211009" as 1970-08-22); ISO 8601's basic
+    form ``20211009`` is a date here, ``1633737600`` is refused."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if isinstance(value, (int, float)) or isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError(f"a bare number (a Unix timestamp?) is not accepted as a time; give {ISO_FORMATS}")
+    raise ValueError(f"not a date or time; give {ISO_FORMATS}")
+
+
+# since/until: ISO 8601 only, like every other date the API takes or gives (docs/web.md)
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
 def _utc(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
@@ -71,8 +99,10 @@ def health(request: Request) -> dict[str, Any]:
 @router.get("/stories", summary="List stories (filters; cursor pagination)", responses=ERROR_RESPONSES)
 def stories(
     request: Request,
-    since: datetime | None = Query(None, description="Only stories with an article on or after this time (ISO 8601)."),
-    until: datetime | None = Query(None, description="Only stories with an article on or before this time."),
+    since: IsoDateTime | None = Query(None, description="Only stories with an article on or after this time (ISO "
+                                                         "8601 date or date-time; no zone means UTC)."),
+    until: IsoDateTime | None = Query(None, description="Only stories with an article on or before this time (ISO "
+                                                         "8601 date or date-time; no zone means UTC)."),
     source: str | None = Query(None, description="Only stories this outlet covered."),
     query: str | None = Query(None, description="Only stories with an article matching these words (FTS5)."),
     min_sources: int = Query(0, ge=0, le=1_000_000, description="Only stories covered by at least this many outlets."),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -74,7 +75,8 @@ def story(request: Request, story_id: str) -> Response:
     store = ctx.store()
     sid = store.resolve_story_id(story_id)
     if sid != story_id:  # an alias of a merged story, or a prefix: send the client to the canonical address
-        return RedirectResponse(_rel(request.url.replace(path=f"/stories/{sid}")), status_code=301)
+        return RedirectResponse(_rel(request.url.replace(path=f"/stories/{quote(sid, safe='')}")),
+                                status_code=301)
     payload = data.story_data(ctx, store, sid)
     if wants_json(request):
         return as_json(payload)
@@ -94,7 +96,12 @@ def story(request: Request, story_id: str) -> Response:
 def article(request: Request, article_id: str, start: int | None = Query(None, ge=0),
             end: int | None = Query(None, ge=0)) -> Response:
     ctx = _ctx(request)
-    payload = data.article_data(ctx, ctx.store(), article_id, start, end)
+    store = ctx.store()
+    if not store.has_article(article_id):  # a unique prefix: send the client to the canonical address
+        full = store.get_article(article_id).id  # NotFound (404) when it is unknown or ambiguous
+        return RedirectResponse(_rel(request.url.replace(path=f"/articles/{quote(full, safe='')}")),
+                                status_code=301)
+    payload = data.article_data(ctx, store, article_id, start, end)
     segs = spans.segments(payload["text"], payload["spans"], payload["highlight"])
     return _page(request, "article.html", payload, segments=segs,
                  json_href=_rel(request.url.replace(path=f"/api/articles/{payload['id']}")))
