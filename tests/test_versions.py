@@ -134,6 +134,16 @@ def test_the_copies_stage_does_not_pair_an_article_with_its_own_versions(two_ver
     assert [(o["origin_id"], o["outlets"]) for o in prov["origins"]] == [(v1, ["River Times"])]
 
 
+def test_a_restored_clusterer_counts_current_versions_only(two_versions) -> None:
+    from storyline.cluster import make_clusterer
+
+    store, _ = two_versions
+    [story] = store.list_stories()
+    restored = make_clusterer(LEXICAL).restore(store)
+    assert {sid: st.n for sid, st in restored.stories.items()} == {story.id: 2}  # v2 and River Times, not v1
+    assert restored.df.n_docs == 2
+
+
 def test_a_chain_of_three_leaves_only_the_last_current(tmp_path: Path) -> None:
     with Store(tmp_path / "c.db") as store:
         for i, n in enumerate(["100", "200", "300"]):

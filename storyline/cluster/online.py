@@ -455,11 +455,12 @@ class OnlineClusterer:
         self._pending = []
 
     def restore(self, store: "Store") -> "OnlineClusterer":
-        """Rebuild the learned state from the store: replay memberships in arrival order (no re-encoding when
-        embeddings are stored; missing ones are encoded in batches)."""
+        """Rebuild the learned state from the store: replay the memberships of current articles in arrival order
+        (no re-encoding when embeddings are stored; missing ones are encoded in batches). An article superseded by a
+        newer version of itself (docs/versions.md) is left out: it no longer counts in its story."""
         rows = store.query(
             "SELECT a.*, m.story_id AS story_id FROM memberships m JOIN articles a ON a.id = m.article_id "
-            "ORDER BY a.rowid"
+            "WHERE a.superseded_by IS NULL ORDER BY a.rowid"
         )
         if not rows:
             return self
