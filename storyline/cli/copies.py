@@ -65,9 +65,15 @@ def eval_dedup(
         return
     rows = [{"relation": r, **v} for r, v in report.per_relation.items()]
     emit(rows, fmt, ["relation", "precision", "recall", "f1", "support"],
-         title=f"{file.name}: {report.n_records} records, {report.n_pairs} pairs ({report.method})")
+         title=f"{file.name}: {report.n_records} records scored, {report.n_skipped} skipped (no text), "
+               f"{report.n_pairs} pairs ({report.method})")
     stderr.print(
         f"independent same-story pairs called copy/rewrite: {report.independent_flagged}/{report.independent_pairs}"
         f" = {report.independent_fp_rate:.2%}; LSH candidate recall of copy pairs: {report.lsh_copy_recall:.2%};"
         f" originals with an identical body merged into one family: {report.duplicate_originals}"
     )
+    if report.n_skipped:
+        # ids as repr: a record's id is input, and may hold markup or control characters
+        stderr.print(f"{report.n_skipped} record(s) without text skipped, not scored: "
+                     f"{', '.join(map(repr, report.skipped))}{' …' if report.n_skipped > len(report.skipped) else ''}",
+                     highlight=False, markup=False)

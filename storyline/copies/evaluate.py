@@ -13,6 +13,10 @@ rewrite, else ``rewrite``; all other pairs are ``independent``. Originals whose 
 family: calling them independent would count a verbatim copy as an error (``duplicate_originals`` says how many). Among the originals, same-cluster pairs are
 independent reports by definition (different outlets, own wording): the share of those called copy or rewrite is
 the false-positive rate reported separately (on neus-train it is the "independent pairs" figure).
+
+Records without text (``text`` missing, not a string, or only whitespace: neus-train has 20) are not scored: a pair
+of two empty bodies says nothing about the classifier. They are counted in ``n_skipped`` (their ids, first few, in
+``skipped``), as ``storyline eval`` counts rejected records in ``n_rejected``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .minhash import BandIndex, Signer
 from .relation import RELATIONS, PairJudge
 from .text import body_hash, words
 
-__all__ = ["EvalReport", "evaluate_records"]
+__all__ = ["EvalReport", "evaluate_records", "has_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class EvalReport:
     lsh_copy_recall: float  # share of true copy pairs that the LSH returned as candidates
     method: str
     duplicate_originals: int = 0  # originals merged into another original's family (identical normalized body)
+    n_skipped: int = 0  # records without text: left out, not scored
+    skipped: tuple[str, ...] = ()  # the first SKIPPED_SHOWN of their ids
 
     @property
     def independent_fp_rate(self) -> float:
@@ -57,7 +63,17 @@ class EvalReport:
             "independent_pairs": self.independent_pairs, "independent_flagged": self.independent_flagged,
             "independent_fp_rate": round(self.independent_fp_rate, 4), "lsh_copy_recall": round(self.lsh_copy_recall, 4),
             "duplicate_originals": self.duplicate_originals,
+            "n_skipped": self.n_skipped, "skipped": list(self.skipped),
         }
+
+
+SKIPPED_SHOWN = 20  # ids of skipped records named in the report
+
+
+def has_text(rec: dict[str, Any]) -> bool:
+    """Whether a record has a text to score: a string with something other than whitespace."""
+    text = rec.get("text")
+    return isinstance(text, str) and bool(text.strip())
 
 
 def _article(rec: dict[str, Any]) -> Article:
@@ -97,6 +113,8 @@ def evaluate_records(
     progress: Callable[[int], None] | None = None,
 ) -> EvalReport:
     settings = settings or CopiesSettings()
+    skipped = [str(r.get("id")) for r in records if not has_text(r)]
+    records = [r for r in records if has_text(r)]
     judge = PairJudge(settings, encoder)
     arts = [_article(r) for r in records]
     fam, merged = _families(records)
@@ -146,5 +164,6 @@ def evaluate_records(
         per[rel] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": actual}
     return EvalReport(
         len(records), len(pairs), per, {g: dict(c) for g, c in confusion.items()}, indep_pairs, indep_flagged,
-        copy_in_lsh / copy_total if copy_total else 0.0, judge.method, merged,
+        copy_in_lsh / copy_total if copy_total else 0.0, judge.method, merged, len(skipped),
+        tuple(skipped[:SKIPPED_SHOWN]),
     )

@@ -271,8 +271,9 @@ def generate(records: Iterable[dict[str, Any]], config: GeneratorConfig = Genera
     rng = random.Random(config.seed)
     for rec in records:
         yield {**rec, "gen": None}
-        if len((rec.get("text") or "").split()) < config.min_words:
-            continue
+        text = rec.get("text")
+        if not isinstance(text, str) or len(text.split()) < config.min_words:
+            continue  # too short to copy or rewrite (or no text at all: eval-dedup skips such records)
         for relation, rate, fn in (("copy", config.copy_rate, make_copy), ("rewrite", config.rewrite_rate,
                                                                            make_rewrite)):
             if rng.random() >= rate:
