@@ -280,15 +280,27 @@ def accepted_encodings() -> tuple[str, ...]:
         ("zstd",) if _zstandard() is not None else ())
 
 
+def _truncated(url: str, coding: str, data: bytes, decoded: int) -> FetchError:
+    return FetchError(url, "truncated-body",
+                      f"the {coding} stream ends before its end ({len(data)} bytes of {coding} arrived, "
+                      f"{decoded} bytes decoded so far): the connection was cut or the body was truncated "
+                      f"upstream; refused rather than read as partial text")
+
+
 def decode_content(url: str, coding: str, data: bytes, limit: int, limit_name: str) -> bytes:
-    """One content coding undone, producing at most ``limit`` bytes; more is ``too-large`` (a FetchError), and a
-    body that does not decode, or a coding we cannot decode, is ``bad-encoding``."""
+    """One content coding undone, producing at most ``limit`` bytes; more is ``too-large`` (a FetchError), a
+    stream that ends before its end-of-stream marker (gzip without its trailer, deflate, br or zstd without their
+    last block) is ``truncated-body``, and a body that does not decode, or a coding we cannot decode, is
+    ``bad-encoding``. An empty body stays empty (nothing arrived, so nothing partial is read)."""
     import zlib
 
+    if not data:
+        return b""
     too_large = FetchError(url, "too-large", f"decompressed ({coding}) body over {limit_name}={limit} bytes; "
                                              f"raise the setting to fetch it")
     if coding in ("gzip", "x-gzip", "deflate"):
-        wbits = 16 + zlib.MAX_WBITS if "gzip" in coding else zlib.MAX_WBITS
+        gzip_coding = "gzip" in coding
+        wbits = 16 + zlib.MAX_WBITS if gzip_coding else zlib.MAX_WBITS
         d = zlib.decompressobj(wbits)
         try:
             out = d.decompress(data, limit + 1)
@@ -301,9 +313,26 @@ def decode_content(url: str, coding: str, data: bytes, limit: int, limit_name: s
                     raise FetchError(url, "bad-encoding", f"deflate body does not decompress: {e}") from None
             else:
                 raise FetchError(url, "bad-encoding", "gzip body does not decompress") from None
-        if len(out) > limit or d.unconsumed_tail:
-            raise too_large
-        return out
+        parts = [out]
+        size = len(out)
+        while True:
+            if size > limit or d.unconsumed_tail:
+                raise too_large
+            if not d.eof:  # no end-of-stream (gzip: no trailer; deflate: no final block)
+                raise _truncated(url, coding, data, size)
+            # a gzip body may be several members one after another (RFC 1952 2.2): each is decoded, none dropped
+            if not (gzip_coding and d.unused_data.startswith(b"\x1f\x8b")):
+                break
+            rest = d.unused_data
+            d = zlib.decompressobj(wbits)
+            try:
+                out = d.decompress(rest, limit + 1 - size)
+            except zlib.error:
+                raise FetchError(url, "bad-encoding", f"gzip body does not decompress (member {len(parts) + 1})") \
+                    from None
+            parts.append(out)
+            size += len(out)
+        return b"".join(parts)
     if coding == "br":
         brotli: Any = _brotli()
         if brotli is None:
@@ -316,31 +345,43 @@ def decode_content(url: str, coding: str, data: bytes, limit: int, limit_name: s
             raise FetchError(url, "bad-encoding", f"br body does not decompress: {e}") from None
         if len(out) > limit or not dec.can_accept_more_data():
             raise too_large
-        if not dec.is_finished():
-            raise FetchError(url, "bad-encoding", "br body ends before its last block (truncated)")
+        if not dec.is_finished():  # the stream's last meta-block never came
+            raise _truncated(url, coding, data, len(out))
         return out
     if coding == "zstd":
         zstd: Any = _zstandard()
         if zstd is None:
             raise FetchError(url, "bad-encoding", "Content-Encoding 'zstd' needs the zstandard package, which was "
                                                   "not asked for; pip install 'storyline[fetch]'")
-        parts: list[bytes] = []
         size = 0
+        parts: list[bytes] = []
         try:
-            reader = zstd.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(
-                io.BytesIO(data), read_across_frames=True)
-            with reader:
+            dctx = zstd.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
+            # pass 1, bounded: how many bytes the frames decode to, read at most `limit + 1` bytes at a time and
+            # discarded, so a bomb stops here without being held in memory
+            with dctx.stream_reader(io.BytesIO(data), read_across_frames=True) as reader:
                 while size <= limit:
-                    chunk = reader.read(limit + 1 - size)
+                    chunk = reader.read(min(limit + 1 - size, 1 << 20))
                     if not chunk:
                         break
-                    parts.append(chunk)
                     size += len(chunk)
+            if size > limit:
+                raise too_large
+            # pass 2: the body decodes to at most `limit` bytes; decode it frame by frame, and every frame must
+            # reach its end (the stream reader returns a truncated frame's blocks without saying so)
+            rest = data
+            decoded = 0
+            while rest:
+                obj = dctx.decompressobj()
+                out = obj.decompress(rest)
+                parts.append(out)
+                decoded += len(out)
+                if not obj.eof:
+                    raise _truncated(url, coding, data, decoded)
+                rest = obj.unused_data
         except zstd.ZstdError as e:
             raise FetchError(url, "bad-encoding", f"zstd body does not decompress ({e}); frames needing a window "
                                                   f"over {ZSTD_MAX_WINDOW} bytes are refused (RFC 9659)") from None
-        if size > limit:
-            raise too_large
         return b"".join(parts)
     raise FetchError(url, "bad-encoding",
                      f"unsupported Content-Encoding {coding!r}; valid: {', '.join(accepted_encodings())}")
@@ -477,13 +518,16 @@ class Fetcher:
         else:
             self.limiter.wait(host)
         deadline = self.clock() + self.settings.total_timeout_s
+        size: int | None = None  # bytes of the body received, once its reading has begun
+        length = ""
         try:
             request = self.client.build_request("GET", target, headers=headers, extensions={"sni_hostname": host})
             response = self.client.send(request, stream=True)
             try:
                 hdrs = {k.lower(): v for k, v in response.headers.items()}
-                if response.status_code in REDIRECTS or response.status_code == 304:
-                    return response.status_code, hdrs, b""  # the body of a redirect or a 304 is not read
+                if not 200 <= response.status_code < 300:
+                    # the body of a redirect, a 304 or an error is never used, so it is not read (nor decoded)
+                    return response.status_code, hdrs, b""
                 length = hdrs.get("content-length", "")
                 if length.isdigit() and int(length) > limit:
                     raise FetchError(original, "too-large",
@@ -508,6 +552,14 @@ class Fetcher:
         except httpx.TimeoutException as e:
             raise FetchError(original, "timeout", f"{type(e).__name__} after the configured timeouts "
                                                   f"(fetch.connect_timeout_s / read_timeout_s)") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as e:
+            if size is None:  # before the body: no answer at all
+                raise FetchError(original, "connect-error", f"{type(e).__name__}: {e}") from None
+            expected = (f"of the {length} bytes its Content-Length announced" if length.isdigit()
+                        else "before its end (chunked or cut)")
+            raise FetchError(original, "truncated-body",
+                             f"the connection closed after {size} bytes of the body, {expected} "
+                             f"({type(e).__name__}: {e}); refused rather than read as partial text") from None
         except httpx.HTTPError as e:
             raise FetchError(original, "connect-error", f"{type(e).__name__}: {e}") from None
         return response.status_code, hdrs, self._decode_body(original, hdrs, raw, limit, limit_name)
