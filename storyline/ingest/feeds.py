@@ -217,6 +217,19 @@ def parse_json_feed(data: bytes, ref: str, max_bytes: int) -> Feed | Rejected:
                         f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}")
     except RecursionError:
         return Rejected(ref, "ingest", "malformed-feed", "not usable JSON: nested too deeply to parse")
+    return json_feed_from_document(doc, ref)
+
+
+def is_json_feed_document(doc: object) -> bool:
+    """A parsed JSON document that claims to be a JSON Feed: an object whose ``version`` is a string starting with
+    ``https://jsonfeed.org/version/`` (whether it is a usable one is :func:`json_feed_from_document`'s to say)."""
+    return isinstance(doc, dict) and isinstance(doc.get("version"), str) and doc["version"].startswith(
+        JSON_FEED_PREFIX)
+
+
+def json_feed_from_document(doc: object, ref: str) -> Feed | Rejected:
+    """An already parsed JSON document as a JSON Feed :class:`Feed` (see :func:`parse_json_feed`), or one Rejected
+    row saying why it is not a usable one. Used for documents read from files and standard input too."""
     if not isinstance(doc, dict):
         return Rejected(ref, "ingest", "not-a-feed", f"JSON whose top level is {_json_kind(doc)}, not a JSON Feed "
                                                      "object")
@@ -335,8 +348,8 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
         if not base.text.strip():
             return Rejected(str(origin), "ingest", "no-text",
                             f"feed entry {key!r} has no content or summary"
-                            + ("" if link is None else " and its link was not followed (fetch.fetch_linked is off "
-                                                       "or no fetcher)"))
+                            + ("" if link is None else f" and its link {link} was not followed (fetch.fetch_linked "
+                                                       "is off or no fetcher)"))
         return base
     # only a summary and a link: fetch the page (unless the caller did)
     from .fetch import FetchError
@@ -364,6 +377,18 @@ def _summary_fallback(base: RawItem, key: str, why: str) -> RawItem | Rejected:
         return Rejected(str(base.origin), "fetch", "linked-page-failed",
                         f"feed entry {key!r} has no summary and its page could not be used: {why}")
     return replace(base, extra={**base.extra, "text_from": "summary", "linked_page_error": why})
+
+
+def read_json_feed_document(doc: object, path: str) -> Iterator[RawItem | Rejected]:
+    """A JSON Feed parsed from a file or standard input (:func:`storyline.ingest.structured.parse_json` hands it
+    over): its items, exactly as from a URL or an RSS file; the current web session, if any, follows summary-only
+    items to their pages."""
+    feed = json_feed_from_document(doc, path)
+    if isinstance(feed, Rejected):
+        yield feed
+        return
+    for e in feed_entries(feed, current_session()):
+        yield e.item
 
 
 def feed_entries(feed: Feed, session: WebSession | None = None) -> Iterator[FeedEntry]:

@@ -107,12 +107,15 @@ _NEXT_OBJECT_LINE = re.compile(rb"\n[ \t]*\{")
 
 
 def sniff_reader(data: bytes) -> BytesReader:
-    """Pick a reader for stdin from its first bytes."""
-    head = data[:SNIFF_BYTES].lstrip()
+    """Pick a reader for stdin from its first bytes (after a UTF-8 byte order mark). A JSON object is read as JSON
+    (a record, or a JSON Feed: :func:`storyline.ingest.structured.parse_json` tells them apart) unless its lines are
+    objects one by one (JSONL)."""
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    head = body[:SNIFF_BYTES].lstrip()
     if head.startswith(b"["):
         return read_json_bytes
     if head.startswith(b"{"):
-        first_line = data.lstrip().split(b"\n", 1)[0].strip()
+        first_line = body.lstrip().split(b"\n", 1)[0].strip()
         return (read_jsonl_bytes if first_line.endswith(b"}") and _NEXT_OBJECT_LINE.search(data.strip())
                 else read_json_bytes)
     if _looks_like_csv_header(head):

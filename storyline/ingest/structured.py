@@ -3,6 +3,9 @@
 Known fields: ``id, title, text, date, source, url, lang`` (plus ``byline``); any other field is kept in ``extra``.
 ``body``/``content`` are accepted for ``text`` and ``headline`` for ``title``. A malformed line or record becomes a
 Rejected item with its line/record number; the good records beside it are kept.
+
+A JSON document that is a JSON Feed (an object whose ``version`` starts with ``https://jsonfeed.org/version/``) is
+not a record: its items are read by :mod:`storyline.ingest.feeds`, as from the feed's URL.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 from typing import Any, Iterator, Mapping
 
 from ..records import Origin, RawItem, Rejected
+from .feeds import is_json_feed_document, read_json_feed_document
 
 ALIASES = {"body": "text", "content": "text", "headline": "title", "published": "date", "outlet": "source",
            "link": "url", "language": "lang", "author": "byline"}
@@ -73,6 +77,12 @@ def parse_json(text: str, path: str) -> Iterator[RawItem | Rejected]:
     except ValueError as e:
         yield Rejected(path, "ingest", "malformed-json", str(e))
         return
+    except RecursionError:
+        yield Rejected(path, "ingest", "malformed-json", "not usable JSON: nested too deeply to parse")
+        return
+    if is_json_feed_document(data):  # a downloaded JSON Feed: its items, as from the feed's URL
+        yield from read_json_feed_document(data, path)
+        return
     if data == []:
         yield Rejected(path, "ingest", "empty", "the JSON array holds no records")
         return
@@ -96,6 +106,8 @@ def parse_jsonl_line(line: bytes, path: str, lineno: int) -> RawItem | Rejected 
         return Rejected(ref, "ingest", "malformed-json", f"{e.msg} (column {e.colno})")
     except ValueError as e:
         return Rejected(ref, "ingest", "malformed-json", str(e))
+    except RecursionError:
+        return Rejected(ref, "ingest", "malformed-json", "not usable JSON: nested too deeply to parse")
     return record_to_item(rec, Origin(path, lineno), "jsonl")
 
 
