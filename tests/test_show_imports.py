@@ -1,4 +1,5 @@
-"""`storyline show` does not import scikit-learn: the story view's TF-IDF and stop words need none of it."""
+"""`storyline show` does not import scikit-learn (the story view's TF-IDF and stop words need none of it) nor
+datasketch (reading stored copies needs no MinHash)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def test_storyline_show_does_not_import_sklearn(tmp_path: Path) -> None:
         f"sys.argv = ['storyline', '--db', {str(db)!r}, '--set', 'stories.entities=rules', 'show', {sid!r},"
         " '--format', 'json']\n"
         "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
-        "print(json.dumps({'code': code, 'sklearn': sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn')}),"
+        "heavy = lambda top: sorted(m for m in sys.modules if m.split('.')[0] == top)\n"
+        "print(json.dumps({'code': code, 'sklearn': heavy('sklearn'), 'datasketch': heavy('datasketch')}),"
         " file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -71,3 +73,4 @@ def test_storyline_show_does_not_import_sklearn(tmp_path: Path) -> None:
     view = json.loads(out.stdout)
     assert view["id"] == sid and view["summary"]
     assert report["sklearn"] == []
+    assert report["datasketch"] == []  # reading stored copies needs no MinHash (its import costs ~0.6-1.2 s)

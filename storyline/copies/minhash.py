@@ -15,13 +15,15 @@ and indexed by :class:`LSHIndex` (datasketch's ``MinHashLSH`` banding in compact
 
 from __future__ import annotations
 
-from typing import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Hashable, Iterable, Sequence
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from ..errors import ConfigError
 from .text import _fmix32, shingle_hashes_from_ids, word_ids
+
+if TYPE_CHECKING:  # datasketch is imported when signatures are made (its import costs ~0.6-1.2 s, which a
+    from datasketch import LeanMinHash  # `storyline show` reading stored copies should not pay)
 
 __all__ = ["Signer", "LSHIndex", "estimate_jaccard"]
 
@@ -41,6 +43,8 @@ class Signer:
         self.seed = seed
         self.shingle_words = shingle_words
         self.chunk = chunk
+        from datasketch import MinHash
+
         a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
         self._a = a.astype(np.uint32)
         self._b = b.astype(np.uint32)
@@ -74,6 +78,8 @@ class Signer:
         return out
 
     def lean(self, signature: np.ndarray) -> LeanMinHash:
+        from datasketch import LeanMinHash
+
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme=SCHEME)
 
 
