@@ -6,7 +6,8 @@
 * a body size limit (``Content-Length`` checked first, then the streamed byte count; never truncated), applied
   again to the decoded body: gzip, deflate, and (when the ``brotli`` / ``zstandard`` packages are importable, and
   only then advertised in ``Accept-Encoding``) br and zstd bodies are decompressed only up to the limit, so a
-  compression bomb is refused, never read into memory;
+  compression bomb is refused, never read into memory; a body that arrives short (cut before its Content-Length, or a
+  compressed stream without its end) is refused as ``truncated-body``, never read as partial text;
 * a redirect limit, redirects followed by hand so every hop goes through the address guard again;
 * content-type checks (a page must be HTML, a feed must be XML/RSS/Atom or JSON Feed);
 * conditional requests (``If-None-Match`` / ``If-Modified-Since``; a 304 is reported as ``not_modified``);
