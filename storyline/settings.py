@@ -68,6 +68,9 @@ class ClusterSettings:
     # 0.939/0.784 vs torch 0.940/0.781) or "torch";
     # onnx falls back to torch with a warning when onnxruntime is not installed
     encoder_backend: str = "onnx"
+    # identical title + lead texts (wire copies carried by many outlets) are encoded once: the vectors of this many
+    # recently encoded distinct leads are kept (384 float32 each: 10,000 ≈ 15 MB); 0 = only repeats within a batch
+    encoder_reuse: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)

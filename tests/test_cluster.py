@@ -263,6 +263,44 @@ class HashingEncoder:
         return self.vec.transform(list(texts)).toarray().astype(np.float32)
 
 
+class CountingEncoder(HashingEncoder):
+    """HashingEncoder that records every text it is asked to encode."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts):
+        self.seen.extend(texts)
+        return super().encode(texts)
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(sorted(TOPICS)), st.integers(0, 2), st.integers(0, 3)),
+                min_size=1, max_size=40))
+def test_identical_leads_are_encoded_once_and_decide_the_same(recs):
+    """Wire copies share their title + lead: each distinct text reaches the encoder once (within a batch and across
+    batches), and the stories are exactly those of a clusterer that encodes every article on its own."""
+    arts = [article(i, t, v, d) for i, (t, v, d) in enumerate(recs)]
+    reuse, plain = CountingEncoder(), CountingEncoder()
+    a = run_stream(make_clusterer(Settings(), reuse), arts, batch=7)
+    once = make_clusterer(Settings().with_overrides({"cluster.encoder_reuse": 0}), plain)
+    b = run_stream(once, arts, batch=1)
+    assert [(x.story_id, x.score, x.components) for x in a] == [(x.story_id, x.score, x.components) for x in b]
+    assert sorted(reuse.seen) == sorted({x.lead for x in arts})  # every distinct lead once
+    assert len(plain.seen) == len(arts)  # no cache, batches of one: every article encoded
+
+
+def test_the_lead_cache_is_bounded():
+    enc = CountingEncoder()
+    c = make_clusterer(Settings().with_overrides({"cluster.encoder_reuse": 2}), enc)
+    arts = [article(i, "storm", v, 0) for i, v in enumerate([0, 1, 2, 0, 2, 1])]
+    run_stream(c, arts, batch=1)
+    # capacity 2: lead 0 was evicted by 1 and 2 before it came back; 2 was still cached; 1 was evicted by 0
+    assert [x.split(". Report ")[-1] for x in enc.seen] == ["0.", "1.", "2.", "0.", "1."]
+    assert len(c._recent_leads) == 2 and c.reused_encodings == 1
+
+
 def test_dense_path_uses_the_ann_index_and_keeps_it_to_active_stories():
     settings = Settings().with_overrides({"cluster.hnsw_rebuild_min": 10})
     c = make_clusterer(settings, HashingEncoder())

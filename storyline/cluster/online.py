@@ -28,9 +28,11 @@ Design (after Miranda et al. 2018 and Staykovski et al. 2019; see docs/clusterin
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import operator
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
@@ -134,6 +136,8 @@ class OnlineClusterer:
         self._vec_rows: list[np.ndarray] = []  # float16 copies of the index rows, for rebuilds
         self._dormant_rows = 0
         self.dim = encoder.dim if encoder is not None else 0
+        self._recent_leads: OrderedDict[bytes, np.ndarray] = OrderedDict()  # lead hash -> vector (encoder_reuse)
+        self.reused_encodings = 0  # leads whose vector came from an identical text instead of the encoder
 
     def warm_up(self) -> None:
         """Load the encoder's model now rather than on the first batch."""
@@ -383,11 +387,38 @@ class OnlineClusterer:
             return []
         dense = None
         if self.encoder is not None:
-            dense = self.encoder.encode([a.lead for a in articles])
+            dense = self._encode_leads([a.lead for a in articles])
         out: list[Assignment] = []
         for i, a in enumerate(articles):
             vec = None if dense is None else dense[i]
             out.append(self._assign_one(a, vec))
+        return out
+
+    def _encode_leads(self, leads: list[str]) -> np.ndarray:
+        """The encoder's vectors for ``leads``, each distinct text encoded once: wire copies carried by many outlets
+        share their title + lead, so a batch's repeats and the texts of the last ``encoder_reuse`` encoded leads
+        (a bounded LRU keyed by the text's hash) are not re-encoded. The vectors are the encoder's own."""
+        recent = self._recent_leads
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in leads]
+        todo: dict[bytes, str] = {}
+        for k, t in zip(keys, leads):
+            if k not in recent and k not in todo:
+                todo[k] = t
+        fresh = dict(zip(todo, self.encoder.encode(list(todo.values())))) if todo else {}
+        out = np.empty((len(leads), self.dim), dtype=np.float32)
+        for i, k in enumerate(keys):
+            v = fresh.get(k)
+            if v is None:
+                v = recent[k]
+                recent.move_to_end(k)
+            out[i] = v
+        self.reused_encodings += len(leads) - len(fresh)
+        cap = self.settings.encoder_reuse
+        if cap > 0:
+            for k, v in fresh.items():
+                recent[k] = v
+            while len(recent) > cap:
+                recent.popitem(last=False)
         return out
 
     def _compare(self, f: Features) -> list[tuple[StoryState, dict[str, float], float]]:
