@@ -35,6 +35,12 @@ def test_bare_reporting_verbs_and_auxiliaries() -> None:
     ]
 
 
+def test_a_coordinated_predicate_is_not_taken_for_the_speaker() -> None:
+    text = ("Daravia disputes the figures and says its own gauges show a sharp fall. The ministry and the "
+            "federation said the canals would be cleaned before the summer.")
+    assert _quotes(text) == [("The ministry and the federation", "the canals would be cleaned before the summer")]
+
+
 def test_markdown_output_cannot_be_turned_into_links_or_html_by_source_text() -> None:
     from storyline.stories import build_view_from_articles
     from storyline.settings import StoriesSettings

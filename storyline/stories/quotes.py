@@ -58,6 +58,10 @@ def _speaker_ok(speaker: str) -> bool:
     words = speaker.split()
     if not 1 <= len(words) <= 7:
         return False
+    if words[-1].lower() in ("and", "but", "or", "then"):
+        # a coordinated predicate ("Daravia disputes the figures and says …"): the subject is somewhere before the
+        # first verb, which these patterns cannot find; no attribution beats a wrong one
+        return False
     low = speaker.lower()
     if words[0].lower() in _PRONOUNS:
         return len(words) == 1
