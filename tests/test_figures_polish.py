@@ -93,3 +93,12 @@ def test_girders_and_workers_are_not_one_quantity() -> None:
     b = "Some 2,800 workers arrived at the bridge site on Monday, the builder said."
     figs = figures_of(a, "a", "A") + figures_of(b, "b", "B")
     assert find_conflicts(figs, {"a": a, "b": b}) == []
+
+
+def test_a_money_conflict_names_its_currency_once() -> None:
+    a = "The new dam cost $2.1 billion to build, the ministry said."
+    b = "The new dam cost about 2 billion dollars to build, the ministry said."
+    figs = figures_of(a, "a", "A") + figures_of(b, "b", "B")
+    [conflict] = find_conflicts(figs, {"a": a, "b": b})
+    assert conflict.about == "dollars" and {v.value for v in conflict.values} == {"$2.1 billion",
+                                                                                 "about 2 billion dollars"}

@@ -298,6 +298,9 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+# what a conflict is "about" when its figures count money by symbol: the label names the currency once
+_CURRENCY_NAMES = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen", "USD": "dollars", "usd": "dollars",
+                   "EUR": "euros", "eur": "euros", "GBP": "pounds", "gbp": "pounds"}
 CONTEXT_WORDS = 5  # words either side of a figure that describe what it is about
 
 
@@ -431,7 +434,8 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
         nouns: dict[str, int] = {}
         for f in fs:
             if f.counts:
-                nouns[f.counts] = nouns.get(f.counts, 0) + 1
+                label = _CURRENCY_NAMES.get(f.counts, f.counts)  # "$2.1 billion" and "2 billion dollars": dollars
+                nouns[label] = nouns.get(label, 0) + 1
         about = ", ".join(sorted(nouns, key=lambda k: (-nouns[k], k))[:4]) or fs[0].category
         conflicts.append(Conflict(about, fs[0].category, tuple(
             ConflictValue(f.text, f.value, f.sentence, f.article_id, f.source, f.sentence_start, f.sentence_end,
