@@ -37,6 +37,9 @@ class Pipeline:
     observers: list[Observer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # the store's ingest generation, read before restoring: a run another process finishes while this one
+        # restores makes it differ, and the next run() restores again (a clusterer passed in is taken as restored)
+        self._generation = self.store.ingest_generation()
         if self.clusterer is None:
             self.clusterer = make_clusterer(self.settings).restore(self.store)
         if hasattr(self.clusterer, "observe") and self.clusterer not in self.observers:
@@ -44,6 +47,35 @@ class Pipeline:
 
     def run(self, items: Iterable[RawItem | Rejected], command: str = "ingest",
             progress: Progress | None = None) -> RunStats:
+        """Run ``items`` into the store under its ingest lock (one writer at a time per database, across
+        processes). If another process ingested since this pipeline's clusterer was restored (or since its own last
+        run), the clusterer and the observers are restored first, so every article is clustered against every
+        story stored before it."""
+        with self.store.ingest_lock():
+            if self.store.ingest_generation() != self._generation:
+                self._restore()
+            try:
+                return self._run(items, command, progress)
+            finally:
+                self._generation = self.store.ingest_generation()
+
+    def _restore(self) -> None:
+        """Rebuild the clusterer's state (a fresh one of the same kind, same encoder) and the observers' indexes
+        from the store: another process has written to it."""
+        from .cluster.online import OnlineClusterer
+
+        old = self.clusterer
+        if isinstance(old, OnlineClusterer):  # same settings and encoder as the one it replaces
+            fresh: Clusterer = OnlineClusterer(old.settings, old.encoder)
+        else:
+            fresh = make_clusterer(self.settings, encoder=getattr(old, "encoder", None))
+        self.clusterer = fresh.restore(self.store)
+        self.observers = [self.clusterer if obs is old else obs for obs in self.observers]
+        for obs in self.observers:
+            if obs is not self.clusterer and hasattr(obs, "restore"):
+                obs.restore(self.store)
+
+    def _run(self, items: Iterable[RawItem | Rejected], command: str, progress: Progress | None) -> RunStats:
         run_id = self.store.start_run(command)
         seen = accepted = rejected = duplicates = new_stories = 0
         batch_size = max(1, self.settings.ingest.batch_size)

@@ -2,8 +2,9 @@
 
 SQLite connections are not shared between threads: every worker thread opens its own :class:`Store` (WAL lets
 readers run beside the one writer). Ingest goes through a separate write Store under a lock, one request at a time;
-when the app is one of several worker processes (``storyline serve --workers N``), that lock is also a file lock
-(:meth:`AppContext.ingest_lock`), so API ingests are serialised across the processes too.
+that lock is also the database's file lock (:meth:`AppContext.ingest_lock`, :mod:`storyline.store.lock`), so
+ingests are serialised with the other worker processes (``storyline serve --workers N``) and with any
+``storyline ingest``/``watch`` writing to the same database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Callable, Iterator
 
 from ..settings import Settings
 from ..store import Store
+from ..store.lock import ingest_lock, lock_path
 
 
 def load_view_builder() -> Callable[..., Any] | None:
@@ -112,8 +114,7 @@ class AppContext:
     _matrix: tuple[tuple, Any] | None = None
     prewarm: Any = None  # the app's PreWarmer (storyline/api/prewarm.py), started by the app's lifespan
     in_flight: int = 0  # HTTP requests being answered now (counted on the event loop); the pre-warmer yields to them
-    workers: int = 1  # worker processes serving this store (storyline serve --workers); > 1 adds the file lock
-    _lock_fd: int | None = None
+    workers: int = 1  # worker processes serving this store (storyline serve --workers)
 
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
@@ -132,30 +133,18 @@ class AppContext:
 
     @property
     def ingest_lock_path(self) -> str:
-        """The file whose lock serialises API ingests across worker processes: ``<db>-ingest-lock``, beside the
-        database (an empty file, left in place: deleting a lock file others may hold open would break the lock)."""
-        return f"{self.store_path}-ingest-lock"
+        """The file whose lock serialises ingests into this database across processes: ``<db>-ingest-lock``
+        (:mod:`storyline.store.lock`; CLI ``ingest`` and ``watch`` take the same lock)."""
+        return lock_path(os.path.abspath(self.store_path))
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:
-        """Hold the right to ingest: :attr:`write_lock` (threads of this process), and when the app is one of
-        several worker processes also an exclusive ``flock`` on :attr:`ingest_lock_path` (the other processes).
-
-        Both wait as long as it takes, like the single-process lock always has. Held from restoring the clusterer
-        to the last commit, so each ingest clusters against everything every earlier ingest stored."""
-        with self.write_lock:
-            if self.workers <= 1 or self.store_path == ":memory:":
-                yield
-                return
-            import fcntl  # POSIX only; `serve --workers` refuses N > 1 where it is missing
-
-            if self._lock_fd is None:
-                self._lock_fd = os.open(self.ingest_lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        """Hold the right to ingest: :attr:`write_lock` (threads of this process) and the database's ingest lock
+        (an exclusive ``flock``: the other worker processes, and any ``storyline ingest``/``watch`` on the same
+        database). Both wait as long as it takes. Held from restoring the clusterer to the last commit, so each
+        ingest clusters against everything every earlier ingest stored; the pipeline re-enters the same lock."""
+        with self.write_lock, ingest_lock(self.store_path):
+            yield
 
     def writer(self) -> Store:
         """The one write Store; callers hold :meth:`ingest_lock` (or :attr:`write_lock`)."""
@@ -205,7 +194,3 @@ class AppContext:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        with self.write_lock:  # an ingest still running in a thread keeps its lock until it is done
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None

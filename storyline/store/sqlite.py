@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, ContextManager, Iterable, Iterator, Sequence
 
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
@@ -161,6 +161,20 @@ class Store:
             return self.conn.execute(sql, params)
 
     # -- runs -------------------------------------------------------------------------------------------------
+    def ingest_lock(self) -> ContextManager[None]:
+        """The database's one-writer-at-a-time ingest lock (:mod:`storyline.store.lock`; re-entrant in a process,
+        an exclusive ``flock`` across processes). Every pipeline run holds it."""
+        from .lock import ingest_lock
+
+        return ingest_lock(self.path)
+
+    def ingest_generation(self) -> tuple[int, str]:
+        """Changes whenever any process starts or finishes an ingest run (the newest run id and the latest finish
+        time): a pipeline compares it with the value it read before restoring, or after its own last run, to know
+        whether its clusterer's state is still the store's."""
+        r = self.query("SELECT coalesce(max(id), 0), coalesce(max(finished_at), '') FROM runs")[0]
+        return int(r[0]), str(r[1])
+
     def start_run(self, command: str) -> int:
         cur = self.execute("INSERT INTO runs(command, started_at) VALUES (?, ?)", (command, iso(utcnow())))
         return int(cur.lastrowid)

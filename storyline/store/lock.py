@@ -1,0 +1,66 @@
+"""One writer at a time per database: the ingest lock every ingest path takes (CLI `ingest`, `watch`, the API).
+
+A pipeline clusters against the state it restored from the store, so two processes ingesting into one database at
+once would each miss the other's new stories and split events between them. The lock is an exclusive ``flock`` on
+``<db>-ingest-lock`` (an empty file beside the database, left in place: deleting a lock file that others may hold
+open would break the lock), held from the pipeline's staleness check to its last commit.
+
+It is re-entrant within a process (a per-path ``threading.RLock`` plus a depth count; the ``flock`` is taken on the
+first acquisition and dropped on the last), so the API can hold it around restoring its clusterer and running the
+pipeline, which takes it again. ``flock`` is POSIX; where ``fcntl`` is missing the lock covers this process's
+threads only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
+_registry_guard = threading.Lock()
+_locks: dict[str, "_PathLock"] = {}
+
+
+class _PathLock:
+    def __init__(self, path: str):
+        self.path = path
+        self.rlock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+        self.pid = os.getpid()
+
+
+def lock_path(db_path: str) -> str:
+    """The lock file of the database at ``db_path``."""
+    return f"{db_path}-ingest-lock"
+
+
+@contextmanager
+def ingest_lock(db_path: str) -> Iterator[None]:
+    """Hold the database's ingest lock (waits as long as it takes). A no-op for ``:memory:`` databases."""
+    if db_path == ":memory:":
+        yield
+        return
+    path = lock_path(os.path.abspath(db_path))
+    with _registry_guard:
+        lk = _locks.get(path)
+        if lk is None or lk.pid != os.getpid():  # a forked child must not share its parent's lock description
+            lk = _locks[path] = _PathLock(path)
+    with lk.rlock:
+        if lk.depth == 0 and fcntl is not None:
+            if lk.fd is None:
+                lk.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(lk.fd, fcntl.LOCK_EX)
+        lk.depth += 1
+        try:
+            yield
+        finally:
+            lk.depth -= 1
+            if lk.depth == 0 and fcntl is not None and lk.fd is not None:
+                fcntl.flock(lk.fd, fcntl.LOCK_UN)
