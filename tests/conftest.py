@@ -26,6 +26,15 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not
 
 
 @pytest.fixture
+def server():
+    """A local HTTP server on 127.0.0.1 for the web-ingest tests (tests/fixtures/web/server.py)."""
+    from .fixtures.web.server import LocalServer
+
+    with LocalServer() as srv:
+        yield srv
+
+
+@pytest.fixture
 def store(tmp_path):
     from storyline.store import Store
 

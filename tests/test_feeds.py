@@ -15,16 +15,10 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected
 from storyline.settings import FetchSettings, Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 LIMIT = 5_000_000
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def ledger_feed(base: str) -> bytes:

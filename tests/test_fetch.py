@@ -20,12 +20,6 @@ LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 
 
 @pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def fetcher():
     with Fetcher(LOCAL) as f:
         yield f

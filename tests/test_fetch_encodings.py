@@ -18,7 +18,7 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem
 from storyline.settings import FetchSettings, Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
@@ -26,12 +26,6 @@ SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow
 PAGE = fixture_bytes("ledger_dam.html")
 RSS = fixture_bytes("ledger_feed.rss")
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def reason(f: Fetcher, url: str) -> FetchError:

@@ -23,7 +23,7 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected
 from storyline.settings import FetchSettings, Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
@@ -50,12 +50,6 @@ ENCODERS = {
     "zstd": lambda b: zstandard.ZstdCompressor(level=3, write_checksum=True).compress(b),
 }
 CODINGS = sorted(ENCODERS)
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def refused(url: str, settings: FetchSettings = LOCAL) -> FetchError:

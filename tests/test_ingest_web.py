@@ -16,18 +16,12 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected
 from storyline.settings import Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
 CLI_SETTINGS = ["--set", "cluster.profile=lexical", "--set", "fetch.allow_networks=127.0.0.1/32",
                 "--set", "fetch.min_host_interval_s=0"]
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def test_extracts_text_and_metadata_from_a_news_page():

@@ -20,7 +20,7 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected
 from storyline.settings import Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import Clock, fixture_bytes
 
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
@@ -35,12 +35,6 @@ DAM = ("<p>The earthen dam above Lake Orvin gave way shortly before dawn on Tues
        "in Saint-Aubry, the prefecture said.</p>")
 INQUIRY = ("The regional prefect on Wednesday ordered an independent inquiry into the failure of the Orvin dam.\n\n"
            "The two other dams on the river Sauve will be inspected this week, the prefecture said.")
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def sauve_feed(base: str, version: str = V11, extra: bool = False) -> dict:
@@ -267,12 +261,6 @@ def test_any_json_in_a_json_feed_shape_gives_items_or_rejections_never_an_error(
 
 
 # -- through watch ----------------------------------------------------------------------------------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2031, 4, 12, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_watch_polls_a_json_feed_for_new_items_only(store, server):

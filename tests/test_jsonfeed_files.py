@@ -21,7 +21,7 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected
 from storyline.settings import IngestSettings, Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
@@ -52,12 +52,6 @@ def sauve_feed(base: str) -> dict:
                  "title": "Boats reach cut-off houses after Orvin dam failure", "summary": RESCUE_SUMMARY},
                 {"id": "sauve-dam-page", "url": f"{base}/ledger.html", "title": "Only a link"},
             ]}
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def write(tmp_path, doc: object, name: str = "feed.json", indent: int | None = 2) -> str:

@@ -20,19 +20,13 @@ from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected
 from storyline.settings import FetchSettings, Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
 PAGE = fixture_bytes("ledger_dam.html")
 ATOM = fixture_bytes("courier_feed.atom")
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def robots(server, text: str, **kw) -> None:
@@ -425,10 +419,15 @@ def test_respect_robots_setting_is_type_checked():
 
 
 # -- through ingest and watch -----------------------------------------------------------------------------------------
-def test_ingest_urls_stores_a_rejected_row_for_a_disallowed_page(store, server):
-    robots(server, "User-agent: *\nDisallow: /private/\n")
+@pytest.mark.parametrize("rules, bad_path, rule", [
+    ("User-agent: *\nDisallow: /private/\n", "/private/rescue.html", "Disallow: /private/"),
+    # wildcards: only pages ending in .html are allowed under /news/
+    ("User-agent: *\nAllow: /news/*.html$\nDisallow: /news/\n", "/news/dam.html.bak", "Disallow: /news/"),
+])
+def test_ingest_urls_stores_a_rejected_row_for_a_disallowed_page(store, server, rules, bad_path, rule):
+    robots(server, rules)
     ok = server.route("/news/dam.html", PAGE)
-    bad = server.route("/private/rescue.html", fixture_bytes("courier_rescue.html"))
+    bad = server.route(bad_path, fixture_bytes("courier_rescue.html"))
     with web_session(store, SETTINGS) as session:
         items = list(read_inputs([ok, bad], SETTINGS, session=session))
         stats = open_pipeline(store, SETTINGS).run(iter(items))
@@ -436,7 +435,8 @@ def test_ingest_urls_stores_a_rejected_row_for_a_disallowed_page(store, server):
     assert stats.balanced and (stats.accepted, stats.rejected) == (1, 1)
     (row,) = store.list_rejects()
     assert (row["ref"], row["stage"], row["reason"]) == (bad, "fetch", "robots-disallowed")
-    assert "Disallow: /private/" in row["detail"]
+    assert rule in row["detail"]
+    assert server.hits(bad_path) == []  # refused before it was fetched
 
 
 def test_summary_entry_whose_page_is_disallowed_keeps_its_summary_and_says_why(store, server):

@@ -10,23 +10,14 @@ from hypothesis import strategies as st
 
 from storyline.ingest.fetch import Fetcher, FetchError
 from storyline.ingest.robots import RobotsCache, decide, parse_rules
-from storyline.ingest.web import read_inputs, web_session
-from storyline.pipeline import open_pipeline
-from storyline.records import RawItem, Rejected
 from storyline.settings import FetchSettings, Settings
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import fixture_bytes
 
 LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
 PAGE = fixture_bytes("ledger_dam.html")
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
 
 
 def robots(server, text: str) -> None:
@@ -154,18 +145,3 @@ def test_fetcher_obeys_a_wildcard_rule_and_never_requests_the_refused_url(server
             assert e.value.reason == "robots-disallowed" and rule in e.value.detail
     assert server.hits("/docs/report.pdf") == [] and server.hits("/news/a.html?print=1") == []
     assert len(server.hits("/robots.txt")) == 1
-
-
-def test_ingest_urls_stores_the_wildcard_refusal_as_a_rejected_row(store, server):
-    robots(server, "User-agent: *\nAllow: /news/*.html$\nDisallow: /news/\n")
-    ok = server.route("/news/dam.html", PAGE)
-    bad = server.route("/news/dam.html.bak", PAGE)
-    with web_session(store, SETTINGS) as session:
-        items = list(read_inputs([ok, bad], SETTINGS, session=session))
-        stats = open_pipeline(store, SETTINGS).run(iter(items))
-    assert [type(i) for i in items] == [RawItem, Rejected]
-    assert stats.balanced and (stats.accepted, stats.rejected) == (1, 1)
-    (row,) = store.list_rejects()
-    assert (row["ref"], row["reason"]) == (bad, "robots-disallowed")
-    assert "Disallow: /news/" in row["detail"]
-    assert server.hits("/news/dam.html.bak") == []

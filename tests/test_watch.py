@@ -18,7 +18,7 @@ from storyline.pipeline import open_pipeline
 from storyline.settings import Settings
 from storyline.store import Store
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import Clock, fixture_bytes
 
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
@@ -33,25 +33,11 @@ EXTRA_ITEM = b"""<item>
 </channel>"""
 
 
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
-
-
 def ledger_feed(base: str, extra: bool = False) -> bytes:
     data = fixture_bytes("ledger_feed.rss")
     if extra:
         data = data.replace(b"</channel>", EXTRA_ITEM)
     return data.replace(b"{BASE}", base.encode())
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2031, 4, 12, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def make_watcher(store, fetcher, interval_s=60.0, clock=None):

@@ -15,7 +15,7 @@ from storyline.pipeline import open_pipeline
 from storyline.settings import Settings
 from storyline.store import Store
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import Clock, fixture_bytes
 
 BASE_SETTINGS = {"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                  "fetch.min_host_interval_s": "0"}
@@ -26,20 +26,6 @@ TOPICS = ["a bridge inspection", "the school reopening", "a power cut", "the riv
 
 def settings(concurrency: int, **more: str) -> Settings:
     return Settings().with_overrides({**BASE_SETTINGS, "fetch.watch_concurrency": str(concurrency), **more})
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2031, 4, 12, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def rss(name: str, entries: int, start: int = 0) -> bytes:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from storyline.ingest.fetch import Fetcher
 
-from .test_watch import SETTINGS, Clock, make_watcher, serve_feeds, server  # noqa: F401  (server: fixture)
+from .test_watch import SETTINGS, Clock, make_watcher, serve_feeds
 
 
 def test_a_shorter_interval_takes_effect_for_feeds_polled_under_a_longer_one(store, server):  # noqa: F811

@@ -23,7 +23,7 @@ from storyline.pipeline import open_pipeline
 from storyline.settings import Settings
 from storyline.store import Store
 
-from .fixtures.web.server import LocalServer, fixture_bytes
+from .fixtures.web.server import Clock, LocalServer, fixture_bytes
 
 ATOM = fixture_bytes("courier_feed.atom")  # two entries with content
 
@@ -31,20 +31,6 @@ ATOM = fixture_bytes("courier_feed.atom")  # two entries with content
 def settings_with(concurrency: int = 1) -> Settings:
     return Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0", "fetch.watch_concurrency": str(concurrency)})
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        yield srv
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2031, 4, 12, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Resolver:
