@@ -124,3 +124,47 @@ def test_two_concurrent_cli_ingests_give_the_stories_of_one_after_the_other(tmp_
         p.communicate(timeout=300)
         assert p.returncode in (0, 1)
     assert groups(db) in expected
+
+
+def _held_by_child(db: str):
+    code = ("import sys, time\nfrom storyline.store.lock import ingest_lock\n"
+            f"with ingest_lock({db!r}):\n    print('held', flush=True)\n    time.sleep(1.5)\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_a_symlink_to_the_database_shares_its_lock(tmp_path: Path) -> None:
+    # SQLite follows the symlink (its -wal/-shm are beside the target), so the lock must too: `--db link.db` in
+    # one process and `--db real/s.db` in another are one database
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "s.db"
+    Store(str(real)).close()
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    child = _held_by_child(str(real))
+    try:
+        t0 = time.monotonic()
+        with ingest_lock(str(link)):
+            waited = time.monotonic() - t0
+    finally:
+        child.wait(30)
+    assert waited >= 0.8
+    assert not (tmp_path / "link.db-ingest-lock").exists()
+
+
+def test_a_deleted_lock_file_is_not_locked_any_more_by_a_long_lived_process(tmp_path: Path) -> None:
+    # a server keeps its lock file open between ingests; someone deletes the file (it looks stale): the server's
+    # next ingest must lock the file other processes now create, not the orphaned one
+    db = str(tmp_path / "s.db")
+    with ingest_lock(db):
+        pass
+    Path(db + "-ingest-lock").unlink()
+    child = _held_by_child(db)
+    try:
+        t0 = time.monotonic()
+        with ingest_lock(db):
+            waited = time.monotonic() - t0
+    finally:
+        child.wait(30)
+    assert waited >= 0.8

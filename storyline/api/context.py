@@ -10,7 +10,6 @@ ingests are serialised with the other worker processes (``storyline serve --work
 from __future__ import annotations
 
 import inspect
-import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 from ..settings import Settings
 from ..store import Store
-from ..store.lock import ingest_lock, lock_path
+from ..store.lock import db_lock_path, ingest_lock
 
 
 def load_view_builder() -> Callable[..., Any] | None:
@@ -135,7 +134,7 @@ class AppContext:
     def ingest_lock_path(self) -> str:
         """The file whose lock serialises ingests into this database across processes: ``<db>-ingest-lock``
         (:mod:`storyline.store.lock`; CLI ``ingest`` and ``watch`` take the same lock)."""
-        return lock_path(os.path.abspath(self.store_path))
+        return db_lock_path(self.store_path)
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:

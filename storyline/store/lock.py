@@ -41,22 +41,44 @@ def lock_path(db_path: str) -> str:
     return f"{db_path}-ingest-lock"
 
 
+def db_lock_path(db_path: str) -> str:
+    """The lock file of the database ``db_path`` names, whichever path names it: beside the file a symlink points
+    to (as SQLite's own -wal and -shm are), so ``link.db`` and its target share one lock, relative or absolute."""
+    return lock_path(os.path.realpath(db_path))
+
+
+def _flock_current_file(lk: _PathLock) -> None:
+    """Lock the file now at ``lk.path``: if it was deleted or replaced while this process kept its descriptor (or
+    waited for it), the lock taken was on a file no one else opens any more, so drop it and lock the new one."""
+    while True:
+        if lk.fd is None:
+            lk.fd = os.open(lk.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(lk.fd, fcntl.LOCK_EX)
+        held = os.fstat(lk.fd)
+        try:
+            now = os.stat(lk.path)
+        except FileNotFoundError:
+            now = None
+        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return
+        os.close(lk.fd)  # closing drops the flock on the orphaned file
+        lk.fd = None
+
+
 @contextmanager
 def ingest_lock(db_path: str) -> Iterator[None]:
     """Hold the database's ingest lock (waits as long as it takes). A no-op for ``:memory:`` databases."""
     if db_path == ":memory:":
         yield
         return
-    path = lock_path(os.path.abspath(db_path))
+    path = db_lock_path(db_path)
     with _registry_guard:
         lk = _locks.get(path)
         if lk is None or lk.pid != os.getpid():  # a forked child must not share its parent's lock description
             lk = _locks[path] = _PathLock(path)
     with lk.rlock:
         if lk.depth == 0 and fcntl is not None:
-            if lk.fd is None:
-                lk.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(lk.fd, fcntl.LOCK_EX)
+            _flock_current_file(lk)
         lk.depth += 1
         try:
             yield
