@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
@@ -80,6 +81,21 @@ def _candidates(rows: Sequence[sqlite3.Row]) -> str:
     return ", ".join(ids[:4]) + (", …" if len(ids) > 4 else "")
 
 
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the new database's lock: SQLite answers
+    this pragma "database is locked" at once, without waiting for busy_timeout (processes opening one new database
+    together, e.g. two `storyline ingest` or `serve --workers 2`)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "database is locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Store:
     """A storyline database. ``Store(":memory:")`` works for tests.
 
@@ -97,7 +113,7 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")
         if self.path != ":memory:":
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(self.conn, timeout_s=10.0)
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self._lock = threading.RLock()
         self._depth = 0
@@ -144,6 +160,9 @@ class Store:
             if name in done:
                 continue
             with self.transaction():
+                # another process opening the same new database may have applied it since `done` was read
+                if self.conn.execute("SELECT 1 FROM schema_migrations WHERE name=?", (name,)).fetchone():
+                    continue
                 for statement in _split_sql(sql):
                     self.conn.execute(statement)
                 self.conn.execute(
