@@ -123,6 +123,8 @@ def test_two_concurrent_cli_ingests_give_the_stories_of_one_after_the_other(tmp_
     for p in procs:
         p.communicate(timeout=300)
         assert p.returncode in (0, 1)
+    with Store(str(db)) as store:  # both ran (exit 1 is also "could not open the new database")
+        assert store.query("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL")[0][0] == 2
     assert groups(db) in expected
 
 
