@@ -4,7 +4,8 @@ A figure is a number — digits (``12,000``, ``3.5``), number words (``three``, 
 vague quantities (``dozens``, ``tens of thousands``) — with an optional modifier (``about``, ``more than``), and what
 it counts: the noun phrase after it (``105 US citizens``, ``95 green-card holders``, ``around 100 people``), a
 currency (``$2 million``), ``percent``, or a time unit (``20-year``, ``six hours``). Each figure's ``text`` is the
-verbatim span of the article.
+verbatim span of the article. A range (``1,200–1,300 households``, ``5 to 7 people``, ``between 5 and 7``,
+``$1.2bn-$1.5bn``) is one figure with no single value (like ``dozens``).
 
 Conflicts: figures of *different* articles are linked when they count the same kind of thing (``category``) and
 either share the counted noun / one's noun occurs in the other's sentence, or their sentences are similar (TF-IDF
@@ -61,6 +62,15 @@ _FIGURE = re.compile(
     rf"(?![\w]|[:/]\d)",
     re.IGNORECASE,
 )
+# the upper bound of a range written after a figure's number: "1,200-1,300", "12–15", "5 to 7", "between 5 and 7",
+# "$1.2bn-$1.5bn"; the range is one figure (value None, approximate), never its lower bound alone and its upper
+# bound read as an exact number (which made "1,200–1,300 households" a "1,300 households" conflicting with 1,250)
+_RANGE_TAIL = re.compile(
+    rf"\s*(?P<sep>[-–—]|to\s|and\s)\s*(?P<cur>{_CURRENCY_SYM})?(?P<num>{_DIGITS})(?P<scale>{_SCALE})?"
+    rf"(?P<pct>{_PERCENT})?(?![\w]|[:/.,]\d)",
+    re.IGNORECASE,
+)
+_BETWEEN = re.compile(r"\bbetween\s+$", re.IGNORECASE)
 _NOUN_WORD = re.compile(r"\s+(?:of\s+)?([A-Za-z][\w’'-]*)")
 _PEOPLE = frozenset(
     """people persons person citizens citizen americans residents resident workers worker civilians soldiers troops
@@ -252,18 +262,28 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
     text = article.text
     for sent in sentences:
         named = non_quantity_spans(text, sent.start, sent.end)
+        taken = sent.start  # the end of the last range: its upper bound is no figure of its own
         for m in _FIGURE.finditer(text, sent.start, sent.end):
             na, nb = m.span("num")
             if any(x < nb and na < y for x, y in named):
                 continue  # a phone number, code or id: names something, counts nothing
+            if na < taken:
+                continue
             num = m.group("num")
             low = num.lower()
             a, b = m.start(), m.end()
             value, approx = parse_number(num, m.group("scale"))
             approx = approx or bool(m.group("mod"))
-            if m.group("cur"):
-                unit, counts = "money", m.group("cur")
-            elif m.group("pct"):
+            cur, pct = m.group("cur"), m.group("pct")
+            rng = _range_tail(text, m, value, sent.start, sent.end)
+            if rng is not None:
+                between = _BETWEEN.search(text, max(sent.start, a - 12), a)
+                a, b, taken = (between.start() if between else a), rng.end(), rng.end()
+                value, approx = None, True  # a range, not one number
+                cur, pct = cur or rng.group("cur"), rng.group("pct")
+            if cur:
+                unit, counts = "money", cur
+            elif pct:
                 unit, counts = "percent", "percent"
             elif m.group("dur"):
                 unit, counts = "duration", m.group("dur").lower()
@@ -295,6 +315,25 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
             out.append(Figure(text[a:b], value, approx, unit, counts, _category(unit, counts), article.id,
                               article.source, a, b, sent.text, sent.start, sent.end))
     return out
+
+
+def _range_tail(text: str, m: re.Match[str], low: float | None, lo: int, hi: int) -> re.Match[str] | None:
+    """The upper bound after figure ``m`` when ``m`` is the lower bound of a range (digits, a greater upper bound,
+    "and" only after "between"; not years like "2020-2021", not scores like "3-1"), else None."""
+    if low is None or m.group("pct") or m.group("dur") or not re.fullmatch(_DIGITS, m.group("num")):
+        return None
+    if not m.group("cur") and not m.group("scale") and re.fullmatch(r"(1[89]|20)\d\d", m.group("num")):
+        return None
+    tail = _RANGE_TAIL.match(text, m.end(), hi)
+    if tail is None:
+        return None
+    if tail.group("sep").strip().lower() == "and" and not _BETWEEN.search(text, max(lo, m.start() - 12), m.start()):
+        return None  # "105 US citizens and 95": two figures, not a range
+    if tail.group("sep").strip().lower() == "to" and re.search(r"\bfrom\s+$", text[max(lo, m.start() - 8):m.start()],
+                                                                 re.IGNORECASE):
+        return None  # "rose from 100 to 150 people": a change, two values
+    upper, _ = parse_number(tail.group("num"), tail.group("scale") or m.group("scale"))
+    return tail if upper is not None and upper > low else None
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
