@@ -10,8 +10,9 @@ JSON Feed (https://www.jsonfeed.org/version/1.1/, versions 1 and 1.1) is read by
 served as ``application/feed+json`` or ``application/json`` (or any document whose first character is ``{``) whose
 ``version`` starts with ``https://jsonfeed.org/version/``. Its items are turned into entries of the shape feedparser
 gives (``id``, ``link``, ``title``, ``content``, ``summary``, ``published``, ``updated``, ``author``), so they become
-items exactly as RSS/Atom entries do. Malformed JSON, a missing or unknown version, ``items`` that is not a list of
-objects are one Rejected row for the feed; an item whose fields have the wrong type is one Rejected row for that item.
+items exactly as RSS/Atom entries do. Malformed JSON, a missing or unknown version, ``items`` that is not a list
+are one Rejected row for the feed; an item that is not an object, or whose fields have the wrong type, is one
+Rejected row for that item (the good items beside it are kept).
 
 Each entry becomes an article: its ``content`` (HTML turned into paragraphs), else its summary. When the entry has
 only a summary and a link and ``fetch.fetch_linked`` is on (and a web session with a fetcher is active), the linked
@@ -169,11 +170,15 @@ def _resolved(base: str | None, url: str | None) -> str | None:
         return url
 
 
-def json_feed_entry(item: dict[str, Any], index: int, base: str | None, feed_authors: list[str]) -> dict[str, Any]:
+def json_feed_entry(item: Any, index: int, base: str | None, feed_authors: list[str]) -> dict[str, Any]:
     """One JSON Feed item as an entry of the shape feedparser gives, so :func:`entry_item` reads it like any entry.
-    An item whose fields have the wrong type gets ``storyline_error`` (it becomes a Rejected row); its key is its
+    An item that is not an object, or whose fields have the wrong type, gets ``storyline_error`` (it becomes a
+    Rejected row of its own; the other items are read); its key is its
     id when that is usable, else a hash of the item's JSON."""
     where = f"items[{index}]"
+    if not isinstance(item, dict):  # this item only: the good items beside it are kept
+        return {"id": None, "storyline_error": f"{where} is {_json_kind(item)}, expected an object", "title": None,
+                "summary": json.dumps(item, sort_keys=True, default=str)}
     try:
         url = _text_field(item, "url", where)
         content = []
@@ -252,10 +257,6 @@ def json_feed_from_document(doc: object, ref: str) -> Feed | Rejected:
         feed_authors = _author_names(doc, "feed")
     except _Malformed as e:
         return Rejected(ref, "ingest", "malformed-feed", str(e))
-    for n, item in enumerate(items):
-        if not isinstance(item, dict):
-            return Rejected(f"{ref}:{n + 1}", "ingest", "malformed-feed",
-                            f"items[{n}] is {_json_kind(item)}, expected an object")
     base = ref if ref.lower().startswith(("http://", "https://")) else (
         feed_url if feed_url and feed_url.lower().startswith(("http://", "https://")) else None)
     entries = tuple(json_feed_entry(item, n, base, feed_authors) for n, item in enumerate(items))
