@@ -102,3 +102,22 @@ def test_a_money_conflict_names_its_currency_once() -> None:
     [conflict] = find_conflicts(figs, {"a": a, "b": b})
     assert conflict.about == "dollars" and {v.value for v in conflict.values} == {"$2.1 billion",
                                                                                  "about 2 billion dollars"}
+
+
+def test_a_number_inside_another_sources_range_agrees_with_it() -> None:
+    a = "About 1,200-1,300 households downstream were told to leave their homes, the authority said."
+    inside = "The authority said 1,250 households downstream were told to leave their homes."
+    outside = "The authority said 2,000 households downstream were told to leave their homes."
+    figs = figures_of(a, "a", "A") + figures_of(inside, "b", "B")
+    assert [f.text for f in figs if f.low is not None] == ["About 1,200-1,300 households"]
+    assert [(f.low, f.high) for f in figs if f.low is not None] == [(1200.0, 1300.0)]
+    assert find_conflicts(figs, {"a": a, "b": inside}) == []
+    figs = figures_of(a, "a", "A") + figures_of(outside, "c", "C")
+    [conflict] = find_conflicts(figs, {"a": a, "c": outside})
+    assert {v.value for v in conflict.values} == {"About 1,200-1,300 households", "2,000 households"}
+    # two ranges that overlap agree; two that do not, differ
+    r1 = "About 1,200-1,300 households downstream were told to leave their homes, the authority said."
+    r2 = "Some 1,280 to 1,400 households downstream were told to leave their homes, the authority said."
+    r3 = "Some 1,500 to 1,600 households downstream were told to leave their homes, the authority said."
+    assert find_conflicts(figures_of(r1, "a", "A") + figures_of(r2, "b", "B"), {"a": r1, "b": r2}) == []
+    assert len(find_conflicts(figures_of(r1, "a", "A") + figures_of(r3, "b", "B"), {"a": r1, "b": r3})) == 1

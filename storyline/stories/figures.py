@@ -276,9 +276,11 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
             approx = approx or bool(m.group("mod"))
             cur, pct = m.group("cur"), m.group("pct")
             rng = _range_tail(text, m, value, sent.start, sent.end)
+            bounds: tuple[float | None, float | None] = (None, None)
             if rng is not None:
                 between = _BETWEEN.search(text, max(sent.start, a - 12), a)
                 a, b, taken = (between.start() if between else a), rng.end(), rng.end()
+                bounds = (value, parse_number(rng.group("num"), rng.group("scale") or m.group("scale"))[0])
                 value, approx = None, True  # a range, not one number
                 cur, pct = cur or rng.group("cur"), rng.group("pct")
             if cur:
@@ -313,7 +315,7 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
             if unit == "number" and value is not None and value < 10 and not re.fullmatch(_DIGITS, num):
                 continue  # a bare number word ("two sides") without a counted noun is rarely a figure
             out.append(Figure(text[a:b], value, approx, unit, counts, _category(unit, counts), article.id,
-                              article.source, a, b, sent.text, sent.start, sent.end))
+                              article.source, a, b, sent.text, sent.start, sent.end, *bounds))
     return out
 
 
@@ -416,6 +418,10 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     i_, j_ = shared.row, shared.col
     ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_]) & (shared.data >= need[i_])
     vals = np.array([f.value if f.value is not None else np.nan for f in cand], dtype=float)
+    # a range's bounds (NaN for a single number or a vague quantity): a number inside a range, or two overlapping
+    # ranges, agree ("1,200–1,300 households" and "1,250 households")
+    lows = np.array([f.low if f.low is not None else np.nan for f in cand], dtype=float)
+    highs = np.array([f.high if f.high is not None else np.nan for f in cand], dtype=float)
     # reports of one quantity differ by a little (14 vs 15 dead, $2.1bn vs $1.9bn, 100 vs 105 people); values
     # MAX_RATIO apart are different quantities that share words ("all 86 polling districts" / "a recount in two
     # polling districts", demo corpus)
@@ -433,6 +439,15 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     differ_vague = ~(np.isnan(vi) & np.isnan(vj))[vague]
     differ_mask = differ_num.copy()
     differ_mask[np.nonzero(vague)[0]] = differ_vague
+    # ranges: lo/hi of each side (a number is its own range); they agree when the intervals overlap
+    li = np.where(np.isnan(lows[i_]), vi, lows[i_])
+    hi_i = np.where(np.isnan(highs[i_]), vi, highs[i_])
+    lj = np.where(np.isnan(lows[j_]), vj, lows[j_])
+    hi_j = np.where(np.isnan(highs[j_]), vj, highs[j_])
+    has_range = ~np.isnan(lows[i_]) | ~np.isnan(lows[j_])
+    known = ~np.isnan(li) & ~np.isnan(hi_i) & ~np.isnan(lj) & ~np.isnan(hi_j)
+    overlap = (li <= hi_j) & (lj <= hi_i)
+    differ_mask[has_range & known] = ~overlap[has_range & known]
     from scipy.sparse.csgraph import connected_components
 
     G = sparse.csr_matrix((np.ones(len(i_)), (i_, j_)), shape=(n, n))

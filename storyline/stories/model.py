@@ -170,6 +170,8 @@ class Figure:
     sentence: str
     sentence_start: int
     sentence_end: int
+    low: float | None = None  # a range's bounds ("1,200–1,300 households": 1200, 1300); None for one number
+    high: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
