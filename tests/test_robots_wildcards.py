@@ -105,6 +105,17 @@ def test_a_fractional_crawl_delay_is_read_and_a_bom_is_ignored():
     assert cache.check("http://h.test/a.html", "http", "h.test", None).crawl_delay == 0.75
 
 
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_robots_txt_saved_as_utf16_with_its_bom_still_disallows(encoding):
+    text = "User-agent: *\nDisallow: /private/\n"
+    body = text.encode(encoding)
+    if not body.startswith((b"\xff\xfe", b"\xfe\xff")):  # utf-16-le/be write no byte-order mark: add it
+        body = ("\ufeff" + text).encode(encoding)
+    cache = RobotsCache(lambda url: (200, body), LOCAL)
+    assert cache.check("http://h.test/private/a.html", "http", "h.test", None).allowed is False
+    assert cache.check("http://h.test/news/a.html", "http", "h.test", None).allowed is True
+
 # -- a property: the verdict is RFC 9309's, computed here independently with regular expressions ------------------------
 def _oracle(rules: list[tuple[bool, str]], path: str) -> bool:
     best: tuple[int, bool] | None = None  # (pattern length, allow)

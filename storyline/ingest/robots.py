@@ -191,7 +191,7 @@ class RobotsCache:
             return self._unreachable(robots_url, previous, f"{e.reason}: {e.detail}")
         now = self.clock()
         if 200 <= status < 300:
-            parser = parse_rules(body.decode("utf-8-sig", errors="replace"))
+            parser = parse_rules(_robots_text(body))
             return RobotsPolicy(robots_url, RULES, f"answered HTTP {status}", now, now + s.robots_ttl_s, parser)
         if status in (401, 403):
             return RobotsPolicy(robots_url, DISALLOW_ALL,
@@ -216,3 +216,12 @@ class RobotsCache:
 
 __all__ = ["RobotsCache", "RobotsPolicy", "Verdict", "agent_token", "decide", "deciding_rule", "origin_of",
            "parse_rules"]
+
+
+def _robots_text(body: bytes) -> str:
+    """robots.txt is UTF-8 (RFC 9309; a UTF-8 byte-order mark is skipped), but a file saved as UTF-16 with its
+    byte-order mark is read as UTF-16: decoding it as UTF-8 would turn every rule into garbage and allow everything
+    the site meant to disallow."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body.decode("utf-16", errors="replace")
+    return body.decode("utf-8-sig", errors="replace")
