@@ -41,6 +41,22 @@ def test_a_coordinated_predicate_is_not_taken_for_the_speaker() -> None:
     assert _quotes(text) == [("The ministry and the federation", "the canals would be cleaned before the summer")]
 
 
+def test_the_speaker_is_the_subject_without_labels_days_and_adverbs() -> None:
+    # phrasings from allsides-2021 excerpts that gave speakers like "Driving the news: Mayorkas" or
+    # "Texas Gov. Greg Abbott on Wednesday formally"
+    text = ("Driving the news: Mayorkas said the department would focus on employers who hire workers illegally. "
+            "Texas Gov. Greg Abbott on Wednesday formally announced that the state will build its own border wall. "
+            "Progressive lawmakers have long said they would not vote for the bill without the other one. "
+            "It is still too early to say how much jeopardy either bill is in this week. "
+            "The senator was told that the vote would be delayed until the end of the month. "
+            "The high murder rate continued into 2021, although the pace has slowed this year.")
+    assert _quotes(text) == [
+        ("Mayorkas", "the department would focus on employers who hire workers illegally"),
+        ("Texas Gov. Greg Abbott", "the state will build its own border wall"),
+        ("Progressive lawmakers", "they would not vote for the bill without the other one"),
+    ]
+
+
 def test_markdown_output_cannot_be_turned_into_links_or_html_by_source_text() -> None:
     from storyline.stories import build_view_from_articles
     from storyline.settings import StoriesSettings

@@ -40,7 +40,7 @@ _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:
 # indirect speech
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
-BARE_VERBS = r"said|says|say|stated|added|adds|continued|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
+BARE_VERBS = r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
 _SAYS_THAT = re.compile(
     rf"^(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
     rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?\s+that\s+)"
@@ -58,8 +58,9 @@ def _speaker_ok(speaker: str) -> bool:
     words = speaker.split()
     if not 1 <= len(words) <= 7:
         return False
-    if words[-1].lower() in ("and", "but", "or", "then"):
-        # a coordinated predicate ("Daravia disputes the figures and says …"): the subject is somewhere before the
+    if words[-1].lower() in _NOT_LAST or ".." in speaker:
+        # a coordinated predicate ("Daravia disputes the figures and says …"), an infinitive ("It's too early to
+        # say"), a relative clause ("A doctor who wrote"), "… a statement that": the subject is somewhere before the
         # first verb, which these patterns cannot find; no attribution beats a wrong one
         return False
     low = speaker.lower()
@@ -73,9 +74,23 @@ def _speaker_ok(speaker: str) -> bool:
                            "organizers", "critics", "diplomats"))
 
 
+_NOT_LAST = frozenset({"and", "but", "or", "then", "to", "who", "which", "that", "amid",
+                       # passive or copula before the verb ("X was told that …": X is who heard it, not who said it)
+                       "is", "are", "was", "were", "be", "been", "being"})
+# a newsletter label before the subject ("Driving the news: Mayorkas said …", "State of play: DHS said …")
+_LABEL = re.compile(r"^[^:]{2,40}:\s+(?=\S)")
+# when, and how, after the subject: "President Biden on Monday said", "Psaki explicitly said", "have long said"
+_SPEAKER_TAIL = re.compile(
+    r"(?:\s+(?:on|late on|early on)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))?"
+    r"(?:\s+(?:long|again|earlier|later|also|[a-z]+ly))?$")
+
+
 def _strip_speaker(s: str) -> str:
-    """The speaker without surrounding punctuation and a trailing auxiliary ("The association has" said)."""
-    return _AUXILIARY.sub("", s.strip(" ,;:\n\t"))
+    """The speaker without surrounding punctuation, a newsletter label before it, a day or adverb after it and a
+    trailing auxiliary ("The association has" said)."""
+    s = _LABEL.sub("", s.strip(" ,;:\n\t\xa0")).strip()
+    s = _SPEAKER_TAIL.sub("", s).strip()
+    return _AUXILIARY.sub("", s).strip()
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
