@@ -115,15 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             cs.w_lexical * sims["lexical"] + cs.w_dense * dense + cs.w_entities * sims["entities"])
         sims["lexical + dense 128"] = sims["lexical"] + sims["dense title+lead 128"]
 
-    if args.agglomerative:
-        sims["__agglomerative__"] = (sims["lexical"] + sims[f"dense title+lead {cs.encoder_max_tokens}"]) / 2 \
-            if not args.no_dense else sims["lexical"]
     print(f"{args.path.name}: {len(rows)} articles, {len(set(gold.tolist()))} gold stories")
     print(f"{'similarity':<58} {'NN in own story':>16} {'with CSLS':>10}")
-    agg = sims.pop("__agglomerative__", None)
     for name, m in sims.items():
         print(f"{name:<58} {nn_share(m, gold):>16.3f} {nn_share(csls(m), gold):>10.3f}", flush=True)
-    if agg is not None:
+    if args.agglomerative:
+        dense_key = f"dense title+lead {cs.encoder_max_tokens}"
+        agg = sims["lexical"] if args.no_dense else (sims["lexical"] + sims[dense_key]) / 2
         f1, t, k = oracle_average_link(agg, gold)
         print(f"offline average link, threshold tuned on the gold labels: B-cubed F1 {f1:.4f} "
               f"(distance {t:.3f}, {k} clusters)")

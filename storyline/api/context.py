@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 from ..settings import Settings
 from ..store import Store
-from ..store.lock import db_lock_path, ingest_lock
+from ..store.lock import ingest_lock
 
 
 def load_view_builder() -> Callable[..., Any] | None:
@@ -129,12 +129,6 @@ class AppContext:
             with self._stores_lock:
                 self._stores.append(s)
         return s
-
-    @property
-    def ingest_lock_path(self) -> str:
-        """The file whose lock serialises ingests into this database across processes: ``<db>-ingest-lock``
-        (:mod:`storyline.store.lock`; CLI ``ingest`` and ``watch`` take the same lock)."""
-        return db_lock_path(self.store_path)
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:

@@ -36,15 +36,11 @@ class _PathLock:
         self.pid = os.getpid()
 
 
-def lock_path(db_path: str) -> str:
-    """The lock file of the database at ``db_path``."""
-    return f"{db_path}-ingest-lock"
-
-
 def db_lock_path(db_path: str) -> str:
-    """The lock file of the database ``db_path`` names, whichever path names it: beside the file a symlink points
-    to (as SQLite's own -wal and -shm are), so ``link.db`` and its target share one lock, relative or absolute."""
-    return lock_path(os.path.realpath(db_path))
+    """The lock file (``<db>-ingest-lock``) of the database ``db_path`` names, whichever path names it: beside the
+    file a symlink points to (as SQLite's own -wal and -shm are), so ``link.db`` and its target share one lock,
+    relative or absolute."""
+    return f"{os.path.realpath(db_path)}-ingest-lock"
 
 
 def _flock_current_file(lk: _PathLock) -> None:
