@@ -1,4 +1,4 @@
-"""API polish: a 500 tells the client the connection closes; web pages redirect id prefixes to the canonical URL;
+"""API answers: a 500 tells the client the connection closes; web pages redirect id prefixes to the canonical URL;
 since/until take ISO 8601 only; 404 hints speak HTTP, not CLI."""
 
 from __future__ import annotations
