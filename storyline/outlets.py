@@ -330,3 +330,22 @@ def import_outlets_file(store: Any, path: str | Path, *, replace: bool = False,
         if all(stored.get(o.name) == o for o in outlets):
             return {"added": 0, "updated": 0, "removed": 0, "articles_changed": 0}
     return store.put_outlets(outlets, imported_from=str(path), replace=replace)
+
+
+def outlet_listing(store: Any) -> tuple[list[dict[str, Any]], int]:
+    """Every registered outlet and every outlet seen in the articles (``registered`` false), with current article
+    and story counts; and how many current articles have no known outlet."""
+    counts = store.outlet_counts()
+    rows: list[dict[str, Any]] = []
+    registered = store.list_outlets()
+    for o in registered:
+        c = counts.get(o.name, {})
+        rows.append({**o.to_dict(), "registered": True, "articles": c.get("articles", 0),
+                     "stories": c.get("stories", 0)})
+    names = {o.name for o in registered}
+    for name, c in sorted(counts.items(), key=lambda kv: kv[0].casefold()):
+        if name not in names and name != UNKNOWN_OUTLET:
+            rows.append({"name": name, "aliases": [], "domains": [], "country": None, "language": None, "kind": None,
+                         "owner": None, "attributes": {}, "registered": False, "articles": c["articles"],
+                         "stories": c["stories"]})
+    return rows, counts.get(UNKNOWN_OUTLET, {}).get("articles", 0)

@@ -4,7 +4,6 @@ FILE` (an outlets.toml or CSV into the registry). docs/outlets.md."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -19,38 +18,19 @@ outlets_app = typer.Typer(help="Outlets: the registry (name, aliases, domains, c
 root.add_typer(outlets_app, name="outlets")
 
 
-def outlet_rows(store: Any) -> tuple[list[dict[str, Any]], int]:
-    """Every registered outlet and every outlet seen in the articles (``registered`` false), with current article
-    and story counts; and how many current articles have no known outlet."""
-    from ..records import UNKNOWN_OUTLET
-
-    counts = store.outlet_counts()
-    rows: list[dict[str, Any]] = []
-    registered = store.list_outlets()
-    for o in registered:
-        c = counts.get(o.name, {})
-        rows.append({**o.to_dict(), "registered": True, "articles": c.get("articles", 0),
-                     "stories": c.get("stories", 0)})
-    names = {o.name for o in registered}
-    for name, c in sorted(counts.items(), key=lambda kv: kv[0].casefold()):
-        if name not in names and name != UNKNOWN_OUTLET:
-            rows.append({"name": name, "aliases": [], "domains": [], "country": None, "language": None, "kind": None,
-                         "owner": None, "attributes": {}, "registered": False, "articles": c["articles"],
-                         "stories": c["stories"]})
-    return rows, counts.get(UNKNOWN_OUTLET, {}).get("articles", 0)
-
-
 @outlets_app.callback()
 def outlets(ctx: typer.Context, fmt: Format = FORMAT) -> None:
     """List outlets: registered ones with their attributes, and outlets seen in articles but not registered."""
     if ctx.invoked_subcommand is not None:
         return
+    from ..outlets import outlet_listing
+
     if not state.db.exists():
         from ..errors import NotFound
 
         raise NotFound(f"no database at {str(state.db)!r}; build one with `storyline --db {state.db} ingest PATH…`")
     with state.open_store() as store:
-        rows, unknown = outlet_rows(store)
+        rows, unknown = outlet_listing(store)
     if fmt in (Format.table, Format.csv):
         for r in rows:
             r["aliases"] = ", ".join(r["aliases"])

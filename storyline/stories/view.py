@@ -456,4 +456,6 @@ def build_view(store: Any, story_id: str, *, encoder: Encoder | None = None,
         articles, story_id=story.id, encoder=encoder, settings=settings,
         copies=read_copies(store, ids), entity_cache=StoreEntityCache(store),
         provenance=read_provenance(store, story.id), stored_alignments=read_stored_alignments(store, ids))
-    return view
+    from .coverage import story_coverage
+
+    return replace(view, coverage=story_coverage(store, articles, settings))
