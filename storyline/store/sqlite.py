@@ -683,6 +683,19 @@ class Store:
                 f"SELECT id FROM articles WHERE id IN ({marks}) AND json_extract(extra, '$.date_only') = 1", chunk))
         return out
 
+    def article_heads(self, article_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``{id: {"source", "title", "date", "date_only"}}`` of stored articles (for listings that name articles)."""
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.query(f"SELECT id, source, title, date, coalesce(json_extract(extra, '$.date_only'), 0) "
+                                f"AS date_only FROM articles WHERE id IN ({marks})", chunk):
+                out[r["id"]] = {"source": r["source"], "title": r["title"], "date": from_iso(r["date"]),
+                                "date_only": bool(r["date_only"])}
+        return out
+
     def story_dates_day_only(self, story_ids: Iterable[str]) -> dict[str, tuple[bool, bool]]:
         """``{story: (first_seen is a day only, last_seen is a day only)}``: every current article dated at the
         story's first (last) date gave a day without a time."""
