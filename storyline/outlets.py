@@ -349,3 +349,24 @@ def outlet_listing(store: Any) -> tuple[list[dict[str, Any]], int]:
                          "owner": None, "attributes": {}, "registered": False, "articles": c["articles"],
                          "stories": c["stories"]})
     return rows, counts.get(UNKNOWN_OUTLET, {}).get("articles", 0)
+
+
+def distinct_unknown_outlets(articles: Sequence[Article]) -> list[Article]:
+    """Within one story, each article of an unknown outlet is its own source: "unknown outlet 1", "unknown outlet
+    2", … in the given order (one alone stays "unknown outlet"). Nothing says two unknown articles share an outlet,
+    so neither is taken as a repeat of the other when the view counts sources that agree (docs/outlets.md)."""
+    import dataclasses
+
+    unknown = [a.id for a in articles if a.source == UNKNOWN_OUTLET]
+    if len(unknown) < 2:
+        return list(articles)
+    label = {aid: f"{UNKNOWN_OUTLET} {k}" for k, aid in enumerate(unknown, 1)}
+    return [dataclasses.replace(a, source=label[a.id]) if a.id in label else a for a in articles]
+
+
+def unknown_outlets_beyond_one(articles: Sequence[Article], copies: Iterable[Mapping[str, Any]]) -> int:
+    """How many more independent sources a story has when each independent article of an unknown outlet counts as
+    its own (:func:`distinct_unknown_outlets`) than when they count as one outlet (as the copies stage does)."""
+    copied = {c.get("article_id") for c in copies}
+    n = sum(1 for a in articles if a.source == UNKNOWN_OUTLET and a.id not in copied)
+    return max(0, n - 1)

@@ -158,8 +158,9 @@ def show(
     elif fmt is ViewFormat.html:
         sys.stdout.write(to_html(view) + "\n")
     else:
-        # how the view was built (similarity, entities, stored alignments …) is for -v, not the reader
-        for item in to_rich(view, notes=state.verbose, day_only=day_only):
+        for item in [*to_rich(view, notes=False, day_only=day_only), *coverage_rich(view.coverage)]:
             stdout.print(item)
-        for item in coverage_rich(view.coverage):
-            stdout.print(item)
+        if state.verbose:  # how the view was built (similarity, entities, stored alignments …): for -v only
+            from rich.text import Text
+
+            stdout.print(Text("; ".join(f"{k}: {val}" for k, val in view.methods.items()), style="dim"))
