@@ -38,9 +38,9 @@ def cli(db: Path, *args: str) -> subprocess.CompletedProcess:
 # -- the registry file -------------------------------------------------------------------------------------------
 def test_toml_and_csv_give_the_same_outlets_with_user_attributes(tmp_path):
     toml = tmp_path / "outlets.toml"
-    toml.write_text('[[outlet]]\nname = "Meridian Press"\naliases = ["MP"]\ndomains = ["https://www.MeridianPress.test/"]'
-                    '\ncountry = "Daravia"\nlanguage = "EN"\nkind = "Wire"\nowner = "Coop"\nlean = "my own rating"\n',
-                    "utf-8")
+    toml.write_text('[[outlet]]\nname = "Meridian Press"\naliases = ["MP"]\n'
+                    'domains = ["https://www.MeridianPress.test/"]\ncountry = "Daravia"\nlanguage = "EN"\n'
+                    'kind = "Wire"\nowner = "Coop"\nlean = "my own rating"\n', "utf-8")
     csv = tmp_path / "outlets.csv"
     csv.write_text("name,aliases,domains,country,language,kind,owner,lean\n"
                    "Meridian Press,MP,meridianpress.test,Daravia,en,wire,Coop,my own rating\n", "utf-8")
