@@ -47,7 +47,8 @@ def outlets(ctx: typer.Context, fmt: Format = FORMAT) -> None:
 
 @outlets_app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="An outlets.toml ([[outlet]] tables) or .csv (a header row) file."),
+    # "\\[" keeps rich (typer's help renderer) from reading "[[outlet]]" as markup and dropping it
+    file: Path = typer.Argument(..., help="An outlets.toml (\\[\\[outlet]] tables) or .csv (a header row) file."),
     replace: bool = typer.Option(False, "--replace", help="Remove registered outlets the file does not list."),
 ) -> None:
     """Add or update registered outlets from FILE, then resolve every stored article's outlet afresh."""
