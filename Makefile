@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 run: setup
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	$(VENV)/bin/storyline --db $(DB) ingest storyline/demo/corpus
+	$(VENV)/bin/storyline --db $(DB) outlets import storyline/demo/outlets.toml
 	$(VENV)/bin/storyline --db $(DB) stories --limit 0
 
 # chromium for the browser tests: Debian's package (never `playwright install`)

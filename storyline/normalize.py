@@ -13,11 +13,10 @@ import unicodedata
 import warnings as _warnings
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import PurePath
 from typing import Any, Iterable, Iterator, Mapping
-from urllib.parse import urlsplit
 
-from .records import Article, RawItem, Rejected, content_id
+from .outlets import desk_agencies, host_of
+from .records import UNKNOWN_OUTLET, Article, RawItem, Rejected, content_id
 from .settings import IngestSettings
 
 # zero-width characters, soft hyphens, and control characters other than tab/newline/carriage return (C0, DEL,
@@ -133,15 +132,31 @@ def detect_lang(text: str, min_score: float = 0.4) -> str | None:
 
 
 def source_of(raw: RawItem) -> str:
-    """The outlet: the record's source, else the URL's host, else the file name without extension."""
-    if raw.source and raw.source.strip():
+    """The outlet (docs/outlets.md): the record's source, else the URL's host, else the first agency its desk tag
+    names ("irv/hk (Meridian Press, Continental Radio)"), else "unknown outlet". Never the file name: that stays in
+    the article's ``origin``. A registry (storyline/outlets.py) may give it a canonical name at ingest."""
+    if raw.source and clean_line(raw.source):
         return clean_line(raw.source)
     if raw.url:
-        host = urlsplit(raw.url).hostname
+        host = host_of(raw.url)
         if host:
-            return host.removeprefix("www.")
-    stem = PurePath(raw.origin.path).stem
-    return stem if stem not in ("", "-") else "unknown"
+            return host
+    agencies = desk_agencies(raw.byline)
+    if agencies:
+        return clean_line(agencies[0])
+    return UNKNOWN_OUTLET
+
+
+_HAS_TIME = re.compile(r"\d:\d|\d\s*[ap]\.?m\b|\dT\d|\bnoon\b|\bmidnight\b", re.IGNORECASE)
+
+
+def is_date_only(value: str | None) -> bool:
+    """Whether a date string gives a day but no time of day ("2021-10-09", "October 9, 2021"; not
+    "2021-10-09T00:00Z")."""
+    if value is None:
+        return False
+    text = str(value).strip()
+    return bool(text) and (bool(_ISO_DAY.match(text)) or not _HAS_TIME.search(text))
 
 
 def _without_surrogates(raw: RawItem) -> tuple[RawItem, int]:
@@ -203,6 +218,12 @@ def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article |
     lang = clean_line(raw.lang).lower() if raw.lang else detect_lang(f"{title}. {text}")
     source = source_of(raw)
     byline = clean_line(raw.byline) if raw.byline else None
+    extra = dict(raw.extra)
+    credited = [clean_line(a) for a in desk_agencies(byline)]
+    if credited:  # agencies the desk tag names: credited, not outlets of their own (docs/outlets.md)
+        extra["credited"] = credited
+    if date is not None and is_date_only(raw.date):  # a day without a time: shown as a day, not as midnight
+        extra["date_only"] = True
     return Article(
         id=content_id(source, title, text, prefix="a-"),
         title=title,
@@ -216,7 +237,7 @@ def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article |
         title_derived=title_derived,
         origin=ref,
         warnings=tuple(notes),
-        extra=dict(raw.extra),
+        extra=extra,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence
 from .cluster import Clusterer, make_clusterer
 from .headline import representative_index
 from .normalize import normalize
-from .records import Article, Assignment, RawItem, Rejected, RunStats
+from .records import UNKNOWN_OUTLET, Article, Assignment, RawItem, Rejected, RunStats
 from .settings import Settings
 from .store import Store
 
@@ -105,12 +105,13 @@ class Pipeline:
         rejects: list[Rejected] = []
         fresh: list[Article] = []
         batch_ids: set[str] = set()
+        outlets = self._outlets()
         for item in batch:
             out = item if isinstance(item, Rejected) else normalize(item, self.settings.ingest)
             if isinstance(out, Rejected):
                 rejects.append(out)
             else:
-                fresh.append(out)
+                fresh.append(outlets.apply(out))  # an alias or URL host → the registered outlet (docs/outlets.md)
         known = self.store.existing_ids(a.id for a in fresh)
         articles: list[Article] = []
         duplicates = 0
@@ -140,22 +141,35 @@ class Pipeline:
                 obs.observe(self.store, articles, assignments)
         return len(articles), len(rejects), duplicates, new_stories
 
+    def _outlets(self):
+        """The outlet registry (storyline/outlets.py), read once per run; ``outlets.file`` is imported first when
+        set and changed since this pipeline last read it."""
+        run = self.store.ingest_generation()
+        if getattr(self, "_registry_run", None) != run:
+            from .outlets import import_outlets_file
+
+            if self.settings.outlets.file:
+                import_outlets_file(self.store, self.settings.outlets.file, only_if_changed=True)
+            self._registry, self._registry_run = self.store.outlet_registry(), run
+        return self._registry
+
     def _flag_reused_ids(self, articles: list[Article]) -> list[Article]:
         """An article whose own id (``external_id``) its outlet already used for a different text is stored as a new
         article (ids are content hashes: a corrected re-export is a new version), with a warning naming the earlier
         one; :meth:`Store.supersede_versions` then marks which version is current (docs/versions.md)."""
-        keyed = [(a.source, a.external_id) for a in articles if a.external_id]
+        # an unknown outlet's ids are no one outlet's ids: two files' record "7" are not versions of one record
+        keyed = [(a.source, a.external_id) for a in articles if a.external_id and a.source != UNKNOWN_OUTLET]
         if not keyed:
             return articles
         earlier = self.store.ids_by_external_id(keyed)
         out = []
         for a in articles:
             key = (a.source, a.external_id or "")
-            prev = earlier.get(key) if a.external_id else None
+            prev = earlier.get(key) if a.external_id and a.source != UNKNOWN_OUTLET else None
             if prev is not None and prev != a.id:
                 a = replace(a, warnings=(*a.warnings, f"id {a.external_id!r} of {a.source} was used before for a "
                                                       f"different text: article {prev}"))
-            elif a.external_id:
+            elif a.external_id and a.source != UNKNOWN_OUTLET:
                 earlier.setdefault(key, a.id)  # a later article of this batch re-using it is flagged too
             out.append(a)
         return out

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+# the outlet of an article whose record names none (no source, no URL, no agency in a desk tag): never a file name
+# (docs/outlets.md); it is not counted as an outlet
+UNKNOWN_OUTLET = "unknown outlet"
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -69,6 +73,12 @@ class Article:
     origin: str = ""
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def date_only(self) -> bool:
+        """The input gave a day without a time of day (normalize records it in ``extra["date_only"]``): show the
+        day, not midnight."""
+        return bool(self.extra.get("date_only"))
 
     @property
     def lead(self) -> str:

@@ -181,6 +181,21 @@ class CopiesSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OutletsSettings:
+    """The outlet registry and coverage by attribute (storyline/outlets.py, storyline/stories/coverage.py;
+    docs/outlets.md). Not fitted to data: definitions, checked by reading the demo corpus's coverage."""
+
+    file: str = ""  # an outlets.toml or CSV imported into the store before each ingest run (empty = none)
+    # an outlet "did not cover a story its peers did" when at least this many of its peers (same kind and country)
+    # covered it ...
+    peer_min_covering: int = 2
+    peer_share: float = 0.5  # ... and they are at least this share of its peers (0.5 = half of them)
+    # ... and the outlet itself published something within this many days of the story's first/last article (an
+    # outlet with nothing stored at the time is absent from the data, not from the story)
+    active_window_days: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
@@ -188,6 +203,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     copies: CopiesSettings = field(default_factory=CopiesSettings)
+    outlets: OutletsSettings = field(default_factory=OutletsSettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
         """Return a copy with ``{"section.key": value}`` applied; values given as strings are converted."""

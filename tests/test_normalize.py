@@ -74,10 +74,14 @@ def test_overlong_text_is_rejected_not_truncated():
     assert isinstance(r, Rejected) and r.reason == "text-too-long" and r.ref == "f.jsonl:3"
 
 
-def test_source_falls_back_to_url_host_then_file_name():
+def test_source_falls_back_to_url_host_then_desk_tag_agency_then_unknown_outlet_never_the_file_name():
     a = normalize(RawItem(origin=Origin("dir/wire-17.txt"), text="Body.", url="https://www.example.test/x"))
     b = normalize(RawItem(origin=Origin("dir/wire-17.txt"), text="Body."))
-    assert a.source == "example.test" and b.source == "wire-17"
+    c = normalize(RawItem(origin=Origin("dir/wire-17.txt"), text="Body.", byline="jsi/msh (AP, Reuters)"))
+    d = normalize(RawItem(origin=Origin("dir/wire-17.txt"), text="Body.", byline="sct/dw"))
+    assert a.source == "example.test" and b.source == "unknown outlet" and d.source == "unknown outlet"
+    assert c.source == "AP" and c.extra["credited"] == ["AP", "Reuters"]
+    assert b.origin == "dir/wire-17.txt"  # the file name stays as the origin
 
 
 def test_article_id_is_a_content_hash():

@@ -35,7 +35,8 @@ def seed_view():
 
 
 def _by_prefix(arts: list[Article], prefix: str) -> Article:
-    return next(a for a in arts if a.source.startswith(prefix))
+    """The seed read from the file whose name starts with ``prefix`` (the file name is the origin, not the outlet)."""
+    return next(a for a in arts if Path(a.origin).name.startswith(prefix))
 
 
 def test_seed_summary_shows_the_agreed_core_with_both_sources(seed_view) -> None:
@@ -91,8 +92,8 @@ def test_seed_unique_content_per_source(seed_view) -> None:
 
 def test_seed_timeline_lists_the_undated_article_apart(seed_view) -> None:
     arts, view = seed_view
-    roles = [(t.role, t.source[:3]) for t in view.timeline]
-    assert roles == [("first", "000"), ("undated", "003")]
+    roles = [(t.role, t.article_id) for t in view.timeline]
+    assert roles == [("first", _by_prefix(arts, "000").id), ("undated", _by_prefix(arts, "003").id)]
 
 
 def test_seed_headline_and_methods(seed_view) -> None:

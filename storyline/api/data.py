@@ -141,10 +141,11 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
     cov = queries.coverage(store, list({r["id"] for r in rows}))
     for r in rows:
         r["coverage"] = cov.get(r["id"], [])
-    totals = store.query("SELECT count(*), count(DISTINCT source) FROM articles WHERE superseded_by IS NULL")[0]
+    totals = store.query("SELECT count(*) FROM articles WHERE superseded_by IS NULL")[0]
     return {
         "latest": latest, "most_covered": covered, "most_contested": contested, "contested_note": contested_note,
-        "totals": {"articles": int(totals[0]), "sources": int(totals[1]),
+        # outlets: "unknown outlet" (records naming none) is not one (docs/outlets.md)
+        "totals": {"articles": int(totals[0]), "sources": store.count_outlets(),
                    "stories": store.count_stories(current=True)},
     }
 

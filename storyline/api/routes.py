@@ -123,6 +123,14 @@ def story(request: Request, story_id: str) -> dict[str, Any]:
     return as_json(data.story_data(ctx, ctx.store(), story_id))
 
 
+@router.get("/outlets", summary="Outlets: registered (with attributes) and seen in articles, with counts")
+def outlets(request: Request) -> dict[str, Any]:
+    from ..outlets import outlet_listing
+
+    rows, unknown = outlet_listing(ctx_of(request).store())
+    return as_json({"outlets": rows, "unknown_outlet_articles": unknown})
+
+
 @router.get("/articles", summary="List articles (cursor pagination)", responses=ERROR_RESPONSES)
 def articles(
     request: Request,

@@ -9,7 +9,7 @@ import typer
 
 from .app import app, state
 from .core import FORMAT
-from .output import Format, emit, emit_one, stderr
+from .output import Format, day_or_time, emit, emit_one, stderr
 
 
 @app.command()
@@ -18,7 +18,8 @@ def copies(
     fmt: Format = FORMAT,
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-detect copies over all stored articles first."),
 ) -> None:
-    """Copies and rewrites with their origin: [{article_id, origin_id, relation, similarity}]."""
+    """Copies and rewrites with the article each copies, both named by outlet and title: [{article_id, source, title,
+    date, relation, similarity, origin_id, origin_source, origin_title, origin_date}]."""
     from ..copies import copies_for_story
     from ..copies import rebuild as rebuild_copies
     from ..copies.detector import all_copies
@@ -28,7 +29,23 @@ def copies(
             n = rebuild_copies(store, state.settings)
             stderr.print(f"re-detected copies over {n} articles")
         rows = all_copies(store) if story_id is None else copies_for_story(store, story_id)
-    emit(rows, fmt, ["article_id", "origin_id", "relation", "similarity"])
+        heads = store.article_heads([r[k] for r in rows for k in ("article_id", "origin_id")])
+    rows = [named_copy(r, heads) for r in rows]
+    if fmt in (Format.json, Format.jsonl):
+        emit(rows, fmt)
+        return
+    emit(rows, fmt, ["article_id", "source", "title", "relation", "similarity", "origin_id", "origin_source",
+                     "origin_title"], title="Copies and rewrites (each with the article it copies)")
+
+
+def named_copy(row: dict, heads: dict[str, dict]) -> dict:
+    """A copies row with each article's outlet, title and date beside its id."""
+    a, o = heads.get(row["article_id"], {}), heads.get(row["origin_id"], {})
+    return {"article_id": row["article_id"], "source": a.get("source"), "title": a.get("title"),
+            "date": day_or_time(a.get("date"), a.get("date_only", False)),
+            "relation": row["relation"], "similarity": row["similarity"],
+            "origin_id": row["origin_id"], "origin_source": o.get("source"), "origin_title": o.get("title"),
+            "origin_date": day_or_time(o.get("date"), o.get("date_only", False))}
 
 
 @app.command("eval-dedup")

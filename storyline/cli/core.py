@@ -11,7 +11,7 @@ import typer
 from ..ingest import WalkReport, read_paths
 from ..pipeline import open_pipeline
 from .app import app, state
-from .output import Format, emit, stderr
+from .output import Format, day_or_time, emit, stderr
 
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format.")
 
@@ -88,11 +88,23 @@ def stories(
     order: Order = typer.Option(Order.latest, "--order", help="latest | most-covered | oldest"),
     source: Optional[str] = typer.Option(None, "--source", help="Only stories covered by this outlet."),
     min_sources: int = typer.Option(0, "--min-sources", help="Only stories with at least this many outlets."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only stories with an article on or after this day "
+                                                              "or time (ISO 8601: 2026-03-05, 2026-03-05T14:30Z)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only stories with an article on or before this day "
+                                                              "(the whole day) or time (ISO 8601)."),
 ) -> None:
     """List stories: id, headline, article count, sources, first and last seen."""
+    from .output import parse_when
+
+    lo, hi = parse_when(since, "--since"), parse_when(until, "--until", end_of_day=True)
     with state.open_store() as store:
         rows = [story_row(s) for s in store.list_stories(limit=limit or None, order=order.value, source=source,
-                                                         min_sources=min_sources)]
+                                                         min_sources=min_sources, since=lo, until=hi)]
+        if fmt in (Format.table, Format.csv):  # a day without a time prints as the day (docs/outlets.md)
+            days = store.story_dates_day_only(r["id"] for r in rows)
+            for r in rows:
+                first, last = days.get(r["id"], (False, False))
+                r["first_seen"], r["last_seen"] = day_or_time(r["first_seen"], first), day_or_time(r["last_seen"], last)
     emit(rows, fmt, ["id", "headline", "n_articles", "sources", "first_seen", "last_seen"], title="Stories")
 
 
@@ -107,6 +119,10 @@ def articles(
     """List current articles with their story, source, title, date, language and byline."""
     with state.open_store() as store:
         rows = store.list_articles(story_id=story, limit=limit or None, all_versions=all_versions)
+        if fmt in (Format.table, Format.csv):  # a day without a time prints as the day (docs/outlets.md)
+            days = store.date_only_ids(r["id"] for r in rows)
+            for r in rows:
+                r["date"] = day_or_time(r["date"], r["id"] in days)
     emit(rows, fmt, ["id", "story_id", "source", "title", "date", "lang", "byline"]
          + (["superseded_by"] if all_versions else []), title="Articles")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -27,8 +27,40 @@ class Format(str, Enum):
     csv = "csv"
 
 
+def day_or_time(value: datetime | str | None, date_only: bool) -> date | datetime | None:
+    """An article's date as it should print: the day alone when its input gave no time of day (normalize's
+    ``date_only`` flag), else the full time. Accepts the stored ISO string too."""
+    if value is None or value == "":
+        return None
+    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return dt.date() if date_only else dt
+
+
+def parse_when(value: str | None, option: str, end_of_day: bool = False) -> datetime | None:
+    """A ``--since``/``--until`` value: an ISO 8601 day or time (no zone means UTC). A day given with
+    ``end_of_day`` means the end of that day, so ``--until 2026-03-05`` includes the 5th."""
+    if value is None:
+        return None
+    from datetime import time, timezone
+
+    text = value.strip()
+    try:
+        if len(text) in (8, 10) and "T" not in text:  # 2026-03-05 or 20260305: a whole day
+            day = date.fromisoformat(text)
+            dt = datetime.combine(day, time.max if end_of_day else time.min)
+        else:
+            dt = datetime.fromisoformat(text)
+    except ValueError:
+        import typer
+
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 day or time; give e.g. 2026-03-05, "
+                                 "2026-03-05T14:30:00Z or 2026-03-05T16:30:00+02:00 (no zone means UTC)",
+                                 param_hint=option) from None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
 def _default(o: Any) -> Any:
-    if isinstance(o, datetime):
+    if isinstance(o, (datetime, date)):
         return o.isoformat()
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
@@ -42,8 +74,10 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
 def _cell(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, datetime):
-        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat(timespec="minutes")
+    if isinstance(v, datetime):  # a day without a time reaches here as a date (day_or_time), never as midnight
+        return v.strftime("%Y-%m-%d %H:%M UTC") if v.utcoffset() == timedelta(0) else v.isoformat(timespec="minutes")
+    if isinstance(v, date):
+        return v.isoformat()
     if isinstance(v, (list, tuple)):
         return ", ".join(_cell(x) for x in v)
     if isinstance(v, float):
@@ -54,7 +88,7 @@ def _cell(v: Any) -> str:
 def _csv_cell(v: Any) -> str:
     """Machine-readable: datetimes in full ISO 8601 and floats at full precision, like JSON (the table's short
     forms drop time, zone and digits)."""
-    if isinstance(v, datetime):
+    if isinstance(v, (datetime, date)):
         return v.isoformat()
     if isinstance(v, float):
         return repr(v)

@@ -9,7 +9,7 @@ from enum import Enum
 import typer
 
 from .app import app, state
-from .output import Format, emit_one, stdout
+from .output import Format, day_or_time, emit_one, stdout
 
 
 def story_payload(store, story_id: str) -> dict:
@@ -34,7 +34,8 @@ def story_payload(store, story_id: str) -> dict:
 
 def article_payload(store, article_id: str) -> dict:
     """One stored article (current or superseded) with its story and versions: ``{id, source, title, date, byline,
-    lang, url, external_id, story_id, superseded_by, current_version, versions, warnings, text}``."""
+    lang, url, external_id, story_id, superseded_by, current_version, versions, warnings, date_only, credited,
+    origin, text}`` (``credited``: agencies its desk tag names; ``origin``: the file or URL it was read from)."""
     from ..errors import NotFound
 
     a = store.get_article(article_id)
@@ -44,15 +45,23 @@ def article_payload(store, article_id: str) -> dict:
         story_id = None
     return {"id": a.id, "source": a.source, "title": a.title, "date": a.date, "byline": a.byline, "lang": a.lang,
             "url": a.url, "external_id": a.external_id, "story_id": story_id, **store.article_versions(a.id),
-            "warnings": list(a.warnings), "text": a.text}
+            "warnings": list(a.warnings), "date_only": a.date_only, "credited": list(a.extra.get("credited") or []),
+            "origin": a.origin, "text": a.text}
 
 
 def _print_article(p: dict) -> None:
     from rich.text import Text  # article text is data, never rich markup
 
+    from .output import _cell
+
+    when = _cell(day_or_time(p["date"], p["date_only"])) or "undated"
     stdout.print(Text(p["title"], style="bold"))
-    stdout.print(Text(" · ".join(str(x) for x in (p["source"], p["date"] or "undated", p["byline"]) if x)
+    stdout.print(Text(" · ".join(str(x) for x in (p["source"], when, p["byline"]) if x)
                       + (f" · story {p['story_id']}" if p["story_id"] else "")))
+    if p["credited"]:
+        stdout.print(Text("Credited: " + ", ".join(p["credited"])))
+    if p["origin"]:
+        stdout.print(Text(f"Read from: {p['origin']}", style="dim"))
     if p["superseded_by"]:
         stdout.print(Text(f"Updated: superseded by {p['superseded_by']}; current version {p['current_version']}",
                           style="yellow"))
@@ -62,6 +71,42 @@ def _print_article(p: dict) -> None:
             for v in p["versions"])))
     stdout.print(Text(""))
     stdout.print(Text(p["text"]))
+
+
+def coverage_rich(coverage: dict | None) -> list:
+    """The story's coverage by outlet kind and country, and the registered outlets that missed it while their peers
+    covered it (storyline/stories/coverage.py), as rich renderables; nothing without coverage."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not coverage:
+        return []
+    t = Table(title="Coverage by outlet attribute")
+    t.add_column("attribute")
+    t.add_column("value")
+    t.add_column("outlets")
+    for attr, groups in coverage["by"].items():
+        if attr not in ("kind", "country") and coverage["registered"]:  # user attributes: --format json
+            continue
+        for g in groups:
+            t.add_row(attr, Text(g["value"]), Text(", ".join(g["outlets"])))
+        if not coverage["registered"]:
+            break  # without a registry every outlet is "unregistered": one row says it
+    out: list = [t]
+    credited = [o["name"] for o in coverage["outlets"] if o["credited_only"]]
+    lines = []
+    if credited:
+        lines.append("Credited in a desk tag only: " + ", ".join(credited))
+    if coverage["unknown_articles"]:
+        lines.append(f"{coverage['unknown_articles']} article(s) from an unknown outlet")
+    for m in coverage["missing"]:
+        lines.append(f"Did not cover: {m['outlet']} ({m['kind']}, {m['country']}): {len(m['peers_covering'])} of its "
+                     f"{m['peers']} peers did ({', '.join(m['peers_covering'])})")
+    if not coverage["registered"]:
+        lines.append("No outlet registry: register outlets (kind, country, …) with `storyline outlets import FILE`")
+    if lines:
+        out.append(Text("\n".join(lines)))
+    return out
 
 
 class ViewFormat(str, Enum):
@@ -101,6 +146,7 @@ def show(
     with state.open_store() as store:
         payload = story_payload(store, story_id)
         view = build_view(store, payload["id"], encoder=encoder, settings=state.settings)
+        day_only = store.date_only_ids(a["id"] for a in payload["articles"])
     if fmt is ViewFormat.json:
         out = dict(payload)
         out["source_names"] = payload["sources"]
@@ -112,5 +158,9 @@ def show(
     elif fmt is ViewFormat.html:
         sys.stdout.write(to_html(view) + "\n")
     else:
-        for item in to_rich(view):
+        for item in [*to_rich(view, notes=False, day_only=day_only), *coverage_rich(view.coverage)]:
             stdout.print(item)
+        if state.verbose:  # how the view was built (similarity, entities, stored alignments …): for -v only
+            from rich.text import Text
+
+            stdout.print(Text("; ".join(f"{k}: {val}" for k, val in view.methods.items()), style="dim"))

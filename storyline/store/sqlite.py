@@ -15,10 +15,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Sequence
 
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
+
+if TYPE_CHECKING:
+    from ..outlets import Outlet, Registry
 
 
 def utcnow() -> datetime:
@@ -280,7 +283,9 @@ class Store:
         following ``superseded_by`` always ends at the current version. A text already stored is a duplicate and
         never reaches this method: re-ingesting an old version changes nothing.
         """
-        keyed = [a for a in articles if a.external_id]
+        from ..records import UNKNOWN_OUTLET
+
+        keyed = [a for a in articles if a.external_id and a.source != UNKNOWN_OUTLET]  # no outlet: no versions
         if not keyed:
             return set()
         wanted = {(a.source, str(a.external_id)) for a in keyed}
@@ -574,6 +579,142 @@ class Store:
         r["components"] = json.loads(r["components"])
         r["shared"] = json.loads(r["shared"])
         return r
+
+    # -- outlets (docs/outlets.md; migration 0006) ------------------------------------------------------------
+    def list_outlets(self) -> list["Outlet"]:
+        """The registered outlets, by name."""
+        from ..outlets import Outlet
+
+        return [Outlet(name=r["name"], aliases=tuple(json.loads(r["aliases"])), domains=tuple(json.loads(r["domains"])),
+                       country=r["country"], language=r["language"], kind=r["kind"], owner=r["owner"],
+                       attributes=json.loads(r["attributes"]))
+                for r in self.query("SELECT * FROM outlets ORDER BY name COLLATE NOCASE, name")]
+
+    def outlet_registry(self) -> "Registry":
+        from ..outlets import Registry
+
+        return Registry(self.list_outlets())
+
+    def put_outlets(self, outlets: Sequence["Outlet"], imported_from: str | None = None,
+                    replace: bool = False) -> dict[str, int]:
+        """Add or update registered outlets (by name); ``replace`` first removes every outlet not in ``outlets``.
+        Each name, alias and domain must point at one outlet across the whole registry. Then the stored articles'
+        outlets are resolved afresh (:meth:`resolve_article_outlets`). Returns ``{"added", "updated", "removed",
+        "articles_changed"}``."""
+        from ..outlets import check_unique
+
+        given = {o.name: o for o in outlets}
+        kept = [] if replace else [o for o in self.list_outlets() if o.name not in given]
+        check_unique([*kept, *given.values()], imported_from or "outlets")
+        now = iso(utcnow())
+        with self.transaction():
+            before = {r[0] for r in self.query("SELECT name FROM outlets")}
+            removed = sorted(before - set(given)) if replace else []
+            self.conn.executemany("DELETE FROM outlets WHERE name=?", [(n,) for n in removed])
+            self.conn.executemany(
+                """INSERT INTO outlets(name, aliases, domains, country, language, kind, owner, attributes,
+                                       imported_from, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(name) DO UPDATE SET aliases=excluded.aliases, domains=excluded.domains,
+                       country=excluded.country, language=excluded.language, kind=excluded.kind, owner=excluded.owner,
+                       attributes=excluded.attributes, imported_from=excluded.imported_from,
+                       updated_at=excluded.updated_at""",
+                [(o.name, json.dumps(list(o.aliases)), json.dumps(list(o.domains)), o.country, o.language, o.kind,
+                  o.owner, json.dumps(dict(o.attributes), sort_keys=True), imported_from, now)
+                 for o in given.values()])
+            changed = self.resolve_article_outlets()
+        return {"added": len(set(given) - before), "updated": len(set(given) & before), "removed": len(removed),
+                "articles_changed": changed}
+
+    def resolve_article_outlets(self, registry: "Registry | None" = None) -> int:
+        """Give every stored article the outlet the registry resolves it to (an alias or a URL host becomes the
+        registered name; with no registry match, the outlet the record gave). Touches the stories whose articles
+        changed, so their cached views are rebuilt. Returns how many articles changed."""
+        registry = registry if registry is not None else self.outlet_registry()
+        updates: list[tuple[str, str, str]] = []
+        for r in self.query("SELECT id, source, url, byline, extra FROM articles"):
+            hit = registry.resolve(r["source"], r["url"], r["byline"], json.loads(r["extra"]))
+            if hit is not None:
+                updates.append((hit[0], json.dumps(hit[1], default=str), r["id"]))
+        if not updates:
+            return 0
+        with self.transaction():
+            self.conn.executemany("UPDATE articles SET source=?, extra=? WHERE id=?", updates)
+            ids = [u[2] for u in updates]
+            stories: set[str] = set()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                stories.update(str(r[0]) for r in self.query(
+                    f"SELECT DISTINCT story_id FROM memberships WHERE article_id IN ({marks})", chunk))
+            now = iso(utcnow())
+            self.conn.executemany("UPDATE stories SET updated_at=? WHERE id=?", [(now, s) for s in sorted(stories)])
+        return len(updates)
+
+    def outlet_counts(self) -> dict[str, dict[str, Any]]:
+        """``{outlet: {"articles", "stories", "first", "last"}}`` over current articles (the unknown outlet too)."""
+        rows = self.query(
+            "SELECT a.source, count(*) AS articles, count(DISTINCT m.story_id) AS stories, min(a.date) AS first, "
+            "max(a.date) AS last FROM articles a LEFT JOIN memberships m ON m.article_id = a.id "
+            "WHERE a.superseded_by IS NULL GROUP BY a.source")
+        return {r["source"]: {"articles": int(r["articles"]), "stories": int(r["stories"]),
+                              "first": from_iso(r["first"]), "last": from_iso(r["last"])} for r in rows}
+
+    def count_outlets(self) -> int:
+        """Distinct outlets of the current articles; articles of an unknown outlet are not an outlet."""
+        from ..records import UNKNOWN_OUTLET
+
+        return int(self.query("SELECT count(DISTINCT source) FROM articles WHERE superseded_by IS NULL "
+                              "AND source != ?", (UNKNOWN_OUTLET,))[0][0])
+
+    def outlets_active_between(self, start: datetime, end: datetime) -> set[str]:
+        """Outlets with a current article dated between ``start`` and ``end`` (inclusive)."""
+        return {str(r[0]) for r in self.query(
+            "SELECT DISTINCT source FROM articles WHERE superseded_by IS NULL AND date >= ? AND date <= ?",
+            (iso(start), iso(end)))}
+
+    def date_only_ids(self, article_ids: Iterable[str]) -> set[str]:
+        """The articles among ``article_ids`` whose input gave a day without a time (``extra["date_only"]``)."""
+        ids = list(article_ids)
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(str(r[0]) for r in self.query(
+                f"SELECT id FROM articles WHERE id IN ({marks}) AND json_extract(extra, '$.date_only') = 1", chunk))
+        return out
+
+    def article_heads(self, article_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``{id: {"source", "title", "date", "date_only"}}`` of stored articles (for listings that name articles)."""
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.query(f"SELECT id, source, title, date, coalesce(json_extract(extra, '$.date_only'), 0) "
+                                f"AS date_only FROM articles WHERE id IN ({marks})", chunk):
+                out[r["id"]] = {"source": r["source"], "title": r["title"], "date": from_iso(r["date"]),
+                                "date_only": bool(r["date_only"])}
+        return out
+
+    def story_dates_day_only(self, story_ids: Iterable[str]) -> dict[str, tuple[bool, bool]]:
+        """``{story: (first_seen is a day only, last_seen is a day only)}``: every current article dated at the
+        story's first (last) date gave a day without a time."""
+        ids = list(story_ids)
+        out: dict[str, tuple[bool, bool]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.query(
+                f"""WITH cur AS (SELECT m.story_id AS sid, a.date AS date,
+                                        coalesce(json_extract(a.extra, '$.date_only'), 0) = 1 AS day_only
+                                 FROM memberships m JOIN articles a ON a.id = m.article_id
+                                 WHERE a.superseded_by IS NULL AND a.date IS NOT NULL AND m.story_id IN ({marks})),
+                        b AS (SELECT sid, min(date) AS lo, max(date) AS hi FROM cur GROUP BY sid)
+                    SELECT b.sid, min(CASE WHEN cur.date = b.lo THEN cur.day_only END) AS first_day,
+                           min(CASE WHEN cur.date = b.hi THEN cur.day_only END) AS last_day
+                    FROM b JOIN cur ON cur.sid = b.sid GROUP BY b.sid""", chunk)
+            out.update({str(r[0]): (bool(r[1]), bool(r[2])) for r in rows})
+        return out
 
 
 def _story(r: sqlite3.Row) -> Story:

@@ -235,6 +235,7 @@ class StoryView:
     copies: tuple[Mapping[str, Any], ...] = ()  # rows of the copies table for this story, when it exists
     provenance: tuple[ProvenanceEntry, ...] = ()  # origins and the outlets carrying them (copies stage)
     independent_sources: int | None = None  # outlets with an independent report; None: every outlet with one
+    coverage: Mapping[str, Any] | None = None  # by outlet attribute, and who missed it (storyline/stories/coverage.py)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: plain(getattr(self, f.name)) for f in fields(self)}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, Collection
 
 from .model import StoryView
 
 
-def _date(d: datetime | None) -> str:
-    return d.strftime("%Y-%m-%d %H:%M") if d else "undated"
+def _date(d: datetime | None, day_only: bool = False) -> str:
+    if d is None:
+        return "undated"
+    return d.strftime("%Y-%m-%d") if day_only else d.strftime("%Y-%m-%d %H:%M")
 
 
 def _cite(article_id: str, start: int, end: int) -> str:
@@ -128,8 +130,9 @@ def to_html(v: StoryView) -> str:
 
 
 # -- terminal (rich) --------------------------------------------------------------------------------------------
-def to_rich(v: StoryView) -> list[Any]:
-    """Rich renderables for the terminal (text is passed as Text objects, so markup in articles is not interpreted)."""
+def to_rich(v: StoryView, *, notes: bool = True, day_only: Collection[str] = ()) -> list[Any]:
+    """Rich renderables for the terminal (text is passed as Text objects, so markup in articles is not interpreted).
+    ``notes``: end with how the view was built (``methods``); ``day_only``: ids of articles dated by a day alone."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -149,7 +152,8 @@ def to_rich(v: StoryView) -> list[Any]:
     for c in ("date", "role", "source", "title", "new"):
         t.add_column(c)
     for x in v.timeline:
-        t.add_row(_date(x.date), x.role, Text(x.source), Text(x.title), f"{x.new_sentences}/{x.sentences}")
+        t.add_row(_date(x.date, x.article_id in day_only), x.role, Text(x.source), Text(x.title),
+                  f"{x.new_sentences}/{x.sentences}")
     items.append(t)
     t = Table(title="Sources")
     for c in ("source", "articles", "independent", "copies"):
@@ -188,5 +192,6 @@ def to_rich(v: StoryView) -> list[Any]:
         for x in v.entities[:15]:
             t.add_row(Text(x.text), x.label, str(x.count), str(len(x.by_source)))
         items.append(t)
-    items.append(Text("; ".join(f"{k}: {val}" for k, val in v.methods.items()), style="dim"))
+    if notes:
+        items.append(Text("; ".join(f"{k}: {val}" for k, val in v.methods.items()), style="dim"))
     return items

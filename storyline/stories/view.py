@@ -16,6 +16,7 @@ from scipy import sparse
 
 from ..errors import ConfigError, StorylineError
 from ..headline import representative_index
+from ..outlets import distinct_unknown_outlets, unknown_outlets_beyond_one
 from ..records import Article
 from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
@@ -302,7 +303,9 @@ def build_view_from_articles(
     ``sentence_alignments`` table (None: the copies stage recorded none)."""
     s = _stories_settings(settings)
     _check(s)
-    articles = list(articles)
+    # each article of an unknown outlet is a source of its own here, never merged with another (docs/outlets.md)
+    unknown_extra = unknown_outlets_beyond_one(articles, copies)
+    articles = distinct_unknown_outlets(articles)
     get, put = (entity_cache.get, entity_cache.put) if entity_cache is not None else (None, None)
     entity_job = EntityJob(articles, method=s.entities, model=s.spacy_model, cache_get=get, cache_put=put)
     al = align_sentences(articles, encoder=encoder, settings=s)
@@ -322,7 +325,7 @@ def build_view_from_articles(
     srcs = sources(articles, copies)
     prov = _provenance(provenance, articles)
     if provenance is not None:
-        independent = int(provenance["independent_sources"])
+        independent = int(provenance["independent_sources"]) + unknown_extra
         copies_method = "copies table; provenance: storyline.copies.provenance_summary"
     else:
         independent = sum(1 for x in srcs if x.independent)
@@ -456,4 +459,6 @@ def build_view(store: Any, story_id: str, *, encoder: Encoder | None = None,
         articles, story_id=story.id, encoder=encoder, settings=settings,
         copies=read_copies(store, ids), entity_cache=StoreEntityCache(store),
         provenance=read_provenance(store, story.id), stored_alignments=read_stored_alignments(store, ids))
-    return view
+    from .coverage import story_coverage
+
+    return replace(view, coverage=story_coverage(store, articles, settings))
