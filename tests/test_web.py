@@ -113,20 +113,27 @@ def test_story_page_has_every_section_and_why_explanations(tmp_path):
         sid = c.get("/api/stories", params={"order": "most-covered", "limit": 1}).json()["stories"][0]["id"]
         data = c.get(f"/api/stories/{sid}").json()
         html = c.get(f"/stories/{sid}").text
-    for section in ("summary", "timeline", "sources", "figures", "quotes", "unique", "articles"):
+    for section in ("differs", "agrees", "unique", "quotes", "coverage", "timeline", "related", "articles"):
         assert f'<section id="{section}"' in html
+    # the reader's order: what differs before what agrees, both before the timeline and the articles
+    order = [html.index(f'<section id="{x}"') for x in ("differs", "agrees", "unique", "quotes", "coverage",
+                                                         "timeline", "articles")]
+    assert order == sorted(order)
     assert html.count('class="why"') == len(data["articles"])
-    dots = re.findall(r'<circle [^>]*class="dot"', html)
-    assert len(dots) == sum(1 for a in data["articles"] if a["date"])
+    dots = re.findall(r'<svg class="timeline tl-wide".*?</svg>', html, re.S)[0].count('class="dot"')
+    assert dots == sum(1 for a in data["articles"] if a["date"])
     view = data["view"]
     if view is None:
         assert data["view_error"] and 'id="view-error"' in html
     else:
+        glance = re.search(r'<p class="glance" id="glance">(.*?)</p>', html, re.S).group(1)
+        assert f"{len(data['sources'])} sources" in glance and f"{view['independent_sources']} independent" in glance
         n_cites = sum(len(s["citations"]) for s in view["summary"])
         assert len(re.findall(r'<ol class="summary">', html)) == (1 if view["summary"] else 0)
         assert html.count('class="cite"') >= n_cites
         if view["conflicts"]:
-            assert 'id="figures-table"' in html
+            assert f"{len(view['conflicts'])} disputed figure" in glance
+            assert html.count('class="dispute conflict"') == len(view["conflicts"])
             assert html.count('class="figure-cell"') == sum(len(x["values"]) for x in view["conflicts"])
 
 
