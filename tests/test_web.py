@@ -187,3 +187,95 @@ def test_segments_cover_the_text_exactly_and_mark_each_span(args):
         pos += len(s["text"])
     if hl:
         assert "".join(s["text"] for s in segs if "hl" in s["kinds"]) == text[hl["start"]:hl["end"]]
+
+
+def test_one_day_timeline_has_time_labels_inside_the_plot():
+    arts = [{"id": "a", "source": "sarn_talks_first_day_and_a_very_long_outlet_name", "title": "t",
+             "date": "2026-03-05T07:00:00+00:00"},
+            {"id": "b", "source": "Meridian Press", "title": "t", "date": "2026-03-05T15:30:00+00:00"}]
+    for width, left in ((720, 150), (360, 96)):
+        t = svg.timeline(arts, width=width, left=left, max_ticks=4 if width < 500 else 7)
+        assert len(t["ticks"]) >= 2, t["ticks"]  # hours: a one-day story still gets axis labels
+        assert t["ticks"][0]["label"].startswith("Mar 05")
+        for k in t["ticks"]:  # no label runs past the plot's edges
+            half = len(k["label"]) * svg.CHAR_W / 2
+            lo = {"start": k["x"], "middle": k["x"] - half, "end": k["x"] - 2 * half}[k["anchor"]]
+            assert lo >= t["plot_left"] - 1 and lo + 2 * half <= width + 1, k
+        long = [lane for lane in t["lanes"] if lane["full"].startswith("sarn")][0]
+        assert long["label"].endswith("…") and len(long["label"]) * svg.CHAR_W <= t["plot_left"]
+    single = svg.timeline(arts[:1])
+    assert single["ticks"] and single["plot_left"] <= single["dots"][0]["x"] <= single["plot_right"]
+
+
+def _render_story(view):
+    from storyline.settings import Settings
+    from storyline.web import story_page
+
+    app = create_app(":memory:", Settings().with_overrides({"cluster.profile": "lexical"}))
+    arts = [{"id": "a1", "source": "Meridian Press", "title": "T1", "date": "2026-03-03T08:00:00+00:00",
+             "byline": None, "membership": None},
+            {"id": "a2", "source": "Harbor Ledger", "title": "T2", "date": "2026-03-04T08:00:00+00:00",
+             "byline": None, "membership": None}]
+    payload = {"id": "s-1", "headline": "Quake toll rises", "sources": ["Harbor Ledger", "Meridian Press"],
+               "n_articles": 2, "first_seen": None, "last_seen": "2026-03-04T08:00:00+00:00", "aliases": [],
+               "articles": arts, "view": view, "view_error": None}
+    return app.state.ctx.templates.env.get_template("story.html").render(
+        data=payload, articles={a["id"]: a for a in arts}, page=story_page.prepare(payload, view),
+        timeline=svg.timeline(arts), timeline_narrow=svg.timeline(arts, width=360, left=96),
+        spark=svg.sparkline([]), view={k: None for k in ("summary", "sources")} | (view or {}), chips=[],
+        related=[], json_href="/api/stories/s-1")
+
+
+def test_story_page_renders_the_newer_view_keys_when_present():
+    v1 = {"value": "14", "article_id": "a1", "source": "Meridian Press", "text": "14 dead.", "start": 0, "end": 8,
+          "value_start": 0, "value_end": 2}
+    v2 = {**v1, "value": "21", "article_id": "a2", "source": "Harbor Ledger", "text": "21 dead."}
+    view = {
+        "conflicts": [{"about": "dead", "kind": "update", "values": [v2, v1]},
+                      {"about": "magnitude", "kind": "dispute", "values": [{**v1, "value": "6.1"},
+                                                                            {**v2, "value": "6.3"}]},
+                      {"about": "injured", "kind": "agree", "values": [{**v1, "value": "40"}]}],
+        "agreements": [{"text": "The quake struck at dawn.", "items": [
+            {"article_id": "a1", "source": "Meridian Press", "text": "The quake struck at dawn.", "start": 0,
+             "end": 25, "relation": "same"},
+            {"article_id": "a2", "source": "Harbor Ledger", "text": "It struck at dawn.", "start": 0, "end": 18,
+             "relation": "paraphrase"}]}],
+        "latest": {"text": "Rescuers found two survivors.", "article_id": "a2", "source": "Harbor Ledger",
+                   "start": 0, "end": 29},
+        "quotes": [{"text": "We keep digging", "speaker": "Mayor Lind", "kind": "direct", "article_id": "a1",
+                    "source": "Meridian Press", "start": 0, "end": 5},
+                   {"text": "help would come", "speaker": "Mayor Lind", "kind": "reported", "article_id": "a2",
+                    "source": "Harbor Ledger", "start": 0, "end": 5}],
+        "coverage": {"by_country": {"Daravia": 1, "Ostrel": 1}},
+        "unique": [], "independent_sources": 2, "counts": {"unique_total": 0},
+    }
+    html = _render_story(view)
+    glance = re.search(r'<p class="glance" id="glance">(.*?)</p>', html, re.S).group(1)
+    assert "1 disputed figure" in glance and "1 updated figure" in glance and "2 independent" in glance
+    assert html.count('class="dispute conflict"') == 1
+    # an update reads as a dated progression, oldest first
+    prog = re.search(r'<ol class="progression">(.*?)</ol>', html, re.S).group(1)
+    assert prog.index("<strong>14</strong>") < prog.index("<strong>21</strong>")
+    assert "The quake struck at dawn." in html and "(paraphrase)" in html and 'class="summary"' not in html
+    assert "Rescuers found two survivors." in html and 'class="latest"' in html
+    assert html.count('class="speaker-group"') == 1 and "1 direct, 1 reported" in html
+    assert "by country" in html and "Daravia" in html
+    assert "Figures every source gives alike" in html
+
+
+def test_story_page_falls_back_to_the_older_view_keys():
+    view = {"conflicts": [{"about": "dead", "values": [{"value": "14", "article_id": "a1", "source": "M",
+                                                        "text": "x", "start": 0, "end": 1}]}],
+            "summary": [{"text": "Quake hits.", "citations": [{"article_id": "a1", "start": 0, "end": 5}],
+                         "also_in": []}],
+            "quotes": [{"text": "x", "speaker": None, "kind": "indirect", "article_id": "a1", "start": 0, "end": 1}],
+            "unique": [{"article_id": "a1", "source": "Meridian Press", "text": "Only here.", "start": 0, "end": 9}],
+            "independent_sources": 2}
+    html = _render_story(view)
+    assert html.count('class="dispute conflict"') == 1  # no kind: a dispute
+    assert '<ol class="summary">' in html and "Quake hits." in html
+    assert "Unattributed" in html and "reported:" in html
+    assert "1 fact only one outlet reports" in html and "Only here." in html
+    assert "updated figure" not in html and 'class="latest"' not in html
+    no_view = _render_story(None)
+    assert "disputed" not in re.search(r'<p class="glance" id="glance">(.*?)</p>', no_view, re.S).group(1)

@@ -87,8 +87,12 @@ def timeline(articles: Sequence[dict[str, Any]], width: int = 720, lane: int = 2
         out["dots"].append({"x": x_of(t), "y": lane_y[a["source"]], "id": a["id"],
                             "label": f"{a['source']}, {when}: {a['title']}"})
     ticks_fit = max(2, min(max_ticks, int(plot_w // 70)))  # a label needs ~70 px
-    step = next((s for s in TICK_STEPS if (t1 - t0) / s <= ticks_fit), TICK_STEPS[-1])
-    while (t1 - t0) / step > ticks_fit:
+
+    def n_ticks(step: int) -> int:
+        return int(t1 // step) - int(t0 // step)
+
+    step = next((s for s in TICK_STEPS if n_ticks(s) <= ticks_fit), TICK_STEPS[-1])
+    while n_ticks(step) > ticks_fit:
         step *= 2
     first = int(t0 // step + 1) * step
     prev_day = None
