@@ -245,6 +245,8 @@ def test_story_page_renders_the_newer_view_keys_when_present():
         "quotes": [{"text": "We keep digging", "speaker": "Mayor Lind", "kind": "direct", "article_id": "a1",
                     "source": "Meridian Press", "start": 0, "end": 5},
                    {"text": "help would come", "speaker": "Mayor Lind", "kind": "reported", "article_id": "a2",
+                    "source": "Harbor Ledger", "start": 0, "end": 5},
+                   {"text": "Nobody is forgotten", "speaker": "Lind", "kind": "direct", "article_id": "a2",
                     "source": "Harbor Ledger", "start": 0, "end": 5}],
         "coverage": {"by_country": {"Daravia": 1, "Ostrel": 1}},
         "unique": [], "independent_sources": 2, "counts": {"unique_total": 0},
@@ -258,7 +260,7 @@ def test_story_page_renders_the_newer_view_keys_when_present():
     assert prog.index("<strong>14</strong>") < prog.index("<strong>21</strong>")
     assert "The quake struck at dawn." in html and "(paraphrase)" in html and 'class="summary"' not in html
     assert "Rescuers found two survivors." in html and 'class="latest"' in html
-    assert html.count('class="speaker-group"') == 1 and "1 direct, 1 reported" in html
+    assert html.count('class="speaker-group"') == 1 and "2 direct, 1 reported" in html  # "Lind" is Mayor Lind
     assert "by country" in html and "Daravia" in html
     assert "Figures every source gives alike" in html
 

@@ -73,6 +73,19 @@ def _speaker_groups(quotes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
         g[kind] += 1
         if q.get("source"):
             g["sources"].add(q["source"])
+    # "Valcourt" is "Irena Valcourt" when she is the only speaker of the story with that surname (the rule of
+    # storyline.search.entity_chips)
+    by_last: dict[str, list[str]] = {}
+    for key in groups:
+        if len(key.split()) >= 2:
+            by_last.setdefault(key.split()[-1], []).append(key)
+    for key in list(groups):
+        if len(key.split()) == 1 and len(by_last.get(key, ())) == 1:
+            g, into = groups.pop(key), groups[by_last[key][0]]
+            into["quotes"] += g["quotes"]
+            into["direct"] += g["direct"]
+            into["reported"] += g["reported"]
+            into["sources"] |= g["sources"]
     out = []
     for g in groups.values():
         g["sources"] = sorted(g["sources"])
