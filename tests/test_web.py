@@ -203,8 +203,9 @@ def test_one_day_timeline_has_time_labels_inside_the_plot():
             assert lo >= t["plot_left"] - 1 and lo + 2 * half <= width + 1, k
         long = [lane for lane in t["lanes"] if lane["full"].startswith("sarn")][0]
         assert long["label"].endswith("…") and len(long["label"]) * svg.CHAR_W <= t["plot_left"]
-    single = svg.timeline(arts[:1])
-    assert single["ticks"] and single["plot_left"] <= single["dots"][0]["x"] <= single["plot_right"]
+    for d in ("2026-03-05T10:00:00+00:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"):
+        single = svg.timeline([{**arts[0], "date": d}])  # one article, also at the ends of the calendar
+        assert single["ticks"] and single["plot_left"] <= single["dots"][0]["x"] <= single["plot_right"], d
 
 
 def _render_story(view):

@@ -131,12 +131,13 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
         scored = []
         for row in candidates:
             view = story_data(ctx, store, row["id"]).get("view") or {}
-            n_conflicts = len(view.get("conflicts") or [])
+            # disputes only: a figure that rose over time (kind "update") or that all agree on is no contest
+            n_conflicts = sum(1 for c in view.get("conflicts") or [] if c.get("kind", "dispute") == "dispute")
             if n_conflicts:
                 scored.append({**row, "n_conflicts": n_conflicts})
         scored.sort(key=lambda r: (-r["n_conflicts"], -r["n_sources"], r["id"]))
         contested = scored[:n]
-        contested_note = (f"stories whose sources give different figures, among the "
+        contested_note = (f"stories whose sources dispute each other's figures, among the "
                           f"{len(candidates)} latest stories with two or more sources")
     rows = latest + covered + (contested or [])
     cov = queries.coverage(store, list({r["id"] for r in rows}))

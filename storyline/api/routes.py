@@ -167,7 +167,7 @@ def search(request: Request, q: str = Query(..., description="Words to look for 
     return as_json(data.search_data(ctx, ctx.store(), q, _limit(ctx, limit), mode, filters))
 
 
-@router.get("/entities/{name}", summary="The stories an entity (person, organisation, place) appears in",
+@router.get("/entities/{name:path}", summary="The stories an entity (person, organisation, place) appears in",
             responses=ERROR_RESPONSES)
 def entity(request: Request, name: str, limit: int | None = Query(None)) -> dict[str, Any]:
     ctx = ctx_of(request)

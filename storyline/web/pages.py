@@ -145,7 +145,7 @@ def search(request: Request, q: str = "", mode: str = "fts", limit: int | None =
                  json_href=_rel(request.url.include_query_params(format="json")))
 
 
-@router.get("/entities/{name}")
+@router.get("/entities/{name:path}")
 def entity(request: Request, name: str, limit: int | None = Query(None)) -> Response:
     ctx = _ctx(request)
     n = ctx.settings.web.page_size if limit is None else limit

@@ -74,6 +74,13 @@ def timeline(articles: Sequence[dict[str, Any]], width: int = 720, lane: int = 2
         t0, t1 = mid - span / 2, mid + span / 2
     t0 -= span * 0.04
     t1 = t0 + span * 1.08
+    # the axis stays within the dates Python can name (a feed's "0001-01-01" is a real, if wrong, date)
+    lo = datetime(1, 1, 1, tzinfo=timezone.utc).timestamp()
+    hi = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()
+    if t0 < lo:
+        t0, t1 = lo, min(hi, t1 + (lo - t0))
+    if t1 > hi:
+        t0, t1 = max(lo, t0 - (t1 - hi)), hi
     plot_w = width - left - right
 
     def x_of(t: float) -> float:
