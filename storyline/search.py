@@ -215,11 +215,15 @@ _EDGE = " \t\n,;:·•-–—/\\|\"'“”‘’«»*_"
 _JUNK = re.compile(r"^(?:copyright\b|©|\(c\)\s|all rights reserved|reporting by\b|editing by\b|writing by\b|"
                    r"additional reporting\b|photo(?:graph)?s?\s*(?:by|:)|image:|source:)", re.IGNORECASE)
 _LABEL_ORDER = {"person": 0, "organisation": 1, "place": 2}
+# words that end no name: a name run that ends with one was cut mid-phrase ("Vellmar Dock and", "Kommission des")
+_CONNECTORS = frozenset("and of the for to in on at by y e et und de del des der die das zur zum la le el los las "
+                        "al".split())
 
 
 def clean_entity_text(text: str) -> str | None:
-    """The entity's name without stray edge punctuation and unbalanced brackets ("(Meridian Press" → "Meridian
-    Press"); None for a credit or copyright line, or text with no letter."""
+    """The entity's name without stray edge punctuation, unbalanced brackets ("(Meridian Press" → "Meridian Press")
+    and a trailing connector word ("Vellmar Dock and" → "Vellmar Dock"); None for a credit or copyright line, text
+    with no letter or no capital (in a script with case), or a short capitalised word that is no acronym ("Un")."""
     t = " ".join(text.split()).strip(_EDGE)
     while t and t[0] in "([{" and not any(c in t for c in ")]}"):
         t = t[1:].strip(_EDGE)
@@ -227,8 +231,16 @@ def clean_entity_text(text: str) -> str | None:
         t = t[:-1].strip(_EDGE)
     if t.lower().startswith("the ") and len(t) > 4:
         t = t[4:]
+    words = t.split()
+    while len(words) > 1 and words[-1].lower() in _CONNECTORS:  # "Vellmar Dock and" → "Vellmar Dock"
+        words.pop()
+    t = " ".join(words).strip(_EDGE)
     if not t or not any(c.isalpha() for c in t) or _JUNK.match(t) or len(t) < 2:
         return None
+    if t == t.lower() and t != t.upper():  # no capital at all in a cased script: "city council", "al menos"
+        return None
+    if len(words) == 1 and len(t) < 4 and t != t.upper():  # "Un", "Las": a sentence's first word, not a name
+        return None  # (acronyms stay: "UN", "EU", "BBC")
     return t
 
 

@@ -93,6 +93,11 @@ def test_entity_names_are_cleaned_and_junk_is_dropped():
     assert clean_entity_text("Reporting by Anna Berg") is None
     assert clean_entity_text("2026") is None and clean_entity_text("(") is None
     assert clean_entity_text("Bank (of Ostrel)") == "Bank (of Ostrel)"  # balanced brackets stay
+    assert clean_entity_text("Vellmar Dock and") == "Vellmar Dock"
+    assert clean_entity_text("al menos") is None and clean_entity_text("city council") is None
+    assert clean_entity_text("al Gobierno") == "al Gobierno" and clean_entity_text("van Gogh") == "van Gogh"
+    assert clean_entity_text("Las") is None and clean_entity_text("UN") == "UN" and clean_entity_text("Oslo")
+    assert clean_entity_text("北京") == "北京"  # a script without case keeps its names
 
 
 def test_entity_variants_merge_by_a_general_rule():
