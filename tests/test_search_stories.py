@@ -179,6 +179,10 @@ def test_search_page_lists_stories_with_scores_and_filters(client):
     assert html.count('class="result-story"') >= 1 and 'class="score"' in html
     assert 'name="min_sources" min="0" value="3"' in html
     assert client.get("/search", params={"q": "strike", "since": "not-a-date"}).status_code == 422
+    # semantic search on a database without embeddings: the page says why and keeps the form; its JSON twin is 409
+    sem = client.get("/search", params={"q": "strike", "mode": "semantic"})
+    assert sem.status_code == 200 and 'id="search-error"' in sem.text and "embeddings" in sem.text
+    assert client.get("/search", params={"q": "strike", "mode": "semantic", "format": "json"}).status_code == 409
 
 
 def test_entity_page_and_related_stories_on_the_demo(client):

@@ -138,7 +138,14 @@ def search(request: Request, q: str = "", mode: str = "fts", limit: int | None =
     filters = SearchFilters(since=_date_param("since", since), until=_date_param("until", until),
                             source=(source or "").strip() or None, lang=(lang or "").strip() or None,
                             min_sources=min_sources)
-    payload = data.search_data(ctx, ctx.store(), q, n, mode, filters)
+    try:
+        payload = data.search_data(ctx, ctx.store(), q, n, mode, filters)
+    except ApiError as e:
+        if e.status != 409 or wants_json(request):
+            raise
+        # the page says why semantic search cannot run here, and keeps the form to search by words instead
+        payload = {"query": q, "mode": mode, "filters": filters.as_dict(), "stories": [], "results": [],
+                   "error": str(e.message)}
     form = {"since": (since or "").strip(), "until": (until or "").strip(), "source": source or "",
             "lang": lang or "", "min_sources": min_sources}
     return _page(request, "search.html", payload, form=form,
