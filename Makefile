@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 DB     ?= storyline.db
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 
-.PHONY: setup run test test-fast bench chromium clean
+.PHONY: setup run test test-fast bench chromium axe clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,18 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: setup chromium
+# axe-core (accessibility engine, MPL-2.0) for the browser tests' scans: the npm package, into .cache/ (not committed)
+AXE_VERSION := 4.14.1
+AXE_JS      := .cache/axe-core/node_modules/axe-core/axe.min.js
+axe: $(AXE_JS)
+
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe-core axe-core@$(AXE_VERSION)
+
+test: setup chromium axe
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest
 
 test-fast: setup
@@ -47,4 +58,4 @@ bench: setup
 	$(PY) bench/bench_load.py --concurrency 50 --duration 15  # 50 concurrent readers against storyline serve
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis $(DB) $(DB)-wal $(DB)-shm
+	rm -rf $(VENV) .pytest_cache .hypothesis .cache $(DB) $(DB)-wal $(DB)-shm

@@ -3,78 +3,14 @@ by Playwright in Debian's headless Chromium (never `playwright install`; `make t
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli, wait_until_serving
+from .browser_fixtures import TOKEN, browser, page, server  # noqa: F401 (fixtures)
+from .conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "tests" / "artifacts"
-TOKEN = "browser-test-token"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`make chromium` or apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api")
-    if not (DEMO_CORPUS / "articles.jsonl").exists():
-        pytest.skip("the demo corpus (storyline/demo/corpus) is not present")
-    import httpx
-
-    tmp = tmp_path_factory.mktemp("browser")
-    db = tmp / "demo.db"
-    env = dict(os.environ, STORYLINE_TOKEN=TOKEN, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    built = subprocess.run(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "ingest",
-                                              str(DEMO_CORPUS)],
-                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
-    port = free_port()
-    log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen(storyline_cli() + ["--db", str(db), "--set", "cluster.profile=lexical", "serve",
-                                               "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_until_serving(base, proc, 60):
-            raise AssertionError(f"storyline serve did not start: {(tmp / 'serve.log').read_text()}")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    p = ctx.new_page()
-    p.set_default_timeout(120_000)  # a cold story view can take a while on a busy 2-core machine
-    p.csp_errors = []
-    p.on("console", lambda m: p.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
-    yield p
-    ctx.close()
 
 
 def test_river_story_figures_and_a_followed_citation(server, page):
@@ -95,20 +31,20 @@ def test_river_story_figures_and_a_followed_citation(server, page):
     story_id = page.url.rstrip("/").rsplit("/", 1)[1]
     api = page.request.get(f"{server}/api/stories/{story_id}").json()
 
-    # the differing-figures table shows, side by side, the values the story view found
-    table = page.locator("#figures-table")
+    # the disputed figures show, side by side, the values the story view found
+    table = page.locator("#figures")
     expect(table).to_be_visible()
-    rows = table.locator("tbody tr.conflict")
+    rows = table.locator(".dispute")
     assert rows.count() == len(api["view"]["conflicts"]) >= 1
-    first = rows.first.locator("td.figure-cell strong.value").all_inner_texts()
+    first = rows.first.locator(".figure-cell strong.value").all_inner_texts()
     expected = [v["value"] for v in api["view"]["conflicts"][0]["values"]]
     assert first == expected and len(set(first)) >= 2
     expect(page.locator("svg.timeline circle.dot").first).to_be_visible()
-    expect(page.locator("#sources table.sources")).to_be_visible()
+    expect(page.locator("#coverage table.sources")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "story.png"), full_page=True)
 
     # follow the first citation of the cited summary to the highlighted span in the article page
-    cite = page.locator("#summary a.cite").first
+    cite = page.locator("#agrees ol.summary a.cite").first
     href = cite.get_attribute("href")
     cite.click()
     page.wait_for_url("**/articles/**")
@@ -126,7 +62,7 @@ def test_river_story_figures_and_a_followed_citation(server, page):
 
     # a figure's citation lands on the figure itself
     page.go_back()
-    fig_cite = page.locator("#figures-table td.figure-cell a.cite").first
+    fig_cite = page.locator("#figures .figure-cell a.cite").first
     fig_cite.click()
     page.wait_for_url("**/articles/**")
     v = api["view"]["conflicts"][0]["values"][0]
@@ -141,10 +77,10 @@ def test_search_page_in_the_browser(server, page):
     page.fill("header form.search input[type=search]", "strike")
     page.press("header form.search input[type=search]", "Enter")
     page.wait_for_url("**/search?**")
-    results = page.locator("ol.results li.result")
-    expect(results.first).to_be_visible()
-    assert all(m.lower().startswith("strik") for m in page.locator("ol.results mark").all_inner_texts())
-    results.first.locator("a.headline").click()
+    stories = page.locator("ol.search-stories li.result-story")
+    expect(stories.first).to_be_visible()
+    assert all(m.lower().startswith("strik") for m in page.locator("ol.search-stories mark").all_inner_texts())
+    stories.first.locator("li.result a").first.click()
     page.wait_for_url("**/articles/**")
     expect(page.locator("details.why")).to_be_visible()
     assert page.csp_errors == [], page.csp_errors

@@ -84,7 +84,7 @@ def test_stdin_and_listing_formats(tmp_path):
     table = run(db, "stories").stdout.decode()
     assert "Ferry strike" in table
     hits = jrun(db, "search", "ferry crews")
-    assert hits and hits[0]["title"] == "Ferry strike"
+    assert hits and hits[0]["articles"][0]["title"] == "Ferry strike"
     assert [s["headline"] for s in jrun(db, "stories", "--source", "coast news")] == ["Ferry strike"]
     # csv is machine-readable: floats keep full precision (the table rounds them to 3 decimals)
     more = b'{"title": "Ferry strike two", "text": "Ferry crews walked out at dawn again for pay.", "source": "B"}\n'

@@ -113,20 +113,27 @@ def test_story_page_has_every_section_and_why_explanations(tmp_path):
         sid = c.get("/api/stories", params={"order": "most-covered", "limit": 1}).json()["stories"][0]["id"]
         data = c.get(f"/api/stories/{sid}").json()
         html = c.get(f"/stories/{sid}").text
-    for section in ("summary", "timeline", "sources", "figures", "quotes", "unique", "articles"):
+    for section in ("differs", "agrees", "unique", "quotes", "coverage", "timeline", "related", "articles"):
         assert f'<section id="{section}"' in html
+    # the reader's order: what differs before what agrees, both before the timeline and the articles
+    order = [html.index(f'<section id="{x}"') for x in ("differs", "agrees", "unique", "quotes", "coverage",
+                                                         "timeline", "articles")]
+    assert order == sorted(order)
     assert html.count('class="why"') == len(data["articles"])
-    dots = re.findall(r'<circle [^>]*class="dot"', html)
-    assert len(dots) == sum(1 for a in data["articles"] if a["date"])
+    dots = re.findall(r'<svg class="timeline tl-wide".*?</svg>', html, re.S)[0].count('class="dot"')
+    assert dots == sum(1 for a in data["articles"] if a["date"])
     view = data["view"]
     if view is None:
         assert data["view_error"] and 'id="view-error"' in html
     else:
+        glance = re.search(r'<p class="glance" id="glance">(.*?)</p>', html, re.S).group(1)
+        assert f"{len(data['sources'])} sources" in glance and f"{view['independent_sources']} independent" in glance
         n_cites = sum(len(s["citations"]) for s in view["summary"])
         assert len(re.findall(r'<ol class="summary">', html)) == (1 if view["summary"] else 0)
         assert html.count('class="cite"') >= n_cites
         if view["conflicts"]:
-            assert 'id="figures-table"' in html
+            assert f"{len(view['conflicts'])} disputed figure" in glance
+            assert html.count('class="dispute conflict"') == len(view["conflicts"])
             assert html.count('class="figure-cell"') == sum(len(x["values"]) for x in view["conflicts"])
 
 
@@ -180,3 +187,98 @@ def test_segments_cover_the_text_exactly_and_mark_each_span(args):
         pos += len(s["text"])
     if hl:
         assert "".join(s["text"] for s in segs if "hl" in s["kinds"]) == text[hl["start"]:hl["end"]]
+
+
+def test_one_day_timeline_has_time_labels_inside_the_plot():
+    arts = [{"id": "a", "source": "sarn_talks_first_day_and_a_very_long_outlet_name", "title": "t",
+             "date": "2026-03-05T07:00:00+00:00"},
+            {"id": "b", "source": "Meridian Press", "title": "t", "date": "2026-03-05T15:30:00+00:00"}]
+    for width, left in ((720, 150), (360, 96)):
+        t = svg.timeline(arts, width=width, left=left, max_ticks=4 if width < 500 else 7)
+        assert len(t["ticks"]) >= 2, t["ticks"]  # hours: a one-day story still gets axis labels
+        assert t["ticks"][0]["label"].startswith("Mar 05")
+        for k in t["ticks"]:  # no label runs past the plot's edges
+            half = len(k["label"]) * svg.CHAR_W / 2
+            lo = {"start": k["x"], "middle": k["x"] - half, "end": k["x"] - 2 * half}[k["anchor"]]
+            assert lo >= t["plot_left"] - 1 and lo + 2 * half <= width + 1, k
+        long = [lane for lane in t["lanes"] if lane["full"].startswith("sarn")][0]
+        assert long["label"].endswith("…") and len(long["label"]) * svg.CHAR_W <= t["plot_left"]
+    for d in ("2026-03-05T10:00:00+00:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"):
+        single = svg.timeline([{**arts[0], "date": d}])  # one article, also at the ends of the calendar
+        assert single["ticks"] and single["plot_left"] <= single["dots"][0]["x"] <= single["plot_right"], d
+
+
+def _render_story(view):
+    from storyline.settings import Settings
+    from storyline.web import story_page
+
+    app = create_app(":memory:", Settings().with_overrides({"cluster.profile": "lexical"}))
+    arts = [{"id": "a1", "source": "Meridian Press", "title": "T1", "date": "2026-03-03T08:00:00+00:00",
+             "byline": None, "membership": None},
+            {"id": "a2", "source": "Harbor Ledger", "title": "T2", "date": "2026-03-04T08:00:00+00:00",
+             "byline": None, "membership": None}]
+    payload = {"id": "s-1", "headline": "Quake toll rises", "sources": ["Harbor Ledger", "Meridian Press"],
+               "n_articles": 2, "first_seen": None, "last_seen": "2026-03-04T08:00:00+00:00", "aliases": [],
+               "articles": arts, "view": view, "view_error": None}
+    return app.state.ctx.templates.env.get_template("story.html").render(
+        data=payload, articles={a["id"]: a for a in arts}, page=story_page.prepare(payload, view),
+        timeline=svg.timeline(arts), timeline_narrow=svg.timeline(arts, width=360, left=96),
+        spark=svg.sparkline([]), view={k: None for k in ("summary", "sources")} | (view or {}), chips=[],
+        related=[], json_href="/api/stories/s-1")
+
+
+def test_story_page_renders_the_newer_view_keys_when_present():
+    v1 = {"value": "14", "article_id": "a1", "source": "Meridian Press", "text": "14 dead.", "start": 0, "end": 8,
+          "value_start": 0, "value_end": 2}
+    v2 = {**v1, "value": "21", "article_id": "a2", "source": "Harbor Ledger", "text": "21 dead."}
+    view = {
+        "conflicts": [{"about": "dead", "kind": "update", "values": [v2, v1]},
+                      {"about": "magnitude", "kind": "dispute", "values": [{**v1, "value": "6.1"},
+                                                                            {**v2, "value": "6.3"}]},
+                      {"about": "injured", "kind": "agree", "values": [{**v1, "value": "40"}]}],
+        "agreements": [{"text": "The quake struck at dawn.", "items": [
+            {"article_id": "a1", "source": "Meridian Press", "text": "The quake struck at dawn.", "start": 0,
+             "end": 25, "relation": "same"},
+            {"article_id": "a2", "source": "Harbor Ledger", "text": "It struck at dawn.", "start": 0, "end": 18,
+             "relation": "paraphrase"}]}],
+        "latest": {"text": "Rescuers found two survivors.", "article_id": "a2", "source": "Harbor Ledger",
+                   "start": 0, "end": 29},
+        "quotes": [{"text": "We keep digging", "speaker": "Mayor Lind", "kind": "direct", "article_id": "a1",
+                    "source": "Meridian Press", "start": 0, "end": 5},
+                   {"text": "help would come", "speaker": "Mayor Lind", "kind": "reported", "article_id": "a2",
+                    "source": "Harbor Ledger", "start": 0, "end": 5},
+                   {"text": "Nobody is forgotten", "speaker": "Lind", "kind": "direct", "article_id": "a2",
+                    "source": "Harbor Ledger", "start": 0, "end": 5}],
+        "coverage": {"by_country": {"Daravia": 1, "Ostrel": 1}},
+        "unique": [], "independent_sources": 2, "counts": {"unique_total": 0},
+    }
+    html = _render_story(view)
+    glance = re.search(r'<p class="glance" id="glance">(.*?)</p>', html, re.S).group(1)
+    assert "1 disputed figure" in glance and "1 updated figure" in glance and "2 independent" in glance
+    assert html.count('class="dispute conflict"') == 1
+    # an update reads as a dated progression, oldest first
+    prog = re.search(r'<ol class="progression">(.*?)</ol>', html, re.S).group(1)
+    assert prog.index("<strong>14</strong>") < prog.index("<strong>21</strong>")
+    assert "The quake struck at dawn." in html and "(paraphrase)" in html and 'class="summary"' not in html
+    assert "Rescuers found two survivors." in html and 'class="latest"' in html
+    assert html.count('class="speaker-group"') == 1 and "2 direct, 1 reported" in html  # "Lind" is Mayor Lind
+    assert "by country" in html and "Daravia" in html
+    assert "Figures every source gives alike" in html
+
+
+def test_story_page_falls_back_to_the_older_view_keys():
+    view = {"conflicts": [{"about": "dead", "values": [{"value": "14", "article_id": "a1", "source": "M",
+                                                        "text": "x", "start": 0, "end": 1}]}],
+            "summary": [{"text": "Quake hits.", "citations": [{"article_id": "a1", "start": 0, "end": 5}],
+                         "also_in": []}],
+            "quotes": [{"text": "x", "speaker": None, "kind": "indirect", "article_id": "a1", "start": 0, "end": 1}],
+            "unique": [{"article_id": "a1", "source": "Meridian Press", "text": "Only here.", "start": 0, "end": 9}],
+            "independent_sources": 2}
+    html = _render_story(view)
+    assert html.count('class="dispute conflict"') == 1  # no kind: a dispute
+    assert '<ol class="summary">' in html and "Quake hits." in html
+    assert "Unattributed" in html and "reported:" in html
+    assert "1 fact only one outlet reports" in html and "Only here." in html
+    assert "updated figure" not in html and 'class="latest"' not in html
+    no_view = _render_story(None)
+    assert "disputed" not in re.search(r'<p class="glance" id="glance">(.*?)</p>', no_view, re.S).group(1)

@@ -5,9 +5,7 @@ with a reason, and the page says so.
 
 from __future__ import annotations
 
-import re
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cli.show import story_payload
 from ..errors import NotFound
@@ -15,6 +13,9 @@ from ..store import Store
 from . import queries
 from .context import AppContext
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from ..search import SearchFilters
 
 
 def _view_dict(view: Any) -> dict[str, Any] | None:
@@ -130,12 +131,13 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
         scored = []
         for row in candidates:
             view = story_data(ctx, store, row["id"]).get("view") or {}
-            n_conflicts = len(view.get("conflicts") or [])
+            # disputes only: a figure that rose over time (kind "update") or that all agree on is no contest
+            n_conflicts = sum(1 for c in view.get("conflicts") or [] if c.get("kind", "dispute") == "dispute")
             if n_conflicts:
                 scored.append({**row, "n_conflicts": n_conflicts})
         scored.sort(key=lambda r: (-r["n_conflicts"], -r["n_sources"], r["id"]))
         contested = scored[:n]
-        contested_note = (f"stories whose sources give different figures, among the "
+        contested_note = (f"stories whose sources dispute each other's figures, among the "
                           f"{len(candidates)} latest stories with two or more sources")
     rows = latest + covered + (contested or [])
     cov = queries.coverage(store, list({r["id"] for r in rows}))
@@ -150,56 +152,42 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
     }
 
 
-_HAS_WORD = re.compile(r"\w", re.UNICODE)  # the full-text index looks for words (storyline.store.fts_query)
+def search_data(ctx: AppContext, store: Store, q: str, limit: int, mode: str,
+                filters: "SearchFilters | None" = None) -> dict[str, Any]:
+    """Stories matching ``q`` with their matching articles (:func:`storyline.search.search_stories`), and
+    ``results``: those articles as one list, best first (the shape this answer had before it grouped stories)."""
+    from ..search import MODES, NoEmbeddings, require_embeddings, search_stories
 
-
-def search_data(ctx: AppContext, store: Store, q: str, limit: int, mode: str) -> dict[str, Any]:
-    if mode not in ("fts", "semantic"):
-        raise ApiError(422, "invalid-parameter", f"mode must be one of ['fts', 'semantic'], got {mode!r}")
-    if not q.strip() or (mode == "fts" and not _HAS_WORD.search(q)):  # '"', '***', '-': nothing to look for
-        return {"query": q, "mode": mode, "results": []}
-    results = queries.search(store, q, limit) if mode == "fts" else _semantic(ctx, store, q, limit)
-    return {"query": q, "mode": mode, "results": results}
-
-
-def _semantic(ctx: AppContext, store: Store, q: str, limit: int) -> list[dict[str, Any]]:
-    """Cosine similarity between the query's embedding and the stored article embeddings (title + lead)."""
-    import numpy as np
-
-    models = {r[0]: r[1] for r in store.query("SELECT model, count(*) FROM article_embeddings GROUP BY model")}
-    if not models:
-        raise ApiError(409, "no-embeddings",
-                       "semantic search needs stored article embeddings and this database has none (they are "
-                       "stored when articles are ingested with cluster.profile=default); use mode=fts")
-    encoder = ctx.query_encoder()
-    if encoder.name not in models:
-        raise ApiError(409, "no-embeddings",
-                       f"the stored embeddings were made by {sorted(models)}, not by this server's encoder "
-                       f"{encoder.name!r}; use mode=fts")
-    ids, mat = ctx.embedding_matrix(store, encoder.name)
-    qv = np.asarray(encoder.encode([q]), dtype=np.float32)[0]
-    scores = mat @ qv
-    # superseded versions keep their embeddings but are no result (docs/versions.md)
-    old = {r[0] for r in store.query("SELECT id FROM articles WHERE superseded_by IS NOT NULL")}
-    top: list[tuple[str, float]] = []
-    for i in np.argsort(-scores, kind="stable"):
-        if len(top) == limit:
-            break
-        if ids[i] not in old:
-            top.append((ids[i], float(scores[i])))
-    if not top:
-        return []
-    marks = ",".join("?" * len(top))
-    rows = {r["id"]: r for r in store.query(
-        f"SELECT a.id, m.story_id, a.source, a.title, a.date, substr(a.text, 1, 240) AS lead FROM articles a "
-        f"LEFT JOIN memberships m ON m.article_id = a.id WHERE a.id IN ({marks})", [i for i, _ in top])}
-    out = []
-    for aid, score in top:
-        r = rows.get(aid)
-        if r is None:
-            continue
-        lead = r["lead"] + ("…" if len(r["lead"]) == 240 else "")
-        out.append({"id": aid, "story_id": r["story_id"], "source": r["source"], "title": r["title"],
-                    "date": queries.from_iso(r["date"]), "score": round(score, 4), "snippet": lead,
-                    "snippet_parts": [{"text": lead, "match": False}]})
+    if mode not in MODES:
+        raise ApiError(422, "invalid-parameter", f"mode must be one of {list(MODES)}, got {mode!r}")
+    try:
+        encoder = None
+        if mode == "semantic" and q.strip():
+            require_embeddings(store)
+            encoder = ctx.query_encoder()
+        out = search_stories(store, q, mode=mode, filters=filters, limit=limit, encoder=encoder,
+                             matrix=lambda model: ctx.embedding_matrix(store, model))
+    except NoEmbeddings as e:
+        raise ApiError(409, "no-embeddings", str(e)) from None
+    results = [{**a, "story_id": st["id"]} for st in out["stories"] for a in st["articles"]]
+    out["results"] = sorted(results, key=lambda a: -a["score"])
     return out
+
+
+def entity_data(store: Store, name: str, limit: int) -> dict[str, Any]:
+    """The stories an entity's name appears in (:func:`storyline.search.entity_stories`)."""
+    from ..search import entity_stories
+
+    return entity_stories(store, name, limit)
+
+
+def related_data(ctx: AppContext, store: Store, story_id: str, limit: int = 5) -> dict[str, Any]:
+    """A story's entity chips (variants merged, junk dropped) and the related stories they lead to."""
+    from ..search import entity_chips, related_stories
+
+    story = story_data(ctx, store, story_id)
+    view = story.get("view") or {}
+    chips = entity_chips(view.get("entities") or [], story["sources"])
+    related = related_stories(store, story, chips, limit) if chips else []
+    return {"id": story["id"], "entities": chips, "related": related,
+            "note": None if view else "entities need the story view"}

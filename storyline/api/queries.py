@@ -1,5 +1,5 @@
 """Read queries the API needs beyond :class:`~storyline.store.Store`'s: keyset (cursor) pagination of stories and
-articles, per-day coverage counts, and full-text search with match ranges.
+articles, and per-day coverage counts (story search: :mod:`storyline.search`).
 
 A cursor is opaque to clients: URL-safe base64 of JSON holding the sort key of the last row served and a digest of
 the filters, so a page never repeats or skips a row when stories arrive between requests, and a cursor reused with
@@ -194,50 +194,6 @@ def coverage(store: Store, story_ids: Sequence[str], max_days: int = 30) -> dict
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         out[sid] = [{"day": d.isoformat(), "n": per_day.get(d, 0)} for d in days]
     return out
-
-
-_OPEN, _CLOSE = "\ue000", "\ue001"
-
-
-def search(store: Store, query: str, limit: int) -> list[dict[str, Any]]:
-    """FTS5 (BM25) over titles and texts. Each hit carries ``snippet`` (matches in ``[…]``, as the CLI prints it)
-    and ``snippet_parts`` ``[{"text", "match"}]`` so a page can mark matches without trusting article text."""
-    rows = store.query(
-        f"""SELECT a.id, m.story_id, a.source, a.title, a.date,
-                  snippet(articles_fts, 1, '{_OPEN}', '{_CLOSE}', '…', 16) AS snip,
-                  bm25(articles_fts, 5.0, 1.0) AS rank
-           FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-           LEFT JOIN memberships m ON m.article_id = a.id
-           WHERE articles_fts MATCH ? AND a.superseded_by IS NULL ORDER BY rank LIMIT ?""",
-        (fts_query(query), limit),
-    )
-    out = []
-    for r in rows:
-        parts = _snippet_parts(r["snip"] or "")
-        out.append({
-            "id": r["id"], "story_id": r["story_id"], "source": r["source"], "title": r["title"],
-            "date": from_iso(r["date"]), "score": round(-float(r["rank"]), 4),
-            "snippet": "".join(f"[{p['text']}]" if p["match"] else p["text"] for p in parts),
-            "snippet_parts": parts,
-        })
-    return out
-
-
-def _snippet_parts(snip: str) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    rest = snip
-    while rest:
-        i = rest.find(_OPEN)
-        if i < 0:
-            parts.append({"text": rest, "match": False})
-            break
-        if i:
-            parts.append({"text": rest[:i], "match": False})
-        j = rest.find(_CLOSE, i)
-        j = len(rest) if j < 0 else j
-        parts.append({"text": rest[i + 1:j], "match": True})
-        rest = rest[j + 1:]
-    return parts
 
 
 def list_articles(store: Store, *, story_id: str | None, source: str | None, limit: int,

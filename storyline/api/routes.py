@@ -155,12 +155,39 @@ def article(request: Request, article_id: str, start: int | None = Query(None, g
     return as_json(data.article_data(ctx, ctx.store(), article_id, start, end))
 
 
-@router.get("/search", summary="Search articles (FTS5; semantic where embeddings exist)",
-            responses=ERROR_RESPONSES)
-def search(request: Request, q: str = Query(..., description="Words to look for."),
-           limit: int | None = Query(None), mode: str = Query("fts", description="fts | semantic")) -> dict[str, Any]:
+@router.get("/search", summary="Search stories, each with its matching articles (FTS5; semantic where embeddings "
+                                "exist)", responses=ERROR_RESPONSES)
+def search(request: Request, q: str = Query(..., description="Words to look for (fts) or a description (semantic)."),
+           limit: int | None = Query(None, description="Stories to list (default: settings web.page_size)."),
+           mode: str = Query("fts", description="fts | semantic"),
+           since: IsoDateTime | None = Query(None, description="Only articles published on or after this time."),
+           until: IsoDateTime | None = Query(None, description="Only articles published on or before this time."),
+           source: str | None = Query(None, description="Only articles from this outlet."),
+           lang: str | None = Query(None, description="Only articles in this language (ISO 639-1, e.g. en)."),
+           min_sources: int = Query(0, ge=0, le=1_000_000,
+                                    description="Only stories covered by at least this many outlets.")
+           ) -> dict[str, Any]:
+    from ..search import SearchFilters
+
     ctx = ctx_of(request)
-    return as_json(data.search_data(ctx, ctx.store(), q, _limit(ctx, limit), mode))
+    filters = SearchFilters(since=_utc(since), until=_utc(until), source=source or None, lang=lang or None,
+                            min_sources=min_sources)
+    return as_json(data.search_data(ctx, ctx.store(), q, _limit(ctx, limit), mode, filters))
+
+
+@router.get("/entities/{name:path}", summary="The stories an entity (person, organisation, place) appears in",
+            responses=ERROR_RESPONSES)
+def entity(request: Request, name: str, limit: int | None = Query(None)) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    return as_json(data.entity_data(ctx.store(), name, _limit(ctx, limit)))
+
+
+@router.get("/stories/{story_id}/related", summary="A story's entities (variants merged) and related stories",
+            responses=ERROR_RESPONSES)
+def related(request: Request, story_id: str) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    store = ctx.store()
+    return as_json(data.related_data(ctx, store, store.resolve_story_id(story_id)))
 
 
 def check_token(ctx: AppContext, request: Request) -> None:

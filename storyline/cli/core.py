@@ -127,16 +127,78 @@ def articles(
          + (["superseded_by"] if all_versions else []), title="Articles")
 
 
+class SearchMode(str, Enum):
+    """``search --mode``: a choice, so a wrong value is a usage error (exit 2) naming the valid ones."""
+
+    fts = "fts"
+    semantic = "semantic"
+
+
+def _when(value: Optional[str], name: str):
+    from datetime import datetime, timezone
+
+    if value is None:
+        return None
+    try:
+        d = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 date or date-time (e.g. 2026-03-05 or "
+                                 f"2026-03-05T14:30:00Z; no zone means UTC)", param_hint=name) from None
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="Words to look for in titles and texts."),
+    query: str = typer.Argument(..., help="Words to look for (fts), or a description (semantic)."),
     fmt: Format = FORMAT,
-    limit: int = typer.Option(20, "--limit", "-n"),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many stories."),
+    mode: SearchMode = typer.Option(SearchMode.fts, "--mode", help="fts: every word, ranked by BM25; semantic: "
+                                    "by meaning (cosine of stored embeddings; needs cluster.profile=default)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only articles published on or after this time."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only articles published on or before this time."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only articles from this outlet."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Only articles in this language (e.g. en)."),
+    min_sources: int = typer.Option(0, "--min-sources", min=0, help="Only stories with at least this many outlets."),
 ) -> None:
-    """Full-text search (BM25) over titles and texts."""
+    """Find stories: each with its score and matching articles (copies fold under the article they copy).
+
+    json/jsonl print one object per story with its ``articles``; csv prints one row per matching article."""
+    from ..search import SearchFilters, require_embeddings, search_stories
+
+    filters = SearchFilters(since=_when(since, "--since"), until=_when(until, "--until"), source=source,
+                            lang=lang, min_sources=min_sources)
     with state.open_store() as store:
-        rows = store.search(query, limit=limit)
-    emit(rows, fmt, ["id", "story_id", "source", "title", "date", "snippet"], title=f"Search: {query}")
+        encoder = None
+        if mode is SearchMode.semantic:
+            require_embeddings(store)  # before the encoder loads (seconds)
+            from ..cluster.base import make_encoder
+
+            encoder = make_encoder(state.settings)
+        found = search_stories(store, query, mode=mode.value, filters=filters, limit=limit, encoder=encoder)
+    stories = found["stories"]
+    if fmt in (Format.json, Format.jsonl):
+        for st in stories:
+            for a in st["articles"]:
+                a.pop("snippet_parts", None)
+        emit(stories, fmt)
+        return
+    if fmt is Format.csv:
+        rows = [{"story_id": st["id"], "headline": st["headline"], "story_score": st["score"],
+                 "n_sources": st["n_sources"], "article_id": a["id"], "score": a["score"], "source": a["source"],
+                 "title": a["title"], "date": a["date"], "copies": " ".join(c["id"] for c in a["copies"]),
+                 "snippet": a["snippet"]} for st in stories for a in st["articles"]]
+        emit(rows, fmt, ["story_id", "headline", "story_score", "n_sources", "article_id", "score", "source",
+                         "title", "date", "copies", "snippet"])
+        return
+    rows = [{"score": f"{st['score']:.3f}", "story_id": st["id"], "headline": st["headline"],
+             "n_sources": st["n_sources"],
+             "matching articles": "\n".join(
+                 f"{a['score']:.3f} {a['source']}: {a['title']}"
+                 + (f" (+ {', '.join(c['source'] for c in a['copies'])})" if a["copies"] else "")
+                 for a in st["articles"])} for st in stories]
+    what = "BM25" if mode is SearchMode.fts else "cosine similarity"
+    emit(rows, fmt, ["score", "story_id", "headline", "n_sources", "matching articles"],
+         title=f"Stories for: {query} (score: {what})")
 
 
 @app.command()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
+from .search import SearchQueries
 
 if TYPE_CHECKING:
     from ..outlets import Outlet, Registry
@@ -99,7 +100,7 @@ def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
             time.sleep(0.02)
 
 
-class Store:
+class Store(SearchQueries):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
     >>> s = Store(":memory:")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -12,8 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from ..api import data, queries
 from ..api.context import AppContext
 from ..api.errors import ApiError, wants_json
-from ..api.routes import as_json
-from . import spans, svg
+from ..api.routes import ISO_FORMATS, as_json
+from . import spans, story_page, svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,15 +82,20 @@ def story(request: Request, story_id: str) -> Response:
     if wants_json(request):
         return as_json(payload)
 
-    def render() -> str:  # the page is the same for every reader: render once per story version
+    def render() -> str:  # the page is the same for every reader: render once per story version and store state
         articles = {a["id"]: a for a in payload["articles"]}
+        related = data.related_data(ctx, store, sid)
+        view = payload["view"] or {}
         return ctx.templates.env.get_template("story.html").render(
-            request=request, data=payload, articles=articles, timeline=svg.timeline(payload["articles"]),
-            spark=svg.sparkline(payload["coverage"]), view={k: None for k in VIEW_KEYS} | (payload["view"] or {}),
-            json_href=f"/api/stories/{sid}")
+            request=request, data=payload, articles=articles, page=story_page.prepare(payload, payload["view"]),
+            timeline=svg.timeline(payload["articles"]), timeline_narrow=svg.timeline(
+                payload["articles"], width=360, lane=24, left=96, right=10, max_ticks=4),
+            spark=svg.sparkline(payload["coverage"]), view={k: None for k in VIEW_KEYS} | view,
+            chips=related["entities"], related=related["related"], json_href=f"/api/stories/{sid}")
 
-    html = ctx.views.get_or_compute(("html", sid, payload["updated_at"], payload["n_articles"]), render)
-    return HTMLResponse(html)
+    # related stories change when other stories do: the store's ingest generation is part of the key
+    key = ("html", sid, payload["updated_at"], payload["n_articles"], store.ingest_generation())
+    return HTMLResponse(ctx.views.get_or_compute(key, render))
 
 
 @router.get("/articles/{article_id}")
@@ -107,16 +113,54 @@ def article(request: Request, article_id: str, start: int | None = Query(None, g
                  json_href=_rel(request.url.replace(path=f"/api/articles/{payload['id']}")))
 
 
+def _date_param(name: str, value: str | None) -> datetime | None:
+    """A date filter from a form: empty is none; otherwise an ISO 8601 date or date-time (no zone means UTC)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        d = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiError(422, "invalid-parameter", f"{name} must be {ISO_FORMATS}; got {value!r}") from None
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+
 @router.get("/search")
-def search(request: Request, q: str = "", mode: str = "fts", limit: int | None = Query(None)) -> Response:
+def search(request: Request, q: str = "", mode: str = "fts", limit: int | None = Query(None),
+           since: str | None = None, until: str | None = None, source: str | None = None, lang: str | None = None,
+           min_sources: int = Query(0, ge=0, le=1_000_000)) -> Response:
+    from ..search import SearchFilters
+
     ctx = _ctx(request)
     n = ctx.settings.web.page_size if limit is None else limit
     if not 1 <= n <= ctx.settings.web.max_page_size:
         raise ApiError(422, "invalid-parameter",
                        f"limit must be between 1 and {ctx.settings.web.max_page_size}, got {n}")
-    payload = data.search_data(ctx, ctx.store(), q, n, mode)
-    return _page(request, "search.html", payload,
+    filters = SearchFilters(since=_date_param("since", since), until=_date_param("until", until),
+                            source=(source or "").strip() or None, lang=(lang or "").strip() or None,
+                            min_sources=min_sources)
+    try:
+        payload = data.search_data(ctx, ctx.store(), q, n, mode, filters)
+    except ApiError as e:
+        if e.status != 409 or wants_json(request):
+            raise
+        # the page says why semantic search cannot run here, and keeps the form to search by words instead
+        payload = {"query": q, "mode": mode, "filters": filters.as_dict(), "stories": [], "results": [],
+                   "error": str(e.message)}
+    form = {"since": (since or "").strip(), "until": (until or "").strip(), "source": source or "",
+            "lang": lang or "", "min_sources": min_sources}
+    return _page(request, "search.html", payload, form=form,
                  json_href=_rel(request.url.include_query_params(format="json")))
+
+
+@router.get("/entities/{name:path}")
+def entity(request: Request, name: str, limit: int | None = Query(None)) -> Response:
+    ctx = _ctx(request)
+    n = ctx.settings.web.page_size if limit is None else limit
+    if not 1 <= n <= ctx.settings.web.max_page_size:
+        raise ApiError(422, "invalid-parameter",
+                       f"limit must be between 1 and {ctx.settings.web.max_page_size}, got {n}")
+    payload = data.entity_data(ctx.store(), name, n)
+    return _page(request, "entity.html", payload, json_href=f"/api/entities/{quote(name, safe='')}")
 
 
 @router.get("/docs")
