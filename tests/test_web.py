@@ -249,7 +249,10 @@ def test_story_page_renders_the_newer_view_keys_when_present():
                     "source": "Harbor Ledger", "start": 0, "end": 5},
                    {"text": "Nobody is forgotten", "speaker": "Lind", "kind": "direct", "article_id": "a2",
                     "source": "Harbor Ledger", "start": 0, "end": 5}],
-        "coverage": {"by_country": {"Daravia": 1, "Ostrel": 1}},
+        "coverage": {"by": {"country": [{"value": "Daravia", "outlets": ["A"], "articles": 1},
+                                         {"value": "Ostrel", "outlets": ["B"], "articles": 1}]},
+                     "missing": [{"outlet": "C", "kind": "national", "country": "Daravia", "peers": 2,
+                                  "peers_covering": ["A", "D"]}]},
         "unique": [], "independent_sources": 2, "counts": {"unique_total": 0},
     }
     html = _render_story(view)
@@ -262,7 +265,8 @@ def test_story_page_renders_the_newer_view_keys_when_present():
     assert "The quake struck at dawn." in html and "(paraphrase)" in html and 'class="summary"' not in html
     assert "Rescuers found two survivors." in html and 'class="latest"' in html
     assert html.count('class="speaker-group"') == 1 and "2 direct, 1 reported" in html  # "Lind" is Mayor Lind
-    assert "by country" in html and "Daravia" in html
+    assert ">Country</h3>" in html and "Daravia" in html and "Ostrel" in html
+    assert "Did not cover" in html and "<strong>C</strong> (national, Daravia): 2 of 2 peers covered it" in html
     assert "Figures every source gives alike" in html
 
 
