@@ -185,15 +185,24 @@ class ConflictValue:
     end: int
     value_start: int  # figure span
     value_end: int
+    date: datetime | None = None  # the article's date (an update is read in date order)
+    # copies and rewrites of this value's article (per the copies stage) that carry the same figure: listed here,
+    # never as values of their own; each {"article_id", "source", "value", "value_start", "value_end"}
+    carried_by: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """Figures about the same thing that differ between sources, side by side."""
+    """A group of figures about one quantity, from two or more independent reports, side by side.
+
+    ``kind``: ``agree`` (the values are equal or compatible: "nearly 40" and 37, a number inside a range),
+    ``dispute`` (different values for the same thing at the same time) or ``update`` (the value changes as the reports
+    go on; ``values`` are then in date order, a progression)."""
 
     about: str
     category: str
     values: tuple[ConflictValue, ...]
+    kind: str = "dispute"
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,7 +316,8 @@ def build_view_from_articles(
     quotes = _without_copied_quotes([q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))],
                                     copies)
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
-    conflicts = find_conflicts(figures, {a.id: a.text for a in articles})
+    conflicts = find_conflicts(figures, {a.id: a.text for a in articles}, dates={a.id: a.date for a in articles},
+                               copies=copies, include_agree=True)
     entities, ent_method = entity_job.result()
     unique, unique_total = unique_content(al, s)
     srcs = sources(articles, copies)
