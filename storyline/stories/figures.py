@@ -111,6 +111,8 @@ _MEASURES = frozenset(
     acres megawatts mw gigawatts barrels degrees millimetres millimeters centimetres centimeters""".split()
 )
 _ORDINAL_AFTER = frozenset("st nd rd th".split())
+# nouns in the stop-word list that can be part of a counted noun phrase ("14 fire engines", "US citizens")
+_STOP_NOUNS = frozenset("us fire bill mill system side part front top bottom interest detail amount name".split())
 _TIME_STEMS = frozenset(stem(u) for u in _TIME_UNITS.split("|")) | frozenset(u + "s" for u in _TIME_UNITS.split("|"))
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 
@@ -213,7 +215,7 @@ def _counted(text: str, pos: int, limit: int) -> tuple[str, int]:
             break
         w = m.group(1)
         lw = w.lower().strip("’'")
-        if lw in STOP and lw not in ("us",) or lw in _MONTHS or lw in _ORDINAL_AFTER:
+        if lw in STOP and lw not in _STOP_NOUNS or lw in _MONTHS or lw in _ORDINAL_AFTER:
             break
         words.append((w, m.end()))
         p = m.end()
@@ -430,15 +432,17 @@ _CLAUSE_CUT = re.compile(r"\s(?:and|or|but|while|whereas)\s|[;:—–()]")
 def context_terms(f: Figure, text: str, lo: int, hi: int) -> frozenset[str]:
     """Stemmed content words near the figure, plus its counted noun.
 
-    The window is ``CONTEXT_WORDS`` words either side, within ``[lo, hi)`` (the sentence, narrowed to the
+    The window is ``CONTEXT_WORDS`` content words either side, within ``[lo, hi)`` (the sentence, narrowed to the
     neighbouring figures) and cut at clause breaks (``and``, ``;``, dashes, brackets) so that in "14 people were
     killed and about 120 injured" the verb "killed" belongs to 14 only.
     """
     left = _CLAUSE_CUT.split(text[lo:f.start])[-1]
     right = _CLAUSE_CUT.split(text[f.end:hi])[0]
-    before = _WORD.findall(left)[-CONTEXT_WORDS:]
-    after = _WORD.findall(right)[:CONTEXT_WORDS]
-    out = set(terms(" ".join(before + after)) + terms(f.counts))
+    before = terms(" ".join(_WORD.findall(left)))[-CONTEXT_WORDS:]
+    after = terms(" ".join(_WORD.findall(right)))[:CONTEXT_WORDS]
+    # the counted noun is a context word of a count ("fire engines"); a unit (crowns, litres, per cent) is already the
+    # category and would link any two sums of money
+    out = set(before + after + (terms(f.counts) if f.unit == "count" else []))
     return frozenset(t for t in out if not t.isdigit())
 
 
@@ -462,16 +466,27 @@ MAX_RATIO = 4.0  # two figures this many times apart are not linked as reports o
 # people remain" / "105 citizens … had left"; "18 injured" / "15 still in hospital") count different quantities and
 # are never linked; a shared class counts as a shared context word ("remain" / "are still seeking to get out").
 # Stems of general news verbs and adjectives, matched on the words around a figure (``context_terms``).
-_PREDICATE_CLASSES: dict[str, frozenset[str]] = {
-    "stay": frozenset("remain still stay stayed staying trapp strand stuck wait waiting left behind".split()) - {"left"},
-    "leave": frozenset("left leav flee fled evacu depart escap".split()),
-    "die": frozenset("kill die died dead death fatal toll lost live".split()),
-    "injure": frozenset("injur hurt wound".split()),
-    "hospital": frozenset("hospit treat discharg intens".split()),
-    "arrest": frozenset("arrest detain custod charg".split()),
-    "missing": frozenset("miss unaccount".split()),
+_PREDICATE_CLASSES: dict[str, tuple[str, ...]] = {  # word prefixes, matched on lower-cased words
+    "stay": ("remain", "still", "stay", "trapped", "stranded", "stuck", "waiting"),
+    "leave": ("left", "leave", "leaving", "fled", "flee", "evacuat", "depart", "escape"),
+    "die": ("kill", "die", "died", "dead", "death", "fatal", "toll"),
+    "injure": ("injur", "hurt", "wound"),
+    "hospital": ("hospital", "treated", "treating", "discharg", "intensive"),
+    "arrest": ("arrest", "detain", "custody"),
+    "missing": ("missing", "unaccounted"),
 }
-_CLASS_OF = {w: c for c, ws in _PREDICATE_CLASSES.items() for w in ws}
+_CLASS_RE = [(c, re.compile(r"\b(?:" + "|".join(ws) + r")", re.IGNORECASE)) for c, ws in _PREDICATE_CLASSES.items()]
+
+
+def predicate_classes(f: Figure, text: str, lo: int, hi: int) -> frozenset[str]:
+    """Classes of what is said of a figure (``_PREDICATE_CLASSES``) in the words around it (``context_terms``'s
+    window)."""
+    left = " ".join(_WORD.findall(_CLAUSE_CUT.split(text[lo:f.start])[-1])[-CONTEXT_WORDS:])
+    right = " ".join(_WORD.findall(_CLAUSE_CUT.split(text[f.end:hi])[0])[:CONTEXT_WORDS])
+    window = left + " " + right
+    return frozenset(c for c, rx in _CLASS_RE if rx.search(window))
+
+
 # a change reported over time: in the sentence of a later, different value these mark an update, not a dispute
 _UPDATE_CUE = re.compile(
     r"\b(?:now|latest|so far|in total|a total of|rose|risen|rises|rising|climbed|climbs|climbing|increased|increases|"
@@ -539,10 +554,6 @@ def _compatible(a: tuple[float, float] | None, b: tuple[float, float] | None) ->
     return a[0] <= b[1] + eps and b[0] <= a[1] + eps
 
 
-def _classes(words: frozenset[str]) -> frozenset[str]:
-    return frozenset(_CLASS_OF[w] for w in words if w in _CLASS_OF)
-
-
 def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: int = 2,
                    dates: Mapping[str, datetime | None] | None = None,
                    copies: Sequence[Mapping[str, Any]] = (), include_agree: bool = False) -> list[Conflict]:
@@ -572,8 +583,9 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     if n == 0:
         return []
     ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
-    cls = [_classes(c) for c in ctx]
-    ctx = [c | {"§" + x for x in k} for c, k in zip(ctx, cls)]
+    cls = [predicate_classes(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
+    # a shared class of predicate weighs two words ("Three workers were killed" / "Three people have died")
+    ctx = [c | {"§" + x for x in k} | {"§§" + x for x in k} for c, k in zip(ctx, cls)]
     # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix
     vocab: dict[str, int] = {}
     rows, cols = [], []
@@ -599,6 +611,8 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     i_, j_ = i_[keep_pair], j_[keep_pair]
     iv = [value_interval(f) for f in cand]
     mid = np.array([(x[0] + x[1]) / 2 if x is not None else np.nan for x in iv], dtype=float)
+    ivlo = np.array([x[0] if x is not None else np.nan for x in iv], dtype=float)
+    ivhi = np.array([x[1] if x is not None else np.nan for x in iv], dtype=float)
     # reports of one quantity differ by a little (14 vs 15 dead, $2.1bn vs $1.9bn); values MAX_RATIO apart are
     # different quantities that share words ("all 86 polling districts" / "a recount in two polling districts")
     lo = np.minimum(np.abs(mid[i_]), np.abs(mid[j_]))
@@ -606,6 +620,8 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     with np.errstate(invalid="ignore", divide="ignore"):
         far = (hi > MAX_RATIO * lo) & ~np.isnan(lo) & ~np.isnan(hi)
     i_, j_ = i_[~far], j_[~far]
+    sc = shared.data[ok][keep_pair][~far]
+    i_, j_ = _best_links(i_, j_, sc, art, ivlo, ivhi)
     from scipy.sparse.csgraph import connected_components
 
     G = sparse.csr_matrix((np.ones(len(i_)), (i_, j_)), shape=(n, n))
@@ -623,6 +639,31 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     rank = {"dispute": 0, "update": 1, "agree": 2}
     out.sort(key=lambda c: (rank[c.kind], -len({v.article_id for v in c.values}), c.about))
     return out
+
+
+def _best_links(i_: np.ndarray, j_: np.ndarray, score: np.ndarray, art: np.ndarray, lo: np.ndarray,
+                hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep a link (i, j) only when j is among i's best-scoring figures in j's article, or i among j's in i's: a
+    figure is linked to the figure of another report that reads most like it, not to every figure nearby (which
+    chained a pay offer, a demand and an inflation rate into one group). Between equal scores a compatible value is
+    preferred."""
+    if len(i_) == 0:
+        return i_, j_
+    with np.errstate(invalid="ignore"):
+        compat = ~((lo[i_] > hi[j_]) | (lo[j_] > hi[i_]))
+    s2 = score.astype(np.int64) * 2 + compat
+    src = np.concatenate([i_, j_])
+    dst_art = np.concatenate([art[j_], art[i_]])
+    val = np.concatenate([s2, s2])
+    key = src.astype(np.int64) * (int(art.max()) + 1) + dst_art
+    order = np.lexsort((val, key))
+    k_sorted, v_sorted = key[order], val[order]
+    last = np.r_[k_sorted[1:] != k_sorted[:-1], True]
+    best = dict(zip(k_sorted[last].tolist(), v_sorted[last].tolist()))
+    top = np.array([best[k] for k in key.tolist()]) == val
+    m = len(i_)
+    keep = top[:m] | top[m:]
+    return i_[keep], j_[keep]
 
 
 def _day(d: datetime | None) -> Any:
