@@ -56,7 +56,7 @@ _VAGUE_RANGE = {"tens": (20, 99), "dozens": (24, 99), "scores": (40, 99), "hundr
                 "a few thousand": (2_000, 6_000), "several million": (3e6, 9.99e6), "a few million": (2e6, 6e6)}
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MOD = (r"(?:(?:about|around|almost|nearly|roughly|approximately|some|over|under|more than|fewer than|less than|"
-        r"at least|at most|up to|as many as|close to|just over|just under)\s+)")
+        r"at least|at most|up to|as many as|as much as|close to|just over|just under|an estimated)\s+)")
 _SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion)|\s?(?:bn|m)\b)"
 _CURRENCY_SYM = r"[$€£¥]"
 _CURRENCY_WORD = r"(?:dollars|euros|pounds|yen|francs|crowns|kroner|USD|EUR|GBP)"
@@ -308,6 +308,7 @@ def _category(unit: str, counts: str, after: str = "") -> str:
     return "count:" + stem(head) if head else "number"
 
 
+_BY = re.compile(r"\bby\s+$", re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our)\s+([A-Za-z][\w’'-]*)")
 # the counted thing named before a bare number: "the number of ships waiting … has risen to 31", "bringing the
 # number of stolen items to four", "the death toll … has risen to four"
@@ -394,8 +395,10 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
                     unit, counts = "number", ""
             if unit == "number" and value is not None and value < 10 and not re.fullmatch(_DIGITS, num):
                 continue  # a bare number word ("two sides") without a counted noun is rarely a figure
-            out.append(Figure(text[a:b], value, approx, unit, counts, _category(unit, counts, text[b:sent.end]),
-                              article.id,
+            category = _category(unit, counts, text[b:sent.end])
+            if unit not in ("date", "number") and _BY.search(text, max(sent.start, a - 4), a):
+                category += ":by"  # "won by 3,200 votes", "rose by 15%": a margin or change, not a level
+            out.append(Figure(text[a:b], value, approx, unit, counts, category, article.id,
                               article.source, a, b, sent.text, sent.start, sent.end, *bounds))
     return out
 
@@ -586,29 +589,52 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     cls = [predicate_classes(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
     # a shared class of predicate weighs two words ("Three workers were killed" / "Three people have died")
     ctx = [c | {"§" + x for x in k} | {"§§" + x for x in k} for c, k in zip(ctx, cls)]
-    # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix
+    # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix; then, for the pairs
+    # sharing one at least, the shared words of their sentences: score = ½·(window words + sentence words) in common
+    sent_terms: dict[tuple[str, int], frozenset[str]] = {}
+    for f in cand:
+        key = (f.article_id, f.sentence_start)
+        if key not in sent_terms:
+            sent_terms[key] = frozenset(t for t in terms(f.sentence) if not t.isdigit())
+    sctx = [c | sent_terms[(f.article_id, f.sentence_start)] for c, f in zip(ctx, cand)]
     vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for i, c in enumerate(ctx):
-        for t in c:
-            rows.append(i)
-            cols.append(vocab.setdefault(t, len(vocab)))
-    C = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, max(1, len(vocab))))
+
+    def incidence(sets: list) -> Any:
+        rows, cols = [], []
+        for i, c in enumerate(sets):
+            for t in c:
+                rows.append(i)
+                cols.append(vocab.setdefault(t, len(vocab)))
+        return rows, cols
+
+    rw, cw = incidence(ctx)
+    rs, cs = incidence(sctx)
+    width = max(1, len(vocab))
+    C = sparse.csr_matrix((np.ones(len(rw), dtype=np.float32), (rw, cw)), shape=(n, width))
+    S = sparse.csr_matrix((np.ones(len(rs), dtype=np.float32), (rs, cs)), shape=(n, width))
     shared = (C @ C.T).tocoo()
     cat_code: dict[str, int] = {}
     cat = np.array([cat_code.setdefault(f.category, len(cat_code)) for f in cand])
     art_code: dict[str, int] = {}
     art = np.array([art_code.setdefault(f.article_id, len(art_code)) for f in cand])
-    # money: the currency word is shared by every sum; sums rarely coincide by chance, so one more shared word is
-    # enough ("The $2.1 billion dam" / "the dam cost $1.9 billion")
-    need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
     i_, j_ = shared.row, shared.col
-    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_]) & (shared.data >= need[i_])
-    i_, j_ = i_[ok], j_[ok]
+    # counts of things named differently ("three paintings" / "three works" / "stolen items") may be one quantity
+    # when their words say so more strongly (one more shared word than figures of one category need)
+    things = np.array([f.category.startswith("count:") and not f.category.endswith(":by") for f in cand])
+    same_cat = cat[i_] == cat[j_]
+    ok = (i_ < j_) & (same_cat | (things[i_] & things[j_])) & (art[i_] != art[j_])
+    i_, j_, sw, same_cat = i_[ok], j_[ok], shared.data[ok], same_cat[ok]
+    ss = np.asarray(S[i_].multiply(S[j_]).sum(axis=1)).ravel() if len(i_) else np.zeros(0)
+    score = 0.5 * (sw + ss)
+    # money: the currency is not a context word and sums rarely coincide by chance, so less is enough ("The $2.1
+    # billion dam" / "the dam cost $1.9 billion")
+    need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
+    ok = score >= need[i_] + np.where(same_cat, 0, 1)
+    i_, j_, score = i_[ok], j_[ok], score[ok]
     # different classes of predicate: different quantities
     keep_pair = np.array([not (cls[a] and cls[b] and not (cls[a] & cls[b])) for a, b in zip(i_.tolist(), j_.tolist())],
                          dtype=bool)
-    i_, j_ = i_[keep_pair], j_[keep_pair]
+    i_, j_, score = i_[keep_pair], j_[keep_pair], score[keep_pair]
     iv = [value_interval(f) for f in cand]
     mid = np.array([(x[0] + x[1]) / 2 if x is not None else np.nan for x in iv], dtype=float)
     ivlo = np.array([x[0] if x is not None else np.nan for x in iv], dtype=float)
@@ -619,16 +645,45 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     hi = np.maximum(np.abs(mid[i_]), np.abs(mid[j_]))
     with np.errstate(invalid="ignore", divide="ignore"):
         far = (hi > MAX_RATIO * lo) & ~np.isnan(lo) & ~np.isnan(hi)
-    i_, j_ = i_[~far], j_[~far]
-    sc = shared.data[ok][keep_pair][~far]
-    i_, j_ = _best_links(i_, j_, sc, art, ivlo, ivhi)
-    from scipy.sparse.csgraph import connected_components
+    i_, j_, score = i_[~far], j_[~far], score[~far]
+    keep_best = _best_links(i_, j_, score, art, ivlo, ivhi)
+    i_, j_, score = i_[keep_best], j_[keep_best], score[keep_best]
+    # groups: strongest links first, a group holding one figure per article (a report gives one value for a
+    # quantity; a second figure of it that reads alike is another quantity, and chaining through it mixed a pay
+    # offer, a demand and a deal into one group), and two figures of different values in one group only when they
+    # are linked themselves
+    with np.errstate(invalid="ignore"):
+        compat = ~((ivlo[i_] > ivhi[j_]) | (ivlo[j_] > ivhi[i_]))
+    order = np.lexsort((~compat, -score))
+    parent = list(range(n))
+    arts_of: dict[int, set[int]] = {i: {int(art[i])} for i in range(n)}
+    members_of: dict[int, list[int]] = {i: [i] for i in range(n)}
+    direct = set(zip(i_.tolist(), j_.tolist()))
 
-    G = sparse.csr_matrix((np.ones(len(i_)), (i_, j_)), shape=(n, n))
-    _, label = connected_components(G, directed=False)
+    def differ(x: int, y: int) -> bool:
+        return bool(ivlo[x] > ivhi[y] or ivlo[y] > ivhi[x])
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    linked: set[int] = set()
+    for a, b in zip(i_[order].tolist(), j_[order].tolist()):
+        ra, rb = root(a), root(b)
+        if ra == rb or arts_of[ra] & arts_of[rb]:
+            continue
+        # two different values come together only when linked directly, never through a chain of alike values
+        if any(differ(x, y) and (min(x, y), max(x, y)) not in direct for x in members_of[ra] for y in members_of[rb]):
+            continue
+        parent[rb] = ra
+        arts_of[ra] |= arts_of.pop(rb)
+        members_of[ra] += members_of.pop(rb)
+        linked.update((a, b))
     groups: dict[int, list[int]] = {}
-    for i in set(i_.tolist()) | set(j_.tolist()):
-        groups.setdefault(int(label[i]), []).append(i)
+    for i in linked:
+        groups.setdefault(root(i), []).append(i)
     origin_of = {str(c["article_id"]): str(c["origin_id"]) for c in copies
                  if c.get("relation") in ("copy", "rewrite") and c.get("origin_id")}
     out: list[Conflict] = []
@@ -642,16 +697,16 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
 
 
 def _best_links(i_: np.ndarray, j_: np.ndarray, score: np.ndarray, art: np.ndarray, lo: np.ndarray,
-                hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keep a link (i, j) only when j is among i's best-scoring figures in j's article, or i among j's in i's: a
+                hi: np.ndarray) -> np.ndarray:
+    """Which links (i, j) to keep: those where j is among i's best-scoring figures in j's article, or i among j's in i's: a
     figure is linked to the figure of another report that reads most like it, not to every figure nearby (which
     chained a pay offer, a demand and an inflation rate into one group). Between equal scores a compatible value is
     preferred."""
     if len(i_) == 0:
-        return i_, j_
+        return np.zeros(0, dtype=bool)
     with np.errstate(invalid="ignore"):
         compat = ~((lo[i_] > hi[j_]) | (lo[j_] > hi[i_]))
-    s2 = score.astype(np.int64) * 2 + compat
+    s2 = np.round(score * 4).astype(np.int64) * 2 + compat
     src = np.concatenate([i_, j_])
     dst_art = np.concatenate([art[j_], art[i_]])
     val = np.concatenate([s2, s2])
@@ -662,8 +717,7 @@ def _best_links(i_: np.ndarray, j_: np.ndarray, score: np.ndarray, art: np.ndarr
     best = dict(zip(k_sorted[last].tolist(), v_sorted[last].tolist()))
     top = np.array([best[k] for k in key.tolist()]) == val
     m = len(i_)
-    keep = top[:m] | top[m:]
-    return i_[keep], j_[keep]
+    return top[:m] | top[m:]
 
 
 def _day(d: datetime | None) -> Any:
