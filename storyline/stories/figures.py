@@ -312,7 +312,7 @@ _BY = re.compile(r"\bby\s+$", re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our)\s+([A-Za-z][\w’'-]*)")
 # the counted thing named before a bare number: "the number of ships waiting … has risen to 31", "bringing the
 # number of stolen items to four", "the death toll … has risen to four"
-_NUMBER_OF = re.compile(r"\b(?:number|total|tally|count)\s+of\s+((?:[A-Za-z][\w-]*\s+){0,2}?[A-Za-z][\w-]*)\b"
+_NUMBER_OF = re.compile(r"\b(?:number|total|tally|count)\s+of\s+((?:[A-Za-z][\w-]*\s+){0,2}?[A-Za-z][\w-]*s)\b"
                         r"[^.;:]{0,80}?\b(?:to|at|reached|reaches|hit|hits|is|was|stood at|stands at)\s+$",
                         re.IGNORECASE)
 _TOLL = re.compile(r"\b((?:death\s+)?toll)\b[^.;:]{0,80}?\b(?:to|at|reached|reaches|hit|hits|stood at|stands at)"
