@@ -15,6 +15,7 @@ from . import serve  # noqa: F401  (storyline serve: API + web UI)
 from . import cluster  # noqa: F401  (storyline eval, storyline explain)
 from . import copies  # noqa: F401  (storyline copies, storyline eval-dedup)
 from . import watch  # noqa: F401  (storyline watch, storyline feeds: web ingest)
+from . import evalview  # noqa: F401  (storyline eval-view: story views against annotated stories)
 from .app import app, state
 
 
