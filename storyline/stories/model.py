@@ -151,6 +151,12 @@ class Quote:
     sentence_start: int
     sentence_end: int
     speaker_mention: str | None = None  # the pronoun in the text when ``speaker`` was resolved from it
+    # the speaker as the article writes it ("the trust's chief executive", "Anselm") when ``speaker`` is the name the
+    # story gives them (``stories.quotes.resolve_speakers``); None when they are the same
+    speaker_as_written: str | None = None
+    # copies and rewrites (per the copies stage) that carry the same words: listed here, not as quotes of their own;
+    # each {"article_id", "source", "start", "end"}
+    carriers: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,17 +15,19 @@ kept in ``speaker_mention``.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
 
 from ..records import Article
 from ..sentences import Sentence, split_paragraphs
 from .model import Quote
 
-__all__ = ["extract_quotes"]
+__all__ = ["SpeakerIndex", "carry_copies", "extract_quotes", "group_by_speaker", "resolve_speakers"]
 
 VERBS = (r"said|says|say|told|tells|added|adds|continued|stated|explained|noted|stressed|insisted|warned|asked|"
          r"announced|informed|confirmed|declared|argued|wrote|tweeted|replied|recalled|acknowledged|admitted|"
-         r"conceded|cautioned|emphasi[sz]ed|urged")
+         r"conceded|cautioned|emphasi[sz]ed|urged|called|described|claimed|claims|promised|vowed|pledged|"
+         r"predicted|appealed|saying|insists|warns|described|believes|expects|estimated|estimates")
 _VERB = re.compile(rf"\b(?:{VERBS})\b")
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 _QUOTE = re.compile(r"“([^“”]+)”|\"([^\"\n]+)\"")
@@ -41,13 +43,22 @@ _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
 BARE_VERBS = r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
+_SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
-    rf"^(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"^(?P<speaker>{_SPEAKER_NP})\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
+    rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b)\s*|"
     rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
+# a dateline before the first sentence: "TAMSFORD, March 3 (Meridian Wire) - "
+_DATELINE = re.compile(r"^[A-Z][A-Z .’'-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]{1,60}\))?\s*[-–—]\s+")
+# reported speech after a quote's attribution: '“…,” a spokeswoman said, adding that the company was cooperating'
+_ADDING = re.compile(r"^[^.!?“”\"]{0,80}?,\s+(?:adding|saying|insisting|warning|noting|arguing)\s+(?:that\s+)?"
+                     r"(?P<clause>[^.!?“”\"]{8,}?)[.!?]?(?=\s|$)")
 _AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
 _CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})"
-                          r"(?:\s+on\s+\w+)?[.!?]?$", re.DOTALL)
+                          r"(?:\s+(?:on|late on|early on)\s+\w+(?:\s+(?:morning|afternoon|evening|night))?)?"
+                          r"[.!?]?$", re.DOTALL)
 _ACCORDING_LEAD = re.compile(r"^According to (?P<speaker>[^,]{2,80}?),\s+(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
 _ACCORDING_TAIL = re.compile(r"^(?P<clause>.{15,}?),\s+according to (?P<speaker>[^,]{2,80}?)[.!?]?$", re.DOTALL)
 _TAIL_PUNCT = " \t\n,;:"
@@ -113,6 +124,7 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
     text = article.text
     out: list[tuple[int, Quote]] = []
     covered: list[tuple[int, int]] = []  # sentence spans already used by a direct quote
+    direct_spans: list[tuple[int, int]] = []  # the direct quotes' own spans
     last_named: str | None = None
 
     def add(qa: int, qb: int, speaker: str | None, kind: str, sent: Sentence, mention: str | None = None) -> None:
@@ -132,8 +144,10 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             inner = m.group(1) if m.group(1) is not None else m.group(2)
             ia = pa + m.start(1 if m.group(1) is not None else 2)
             ib = ia + len(inner)
-            if len(inner.split()) < MIN_QUOTE_WORDS:
-                continue
+            short = len(inner.split()) < MIN_QUOTE_WORDS
+            if short and re.match(r"[\s’'”\"]*[a-z]", para[m.end():m.end() + 3]) and not re.match(
+                    r"[\s’'”\"]*(?:and|but|or|as|when|while|after|he|she|they|said|says|adding)\b", para[m.end():]):
+                continue  # a short quoted word before a noun ("four extra “escalation” beds"): scare quotes
             sent = _sentence_at(sentences, ia) or _sentence_at(sentences, ia - 1)
             if sent is None:
                 continue
@@ -159,13 +173,20 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
                     if _speaker_ok(cand):
                         speaker = cand
             if speaker is None:
-                pending.append((ia, ib, sent))
+                if not short:
+                    pending.append((ia, ib, sent))
                 continue
             for qa, qb, qs in pending:  # “…,” he continued, “…” — an attribution covers the quotes before it
                 add(qa, qb, _resolve(speaker, last_named), "direct", qs, _mention(speaker))
             pending = []
             add(ia, ib, _resolve(speaker, last_named), "direct", sent, _mention(speaker))
+            direct_spans.append((ia, ib))
             covered.append((sent.start, sent.end))
+            adding = _ADDING.match(after)
+            if adding:  # '“…,” a spokeswoman said, adding that the company was cooperating fully'
+                ca = pa + m.end() + adding.start("clause")
+                add(ca, ca + len(adding.group("clause")), _resolve(speaker, last_named), "indirect", sent,
+                    _mention(speaker))
             if speaker.split()[0].lower() not in _PRONOUNS:
                 last_named = speaker
         for qa, qb, qs in pending:
@@ -174,11 +195,16 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             if prev:
                 add(qa, qb, prev[-1].speaker, "direct", qs, prev[-1].speaker_mention)
                 covered.append((qs.start, qs.end))
+                direct_spans.append((qa, qb))
 
-    for sent in sentences:
-        if any(a <= sent.start < b for a, b in covered) or "“" in sent.text or '"' in sent.text:
-            continue
+    for k, sent in enumerate(sentences):
         st = sent.text
+        skip = 0
+        if k == 0:
+            dl = _DATELINE.match(st)
+            if dl:  # the dateline is no part of what was said
+                skip = dl.end()
+                st = st[skip:]
         for pattern, kind in ((_ACCORDING_LEAD, "according_to"), (_ACCORDING_TAIL, "according_to"),
                               (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect")):
             m = pattern.match(st)
@@ -189,11 +215,18 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
                 continue
             if kind == "indirect" and pattern is _SAYS_THAT and speaker.split()[0].lower() in _PRONOUNS:
                 continue
-            add(sent.start + m.start("clause"), sent.start + m.end("clause"), _resolve(speaker, last_named), kind,
-                sent, _mention(speaker))
+            ca, cb = sent.start + skip + m.start("clause"), sent.start + skip + m.end("clause")
+            if _mostly_quoted(ca, cb, direct_spans):
+                break  # the clause is a direct quote already listed
+            add(ca, cb, _resolve(speaker, last_named), kind, sent, _mention(speaker))
             break
     out.sort(key=lambda x: x[0])
     return [q for _, q in out]
+
+
+def _mostly_quoted(a: int, b: int, spans: Sequence[tuple[int, int]]) -> bool:
+    inside = sum(max(0, min(b, y) - max(a, x)) for x, y in spans)
+    return inside >= 0.6 * max(1, b - a)
 
 
 def _mention(speaker: str) -> str | None:
@@ -202,3 +235,230 @@ def _mention(speaker: str) -> str | None:
 
 def _resolve(speaker: str, last_named: str | None) -> str | None:
     return last_named if speaker.lower() in _PRONOUNS else speaker
+
+
+# -- speakers across a story --------------------------------------------------------------------------------------
+# Titles and ranks before a name ("Professor Alina Brecht", "Detective Chief Inspector Sunita Vale"): dropped from
+# the canonical name. Organisation and place words end names that are not people ("Ollindale Hospitals Trust").
+_TITLES = frozenset(
+    """mr mrs ms miss dr prof professor sir dame lady lord president vice gen general minister secretary
+    spokesman spokeswoman spokesperson chief mayor governor senator rep judge king queen prince pope colonel captain
+    commander lt sgt sergeant detective inspector superintendent constable officer chancellor premier ambassador
+    envoy councillor councilor deputy assistant acting head rev reverend father sister brother bishop coach
+    director manager chair chairman chairwoman leader""".split())
+_ORG_HEADS = frozenset(
+    """department ministry agency council committee commission party union association federation university
+    college institute bank company corporation corp inc ltd group press service services command army navy force
+    forces police court parliament congress senate assembly office authority railways railway cooperative museum
+    hospital hospitals school league club foundation organisation organization nations coalition alliance trust
+    board campaign network centre center station society charity shipping holdings energy textiles packaging
+    inspectorate federation wire news radio gazette herald courier lantern times post review observer ledger
+    monitor daily agency council""".split())
+_PLACE_HEADS = frozenset(
+    """river valley street road lane avenue bridge city county province region island mountains mountain lake sea
+    bay port district square states kingdom republic estate fell park point cove sands strand hall""".split())
+_NOT_NAME = frozenset(
+    """the a an i we he she they it this that these those but and or if when while as after before on in at for
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december according however since last first police""".split())
+_NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,3}")
+_CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
+_DET = re.compile(r"^(?:the|a|an|its|their|his|her)\s+", re.IGNORECASE)
+
+
+def _is_person_name(words: Sequence[str]) -> bool:
+    low = [w.lower().strip("’'") for w in words]
+    return (2 <= len(words) <= 3 and not any(w in _NOT_NAME or w in _ORG_HEADS or w in _PLACE_HEADS or w in _TITLES
+                                                 for w in low)
+            and not any(w.endswith(("’s", "'s")) for w in low))
+
+
+def _person_in(speaker: str) -> str | None:
+    """The person's name in a speaker phrase: "Professor Alina Brecht of Valecrest University" → "Alina Brecht",
+    "Federation organiser Declan Moyes" → "Declan Moyes", "The trust's chief executive, Ruth Anselm" → "Ruth Anselm",
+    "Daniel Marr, chief officer of Tamsford Fire and Rescue Service" → "Daniel Marr"."""
+    for part in speaker.split(","):
+        part = re.split(r"\s+(?:of|from|at|for|with)\s+", part.strip())[0]
+        words = part.split()
+        # the trailing run of capitalised words, without the titles before the name
+        run: list[str] = []
+        for w in reversed(words):
+            if w[:1].isupper():
+                run.insert(0, w)
+            else:
+                break
+        while run and run[0].lower().strip(".") in _TITLES:
+            run.pop(0)
+        if _is_person_name(run):
+            return " ".join(run)
+    return None
+
+
+class SpeakerIndex:
+    """What a story's articles say about who is who, read from their texts (rules, no model):
+
+    - people's full names (runs of two or three capitalised words that are no title, organisation or place), by
+      surname ("Osei said" → Helen Osei);
+    - roles given to a named person ("the trust's director, Helen Osei", "Daniel Marr, chief officer of …",
+      "Chief executive Ruth Anselm") → role words → name;
+    - organisations named in full ("Ollindale Hospitals Trust", "the regional public health agency"), by head noun
+      ("the trust" → Ollindale Hospitals Trust; "police" → Morrowfield Police).
+    """
+
+    def __init__(self, articles: Sequence[Article]):
+        self.surnames: dict[str, dict[str, int]] = {}
+        self.roles: dict[str, dict[str, int]] = {}
+        self.orgs: dict[str, dict[str, int]] = {}
+        self.person_mentions: dict[str, list[tuple[int, str]]] = {}
+        for a in articles:
+            text = a.text
+            mentions: list[tuple[int, str]] = []
+            for m in _NAME_RUN.finditer(text):
+                words = m.group(0).split()
+                while words and words[0].lower() in _TITLES | _NOT_NAME:
+                    words = words[1:]
+                if _is_person_name(words):
+                    name = " ".join(words)
+                    self.surnames.setdefault(words[-1], {}).setdefault(name, 0)
+                    self.surnames[words[-1]][name] += 1
+                    mentions.append((m.start(), name))
+            for m in re.finditer(r"\b([A-Z][a-z’'-]+)\b", text):  # a surname alone: "Osei said"
+                full = self._full(m.group(1))
+                if full and not text[max(0, m.start() - 1):m.start()].isalpha():
+                    mentions.append((m.start(), full))
+            mentions.sort()
+            self.person_mentions[a.id] = mentions
+            # roles: "ROLE, NAME," / "NAME, ROLE," / "ROLE NAME"
+            for m in re.finditer(r"(?:^|[.;:]\s+|\b(?:the|The|its|Its|their|Their)\s+)((?:[\w’'-]+\s+){0,4}?"
+                                 r"[a-z][\w-]+),\s+([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){1,2}),", text):
+                self._role(m.group(1), m.group(2))
+            for m in re.finditer(r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){1,2}),\s+((?:the\s+|a\s+)?[a-z][\w’' -]{2,60}?)"
+                                 r"(?:,|\s+(?:said|says|told))", text):
+                self._role(m.group(2), m.group(1))
+            for m in re.finditer(r"\b([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+([A-Z][\w’'-]+\s+[A-Z][\w’'-]+)\b", text):
+                self._role(m.group(1), m.group(2))
+            # organisations: capitalised runs ending in an organisation word, and "the <modifiers> <org word>"
+            for m in _CAP_RUN.finditer(text):
+                words = m.group(0).split()
+                if len(words) >= 2 and words[-1].lower() in _ORG_HEADS:
+                    while words and words[0].lower() in _NOT_NAME:
+                        words = words[1:]
+                    if len(words) >= 2:
+                        name = " ".join(words)
+                        self.orgs.setdefault(words[-1].lower(), {}).setdefault(name, 0)
+                        self.orgs[words[-1].lower()][name] += 1
+            for m in re.finditer(r"\b[Tt]he\s+((?:[a-z][\w-]+\s+){1,3}([a-z]+))\b", text):
+                if m.group(2) in _ORG_HEADS:
+                    self.orgs.setdefault(m.group(2), {}).setdefault(m.group(1), 0)
+                    self.orgs[m.group(2)][m.group(1)] += 1
+
+    def _full(self, surname: str) -> str | None:
+        names = self.surnames.get(surname)
+        if names and len(names) == 1:
+            return next(iter(names))
+        return None
+
+    def _role(self, role: str, name: str) -> None:
+        words = name.split()
+        if not _is_person_name(words):
+            return
+        role = _DET.sub("", role.strip()).lower()
+        role = re.sub(r"^[\w’'-]+(?:’s|'s)\s+", "", role)  # "trust's chief executive" → "chief executive"
+        role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
+        if not role or len(role.split()) > 4 or role.split()[-1] in _NOT_NAME:
+            return
+        self.roles.setdefault(role, {}).setdefault(name, 0)
+        self.roles[role][name] += 1
+
+    def nearest_person(self, article_id: str, pos: int) -> str | None:
+        """The person named last before ``pos`` in the article."""
+        best = None
+        for p, name in self.person_mentions.get(article_id, ()):
+            if p >= pos:
+                break
+            best = name
+        return best
+
+    def canonical(self, speaker: str) -> str:
+        """The name the story gives the speaker; else the phrase without its determiner."""
+        s = speaker.strip()
+        person = _person_in(s)
+        if person:
+            return person
+        bare = _DET.sub("", s)
+        words = bare.split()
+        if len(words) == 1 and words[0][:1].isupper():
+            full = self._full(words[0])
+            if full:
+                return full
+        low = bare.lower()
+        role = re.sub(r"^[\w’'-]+(?:’s|'s)\s+", "", low)
+        role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
+        if role in self.roles and len(self.roles[role]) == 1:
+            return next(iter(self.roles[role]))
+        head = words[-1].lower() if words else ""
+        if head in _ORG_HEADS and head in self.orgs and not any(w[:1].isupper() for w in words[:-1]) \
+                or (len(words) == 1 and head in self.orgs):
+            mods = [w for w in low.split()[:-1] if w not in _NOT_NAME and not w.endswith(("’s", "'s"))]
+            cands = {n: c for n, c in self.orgs[head].items()
+                     if all(md in n.lower() for md in mods) and n.lower() != low}
+            if cands:
+                return max(cands, key=lambda n: (cands[n], len(n)))
+        return bare if bare else s
+
+
+def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> list[Quote]:
+    """Each quote's speaker as the story names them (``SpeakerIndex.canonical``): a surname, role or short
+    organisation name becomes the full name given elsewhere in the story; a pronoun becomes the person named last
+    before the quote in its article (else the previous speaker). The phrase as written stays in
+    ``speaker_as_written``."""
+    index = SpeakerIndex(articles)
+    out = []
+    for q in quotes:
+        written = q.speaker
+        if q.speaker_mention:  # a pronoun
+            near = index.nearest_person(q.article_id, q.start)
+            written = near or q.speaker
+        if not written:
+            out.append(q)
+            continue
+        name = index.canonical(written)
+        as_written = q.speaker_mention or (q.speaker if q.speaker != name else None)
+        out.append(replace(q, speaker=name, speaker_as_written=as_written))
+    return out
+
+
+def carry_copies(quotes: Sequence[Quote], copies: Sequence[Mapping[str, Any]]) -> list[Quote]:
+    """A quote of a copy or rewrite (per the copies stage) with the same words as a quote of its origin (or of an
+    earlier article, when the origin has none) is listed once, on that quote, with the copy in ``carriers``; the
+    same words in independent reports are all kept."""
+    origin_of = {str(c["article_id"]): str(c.get("origin_id")) for c in copies if c.get("relation") in ("copy", "rewrite")}
+    if not origin_of:
+        return list(quotes)
+    key = lambda q: " ".join(q.text.split()).casefold()  # noqa: E731
+    hosts: dict[str, list[int]] = {}
+    out: list[Quote] = []
+    carried: dict[int, list[dict[str, Any]]] = {}
+    for q in quotes:
+        k = key(q)
+        if q.article_id in origin_of:
+            cands = hosts.get(k, [])
+            host = next((i for i in cands if out[i].article_id == origin_of[q.article_id]), None)
+            if host is None:
+                host = next((i for i in cands if (out[i].speaker or "") == (q.speaker or "")), None)
+            if host is not None:
+                carried.setdefault(host, []).append({"article_id": q.article_id, "source": q.source,
+                                                     "start": q.start, "end": q.end})
+                continue
+        hosts.setdefault(k, []).append(len(out))
+        out.append(q)
+    return [replace(q, carriers=tuple(carried[i])) if i in carried else q for i, q in enumerate(out)]
+
+
+def group_by_speaker(quotes: Sequence[Quote]) -> list[Quote]:
+    """Quotes grouped by speaker (speakers in order of their first quote; unattributed last), each speaker's in
+    their order."""
+    first: dict[str, int] = {}
+    for i, q in enumerate(quotes):
+        first.setdefault((q.speaker or "").casefold(), i)
+    return sorted(quotes, key=lambda q: (q.speaker is None, first[(q.speaker or "").casefold()]))

@@ -23,7 +23,7 @@ from .entities import EntityJob, dumps_raw, loads_raw
 from .figures import extract_figures, find_conflicts
 from .model import (ArticleRef, Citation, Echo, ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem,
                     TimelineEntry, Title, UniqueItem)
-from .quotes import extract_quotes
+from .quotes import carry_copies, extract_quotes, group_by_speaker, resolve_speakers
 from .terms import word_count
 
 __all__ = ["build_view", "build_view_from_articles", "choose_headline", "merge_stored_alignments", "summarize",
@@ -313,8 +313,8 @@ def build_view_from_articles(
     for r in al.sentences:
         by_article.setdefault(r.article_id, []).append(r.sentence)
     headline, head_id = choose_headline(articles)
-    quotes = _without_copied_quotes([q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))],
-                                    copies)
+    quotes = group_by_speaker(carry_copies(resolve_speakers(
+        [q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))], articles), copies))
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
     conflicts = find_conflicts(figures, {a.id: a.text for a in articles}, dates={a.id: a.date for a in articles},
                                copies=copies, include_agree=True)
