@@ -45,9 +45,13 @@ _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:
 BARE_VERBS = r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
 _SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
-    rf"^(?P<speaker>{_SPEAKER_NP})\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
     rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
-    rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b)\s*|"
+    rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
+    rf"(?=(?:it|he|she|they|we|the|a|an|there|this|no|all|its|their)\s))\s*|"
+    rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in\s+a\s+(?:statement|letter)|on\s+\w+|"
+    rf"at\s+a\s+(?:press\s+conference|briefing))\s+(?:that\s+)?|"
+    rf"appeal(?:ed|s|ing)?\s+for\s+(?=\w+\s+(?:who|with|to)\b)|are\s+appealing\s+for\s+|"
     rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
 # a dateline before the first sentence: "TAMSFORD, March 3 (Meridian Wire) - "
@@ -58,15 +62,18 @@ _ADDING = re.compile(r"^[^.!?“”\"]{0,80}?,\s+(?:adding|saying|insisting|warn
 _AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
 _CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})"
                           r"(?:\s+(?:on|late on|early on)\s+\w+(?:\s+(?:morning|afternoon|evening|night))?)?"
-                          r"[.!?]?$", re.DOTALL)
+                          r"(?:[.!?]?$|,\s+(?:and|but|with|as|while|although)\s)", re.DOTALL)
 _ACCORDING_LEAD = re.compile(r"^According to (?P<speaker>[^,]{2,80}?),\s+(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
-_ACCORDING_TAIL = re.compile(r"^(?P<clause>.{15,}?),\s+according to (?P<speaker>[^,]{2,80}?)[.!?]?$", re.DOTALL)
+_ACCORDING_TAIL = re.compile(r"^(?P<clause>.{15,}?),\s+according to (?P<speaker>[^,]{2,80}?)(?:[.!?]?$|,\s)",
+                             re.DOTALL)
 _TAIL_PUNCT = " \t\n,;:"
 MIN_QUOTE_WORDS = 4  # shorter quoted strings ("frank") are scare quotes, not statements
 
 
 def _speaker_ok(speaker: str) -> bool:
     words = speaker.split()
+    if "," in speaker and 2 <= len(words) <= 16 and _person_in(speaker) and words[-1].lower() not in _NOT_LAST:
+        return True  # "The trust's chief executive, Ruth Anselm"
     if not 1 <= len(words) <= 7:
         return False
     if words[-1].lower() in _NOT_LAST or ".." in speaker:
@@ -80,11 +87,19 @@ def _speaker_ok(speaker: str) -> bool:
     # a speaker is a name (capitalised word) or a role noun phrase ("the spokeswoman", "US officials")
     if any(w[0].isupper() for w in words):
         return not low.startswith(("if ", "when ", "as ", "but ", "and "))
-    return low.startswith(("the ", "a ", "an ", "his ", "her ", "their ", "officials", "police", "witnesses",
-                           "residents", "experts", "analysts", "investigators", "authorities", "organisers",
-                           "organizers", "critics", "diplomats"))
+    if low.startswith(("the ", "a ", "an ", "his ", "her ", "their ", "its ", "officials", "police", "witnesses",
+                       "residents", "experts", "analysts", "investigators", "authorities", "organisers",
+                       "organizers", "critics", "diplomats")):
+        return True
+    # a plural or role noun phrase without a determiner: "health officials", "fire investigators"
+    last = words[-1].lower()
+    return len(words) <= 4 and (last in _ROLE_NOUNS or (last.endswith("s") and not last.endswith("ss")
+                                                         and last[:-1] + "s" == last and len(last) > 4))
 
 
+_ROLE_NOUNS = frozenset("""police officials spokesman spokeswoman spokesperson director officer minister leader
+    chief secretary chair chairman president mayor manager coordinator organiser organizer expert analyst
+    investigators agency council service union company government authority trust department""".split())
 _NOT_LAST = frozenset({"and", "but", "or", "then", "to", "who", "which", "that", "amid",
                        # passive or copula before the verb ("X was told that …": X is who heard it, not who said it)
                        "is", "are", "was", "were", "be", "been", "being"})
@@ -169,9 +184,7 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
                 for vm in _VERB.finditer(head):
                     pass
                 if vm is not None:
-                    cand = _strip_speaker(head[: vm.start()].split(",")[-1])
-                    if _speaker_ok(cand):
-                        speaker = cand
+                    speaker = _subject(head[: vm.start()])
             if speaker is None:
                 if not short:
                     pending.append((ia, ib, sent))
@@ -213,7 +226,7 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             speaker = _strip_speaker(m.group("speaker"))
             if not _speaker_ok(speaker) or len(m.group("clause").split()) < MIN_QUOTE_WORDS:
                 continue
-            if kind == "indirect" and pattern is _SAYS_THAT and speaker.split()[0].lower() in _PRONOUNS:
+            if kind == "indirect" and pattern is _SAYS_THAT and speaker.split()[0].lower() in ("it", "i", "we"):
                 continue
             ca, cb = sent.start + skip + m.start("clause"), sent.start + skip + m.end("clause")
             if _mostly_quoted(ca, cb, direct_spans):
@@ -222,6 +235,22 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             break
     out.sort(key=lambda x: x[0])
     return [q for _, q in out]
+
+
+def _subject(before_verb: str) -> str | None:
+    """The speaker before a speech verb: the last comma part ("Later, the minister"), else an appositive of the last
+    two or three ("Fiona Castellan, general secretary of the union," / "Speaking to reporters, the council leader,
+    Marion Pike,")."""
+    parts = before_verb.strip().rstrip(",").split(",")
+    cand = _strip_speaker(parts[-1])
+    if cand and _speaker_ok(cand):
+        return cand
+    for k in (2, 3):
+        if len(parts) >= k:
+            cand = _strip_speaker(",".join(parts[-k:]))
+            if _person_in(cand) and len(cand.split()) <= 16:
+                return cand
+    return None
 
 
 def _mostly_quoted(a: int, b: int, spans: Sequence[tuple[int, int]]) -> bool:
