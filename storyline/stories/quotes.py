@@ -274,7 +274,10 @@ _TITLES = frozenset(
     spokesman spokeswoman spokesperson chief mayor governor senator rep judge king queen prince pope colonel captain
     commander lt sgt sergeant detective inspector superintendent constable officer chancellor premier ambassador
     envoy councillor councilor deputy assistant acting head rev reverend father sister brother bishop coach
-    director manager chair chairman chairwoman leader""".split())
+    director manager chair chairman chairwoman leader headteacher headmaster headmistress principal organiser
+    organizer executive founder owner editor analyst lecturer researcher economist scientist engineer lawyer
+    attorney doctor nurse surgeon consultant coordinator campaigner activist resident parent pupil student
+    witness member mp mep""".split())
 _ORG_HEADS = frozenset(
     """department ministry agency council committee commission party union association federation university
     college institute bank company corporation corp inc ltd group press service services command army navy force
@@ -285,7 +288,8 @@ _ORG_HEADS = frozenset(
     monitor daily agency council""".split())
 _PLACE_HEADS = frozenset(
     """river valley street road lane avenue bridge city county province region island mountains mountain lake sea
-    bay port district square states kingdom republic estate fell park point cove sands strand hall""".split())
+    bay port district square states kingdom republic estate fell park point cove sands strand hall terrace green
+    gardens close way crescent drive hill heights common cross north south east west upper lower star""".split())
 _NOT_NAME = frozenset(
     """the a an i we he she they it this that these those but and or if when while as after before on in at for
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
@@ -369,6 +373,8 @@ class SpeakerIndex:
             # organisations: capitalised runs ending in an organisation word, and "the <modifiers> <org word>"
             for m in _CAP_RUN.finditer(text):
                 words = m.group(0).split()
+                if " of " in m.group(0) and words[0].lower().strip(".") in _TITLES:
+                    words = m.group(0).rsplit(" of ", 1)[1].split()  # "Inspector Sunita Vale of Morrowfield Police"
                 if len(words) >= 2 and words[-1].lower() in _ORG_HEADS:
                     while words and words[0].lower() in _NOT_NAME:
                         words = words[1:]
@@ -445,7 +451,7 @@ def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> li
     out = []
     for q in quotes:
         written = q.speaker
-        if q.speaker_mention:  # a pronoun
+        if q.speaker_mention and q.speaker_mention.lower() in ("he", "she"):  # a person: the one named last
             near = index.nearest_person(q.article_id, q.start)
             written = near or q.speaker
         if not written:
