@@ -35,14 +35,15 @@ _QUOTE = re.compile(r"“([^“”]+)”|\"([^\"\n]+)\"")
 _AFTER_SPEAKER_VERB = re.compile(
     rf"^\s*,?\s*(?P<speaker>(?:[\w'’.-]+\s+){{0,6}}?[\w'’.-]+)\s+(?:{VERBS})\b")
 _AFTER_VERB_SPEAKER = re.compile(
-    rf"^\s*,?\s*(?:{VERBS})\s+(?P<speaker>(?:the\s+|a\s+|an\s+)?(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+?)"
+    rf"^\s*,?\s*(?:{VERBS})\s+(?P<speaker>(?:the\s+|a\s+|an\s+)?(?:[\w'’.-]+\s+){{0,7}}?[\w'’.-]+?)"
     r"(?=\s*(?:[,.;:!?]|$|\s+(?:on|in|at|to|who|after|before|during|when|while|of)\b))")
 # attribution right before an opening quote: 'Haldane said: “' / 'the minister said, "'
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
-BARE_VERBS = r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
+BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied|"
+              r"reported")
 _SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
     rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
@@ -52,13 +53,19 @@ _SAYS_THAT = re.compile(
     rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in\s+a\s+(?:statement|letter)|on\s+\w+|"
     rf"at\s+a\s+(?:press\s+conference|briefing))\s+(?:that\s+)?|"
     rf"appeal(?:ed|s|ing)?\s+for\s+(?=\w+\s+(?:who|with|to)\b)|are\s+appealing\s+for\s+|"
-    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?\s+that\s+)"
+    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?(?:,\s+however,)?"
+    rf"\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
 # a dateline before the first sentence: "TAMSFORD, March 3 (Meridian Wire) - "
 _DATELINE = re.compile(r"^[A-Z][A-Z .’'-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]{1,60}\))?\s*[-–—]\s+")
 # reported speech after a quote's attribution: '“…,” a spokeswoman said, adding that the company was cooperating'
 _ADDING = re.compile(r"^[^.!?“”\"]{0,80}?,\s+(?:adding|saying|insisting|warning|noting|arguing)\s+(?:that\s+)?"
                      r"(?P<clause>[^.!?“”\"]{8,}?)[.!?]?(?=\s|$)")
+# an estimate attributed to its subject: "Police put the crowd at about 3,000", "Officers estimated the size of the
+# crowd at about 3,000", "The campaign has put the figure at more than 10,000"
+_ESTIMATE = re.compile(
+    r"^(?P<speaker>[^,;“”\"]{2,60}?)\s+(?:(?:has|have|had)\s+)?(?P<clause>(?:put|puts|estimated|estimates|estimate|"
+    r"valued|values|value)\s+(?:the|their|its|his|her)\s+(?:[a-z]+\s+){0,3}?(?:at)\s+\S.*?)[.!?]?$", re.DOTALL)
 _AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
 _CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})"
                           r"(?:\s+(?:on|late on|early on)\s+\w+(?:\s+(?:morning|afternoon|evening|night))?)?"
@@ -72,8 +79,9 @@ MIN_QUOTE_WORDS = 4  # shorter quoted strings ("frank") are scare quotes, not st
 
 def _speaker_ok(speaker: str) -> bool:
     words = speaker.split()
-    if "," in speaker and 2 <= len(words) <= 16 and _person_in(speaker) and words[-1].lower() not in _NOT_LAST:
-        return True  # "The trust's chief executive, Ruth Anselm"
+    if ("," in speaker or len(words) > 7) and 2 <= len(words) <= 16 and _person_in(speaker) \
+            and words[-1].lower() not in _NOT_LAST:
+        return True  # "The trust's chief executive, Ruth Anselm"; "Detective Chief Inspector Sunita Vale of … Police"
     if not 1 <= len(words) <= 7:
         return False
     if words[-1].lower() in _NOT_LAST or ".." in speaker:
@@ -115,6 +123,7 @@ def _strip_speaker(s: str) -> str:
     """The speaker without surrounding punctuation, a newsletter label before it, a day or adverb after it and a
     trailing auxiliary ("The association has" said)."""
     s = _LABEL.sub("", s.strip(" ,;:\n\t\xa0")).strip()
+    s = re.sub(r",?\s+(?:which|who|whose)\s+[^,]*(?:,\s+and\s+(?:which|who)\s+[^,]*)?,?$", "", s).strip()  # ", which …,"
     s = _SPEAKER_TAIL.sub("", s).strip()
     return _AUXILIARY.sub("", s).strip()
 
@@ -161,7 +170,10 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             ib = ia + len(inner)
             short = len(inner.split()) < MIN_QUOTE_WORDS
             if short and re.match(r"[\s’'”\"]*[a-z]", para[m.end():m.end() + 3]) and not re.match(
-                    r"[\s’'”\"]*(?:and|but|or|as|when|while|after|he|she|they|said|says|adding)\b", para[m.end():]):
+                    r"[\s’'”\"]*(?:and|but|or|as|when|while|after|he|she|they|said|says|adding|for|to|in|on|at|by|"
+                    r"with|from|about|over|since)\b", para[m.end():]) and not re.search(
+                    r"\b(?:of|was|were|is|are|be|been|being|as|called|calling|described|said|says|saying|that|it|"
+                    r"them|him|her)\s*[“\"]?$", para[:m.start() + 1]):
                 continue  # a short quoted word before a noun ("four extra “escalation” beds"): scare quotes
             sent = _sentence_at(sentences, ia) or _sentence_at(sentences, ia - 1)
             if sent is None:
@@ -218,23 +230,41 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             if dl:  # the dateline is no part of what was said
                 skip = dl.end()
                 st = st[skip:]
+        # a second attributed clause: "…, while Castermere Police estimate the crowd at around 3,000", "…, and
+        # health officials have confirmed that norovirus is to blame"
+        tails = [(0, st)] + [(t.end(), st[t.end():]) for t in _SECOND_CLAUSE.finditer(st)]
+        for off, part in tails:
+            found = _reported(part, sent.start + skip + off)
+            if found is None:
+                continue
+            ca, cb, speaker, kind = found
+            if _mostly_quoted(ca, cb, direct_spans):
+                break  # the clause is a direct quote already listed
+            add(ca, cb, _resolve(speaker, last_named), kind, sent, _mention(speaker))
+            if off == 0:
+                break
+    out.sort(key=lambda x: x[0])
+    return [q for _, q in out]
+
+
+_SECOND_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+(?=[A-Za-z])")
+
+
+def _reported(st: str, base: int) -> tuple[int, int, str, str] | None:
+    """(start, end, speaker, kind) of the reported speech a sentence (or clause) ``st`` opens or closes with."""
+    if True:
         for pattern, kind in ((_ACCORDING_LEAD, "according_to"), (_ACCORDING_TAIL, "according_to"),
-                              (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect")):
+                              (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect"), (_ESTIMATE, "indirect")):
             m = pattern.match(st)
             if not m:
                 continue
             speaker = _strip_speaker(m.group("speaker"))
             if not _speaker_ok(speaker) or len(m.group("clause").split()) < MIN_QUOTE_WORDS:
                 continue
-            if kind == "indirect" and pattern is _SAYS_THAT and speaker.split()[0].lower() in ("it", "i", "we"):
+            if kind == "indirect" and pattern is not _CLAUSE_SAID and speaker.split()[0].lower() in ("i", "we"):
                 continue
-            ca, cb = sent.start + skip + m.start("clause"), sent.start + skip + m.end("clause")
-            if _mostly_quoted(ca, cb, direct_spans):
-                break  # the clause is a direct quote already listed
-            add(ca, cb, _resolve(speaker, last_named), kind, sent, _mention(speaker))
-            break
-    out.sort(key=lambda x: x[0])
-    return [q for _, q in out]
+            return base + m.start("clause"), base + m.end("clause"), speaker, kind
+    return None
 
 
 def _subject(before_verb: str) -> str | None:
