@@ -324,7 +324,7 @@ _NOT_NAME = frozenset(
     """the a an i we he she they it this that these those but and or if when while as after before on in at for
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
     september october november december according however since last first police""".split())
-_NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,3}")
+_NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,5}")
 _CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
 _DET = re.compile(r"^(?:the|a|an|its|their|his|her)\s+", re.IGNORECASE)
 
@@ -377,6 +377,8 @@ class SpeakerIndex:
             text = a.text
             mentions: list[tuple[int, str]] = []
             for m in _NAME_RUN.finditer(text):
+                if re.match(r"\s+(?:and|&|of|for)\s+[A-Z]", text[m.end():m.end() + 6]):
+                    continue  # part of a longer name: "Tamsford Fire and Rescue Service"
                 words = m.group(0).split()
                 while words and words[0].lower() in _TITLES | _NOT_NAME:
                     words = words[1:]
@@ -413,7 +415,8 @@ class SpeakerIndex:
                         self.orgs.setdefault(words[-1].lower(), {}).setdefault(name, 0)
                         self.orgs[words[-1].lower()][name] += 1
             for m in re.finditer(r"\b[Tt]he\s+((?:[a-z][\w-]+\s+){1,3}([a-z]+))\b", text):
-                if m.group(2) in _ORG_HEADS:
+                if m.group(2) in _ORG_HEADS and not any(w in _NOT_NAME or w in ("of", "for", "to", "with")
+                                                        for w in m.group(1).split()):
                     self.orgs.setdefault(m.group(2), {}).setdefault(m.group(1), 0)
                     self.orgs[m.group(2)][m.group(1)] += 1
 
@@ -428,7 +431,7 @@ class SpeakerIndex:
         if not _is_person_name(words):
             return
         role = _DET.sub("", role.strip()).lower()
-        role = re.sub(r"^[\w’'-]+(?:’s|'s)\s+", "", role)  # "trust's chief executive" → "chief executive"
+        role = re.sub(r"^.*(?:’s|'s)\s+", "", role)  # "trust's chief executive" → "chief executive"
         role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
         if not role or len(role.split()) > 4 or role.split()[-1] in _NOT_NAME:
             return
@@ -457,6 +460,8 @@ class SpeakerIndex:
             if full:
                 return full
         low = bare.lower()
+        if re.match(r"^[A-Z][\w-]+(?:’s|'s)\s+[a-z]", bare) and re.search(r"\b(?:" + "|".join(_ORG_HEADS) + r")\b", low):
+            return re.sub(r"(?:’s|'s)\s", " ", bare, count=1)  # "Sarnick's chamber of trade"
         role = re.sub(r"^[\w’'-]+(?:’s|'s)\s+", "", low)
         role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
         if role in self.roles and len(self.roles[role]) == 1:
@@ -478,6 +483,12 @@ def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> li
     before the quote in its article (else the previous speaker). The phrase as written stays in
     ``speaker_as_written``."""
     index = SpeakerIndex(articles)
+    for q in quotes:  # a speaker's name is a mention of them where they speak ("Inspector Sunita Vale of … said")
+        person = _person_in(q.speaker) if q.speaker and not q.speaker_mention else None
+        if person:
+            index.person_mentions.setdefault(q.article_id, []).append((q.sentence_start, person))
+    for v in index.person_mentions.values():
+        v.sort()
     out = []
     for q in quotes:
         written = q.speaker
