@@ -581,12 +581,26 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     ordered = sorted(figures, key=lambda f: (f.article_id, f.start))
     wins = _windows(ordered)
     keep = [k for k, f in enumerate(ordered) if f.category not in ("date", "number")]
-    cand = [ordered[k] for k in keep]
-    n = len(cand)
-    if n == 0:
+    allcand = [ordered[k] for k in keep]
+    if not allcand:
         return []
-    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
-    cls = [predicate_classes(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
+    # figures of one wording (the same sentence and figure, as wire copies carry them) are judged once, as one node
+    node_key: dict[tuple[str, str, int, str], int] = {}
+    node_members: list[list[int]] = []
+    rep_k: list[int] = []
+    for pos, k in enumerate(keep):
+        f = ordered[k]
+        key = (f.category, f.sentence, f.start - f.sentence_start, f.text)
+        x = node_key.setdefault(key, len(node_members))
+        if x == len(node_members):
+            node_members.append([])
+            rep_k.append(k)
+        if all(allcand[o].article_id != f.article_id for o in node_members[x]):
+            node_members[x].append(pos)
+    cand = [ordered[k] for k in rep_k]
+    n = len(cand)
+    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in rep_k]
+    cls = [predicate_classes(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in rep_k]
     # a shared class of predicate weighs two words ("Three workers were killed" / "Three people have died")
     ctx = [c | {"§" + x for x in k} | {"§§" + x for x in k} for c, k in zip(ctx, cls)]
     # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix; then, for the pairs
@@ -656,12 +670,19 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
         compat = ~((ivlo[i_] > ivhi[j_]) | (ivlo[j_] > ivhi[i_]))
     order = np.lexsort((~compat, -score))
     parent = list(range(n))
-    arts_of: dict[int, set[int]] = {i: {int(art[i])} for i in range(n)}
+    arts_of: dict[int, set[str]] = {i: {allcand[o].article_id for o in node_members[i]} for i in range(n)}
     members_of: dict[int, list[int]] = {i: [i] for i in range(n)}
-    direct = set(zip(i_.tolist(), j_.tolist()))
-
-    def differ(x: int, y: int) -> bool:
-        return bool(ivlo[x] > ivhi[y] or ivlo[y] > ivhi[x])
+    nbr: dict[int, set[int]] = {}
+    for a, b in zip(i_.tolist(), j_.tolist()):
+        nbr.setdefault(a, set()).add(b)
+        nbr.setdefault(b, set()).add(a)
+    # per group, the greatest lower bound and the least upper bound of its values: when the two groups' bounds meet,
+    # every two of their values are compatible and no pair needs checking
+    glo = np.where(np.isnan(ivlo), -np.inf, ivlo)
+    ghi = np.where(np.isnan(ivhi), np.inf, ivhi)
+    lo_max = glo.tolist()
+    hi_min = ghi.tolist()
+    rejected: set[tuple[int, int, int, int]] = set()
 
     def root(x: int) -> int:
         while parent[x] != x:
@@ -669,26 +690,44 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
             x = parent[x]
         return x
 
-    linked: set[int] = set()
+    def joinable(ra: int, rb: int) -> bool:
+        """Two different values come together only when linked directly, never through a chain of alike values."""
+        if max(lo_max[ra], lo_max[rb]) <= min(hi_min[ra], hi_min[rb]):
+            return True
+        key = (ra, rb, len(members_of[ra]), len(members_of[rb]))
+        if key in rejected:
+            return False
+        A, B = np.array(members_of[ra]), np.array(members_of[rb])
+        diff = (glo[A][:, None] > ghi[B][None, :]) | (glo[B][None, :] > ghi[A][:, None])
+        for x, y in zip(A[np.nonzero(diff)[0]].tolist(), B[np.nonzero(diff)[1]].tolist()):
+            if y not in nbr.get(x, ()):
+                rejected.add(key)
+                return False
+        return True
+
+    linked: set[int] = {i for i in range(n) if len(node_members[i]) > 1}
     for a, b in zip(i_[order].tolist(), j_[order].tolist()):
         ra, rb = root(a), root(b)
-        if ra == rb or arts_of[ra] & arts_of[rb]:
-            continue
-        # two different values come together only when linked directly, never through a chain of alike values
-        if any(differ(x, y) and (min(x, y), max(x, y)) not in direct for x in members_of[ra] for y in members_of[rb]):
+        if ra == rb or arts_of[ra] & arts_of[rb] or not joinable(ra, rb):
             continue
         parent[rb] = ra
         arts_of[ra] |= arts_of.pop(rb)
         members_of[ra] += members_of.pop(rb)
+        lo_max[ra] = max(lo_max[ra], lo_max[rb])
+        hi_min[ra] = min(hi_min[ra], hi_min[rb])
         linked.update((a, b))
     groups: dict[int, list[int]] = {}
     for i in linked:
-        groups.setdefault(root(i), []).append(i)
+        groups.setdefault(root(i), []).extend(node_members[i])
     origin_of = {str(c["article_id"]): str(c["origin_id"]) for c in copies
                  if c.get("relation") in ("copy", "rewrite") and c.get("origin_id")}
+    ivall = [None] * len(allcand)
+    for i, ms in enumerate(node_members):
+        for o in ms:
+            ivall[o] = iv[i]
     out: list[Conflict] = []
     for members in groups.values():
-        c = _judge([cand[i] for i in members], [iv[i] for i in members], texts, dates, origin_of)
+        c = _judge([allcand[i] for i in members], [ivall[i] for i in members], texts, dates, origin_of)
         if c is not None and (include_agree or c.kind != "agree"):
             out.append(c)
     rank = {"dispute": 0, "update": 1, "agree": 2}
