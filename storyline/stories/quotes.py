@@ -14,6 +14,7 @@ kept in ``speaker_mention``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
@@ -324,6 +325,7 @@ _NOT_NAME = frozenset(
     """the a an i we he she they it this that these those but and or if when while as after before on in at for
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
     september october november december according however since last first police""".split())
+_TITLES_OR_NOT_NAME = _TITLES | _NOT_NAME
 _NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,5}")
 _CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
 _DET = re.compile(r"^(?:the|a|an|its|their|his|her)\s+", re.IGNORECASE)
@@ -373,6 +375,7 @@ class SpeakerIndex:
         self.roles: dict[str, dict[str, int]] = {}
         self.orgs: dict[str, dict[str, int]] = {}
         self.person_mentions: dict[str, list[tuple[int, str]]] = {}
+        self._memo: dict[str, str] = {}
         for a in articles:
             text = a.text
             mentions: list[tuple[int, str]] = []
@@ -380,19 +383,24 @@ class SpeakerIndex:
                 if re.match(r"\s+(?:and|&|of|for)\s+[A-Z]", text[m.end():m.end() + 6]):
                     continue  # part of a longer name: "Tamsford Fire and Rescue Service"
                 words = m.group(0).split()
-                while words and words[0].lower() in _TITLES | _NOT_NAME:
+                while words and words[0].lower() in _TITLES_OR_NOT_NAME:
                     words = words[1:]
                 if _is_person_name(words):
                     name = " ".join(words)
                     self.surnames.setdefault(words[-1], {}).setdefault(name, 0)
                     self.surnames[words[-1]][name] += 1
                     mentions.append((m.start(), name))
-            for m in re.finditer(r"\b([A-Z][a-z’'-]+)\b", text):  # a surname alone: "Osei said"
-                full = self._full(m.group(1))
-                if full and not text[max(0, m.start() - 1):m.start()].isalpha():
-                    mentions.append((m.start(), full))
-            mentions.sort()
             self.person_mentions[a.id] = mentions
+        # a surname alone is a mention too: "Osei said"
+        unique = sorted(k for k, v in self.surnames.items() if len(v) == 1)
+        if unique:
+            alone = re.compile(r"\b(" + "|".join(map(re.escape, unique)) + r")\b")
+            for a in articles:
+                mentions = self.person_mentions[a.id]
+                mentions += [(m.start(), self._full(m.group(1)) or "") for m in alone.finditer(a.text)]
+                mentions.sort()
+        for a in articles:
+            text = a.text
             # roles: "ROLE, NAME," / "NAME, ROLE," / "ROLE NAME"
             for m in re.finditer(r"(?:^|[.;:]\s+|\b(?:the|The|its|Its|their|Their)\s+)((?:[\w’'-]+\s+){0,4}?"
                                  r"[a-z][\w-]+),\s+([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){1,2}),", text):
@@ -440,15 +448,17 @@ class SpeakerIndex:
 
     def nearest_person(self, article_id: str, pos: int) -> str | None:
         """The person named last before ``pos`` in the article."""
-        best = None
-        for p, name in self.person_mentions.get(article_id, ()):
-            if p >= pos:
-                break
-            best = name
-        return best
+        mentions = self.person_mentions.get(article_id, ())
+        k = bisect.bisect_left(mentions, (pos, ""))
+        return mentions[k - 1][1] if k else None
 
     def canonical(self, speaker: str) -> str:
         """The name the story gives the speaker; else the phrase without its determiner."""
+        if speaker not in self._memo:
+            self._memo[speaker] = self._canonical(speaker)
+        return self._memo[speaker]
+
+    def _canonical(self, speaker: str) -> str:
         s = speaker.strip()
         person = _person_in(s)
         if person:
