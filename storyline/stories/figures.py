@@ -557,6 +557,30 @@ def _compatible(a: tuple[float, float] | None, b: tuple[float, float] | None) ->
     return a[0] <= b[1] + eps and b[0] <= a[1] + eps
 
 
+_LOWER = frozenset({"over", "more than", "at least", "just over"})
+_UPPER = frozenset({"almost", "nearly", "just under", "up to", "as many as", "as much as", "at most", "under",
+                    "fewer than", "less than"})
+
+
+def _bound(f: Figure) -> str:
+    """``lower`` ("at least 14"), ``upper`` ("up to 5 million") or "" for other figures."""
+    m = _BOUND_MOD.match(f.text)
+    mod = m.group("m").lower() if m else ""
+    return "lower" if mod in _LOWER else "upper" if mod in _UPPER else ""
+
+
+def _agree(f: Figure, g: Figure, a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Whether two figures' values are compatible: their intervals meet, and two bounds of one kind name the same
+    number ("at least 14 dead" and "at least 15 dead" differ: the second says more)."""
+    if not _compatible(a, b):
+        return False
+    kind = _bound(f)
+    if kind and kind == _bound(g) and a is not None and b is not None:
+        x, y = (a[0], b[0]) if kind == "lower" else (a[1], b[1])
+        return abs(x - y) <= 1e-6 * max(abs(x), abs(y), 1.0)
+    return True
+
+
 def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: int = 2,
                    dates: Mapping[str, datetime | None] | None = None,
                    copies: Sequence[Mapping[str, Any]] = (), include_agree: bool = False) -> list[Conflict]:
@@ -632,18 +656,14 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     art_code: dict[str, int] = {}
     art = np.array([art_code.setdefault(f.article_id, len(art_code)) for f in cand])
     i_, j_ = shared.row, shared.col
-    # counts of things named differently ("three paintings" / "three works" / "stolen items") may be one quantity
-    # when their words say so more strongly (one more shared word than figures of one category need)
-    things = np.array([f.category.startswith("count:") and not f.category.endswith(":by") for f in cand])
-    same_cat = cat[i_] == cat[j_]
-    ok = (i_ < j_) & (same_cat | (things[i_] & things[j_])) & (art[i_] != art[j_])
-    i_, j_, sw, same_cat = i_[ok], j_[ok], shared.data[ok], same_cat[ok]
+    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_])
+    i_, j_, sw = i_[ok], j_[ok], shared.data[ok]
     ss = np.asarray(S[i_].multiply(S[j_]).sum(axis=1)).ravel() if len(i_) else np.zeros(0)
     score = 0.5 * (sw + ss)
     # money: the currency is not a context word and sums rarely coincide by chance, so less is enough ("The $2.1
     # billion dam" / "the dam cost $1.9 billion")
     need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
-    ok = score >= need[i_] + np.where(same_cat, 0, 1)
+    ok = score >= need[i_]
     i_, j_, score = i_[ok], j_[ok], score[ok]
     # different classes of predicate: different quantities
     keep_pair = np.array([not (cls[a] and cls[b] and not (cls[a] & cls[b])) for a, b in zip(i_.tolist(), j_.tolist())],
@@ -782,9 +802,10 @@ def _judge(fs: list[Figure], ivs: list[tuple[float, float] | None], texts: Mappi
         origin = origin_of.get(f.article_id)
         if origin in in_group:
             # a copy's figure: carried by the origin's figure with the same value, never a value of its own
-            host = next((h for h in own if fs[h].article_id == origin and _compatible(ivs[h], ivs[k])), None)
+            host = next((h for h in own if fs[h].article_id == origin and _agree(fs[h], f, ivs[h], ivs[k])), None)
             if host is None:
-                host = next((h for h in idx if fs[h].article_id == origin and _compatible(ivs[h], ivs[k])), None)
+                host = next((h for h in idx if fs[h].article_id == origin and _agree(fs[h], f, ivs[h], ivs[k])),
+                            None)
             if host is not None:
                 carried.setdefault(host, []).append(k)
                 continue
@@ -793,7 +814,7 @@ def _judge(fs: list[Figure], ivs: list[tuple[float, float] | None], texts: Mappi
     if len({fs[k].article_id for k in own}) < 2:
         return None
     kind = "agree"
-    if any(not _compatible(ivs[a], ivs[b]) for x, a in enumerate(own) for b in own[x + 1:]):
+    if any(not _agree(fs[a], fs[b], ivs[a], ivs[b]) for x, a in enumerate(own) for b in own[x + 1:]):
         kind = _update_or_dispute([fs[k] for k in own], [ivs[k] for k in own], dates)
     values = []
     for k in own:
@@ -819,14 +840,16 @@ def _update_or_dispute(fs: list[Figure], ivs: list[tuple[float, float] | None],
     ``dispute``; see :func:`find_conflicts`."""
     # value clusters in date order: a figure joins the first earlier cluster it is compatible with
     reps: list[tuple[float, float] | None] = []
+    rep_f: list[Figure] = []
     seq: list[int] = []
-    for iv in ivs:
+    for f, iv in zip(fs, ivs):
         for c, r in enumerate(reps):
-            if _compatible(r, iv):
+            if _agree(rep_f[c], f, r, iv):
                 seq.append(c)
                 break
         else:
             reps.append(iv)
+            rep_f.append(f)
             seq.append(len(reps) - 1)
     # never back to an earlier value once a newer one was reported
     cur = -1
