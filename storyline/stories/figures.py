@@ -581,7 +581,7 @@ def _agree(f: Figure, g: Figure, a: tuple[float, float] | None, b: tuple[float, 
     return True
 
 
-def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: int = 2,
+def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: float = 2,
                    dates: Mapping[str, datetime | None] | None = None,
                    copies: Sequence[Mapping[str, Any]] = (), include_agree: bool = False) -> list[Conflict]:
     """Group figures about the same quantity across articles and say how they relate.
