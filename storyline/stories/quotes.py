@@ -47,12 +47,13 @@ BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insiste
               r"reported")
 _SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
-    rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:"
+    rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in\s+a\s+(?:statement|letter)|"
+    rf"at\s+a\s+(?:press\s+conference|briefing))\s+(?:that\s+)?|"
+    rf"(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
     rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
     rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
     rf"(?=(?:it|he|she|they|we|the|a|an|there|this|no|all|its|their)\s))\s*|"
-    rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in\s+a\s+(?:statement|letter)|on\s+\w+|"
-    rf"at\s+a\s+(?:press\s+conference|briefing))\s+(?:that\s+)?|"
     rf"appeal(?:ed|s|ing)?\s+for\s+(?=\w+\s+(?:who|with|to)\b)|are\s+appealing\s+for\s+|"
     rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?(?:,\s+however,)?"
     rf"\s+that\s+)"
@@ -61,7 +62,7 @@ _SAYS_THAT = re.compile(
 _DATELINE = re.compile(r"^[A-Z][A-Z .’'-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]{1,60}\))?\s*[-–—]\s+")
 # reported speech after a quote's attribution: '“…,” a spokeswoman said, adding that the company was cooperating'
 _ADDING = re.compile(r"^[^.!?“”\"]{0,80}?,\s+(?:adding|saying|insisting|warning|noting|arguing)\s+(?:that\s+)?"
-                     r"(?P<clause>[^.!?“”\"]{8,}?)[.!?]?(?=\s|$)")
+                     r"(?P<clause>[^.!?“”\"]{8,})")
 # an estimate attributed to its subject: "Police put the crowd at about 3,000", "Officers estimated the size of the
 # crowd at about 3,000", "The campaign has put the figure at more than 10,000"
 _ESTIMATE = re.compile(
@@ -380,7 +381,7 @@ class SpeakerIndex:
             text = a.text
             mentions: list[tuple[int, str]] = []
             for m in _NAME_RUN.finditer(text):
-                if re.match(r"\s+(?:and|&|of|for)\s+[A-Z]", text[m.end():m.end() + 6]):
+                if re.match(r"\s+(?:and|&)\s+[A-Z]", text[m.end():m.end() + 6]):
                     continue  # part of a longer name: "Tamsford Fire and Rescue Service"
                 words = m.group(0).split()
                 while words and words[0].lower() in _TITLES_OR_NOT_NAME:

@@ -26,6 +26,16 @@ def provenance_lines(v: StoryView) -> list[str]:
     return out
 
 
+_KIND = {"dispute": "the sources disagree", "update": "the figure changed as reports went on",
+         "agree": "the sources agree"}
+
+
+def _carried(x: Any) -> str:
+    """ " (+ carried by A, B)" for a figure that copies of its article carry; "" otherwise."""
+    outlets = sorted({c["source"] for c in getattr(x, "carried_by", ())})
+    return f" (+ carried by {', '.join(outlets)})" if outlets else ""
+
+
 # -- Markdown ---------------------------------------------------------------------------------------------------
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*_|[]`"} | {"<": "&lt;"})
 
@@ -53,18 +63,27 @@ def to_markdown(v: StoryView) -> str:
     out += ["", "## Sources", "", "| source | articles | independent | copies |", "|---|---|---|---|"]
     out += [f"| {_md(s.source)} | {s.articles} | {s.independent} | {s.copies} |" for s in v.sources]
     out += [""] + [f"- {_md(line)}" for line in provenance_lines(v)]
-    if v.conflicts:
+    differ = [c for c in v.conflicts if c.kind != "agree"]
+    if differ:
         out += ["", "## Figures that differ", ""]
-        for c in v.conflicts:
-            out.append(f"**{_md(c.about)}**")
-            out += ["", "| source | figure | sentence | span |", "|---|---|---|---|"]
-            out += [f"| {_md(x.source)} | {_md(x.value)} | {_md(x.text)} | `{_cite(x.article_id, x.start, x.end)}` |"
-                    for x in c.values]
+        for c in differ:
+            out.append(f"**{_md(c.about)}** — {_KIND[c.kind]}")
+            if c.kind == "update":
+                out += ["", " → ".join(f"{_md(x.value)} ({_md(x.source)}, {_date(x.date)})" for x in c.values)]
+            out += ["", "| source | date | figure | sentence | span |", "|---|---|---|---|---|"]
+            out += [f"| {_md(x.source)}{_carried(x)} | {_date(x.date)} | {_md(x.value)} | {_md(x.text)} | "
+                    f"`{_cite(x.article_id, x.start, x.end)}` |" for x in c.values]
             out.append("")
+    agree = [c for c in v.conflicts if c.kind == "agree"]
+    if agree:
+        out += ["", "## Figures the sources agree on", ""]
+        out += [f"- **{_md(c.about)}**: " + "; ".join(f"{_md(x.value)} ({_md(x.source)}{_carried(x)})"
+                                                     for x in c.values) for c in agree]
     if v.quotes:
         out += ["", "## Quotes", ""]
-        out += [f"- “{_md(q.text)}” — {_md(q.speaker or 'unattributed')} (*{_md(q.source)}*, {q.kind}) "
-                f"[`{_cite(q.article_id, q.start, q.end)}`]" for q in v.quotes]
+        out += [f"- “{_md(q.text)}” — {_md(q.speaker or 'unattributed')} (*{_md(q.source)}*, {q.kind}"
+                + (f"; carried by {_md(', '.join(sorted({c['source'] for c in q.carriers})))}" if q.carriers else "")
+                + f") [`{_cite(q.article_id, q.start, q.end)}`]" for q in v.quotes]
     if v.unique:
         out += ["", "## Only one source reports", ""]
         out += [f"- *{_md(u.source)}*: {_md(u.text)} [`{_cite(u.article_id, u.start, u.end)}`]" for u in v.unique]
@@ -103,11 +122,16 @@ def to_html(v: StoryView) -> str:
     p += [f"<li>{e(line)}</li>" for line in provenance_lines(v)]
     p.append("</ul>")
     if v.conflicts:
-        p.append("<h2>Figures that differ</h2>")
+        p.append("<h2>Figures across sources</h2>")
         for c in v.conflicts:
-            p.append(f"<h3>{e(c.about)}</h3><table><tr><th>source</th><th>figure</th><th>sentence</th></tr>")
-            p += [f"<tr><td>{e(x.source)}</td><td><b>{e(x.value)}</b></td><td>{e(x.text)} <span class=\"cite\">"
-                  f"{e(_cite(x.article_id, x.start, x.end))}</span></td></tr>" for x in c.values]
+            p.append(f"<h3>{e(c.about)} <span class=\"src\">{e(_KIND[c.kind])}</span></h3>")
+            if c.kind == "update":
+                p.append("<p>" + " → ".join(f"<b>{e(x.value)}</b> <span class=\"src\">{e(x.source)}, "
+                                            f"{e(_date(x.date))}</span>" for x in c.values) + "</p>")
+            p.append("<table><tr><th>source</th><th>date</th><th>figure</th><th>sentence</th></tr>")
+            p += [f"<tr><td>{e(x.source + _carried(x))}</td><td>{e(_date(x.date))}</td><td><b>{e(x.value)}</b></td>"
+                  f"<td>{e(x.text)} <span class=\"cite\">{e(_cite(x.article_id, x.start, x.end))}</span></td></tr>"
+                  for x in c.values]
             p.append("</table>")
     if v.quotes:
         p.append("<h2>Quotes</h2><ul>")
@@ -159,12 +183,15 @@ def to_rich(v: StoryView) -> list[Any]:
     items.append(t)
     items.append(Text("\n".join(provenance_lines(v))))
     for c in v.conflicts:
-        t = Table(title=f"Figures that differ: {c.about}", show_lines=True, expand=True)
+        if c.kind == "agree":
+            continue
+        t = Table(title=f"Figures that differ: {c.about} ({_KIND[c.kind]})", show_lines=True, expand=True)
         t.add_column("source")
+        t.add_column("date")
         t.add_column("figure", style="bold")
         t.add_column("sentence", ratio=4)
         for x in c.values:
-            t.add_row(Text(x.source), Text(x.value), Text(x.text))
+            t.add_row(Text(x.source + _carried(x)), _date(x.date), Text(x.value), Text(x.text))
         items.append(t)
     if v.quotes:
         t = Table(title="Quotes", expand=True)
