@@ -130,7 +130,8 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
         scored = []
         for row in candidates:
             view = story_data(ctx, store, row["id"]).get("view") or {}
-            n_conflicts = len(view.get("conflicts") or [])
+            # figures the sources agree on are listed with the others but do not make a story contested
+            n_conflicts = sum(1 for c in view.get("conflicts") or [] if c.get("kind", "dispute") != "agree")
             if n_conflicts:
                 scored.append({**row, "n_conflicts": n_conflicts})
         scored.sort(key=lambda r: (-r["n_conflicts"], -r["n_sources"], r["id"]))
