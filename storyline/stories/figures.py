@@ -312,7 +312,7 @@ _BY = re.compile(r"\bby\s+$", re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our)\s+([A-Za-z][\w’'-]*)")
 # the counted thing named before a bare number: "the number of ships waiting … has risen to 31", "bringing the
 # number of stolen items to four", "the death toll … has risen to four"
-_NUMBER_OF = re.compile(r"\b(?:number|total|tally|count)\s+of\s+((?:[A-Za-z][\w-]*\s+){0,2}?[A-Za-z][\w-]*s)\b"
+_NUMBER_OF = re.compile(r"\b(?:number|total|tally|count)\s+of\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)\b"
                         r"[^.;:]{0,80}?\b(?:to|at|reached|reaches|hit|hits|is|was|stood at|stands at)\s+$",
                         re.IGNORECASE)
 _TOLL = re.compile(r"\b((?:death\s+)?toll)\b[^.;:]{0,80}?\b(?:to|at|reached|reaches|hit|hits|stood at|stands at)"
@@ -322,7 +322,14 @@ _TOLL = re.compile(r"\b((?:death\s+)?toll)\b[^.;:]{0,80}?\b(?:to|at|reached|reac
 def _named_before(text: str, lo: int, a: int) -> str:
     """The counted thing a sentence names before a bare number (see ``_NUMBER_OF``), or ""."""
     head = text[lo:a]
-    m = _NUMBER_OF.search(head) or _TOLL.search(head)
+    m = _NUMBER_OF.search(head)
+    if m:
+        words = m.group(1).split()
+        for k, w in enumerate(words):  # up to the counted noun: "people killed by …", "stolen items to four"
+            if w.lower() in _PEOPLE or (w.lower().endswith("s") and not w.lower().endswith("ss")):
+                return " ".join(words[:k + 1])
+        return ""
+    m = _TOLL.search(head)
     return m.group(1) if m else ""
 
 
