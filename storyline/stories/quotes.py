@@ -38,6 +38,9 @@ _AFTER_SPEAKER_VERB = re.compile(
 _AFTER_VERB_SPEAKER = re.compile(
     rf"^\s*,?\s*(?:{VERBS})\s+(?P<speaker>(?:the\s+|a\s+|an\s+)?(?:[\w'’.-]+\s+){{0,7}}?[\w'’.-]+?)"
     r"(?=\s*(?:[,.;:!?]|$|\s+(?:on|in|at|to|who|after|before|during|when|while|of)\b))")
+# '“…,” the council leader, Marion Pike, told reporters': a speaker with an appositive after the quote
+_AFTER_APPOSITIVE = re.compile(
+    rf"^\s*,?\s*(?P<speaker>[^,.;:“”\"\n]{{2,60}},\s+[^,.;:“”\"\n]{{2,60}}),?\s+(?:{VERBS})\b")
 # attribution right before an opening quote: 'Haldane said: “' / 'the minister said, "'
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
@@ -69,7 +72,8 @@ _ESTIMATE = re.compile(
     r"^(?P<speaker>[^,;“”\"]{2,60}?)\s+(?:(?:has|have|had)\s+)?(?P<clause>(?:put|puts|estimated|estimates|estimate|"
     r"valued|values|value)\s+(?:the|their|its|his|her)\s+(?:[a-z]+\s+){0,3}?(?:at)\s+\S.*?)[.!?]?$", re.DOTALL)
 _AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
-_CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})"
+_CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?(?:,\s+[^,;“”\"]{{2,60}}?,)?)\s+"
+                          rf"(?:{VERBS})"
                           r"(?:\s+(?:on|late on|early on)\s+\w+(?:\s+(?:morning|afternoon|evening|night))?)?"
                           r"(?:[.!?]?$|,\s+(?:and|but|with|as|while|although)\s)", re.DOTALL)
 _ACCORDING_LEAD = re.compile(r"^According to (?P<speaker>[^,]{2,80}?),\s+(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
@@ -183,7 +187,7 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             nxt_start = quotes[k + 1].start() if k + 1 < len(quotes) else len(para)
             after = para[m.end():nxt_start]
             speaker = None
-            am = _AFTER_SPEAKER_VERB.match(after) or _AFTER_VERB_SPEAKER.match(after)
+            am = _AFTER_SPEAKER_VERB.match(after) or _AFTER_VERB_SPEAKER.match(after) or _AFTER_APPOSITIVE.match(after)
             if am and _speaker_ok(_strip_speaker(am.group("speaker"))) and "." not in after[: am.end()].strip():
                 speaker = _strip_speaker(am.group("speaker"))
             if speaker is None:
