@@ -321,7 +321,7 @@ _ORG_HEADS = frozenset(
     hospital hospitals school league club foundation organisation organization nations coalition alliance trust
     board campaign network centre center station society charity shipping holdings energy textiles packaging
     inspectorate federation wire news radio gazette herald courier lantern times post review observer ledger
-    monitor daily agency council""".split())
+    monitor daily agency council chamber""".split())
 _PLACE_HEADS = frozenset(
     """river valley street road lane avenue bridge city county province region island mountains mountain lake sea
     bay port district square states kingdom republic estate fell park point cove sands strand hall terrace green
@@ -333,6 +333,8 @@ _NOT_NAME = frozenset(
 _TITLES_OR_NOT_NAME = _TITLES | _NOT_NAME
 _NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,5}")
 _CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
+# words before an organisation that say when or whose, not which: "the latest council figures"
+_QUALIFIERS = frozenset("latest new own official first early recent".split())
 _DET = re.compile(r"^(?:the|a|an|its|their|his|her)\s+", re.IGNORECASE)
 
 
@@ -481,15 +483,28 @@ class SpeakerIndex:
         role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
         if role in self.roles and len(self.roles[role]) == 1:
             return next(iter(self.roles[role]))
+        # "the latest council figures" → the council: a body's figures are its word
+        words = [w for w in re.sub(r"\s+(?:figures|figure|data|estimates?|statistics|readings|records)$", "",
+                                   bare).split() if w.lower() not in _QUALIFIERS]
+        low = " ".join(words).lower()
         head = words[-1].lower() if words else ""
+        if len(words) == 2 and words[0].lower() in self.orgs and head in _ROLE_NOUNS and words[0].islower():
+            org = self._org(words[0].lower(), [])
+            if org:  # "hospital spokesman" → "spokesman for Tamsford General Hospital"
+                return f"{words[1]} for {org}"
         if head in _ORG_HEADS and head in self.orgs and not any(w[:1].isupper() for w in words[:-1]) \
                 or (len(words) == 1 and head in self.orgs):
             mods = [w for w in low.split()[:-1] if w not in _NOT_NAME and not w.endswith(("’s", "'s"))]
-            cands = {n: c for n, c in self.orgs[head].items()
-                     if all(md in n.lower() for md in mods) and n.lower() != low}
-            if cands:
-                return max(cands, key=lambda n: (cands[n], len(n)))
+            org = self._org(head, mods, low)
+            if org:
+                return org
         return bare if bare else s
+
+    def _org(self, head: str, mods: Sequence[str], low: str = "") -> str | None:
+        """The organisation the story names in full with this head noun (and these modifiers), most mentioned."""
+        cands = {n: c for n, c in self.orgs.get(head, {}).items()
+                 if all(md in n.lower() for md in mods) and n.lower() != low}
+        return max(cands, key=lambda n: (cands[n], len(n))) if cands else None
 
 
 def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> list[Quote]:
