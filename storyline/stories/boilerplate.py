@@ -19,6 +19,7 @@ Two signals, both general (no outlet's name is listed):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 __all__ = ["is_boilerplate", "repeated_sentences"]
@@ -62,6 +63,7 @@ _BOILER = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 _MAX_WORDS = 25
 
 
+@lru_cache(maxsize=65536)
 def is_boilerplate(sentence: str) -> bool:
     """Whether ``sentence`` matches a boilerplate pattern (credit line, reader prompt, copyright, coverage promise).
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 from scipy import sparse
@@ -241,27 +241,27 @@ def conflict(a: Claim, b: Claim) -> str | None:
 
 
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
-                     *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0) -> list[list[int]]:
+                     *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0,
+                     candidates: int = 16) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
-    Aligned pairs (``al``, score ≥ ``floor``) between sentences not in ``excluded`` (boilerplate) are taken best
-    first; two groups are joined through a pair only when no two of their sentences of different articles
-    conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000 litres" never
+    Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
+    ``excluded`` (boilerplate) are taken best first; two groups are joined through a pair only when no two of their
+    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000 litres" never
     end in one group through a third sentence without a figure — and when at least ``linkage`` of their pairs of
     sentences of different articles are aligned (so that a chain of look-alike sentences does not become one
     claim). A pair links only when ≥ ``min_shared`` of the content words that are not names or numbers of the
     sentence with fewer of them are in the other: two different things said by one named person share the name,
     not the claim. ``relation`` maps an article id to ``copy`` or
     ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers) but do not count
-    as a source. Groups are returned with rows sorted, ordered by first row.
+    as a source. Two groups that could not be joined are not tried again (a grown group only has more sentences to
+    agree with). Groups are returned with rows sorted, ordered by first row.
     """
     refs = al.sentences
     n = len(refs)
     if n == 0:
         return []
-    up = sparse.triu(al.adjacency, k=1).tocoo()
-    keep = up.data >= floor - 1e-9
-    rows, cols, vals = up.row[keep], up.col[keep], up.data[keep]
+    rows, cols, vals = _candidate_pairs(al.adjacency, floor, candidates)
     order = np.lexsort((cols, rows, -vals))
     parent = list(range(n))
     members: dict[int, list[int]] = {}
@@ -271,7 +271,13 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     B = B.astype(np.int32)
     links: dict[int, np.ndarray] = {}  # group root → number of aligned members per sentence (dense), lazily
     art_code: dict[str, int] = {}
-    art = np.array([art_code.setdefault(r.article_id, len(art_code)) for r in refs])
+    art = [art_code.setdefault(r.article_id, len(art_code)) for r in refs]
+    claims = [claim_of(r.text) for r in refs]
+    # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
+    kinds: dict[int, dict[int, Claim]] = {}
+    per_art: dict[int, dict[int, int]] = {}
+    ok_cache: dict[tuple[int, int], bool] = {}
+    failed: set[tuple[int, int]] = set()  # group roots that could not merge: a grown group only gets stricter
 
     def link_row(root: int) -> np.ndarray:
         row = links.get(root)
@@ -280,8 +286,6 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             lo, hi = B.indptr[root], B.indptr[root + 1]
             row[B.indices[lo:hi]] = B.data[lo:hi]
         return row
-    claims = [claim_of(r.text) for r in refs]
-    ok_cache: dict[tuple[int, int], bool] = {}
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -289,12 +293,11 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             x = parent[x]
         return x
 
-    def compatible_claims(i: int, j: int) -> bool:
-        ci, cj = claims[i], claims[j]
+    def compatible_claims(ci: Claim, cj: Claim) -> bool:
         key = (id(ci), id(cj))
         hit = ok_cache.get(key)
         if hit is None:
-            hit = ok_cache[key] = conflict(ci, cj) is None
+            hit = ok_cache[key] = ok_cache[(id(cj), id(ci))] = conflict(ci, cj) is None
         return hit
 
     for k in order.tolist():
@@ -302,26 +305,39 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         if i in excluded or j in excluded:
             continue
         ri, rj = find(i), find(j)
-        if ri == rj:
+        if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
         if min_shared and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9:
             continue
         gi, gj = members.get(ri, [ri]), members.get(rj, [rj])
-        # distinct claims per group: copies of one sentence are checked once
-        if not all(compatible_claims(a, b) for a in _distinct(gi, claims) for b in _distinct(gj, claims)
-                   if refs[a].article_id != refs[b].article_id):
+        ki = kinds.get(ri) or {id(claims[ri]): claims[ri]}
+        kj = kinds.get(rj) or {id(claims[rj]): claims[rj]}
+        if not all(compatible_claims(a, b) for a in ki.values() for b in kj.values()):
+            failed.add((min(ri, rj), max(ri, rj)))
             continue
         li = link_row(ri)
         if linkage > 0 and (len(gi) > 1 or len(gj) > 1):
-            aj = art[gj]
-            cross = len(gi) * len(gj) - int(sum(int(np.sum(aj == art[a])) for a in gi))
+            ai = per_art.get(ri) or {art[ri]: 1}
+            aj = per_art.get(rj) or {art[rj]: 1}
+            cross = len(gi) * len(gj) - sum(c * aj.get(a, 0) for a, c in ai.items())
             if cross and int(li[gj].sum()) < linkage * cross - 1e-9:
+                failed.add((min(ri, rj), max(ri, rj)))
                 continue
+        else:
+            ai = per_art.get(ri) or {art[ri]: 1}
+            aj = per_art.get(rj) or {art[rj]: 1}
         parent[rj] = ri
         members[ri] = gi + gj
         members.pop(rj, None)
         links[ri] = li + link_row(rj)
         links.pop(rj, None)
+        kinds[ri] = {**ki, **kj}
+        kinds.pop(rj, None)
+        merged = dict(ai)
+        for a, c in aj.items():
+            merged[a] = merged.get(a, 0) + c
+        per_art[ri] = merged
+        per_art.pop(rj, None)
     out = []
     for g in members.values():
         sources = {refs[i].source for i in g if relation.get(refs[i].article_id) not in ("copy", "rewrite")}
@@ -330,13 +346,25 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     return sorted(out, key=lambda g: g[0])
 
 
+def _candidate_pairs(A: Any, floor: float, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The aligned pairs (i < j) with score ≥ ``floor`` that are among the ``k`` best of i or of j (0: all)."""
+    A = A.tocsr()
+    n = A.shape[0]
+    row = np.repeat(np.arange(n), np.diff(A.indptr))
+    col, val = A.indices, A.data
+    keep = val >= floor - 1e-9
+    if k > 0:
+        # rank within each row by score, best first (scores are cosines in [0, 1]: one float key sorts both)
+        order = np.argsort(row + (1.0 - np.clip(val, 0.0, 1.0)) * 0.5, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - A.indptr[:-1][row[order]]
+        keep &= rank < k
+    K = sparse.csr_matrix((val[keep], (row[keep], col[keep])), shape=(n, n))
+    K = sparse.triu(K.maximum(K.T), k=1).tocoo()
+    return K.row, K.col, K.data
+
+
 def _plain_overlap(a: Claim, b: Claim) -> float:
     small = min(len(a.plain), len(b.plain))
     return len(a.plain & b.plain) / small if small else 0.0
 
-
-def _distinct(group: list[int], claims: list[Claim]) -> list[int]:
-    seen: dict[int, int] = {}
-    for i in group:
-        seen.setdefault(id(claims[i]), i)
-    return list(seen.values())

@@ -251,11 +251,12 @@ def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] 
     if len({r.source for r in refs if relation.get(r.article_id) is None}) < 2:
         return [], 0
     per: dict[str, list[int]] = {}
+    ok = np.array([relation.get(r.article_id) is None and i not in excluded for i, r in enumerate(refs)])
+    supported = _other_source_support(al, ok)
     for i, r in enumerate(refs):
         if i in excluded or relation.get(r.article_id) is not None or word_count(r.text) < settings.min_sentence_words:
             continue
-        if any(refs[j].source != r.source and relation.get(refs[j].article_id) is None and j not in excluded
-               for j, _ in al.neighbours(i)):
+        if supported[i]:
             continue
         per.setdefault(r.article_id, []).append(i)
     total = sum(len(v) for v in per.values())
@@ -270,6 +271,34 @@ def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] 
     out = [UniqueItem(al.sentences[i].article_id, al.sentences[i].source, al.sentences[i].text,
                       al.sentences[i].start, al.sentences[i].end) for i in chosen]
     return out, total
+
+
+def _binary(al: Alignment) -> Any:
+    A = al.adjacency.tocsr().astype(np.float32, copy=True)
+    A.data[:] = 1.0
+    return A
+
+
+def _aligned_with(al: Alignment, cols: np.ndarray) -> np.ndarray:
+    """Per sentence: whether it is aligned with a sentence where ``cols`` is True."""
+    if not len(al.sentences):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(_binary(al) @ cols.astype(np.float32)).ravel() > 0
+
+
+def _other_source_support(al: Alignment, cols: np.ndarray) -> np.ndarray:
+    """Per sentence: whether a sentence of *another source* where ``cols`` is True is aligned with it."""
+    n = len(al.sentences)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    codes: dict[str, int] = {}
+    src = np.array([codes.setdefault(r.source, len(codes)) for r in al.sentences])
+    onehot = sparse.csr_matrix((cols.astype(np.float32), (np.arange(n), src)), shape=(n, len(codes)))
+    per_source = (_binary(al) @ onehot).tocsr()
+    per_source.data = (per_source.data > 0).astype(np.float32)
+    total = np.asarray(per_source.sum(axis=1)).ravel()
+    own = np.asarray(per_source[np.arange(n), src]).ravel()
+    return (total - own) > 0
 
 
 # -- agreements -------------------------------------------------------------------------------------------------
@@ -319,10 +348,11 @@ def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings
     date_of = {a.id: a.date for a in recent}
     statements = []
     refs = al.sentences
+    seen_before = _aligned_with(al, np.array([r.article_id in earlier_ids for r in refs], dtype=bool))
     for i, r in enumerate(refs):
         if r.article_id not in recent_ids or i in excluded or word_count(r.text) < settings.min_sentence_words:
             continue
-        if any(refs[j].article_id in earlier_ids for j, _ in al.neighbours(i)):
+        if seen_before[i]:
             continue
         statements.append(LatestItem(r.article_id, r.source, r.text, r.start, r.end, date_of[r.article_id]))
     updates = tuple(c for c in conflicts if getattr(c, "kind", None) == "update"
@@ -434,7 +464,8 @@ def build_view_from_articles(
     boiler = boilerplate_rows(al)
     cent = centrality(al) if al.sentences else np.zeros(0)
     groups = agreement_groups(al, relation, boiler, floor=s.agreement_min_similarity,
-                              linkage=s.agreement_linkage, min_shared=s.agreement_min_shared)
+                              linkage=s.agreement_linkage, min_shared=s.agreement_min_shared,
+                              candidates=s.agreement_candidates)
     quotes = _without_copied_quotes([q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))],
                                     copies)
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
