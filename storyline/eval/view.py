@@ -133,22 +133,27 @@ def _not_agree(gold: Mapping[str, Any]) -> list[tuple[tuple[str, str], tuple[str
 
 def _pair_judgement(x: tuple[str, str], y: tuple[str, str], gold: Mapping[str, Any],
                     gold_sents: Mapping[str, list[tuple[str, str]]]) -> bool | None:
+    return _pair_reason(x, y, gold, gold_sents)[0]
+
+
+def _pair_reason(x: tuple[str, str], y: tuple[str, str], gold: Mapping[str, Any],
+                 gold_sents: Mapping[str, list[tuple[str, str]]]) -> tuple[bool | None, str]:
     """True: both sentences belong to one gold fact. False: a ``not_agree`` pair, a boilerplate or gold-unique
     sentence, or sentences of different facts only. None: not judged (a sentence the gold does not annotate)."""
     for a, b in _not_agree(gold):
         if ((x[0] == a[0] and match(x[1], a[1]) and y[0] == b[0] and match(y[1], b[1]))
                 or (x[0] == b[0] and match(x[1], b[1]) and y[0] == a[0] and match(y[1], a[1]))):
-            return False
+            return False, "not_agree"
     lx, ly = _labels(*x, gold_sents), _labels(*y, gold_sents)
     facts_x = {l for l in lx if l.startswith("fact:")}
     facts_y = {l for l in ly if l.startswith("fact:")}
     if facts_x & facts_y:
-        return True
+        return True, "same fact"
     if {"boilerplate", "unique"} & (lx | ly):
-        return False
+        return False, "boilerplate" if "boilerplate" in lx | ly else "unique"
     if facts_x and facts_y:
-        return False
-    return None
+        return False, "different facts"
+    return None, "not annotated"
 
 
 def _items_of_story(items: Iterable[Mapping[str, Any]], articles: set[str]) -> list[Mapping[str, Any]]:
@@ -176,13 +181,14 @@ def agreement_scores(views: Sequence[Mapping[str, Any]], gold: Mapping[str, Any]
                     continue
                 if (x[0] in articles) != (y[0] in articles):  # two gold stories in one agreement: wrong
                     ok: bool | None = False
+                    why = "two gold stories"
                 else:
-                    ok = _pair_judgement(x, y, gold, gold_sents)
+                    ok, why = _pair_reason(x, y, gold, gold_sents)
                 if ok is None:
                     continue
                 prec += Ratio(int(ok), 1)
                 if not ok and errors is not None:
-                    errors.setdefault("agreement", []).append([x, y])
+                    errors.setdefault("agreement", []).append([x, y, why])
     rec = Ratio()
     seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
     for f in gold.get("facts", ()):

@@ -66,6 +66,64 @@ class SummaryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreementItem:
+    """A sentence stating the claim of an :class:`Agreement`. ``relation``: ``independent`` (its own report),
+    ``copy`` or ``rewrite`` (an article the copies stage found to copy or rewrite another: it carries the claim but
+    is no support of its own)."""
+
+    article_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    relation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """Sentences of ≥ 2 independent sources that state the same thing (no figure, negation, day, speaker or state
+    tells them apart; storyline/stories/claims.py). ``text`` is the most central independent sentence (verbatim)."""
+
+    items: tuple[AgreementItem, ...]
+    score: float  # the summary's centrality score of the representative sentence
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i.source for i in self.items if i.relation == "independent"))
+
+    def to_dict(self) -> dict[str, Any]:
+        head = self.items[0]
+        return {"text": head.text, "article_id": head.article_id, "n_sources": len(self.sources),
+                "sources": list(self.sources), "items": [plain(i) for i in self.items], "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class LatestItem:
+    """A sentence the newest reports add (nothing in an earlier-dated article aligns with it)."""
+
+    article_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    date: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """What the newest reports add: the reports dated within a day of the newest one (after the first report),
+    the outlets that joined with them, their new statements, and the figures that changed (``updates``: conflicts of
+    kind ``update``). Empty when the story has a single dated report."""
+
+    since: datetime | None  # the newest report before this window
+    date: datetime | None  # the newest report
+    articles: tuple["ArticleRef", ...] = ()
+    new_sources: tuple[str, ...] = ()
+    statements: tuple[LatestItem, ...] = ()
+    updates: tuple["Conflict", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleRef:
     """An article of the story as listed in the view (the ``articles`` contract plus a few display fields)."""
 
@@ -250,6 +308,9 @@ class StoryView:
     copies: tuple[Mapping[str, Any], ...] = ()  # rows of the copies table for this story, when it exists
     provenance: tuple[ProvenanceEntry, ...] = ()  # origins and the outlets carrying them (copies stage)
     independent_sources: int | None = None  # outlets with an independent report; None: every outlet with one
+    agreements: tuple[Agreement, ...] = ()  # every claim ≥ 2 independent sources state; the summary is a selection
+    latest: Latest | None = None  # what the newest reports add
+    boilerplate: tuple[UniqueItem, ...] = ()  # sentences recognised as boilerplate (kept out of the content)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
