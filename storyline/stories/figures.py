@@ -470,7 +470,7 @@ def _windows(figures: Sequence[Figure]) -> list[tuple[int, int]]:
     return out
 
 
-MAX_RATIO = 4.0  # two figures this many times apart are not linked as reports of one quantity (see find_conflicts)
+MAX_RATIO = 3.0  # two figures this many times apart are not linked as reports of one quantity (see find_conflicts)
 
 # What is said of the counted thing, by class: figures whose sentences say different classes of thing ("around 100
 # people remain" / "105 citizens … had left"; "18 injured" / "15 still in hospital") count different quantities and
