@@ -96,6 +96,8 @@ def _speaker_ok(speaker: str) -> bool:
         # first verb, which these patterns cannot find; no attribution beats a wrong one
         return False
     low = speaker.lower()
+    if words[0].lower() in ("and", "but", "or", "while", "as", "if", "when", "because"):
+        return False  # a second clause, not its subject
     if words[0].lower() in _PRONOUNS:
         return len(words) == 1
     # a speaker is a name (capitalised word) or a role noun phrase ("the spokeswoman", "US officials")
@@ -392,6 +394,8 @@ class SpeakerIndex:
                 words = m.group(0).split()
                 while words and words[0].lower() in _TITLES_OR_NOT_NAME:
                     words = words[1:]
+                if len(words) >= 3 and not _is_person_name(words) and _is_person_name(words[-2:]):
+                    words = words[-2:]  # "Daravian Water Minister Irena Valcourt"
                 if _is_person_name(words):
                     name = " ".join(words)
                     self.surnames.setdefault(words[-1], {}).setdefault(name, 0)
@@ -399,7 +403,7 @@ class SpeakerIndex:
                     mentions.append((m.start(), name))
             self.person_mentions[a.id] = mentions
         # a surname alone is a mention too: "Osei said"
-        unique = sorted(k for k, v in self.surnames.items() if len(v) == 1)
+        unique = sorted(k for k in self.surnames if self._full(k))
         if unique:
             alone = re.compile(r"\b(" + "|".join(map(re.escape, unique)) + r")\b")
             for a in articles:
@@ -439,6 +443,10 @@ class SpeakerIndex:
         names = self.surnames.get(surname)
         if names and len(names) == 1:
             return next(iter(names))
+        if names:  # "Irena Valcourt" and "Wasserministerin Irena Valcourt": the name both end with
+            short = min(names, key=len)
+            if all(n.endswith(" " + short) or n == short for n in names):
+                return short
         return None
 
     def _role(self, role: str, name: str) -> None:
