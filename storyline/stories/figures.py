@@ -319,9 +319,14 @@ _TOLL = re.compile(r"\b((?:death\s+)?toll)\b[^.;:]{0,80}?\b(?:to|at|reached|reac
                    r"\s+$", re.IGNORECASE)
 
 
+_NAMED_CUE = re.compile(r"\b(?:number|total|tally|count)\s+of\b|\btoll\b", re.IGNORECASE)
+
+
 def _named_before(text: str, lo: int, a: int) -> str:
     """The counted thing a sentence names before a bare number (see ``_NUMBER_OF``), or ""."""
     head = text[lo:a]
+    if not _NAMED_CUE.search(head):
+        return ""
     m = _NUMBER_OF.search(head)
     if m:
         words = m.group(1).split()
@@ -821,7 +826,13 @@ def _judge(fs: list[Figure], ivs: list[tuple[float, float] | None], texts: Mappi
     if len({fs[k].article_id for k in own}) < 2:
         return None
     kind = "agree"
-    if any(not _agree(fs[a], fs[b], ivs[a], ivs[b]) for x, a in enumerate(own) for b in own[x + 1:]):
+    known = [ivs[k] for k in own if ivs[k] is not None]
+    bounds = {b: {x[0] if b == "lower" else x[1] for k, x in ((k, ivs[k]) for k in own) if x is not None
+                  and _bound(fs[k]) == b} for b in ("lower", "upper")}
+    meet = not known or max(x[0] for x in known) <= min(x[1] for x in known) * (1 + 1e-9)
+    if meet and all(len(v) <= 1 for v in bounds.values()):
+        pass  # every interval holds a common value: all compatible, no pair to check
+    elif any(not _agree(fs[a], fs[b], ivs[a], ivs[b]) for x, a in enumerate(own) for b in own[x + 1:]):
         kind = _update_or_dispute([fs[k] for k in own], [ivs[k] for k in own], dates)
     values = []
     for k in own:
