@@ -84,6 +84,10 @@ def test_a_quote_over_a_sentence_break_and_a_split_quote_keep_their_speaker() ->
     assert by["Our members have had enough. They will not sail for less."].speaker == "Fiona Castell"
     assert by["We are ready to talk"].speaker == "Ade Bello"
     assert by["but not to give in."].speaker == "Ade Bello"
+    # the split quote is one quote in two parts
+    whole = text.index("We are ready"), text.index("give in.") + len("give in.")
+    assert by["We are ready to talk"].part_of == by["but not to give in."].part_of == whole
+    assert by["Our members have had enough. They will not sail for less."].part_of is None
     for q in quotes:
         assert text[q.start:q.end] == q.text
 

@@ -215,6 +215,9 @@ class Quote:
     # copies and rewrites (per the copies stage) that carry the same words: listed here, not as quotes of their own;
     # each {"article_id", "source", "start", "end"}
     carriers: tuple[Mapping[str, Any], ...] = ()
+    # a quote split by its attribution (“…,” she said, “…”): the span from its first part's start to its last part's
+    # end, the same on every part; None for a quote in one piece
+    part_of: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

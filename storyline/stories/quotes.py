@@ -255,6 +255,29 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
     return [q for _, q in out]
 
 
+# between the parts of a split quote: the closing mark, the attribution, the opening mark ('," she said, "')
+_SPLIT_GAP = re.compile(r"^[\s,.;:!?’'”\"]*[^“”\"\n.!?]{1,80}?[,:;]?\s*[“\"]\s*$")
+
+
+def _join_split(quotes: list[Quote], text: str) -> list[Quote]:
+    """Direct quotes of one speaker split by their attribution (“…,” she said, “…”) are joined: each part keeps its
+    own span and gets ``part_of`` = the span from the first part's start to the last part's end."""
+    out = list(quotes)
+    k = 0
+    while k < len(out):
+        j = k
+        while (j + 1 < len(out) and out[j].kind == "direct" and out[j + 1].kind == "direct"
+               and out[j].speaker == out[j + 1].speaker and _SPLIT_GAP.match(text[out[j].end:out[j + 1].start])
+               and _VERB.search(text[out[j].end:out[j + 1].start])):
+            j += 1
+        if j > k:
+            span = (out[k].start, out[j].end)
+            for x in range(k, j + 1):
+                out[x] = replace(out[x], part_of=span)
+        k = j + 1
+    return out
+
+
 _SECOND_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+(?=[A-Za-z])")
 
 
@@ -519,7 +542,7 @@ def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> li
     """Each quote's speaker as the story names them (``SpeakerIndex.canonical``): a surname, role or short
     organisation name becomes the full name given elsewhere in the story; a pronoun becomes the person named last
     before the quote in its article (else the previous speaker). The phrase as written stays in
-    ``speaker_as_written``."""
+    ``speaker_as_written``. Then the parts of a quote split by its attribution are joined (``part_of``)."""
     index = SpeakerIndex(articles)
     for q in quotes:  # a speaker's name is a mention of them where they speak ("Inspector Sunita Vale of … said")
         person = _person_in(q.speaker) if q.speaker and not q.speaker_mention else None
@@ -539,6 +562,14 @@ def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> li
         name = index.canonical(written)
         as_written = q.speaker_mention or (q.speaker if q.speaker != name else None)
         out.append(replace(q, speaker=name, speaker_as_written=as_written))
+    texts = {a.id: a.text for a in articles}
+    by_article: dict[str, list[int]] = {}
+    for k, q in enumerate(out):
+        by_article.setdefault(q.article_id, []).append(k)
+    for aid, ks in by_article.items():
+        ks.sort(key=lambda k: out[k].start)
+        for k, q in zip(ks, _join_split([out[k] for k in ks], texts.get(aid, ""))):
+            out[k] = q
     return out
 
 
