@@ -17,16 +17,18 @@ import tempfile
 from pathlib import Path
 
 from storyline.cluster import make_clusterer
-from storyline.eval.view import Ratio, _remap, agreement_scores, read_dataset
+from storyline.eval.view import Ratio, _remap, agreement_scores, read_dataset, unique_scores
 from storyline.ingest import read_paths
 from storyline.pipeline import open_pipeline
-from storyline.settings import Settings
+from storyline.settings import Settings, StoriesSettings
 from storyline.store import Store
 from storyline.stories.align import align_sentences
 from storyline.stories.claims import agreement_groups
 from storyline.stories.view import _relations, boilerplate_rows, merge_stored_alignments, read_copies, \
-    read_stored_alignments
+    read_stored_alignments, unique_content
 
+UNIQUE_SIM = (1.0, 0.2, 0.18, 0.15)  # unique_max_similarity
+UNIQUE_FIG = (0.0, 0.05, 0.1, 0.15)  # unique_shared_figure
 FLOORS = (0.0, 0.25, 0.3, 0.35, 0.4, 0.5)
 LINKAGES = (0.0, 0.34, 0.5, 0.75, 1.0)
 SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
@@ -71,6 +73,19 @@ def score(views, story_of, gold, floor, linkage, shared):
 BETA = 1.0
 
 
+def score_unique(views, story_of, gold, sim, fig):
+    s = StoriesSettings(unique_max_similarity=sim, unique_shared_figure=fig, unique_max=10_000)
+    dicts = []
+    for al, rel, boiler, ext in views:
+        items, _ = unique_content(al, s, boiler, rel)
+        dicts.append(_remap({"unique": [{"article_id": x.article_id, "text": x.text} for x in items]}, ext))
+    per = {}
+    for g in gold:
+        arts = {a for a, st in story_of.items() if st == g["story"]}
+        per[g["story"]] = unique_scores(dicts, g, arts)
+    return per
+
+
 def f05(p: Ratio, r: Ratio) -> float:
     """F-beta (BETA: 1 by default; --beta 0.5 weighs precision more)."""
     pv, rv = p.value or 0.0, r.value or 0.0
@@ -94,11 +109,20 @@ def main() -> None:
 
         encoder = MiniLMEncoder(threads=2)
     views, story_of, gold = prepared(args.directory, Settings(), encoder)
-    grid = list(itertools.product(FLOORS, LINKAGES, SHARED))
-    table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     stories = sorted(g["story"] for g in gold)
     random.Random(0).shuffle(stories)
     folds = [stories[k::args.folds] for k in range(args.folds)]
+    print("agreements (agreement_min_similarity, agreement_linkage, agreement_min_shared):")
+    grid = list(itertools.product(FLOORS, LINKAGES, SHARED))
+    table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
+    cross_validate(grid, table, stories, folds, args.v)
+    print("unique content (unique_max_similarity, unique_shared_figure):")
+    grid = list(itertools.product(UNIQUE_SIM, UNIQUE_FIG))
+    table = {cfg: score_unique(views, story_of, gold, *cfg) for cfg in grid}
+    cross_validate(grid, table, stories, folds, args.v)
+
+
+def cross_validate(grid, table, stories, folds, verbose):
 
     def total(cfg, names):
         p, r = Ratio(), Ratio()
@@ -112,15 +136,15 @@ def main() -> None:
         best = max(grid, key=lambda c: (f05(*total(c, train)), c))
         p, r = total(best, test)
         held_p, held_r = held_p + p, held_r + r
-        print(f"fold {k}: chose floor={best[0]} linkage={best[1]} min_shared={best[2]}; held-out precision "
+        print(f"fold {k}: chose {best}; held-out precision "
               f"{p.value or 0:.3f} ({p.num}/{p.den}) recall {r.value or 0:.3f} ({r.num}/{r.den})")
     print(f"held-out (4 folds by story): precision {held_p.value:.3f} ({held_p.num}/{held_p.den}), recall "
           f"{held_r.value:.3f} ({held_r.num}/{held_r.den})")
     best = max(grid, key=lambda c: (f05(*total(c, stories)), c))
     p, r = total(best, stories)
-    print(f"all stories: floor={best[0]} linkage={best[1]} min_shared={best[2]}: precision {p.value:.3f} recall "
+    print(f"all stories: {best}: precision {p.value:.3f} recall "
           f"{r.value:.3f}")
-    if args.v:
+    if verbose:
         for cfg in sorted(grid, key=lambda c: -f05(*total(c, stories)))[:15]:
             p, r = total(cfg, stories)
             print(cfg, round(p.value or 0, 3), round(r.value or 0, 3))

@@ -108,6 +108,12 @@ class StoriesSettings:
     # the headline is the newest independent title whose representativeness (cosine to the other titles) reaches
     # this share of the best title's; else the first report's. Not fitted (storyview-dev has no gold headlines)
     headline_recent_ratio: float = 0.5
+    # a sentence is unique content only when its TF-IDF cosine with every sentence of another independent source
+    # stays under this (1 = only the alignment decides). Chosen by CV by story on storyview-dev (docs/story-view.md)
+    unique_max_similarity: float = 1.0
+    # ... and only when no sentence of another independent source with at least this cosine gives a compatible figure
+    # (the same count of the same thing, or a value ≥ 10); 0 = off. Same CV
+    unique_shared_figure: float = 0.1
     latest_window_hours: float = 24.0  # "latest": the independent reports within this many hours of the newest
     latest_max: int = 12  # new statements listed in "latest"
 

@@ -99,7 +99,7 @@ class Agreement:
 
 @dataclass(frozen=True, slots=True)
 class LatestItem:
-    """A sentence the newest reports add (nothing in an earlier-dated article aligns with it)."""
+    """A sentence the newest reports add (no sentence of an earlier-dated article agrees with it)."""
 
     article_id: str
     source: str

@@ -17,6 +17,12 @@ def _cite(article_id: str, start: int, end: int) -> str:
     return f"{article_id}:{start}-{end}"
 
 
+def _value_date(x: Any) -> str:
+    """", <date>" for a conflict value that carries its report's date (figures of kind ``update``), else ""."""
+    d = getattr(x, "date", None)
+    return f", {_date(d)}" if isinstance(d, datetime) else ""
+
+
 def provenance_lines(v: StoryView) -> list[str]:
     """Plain text lines: "Origin: <source> — carried by N outlets: …" per origin, then the independent count."""
     out = [f"Origin: {p.source} ({p.title}) — carried by {p.carried_by} outlet{'' if p.carried_by == 1 else 's'}"
@@ -56,6 +62,22 @@ def to_markdown(v: StoryView) -> str:
         out.append(f"- {_md(s.text)} — *{_md(s.citation.source)}* "
                    f"[`{_cite(s.citation.article_id, s.citation.start, s.citation.end)}`]"
                    + (f"; also in: {also}" if also else ""))
+    if v.latest is not None:
+        out += ["", f"## Latest ({_date(v.latest.date)})", ""]
+        if v.latest.new_sources:
+            out.append(f"New sources: {_md(', '.join(v.latest.new_sources))}")
+            out.append("")
+        for c in v.latest.updates:
+            out.append(f"- **{_md(c.about)}**: " + " → ".join(
+                f"{_md(x.value)} (*{_md(x.source)}*{_value_date(x)})" for x in c.values))
+        out += [f"- {_md(x.text)} — *{_md(x.source)}*, {_date(x.date)} [`{_cite(x.article_id, x.start, x.end)}`]"
+                for x in v.latest.statements]
+    if v.agreements:
+        out += ["", "## What independent sources agree on", ""]
+        for g in v.agreements:
+            out.append(f"- {_md(g.items[0].text)} — {len(g.sources)} independent sources: " + ", ".join(
+                f"*{_md(i.source)}*" + (f" ({i.relation})" if i.relation != "independent" else "")
+                + f" [`{_cite(i.article_id, i.start, i.end)}`]" for i in g.items))
     out += ["", "## Timeline", ""]
     for t in v.timeline:
         out.append(f"- {_date(t.date)} · {t.role} · **{_md(t.source)}**: {_md(t.title)} "
@@ -113,7 +135,25 @@ def to_html(v: StoryView) -> str:
         p.append(f"<li>{e(s.text)} <span class=\"src\">— {e(s.citation.source)}</span> "
                  f"<span class=\"cite\">{e(_cite(s.citation.article_id, s.citation.start, s.citation.end))}</span>"
                  + (f" <span class=\"src\">also in: {e(also)}</span>" if also else "") + "</li>")
-    p.append("</ul><h2>Timeline</h2><ol>")
+    p.append("</ul>")
+    if v.latest is not None:
+        p.append(f"<h2>Latest ({e(_date(v.latest.date))})</h2>")
+        if v.latest.new_sources:
+            p.append(f"<p class=\"src\">New sources: {e(', '.join(v.latest.new_sources))}</p>")
+        p.append("<ul>")
+        p += [f"<li><b>{e(c.about)}</b>: " + " → ".join(f"{e(x.value)} <span class=\"src\">{e(x.source)}"
+                                                       f"{e(_value_date(x))}</span>" for x in c.values) + "</li>"
+              for c in v.latest.updates]
+        p += [f"<li>{e(x.text)} <span class=\"src\">— {e(x.source)}, {e(_date(x.date))}</span> <span class=\"cite\">"
+              f"{e(_cite(x.article_id, x.start, x.end))}</span></li>" for x in v.latest.statements]
+        p.append("</ul>")
+    if v.agreements:
+        p.append("<h2>What independent sources agree on</h2><ul>")
+        p += [f"<li>{e(g.items[0].text)} <span class=\"src\">— " + ", ".join(
+            e(i.source) + (f" ({e(i.relation)})" if i.relation != "independent" else "") for i in g.items)
+            + "</span></li>" for g in v.agreements]
+        p.append("</ul>")
+    p.append("<h2>Timeline</h2><ol>")
     p += [f"<li>{e(_date(t.date))} · {e(t.role)} · <b>{e(t.source)}</b>: {e(t.title)}</li>" for t in v.timeline]
     p.append("</ol><h2>Sources</h2><table><tr><th>source</th><th>articles</th><th>independent</th><th>copies</th></tr>")
     p += [f"<tr><td>{e(s.source)}</td><td>{s.articles}</td><td>{s.independent}</td><td>{s.copies}</td></tr>"
@@ -169,6 +209,18 @@ def to_rich(v: StoryView) -> list[Any]:
     for s in v.summary:
         t.add_row(Text(s.text), Text(s.citation.source), Text(", ".join(sorted({e.source for e in s.also_in}))))
     items.append(t)
+    if v.latest is not None:
+        t = Table(title=f"Latest ({_date(v.latest.date)})"
+                  + (f" · new sources: {', '.join(v.latest.new_sources)}" if v.latest.new_sources else ""),
+                  expand=True)
+        t.add_column("what the newest reports add", ratio=4)
+        t.add_column("source", ratio=1)
+        for c in v.latest.updates:
+            t.add_row(Text(f"{c.about}: " + " → ".join(f"{x.value}{_value_date(x)}" for x in c.values)),
+                      Text(", ".join(dict.fromkeys(x.source for x in c.values))))
+        for x in v.latest.statements:
+            t.add_row(Text(x.text), Text(f"{x.source}, {_date(x.date)}"))
+        items.append(t)
     t = Table(title="Timeline", expand=True)
     for c in ("date", "role", "source", "title", "new"):
         t.add_column(c)

@@ -20,7 +20,7 @@ from ..records import Article
 from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
 from .boilerplate import is_boilerplate, repeated_sentences
-from .claims import agreement_groups
+from .claims import agreement_groups, claim_of, compatible, conflict
 from .entities import EntityJob, dumps_raw, loads_raw
 from .figures import extract_figures, find_conflicts
 from .model import (Agreement, AgreementItem, ArticleRef, Citation, Conflict, Echo, Latest, LatestItem,
@@ -253,12 +253,33 @@ def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] 
     per: dict[str, list[int]] = {}
     ok = np.array([relation.get(r.article_id) is None and i not in excluded for i, r in enumerate(refs)])
     supported = _other_source_support(al, ok)
-    for i, r in enumerate(refs):
-        if i in excluded or relation.get(r.article_id) is not None or word_count(r.text) < settings.min_sentence_words:
-            continue
-        if supported[i]:
-            continue
-        per.setdefault(r.article_id, []).append(i)
+    cand = [i for i, r in enumerate(refs) if i not in excluded and relation.get(r.article_id) is None
+            and word_count(r.text) >= settings.min_sentence_words and not supported[i]]
+    if cand and settings.unique_max_similarity < 1.0 and al.lexical_vectors is not None:
+        # below the alignment threshold too: a re-worded sentence of another independent source is no unique content
+        X = al.lexical_vectors
+        S = np.asarray((X[cand] @ X.T).todense())
+        src = np.array([r.source for r in refs])
+        other = (src[None, :] != src[cand][:, None]) & ok[None, :]
+        best = np.where(other, S, 0.0).max(axis=1)
+        cand = [i for i, b in zip(cand, best.tolist()) if b < settings.unique_max_similarity]
+    if cand and settings.unique_shared_figure and al.lexical_vectors is not None:
+        # a figure another independent source gives too (compatible value, in a sentence on the same subject:
+        # cosine ≥ unique_shared_figure) is not something only one outlet reports
+        X = al.lexical_vectors
+        S = np.asarray((X[cand] @ X.T).todense())
+        src = np.array([r.source for r in refs])
+        keep = []
+        for k, i in enumerate(cand):
+            mine = [n for n in claim_of(refs[i].text).numbers if n.value >= 10 or n.noun]
+            near = np.nonzero((S[k] >= settings.unique_shared_figure) & (src != src[i]) & ok)[0]
+            if mine and any(compatible(n, m) and (n.value >= 10 or n.noun == m.noun)
+                            for j in near.tolist() for m in claim_of(refs[j].text).numbers for n in mine):
+                continue
+            keep.append(i)
+        cand = keep
+    for i in cand:
+        per.setdefault(refs[i].article_id, []).append(i)
     total = sum(len(v) for v in per.values())
     chosen: list[int] = []
     depth = 0
@@ -324,8 +345,9 @@ def agreements(al: Alignment, settings: StoriesSettings, groups: Sequence[Sequen
 def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings, excluded: set[int] | frozenset[int],
            relation: Mapping[str, str], conflicts: Sequence[Conflict]) -> Latest | None:
     """What the newest reports add: the independent reports dated within ``latest_window_hours`` of the newest
-    one, after the first report; the outlets that first appear with them; their sentences that no earlier-dated
-    article has an aligned counterpart for (boilerplate left out); and the figure updates whose newest value is
+    one and later than the first report; the outlets that first appear with them; their sentences that no earlier-dated
+    article agrees with (no aligned sentence, or only ones whose figures, negation, days, speaker or state differ:
+    "the toll has risen to four" is new after "three were killed"; boilerplate left out); and the figure updates whose newest value is
     theirs. ``None`` when fewer than two independent reports are dated."""
     from datetime import timedelta
 
@@ -335,7 +357,7 @@ def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings
         return None
     newest = dated[-1].date
     window = newest - timedelta(hours=settings.latest_window_hours)  # type: ignore[operator]
-    recent = [a for a in dated[1:] if a.date >= window]  # type: ignore[operator]
+    recent = [a for a in dated if a.date > dated[0].date and a.date >= window]  # type: ignore[operator]
     if not recent:
         return None
     recent_ids = {a.id for a in recent}
@@ -352,8 +374,10 @@ def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings
     for i, r in enumerate(refs):
         if r.article_id not in recent_ids or i in excluded or word_count(r.text) < settings.min_sentence_words:
             continue
-        if seen_before[i]:
-            continue
+        if seen_before[i] and any(refs[j].article_id in earlier_ids and conflict(claim_of(r.text),
+                                                                                   claim_of(refs[j].text)) is None
+                                  for j, _ in al.neighbours(i)):
+            continue  # an earlier report already says it (a changed figure or a denial is new)
         statements.append(LatestItem(r.article_id, r.source, r.text, r.start, r.end, date_of[r.article_id]))
     updates = tuple(c for c in conflicts if getattr(c, "kind", None) == "update"
                     and c.values and c.values[-1].article_id in recent_ids)
