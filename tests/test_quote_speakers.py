@@ -101,3 +101,12 @@ def test_short_quoted_words_count_only_when_someone_says_them() -> None:
     assert quotes.get("heartbroken") == "Jonathan Eberly"
     assert quotes.get("listen and learn") == "Lionel Fenn"
     assert "escalation" not in quotes
+
+
+def test_single_curly_quotes_are_quotes_and_apostrophes_are_not_their_end() -> None:
+    text = ("‘We don’t know yet how long the repairs will take,’ said Ann Lee, the council’s engineer. The "
+            "ferry workers’ union said it was ‘deeply worried’ about the plans.")
+    art = Article("x", "t", text, "S", None)
+    quotes = {(q.text, q.kind): q.speaker for q in resolve_speakers(extract_quotes(art, split_sentences(text)), [art])}
+    assert quotes[("We don’t know yet how long the repairs will take", "direct")] == "Ann Lee"
+    assert ("deeply worried", "direct") in quotes

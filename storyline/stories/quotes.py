@@ -31,7 +31,9 @@ VERBS = (r"said|says|say|told|tells|added|adds|continued|stated|explained|noted|
          r"predicted|appealed|saying|insists|warns|described|believes|expects|estimated|estimates")
 _VERB = re.compile(rf"\b(?:{VERBS})\b")
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
-_QUOTE = re.compile(r"“([^“”]+)”|\"([^\"\n]+)\"")
+# “…”, "…" and (British style) ‘…’: a single opening mark after a space or an opening bracket/dash, closed by ’ that
+# is not an apostrophe inside a word ("don’t") — a plural possessive ("workers’ pay") can still end it early
+_QUOTE = re.compile(r"“([^“”]+)”|\"([^\"\n]+)\"|(?:(?<=^)|(?<=[\s(\[—–-]))‘([^‘’\n]+(?:’\w[^‘’\n]*)*)’(?!\w)")
 # attribution right after a closing quote: ', the spokeswoman said' / ', said Ned Price' / ' he continued,'
 _AFTER_SPEAKER_VERB = re.compile(
     rf"^\s*,?\s*(?P<speaker>(?:[\w'’.-]+\s+){{0,6}}?[\w'’.-]+)\s+(?:{VERBS})\b")
@@ -173,8 +175,9 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
         quotes = list(_QUOTE.finditer(para))
         pending: list[tuple[int, int, Sentence]] = []  # quotes waiting for a following attribution
         for k, m in enumerate(quotes):
-            inner = m.group(1) if m.group(1) is not None else m.group(2)
-            ia = pa + m.start(1 if m.group(1) is not None else 2)
+            g = next(k for k in (1, 2, 3) if m.group(k) is not None)
+            inner = m.group(g)
+            ia = pa + m.start(g)
             ib = ia + len(inner)
             short = len(inner.split()) < MIN_QUOTE_WORDS
             if short and re.match(r"[\s’'”\"]*[a-z]", para[m.end():m.end() + 3]) and not re.match(
