@@ -363,6 +363,8 @@ _NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,5}")
 _CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
 # words before an organisation that say when or whose, not which: "the latest council figures"
 _QUALIFIERS = frozenset("latest new own official first early recent".split())
+_ROLE_AFTER = re.compile(r",\s+((?:the\s+|a\s+)?[a-z][\w’' -]{2,60}?)(?:,|\s+(?:said|says|told))")
+_ROLE_BEFORE = re.compile(r"\b([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+$")
 _DET = re.compile(r"^(?:the|a|an|its|their|his|her)\s+", re.IGNORECASE)
 
 
@@ -417,7 +419,8 @@ class SpeakerIndex:
             for m in _NAME_RUN.finditer(text):
                 if re.match(r"\s+(?:and|&)\s+[A-Z]", text[m.end():m.end() + 6]):
                     continue  # part of a longer name: "Tamsford Fire and Rescue Service"
-                words = m.group(0).split()
+                raw = m.group(0).split()
+                words = raw
                 while words and words[0].lower() in _TITLES_OR_NOT_NAME:
                     words = words[1:]
                 if len(words) >= 3 and not _is_person_name(words) and _is_person_name(words[-2:]):
@@ -427,6 +430,7 @@ class SpeakerIndex:
                     self.surnames.setdefault(words[-1], {}).setdefault(name, 0)
                     self.surnames[words[-1]][name] += 1
                     mentions.append((m.start(), name))
+                    self._roles_around(text, m.start(), m.end(), name, len(raw) == len(words))
             self.person_mentions[a.id] = mentions
         # a surname alone is a mention too: "Osei said"
         unique = sorted(k for k in self.surnames if self._full(k))
@@ -438,15 +442,6 @@ class SpeakerIndex:
                 mentions.sort()
         for a in articles:
             text = a.text
-            # roles: "ROLE, NAME," / "NAME, ROLE," / "ROLE NAME"
-            for m in re.finditer(r"(?:^|[.;:]\s+|\b(?:the|The|its|Its|their|Their)\s+)((?:[\w’'-]+\s+){0,4}?"
-                                 r"[a-z][\w-]+),\s+([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){1,2}),", text):
-                self._role(m.group(1), m.group(2))
-            for m in re.finditer(r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){1,2}),\s+((?:the\s+|a\s+)?[a-z][\w’' -]{2,60}?)"
-                                 r"(?:,|\s+(?:said|says|told))", text):
-                self._role(m.group(2), m.group(1))
-            for m in re.finditer(r"\b([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+([A-Z][\w’'-]+\s+[A-Z][\w’'-]+)\b", text):
-                self._role(m.group(1), m.group(2))
             # organisations: capitalised runs ending in an organisation word, and "the <modifiers> <org word>"
             for m in _CAP_RUN.finditer(text):
                 words = m.group(0).split()
@@ -464,6 +459,21 @@ class SpeakerIndex:
                                                         for w in m.group(1).split()):
                     self.orgs.setdefault(m.group(2), {}).setdefault(m.group(1), 0)
                     self.orgs[m.group(2)][m.group(1)] += 1
+
+    def _roles_around(self, text: str, start: int, end: int, name: str, bare: bool) -> None:
+        """Roles the text gives a named person: "ROLE, NAME," / "NAME, ROLE," (or "NAME, ROLE said") / "ROLE
+        NAME" ("chief executive Ruth Anselm")."""
+        if bare and text[start - 2:start] == ", " and text[end:end + 1] == ",":
+            seg = re.split(r"[.;:\n(“”\"]", text[max(0, start - 80):start - 2])[-1]
+            words = seg.split()[-5:]
+            if words and re.fullmatch(r"[a-z][\w-]+", words[-1]):
+                self._role(" ".join(words), name)
+        after = _ROLE_AFTER.match(text, end)
+        if after:
+            self._role(after.group(1), name)
+        before = _ROLE_BEFORE.search(text, max(0, start - 40), start)
+        if before:
+            self._role(before.group(1), name)
 
     def _full(self, surname: str) -> str | None:
         names = self.surnames.get(surname)
