@@ -53,8 +53,10 @@ BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insiste
 _SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
     rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:"
-    rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in\s+a\s+(?:statement|letter)|"
-    rf"at\s+a\s+(?:press\s+conference|briefing))\s+(?:that\s+)?|"
+    rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in|on|at)\s+(?:a|an|the|his|her|their|its)\s+"
+    rf"(?:[\w-]+\s+){{0,2}}?(?:statement|letter|interview|post|briefing|press\s+conference|news\s+conference|speech|"
+    rf"e-?mail|message|video|tweet|report)\b(?:\s+(?:with|to)\s+(?:[\w’'-]+\s+){{0,3}}?[\w’'-]+(?=\s+(?:on|that)\b))?"
+    rf"(?:\s+on\s+\w+)?,?\s+(?:that\s+)?|"
     rf"(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
     rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
     rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
