@@ -114,8 +114,8 @@ def test_single_curly_quotes_are_quotes_and_apostrophes_are_not_their_end() -> N
 
 def test_where_something_was_said_is_not_part_of_what_was_said() -> None:
     text = ("The minister said in an interview with the BBC that the plan was dead. The union said in a letter to "
-            "members on Friday that talks had failed. The company said in a statement that it had made improvements.")
+            "members on Friday that talks with the port had failed. The company said in a statement that it had made improvements.")
     art = Article("x", "t", text, "S", None)
     assert [(q.speaker, q.text, q.kind) for q in extract_quotes(art, split_sentences(text))] == [
-        ("The minister", "the plan was dead", "indirect"), ("The union", "talks had failed", "indirect"),
+        ("The minister", "the plan was dead", "indirect"), ("The union", "talks with the port had failed", "indirect"),
         ("The company", "it had made improvements", "indirect")]
