@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Sequence
+from typing import Any, Sequence
 
 from .represent.lexical import STOPWORDS
 
@@ -49,3 +49,54 @@ def representative_index(titles: Sequence[str], derived: Sequence[bool] | None =
         if score > best_score + 1e-12:
             best, best_score = i, score
     return best
+
+
+def _scores(titles: Sequence[str], pool: Sequence[int]) -> dict[int, float]:
+    """cos(v_i, Σ_j v_j − v_i) for the titles of ``pool``."""
+    vectors = {i: _vector(titles[i]) for i in pool}
+    total: Counter[str] = Counter()
+    for v in vectors.values():
+        total.update(v)
+    out = {}
+    for i in pool:
+        v = vectors[i]
+        rest = {w: total[w] - x for w, x in v.items()}
+        rest_norm = math.sqrt(max(sum(x * x for x in total.values()) - 2 * sum(x * total[w] for w, x in v.items())
+                                  + sum(x * x for x in v.values()), 0.0))
+        out[i] = sum(x * rest[w] for w, x in v.items()) / rest_norm if rest_norm > 1e-12 else 0.0
+    return out
+
+
+def story_headline_index(titles: Sequence[str], derived: Sequence[bool] | None = None,
+                         dates: Sequence[Any] | None = None, independent: Sequence[bool] | None = None,
+                         *, ratio: float = 0.5) -> int | None:
+    """The headline that follows the story: among independent reports' real titles, the newest one whose
+    representativeness (as in :func:`representative_index`) reaches ``ratio`` × the best title's; when none newer
+    than the first report does, the first report's title. Undated titles come after dated ones; ``None`` for no
+    titles.
+
+    >>> story_headline_index(["Fire at mill", "Mill fire toll rises to four", "Weather today"],
+    ...                      dates=[1, 2, 3])
+    1
+    """
+    n = len(titles)
+    if n == 0:
+        return None
+    derived = derived if derived is not None else [False] * n
+    independent = independent if independent is not None else [True] * n
+    pool = [i for i in range(n) if independent[i] and not derived[i]] or \
+        [i for i in range(n) if independent[i]] or list(range(n))
+    if dates is None:
+        order = list(pool)
+    else:
+        order = sorted(pool, key=lambda i: (dates[i] is None, dates[i] if dates[i] is not None else 0, i))
+    if len(order) == 1:
+        return order[0]
+    scores = _scores(titles, order)
+    best = max(scores.values())
+    if best <= 0:
+        return order[0]
+    for i in reversed(order[1:]):
+        if scores[i] >= ratio * best:
+            return i
+    return order[0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from .cluster import Clusterer, make_clusterer
-from .headline import representative_index
+from .headline import story_headline_index
 from .normalize import normalize
 from .records import UNKNOWN_OUTLET, Article, Assignment, RawItem, Rejected, RunStats
 from .settings import Settings
@@ -175,15 +175,17 @@ class Pipeline:
         return out
 
     def _refresh_headlines(self, story_ids: set[str]) -> None:
-        """A grown story's headline becomes its most representative title (storyline/headline.py)."""
+        """A grown story's headline follows it: the newest representative title (storyline/headline.py)."""
         for sid in sorted(story_ids):
             rows = self.store.query(
-                "SELECT a.title, a.title_derived, s.headline FROM memberships m JOIN articles a ON a.id = m.article_id"
+                "SELECT a.title, a.title_derived, s.headline, a.date FROM memberships m"
+                " JOIN articles a ON a.id = m.article_id"
                 " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? AND a.superseded_by IS NULL"
                 " ORDER BY a.date IS NULL, a.date, a.rowid",
                 (sid,),
             )
-            best = representative_index([r[0] for r in rows], [bool(r[1]) for r in rows])
+            best = story_headline_index([r[0] for r in rows], [bool(r[1]) for r in rows], [r[3] for r in rows],
+                                        ratio=self.settings.stories.headline_recent_ratio)
             if best is not None and rows[best][0] != rows[0][2]:
                 self.store.set_headline(sid, rows[best][0])
 

@@ -92,6 +92,30 @@ class StoriesSettings:
     # figures of different articles are "about the same thing" when they count the same kind of thing and share a
     # counted noun, or their sentences reach this TF-IDF cosine (seeds: 100 people vs 105 US citizens share "citizens")
     figure_context_threshold: float = 0.35
+    # aligned sentences join an agreement only from this alignment score (0 = every aligned pair; the alignment
+    # thresholds above are the floor). Chosen by 4-fold cross-validation by story on ../shared/data/storyview-dev
+    # (docs/story-view.md)
+    agreement_min_similarity: float = 0.0
+    # two groups of aligned sentences merge into one agreement only when this share of their cross pairs (sentences
+    # of different articles) are aligned (0 = single link). Chosen with agreement_min_similarity (same CV)
+    agreement_linkage: float = 1.0
+    # an aligned pair counts for agreement only when this share of the content words that are neither names nor
+    # numbers of one sentence (the one with fewer) are in the other (same CV)
+    agreement_min_shared: float = 0.0
+    # agreements are formed through each sentence's this many best aligned pairs (speed: a 200-article story has
+    # ~550k aligned pairs); the complete-linkage check still sees every aligned pair
+    agreement_candidates: int = 16
+    # the headline is the newest independent title whose representativeness (cosine to the other titles) reaches
+    # this share of the best title's; else the first report's. Not fitted (storyview-dev has no gold headlines)
+    headline_recent_ratio: float = 0.5
+    # a sentence is unique content only when its TF-IDF cosine with every sentence of another independent source
+    # stays under this (1 = only the alignment decides). Chosen by CV by story on storyview-dev (docs/story-view.md)
+    unique_max_similarity: float = 1.0
+    # ... and only when no sentence of another independent source with at least this cosine gives a compatible figure
+    # (the same count of the same thing, or a value ≥ 10); 0 = off. Same CV
+    unique_shared_figure: float = 0.1
+    latest_window_hours: float = 24.0  # "latest": the independent reports within this many hours of the newest
+    latest_max: int = 12  # new statements listed in "latest"
 
 
 @dataclass(frozen=True, slots=True)

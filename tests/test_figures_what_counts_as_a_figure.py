@@ -49,7 +49,7 @@ def test_numbers_that_name_something_are_not_figures(text: str) -> None:
     ("It cost 25000000 dollars and 0.5 percent of output.", [("25000000 dollars", "money"),
                                                               ("0.5 percent", "percent")]),
     ("A 5-4 vote left 300 voters angry; 2,400 miles of road.", [("5", "number"), ("300 voters", "count"),
-                                                                 ("2,400 miles", "count")]),
+                                                                 ("2,400 miles", "measure")]),
 ])
 def test_real_figures_are_kept(text: str, expected: list[tuple[str, str]]) -> None:
     assert [(f.text, f.unit) for f in figures_of(text)] == expected
@@ -97,11 +97,18 @@ def test_girders_and_workers_are_not_one_quantity() -> None:
 
 def test_a_money_conflict_names_its_currency_once() -> None:
     a = "The new dam cost $2.1 billion to build, the ministry said."
-    b = "The new dam cost about 2 billion dollars to build, the ministry said."
+    b = "The new dam cost 1.9 billion dollars to build, the ministry said."
     figs = figures_of(a, "a", "A") + figures_of(b, "b", "B")
     [conflict] = find_conflicts(figs, {"a": a, "b": b})
     assert conflict.about == "dollars" and {v.value for v in conflict.values} == {"$2.1 billion",
-                                                                                 "about 2 billion dollars"}
+                                                                                 "1.9 billion dollars"}
+    assert conflict.kind == "dispute"
+    # "about 2 billion" allows 1.8–2.2 billion: it agrees with $2.1 billion
+    c = "The new dam cost about 2 billion dollars to build, the ministry said."
+    figs = figures_of(a, "a", "A") + figures_of(c, "c", "C")
+    assert find_conflicts(figs, {"a": a, "c": c}) == []
+    [agree] = find_conflicts(figs, {"a": a, "c": c}, include_agree=True)
+    assert agree.kind == "agree"
 
 
 def test_a_number_inside_another_sources_range_agrees_with_it() -> None:

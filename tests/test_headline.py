@@ -1,6 +1,6 @@
 from hypothesis import given, strategies as st
 
-from storyline.headline import representative_index
+from storyline.headline import representative_index, story_headline_index
 from storyline.pipeline import ingest
 from storyline.records import Origin, RawItem
 from storyline.settings import Settings
@@ -21,12 +21,28 @@ def test_representative_index_is_a_valid_index(titles):
     assert 0 <= i < len(titles)
 
 
-def test_stored_headline_is_the_view_headline(store):
-    items = [RawItem(origin=Origin("x", i), source=f"S{i}", title=t, date=f"2026-03-0{i + 1}",
-                     text=f"Ferry crews walked out at dawn in Vellmar over pay, report {i}.")
+TEXTS = ["Ferry crews walked out at dawn in Vellmar over pay.",
+         "Crews on the Vellmar ferries went on strike on Tuesday morning, demanding higher wages.",
+         "All crossings from Vellmar were cancelled as ferry staff stayed away in a row over pay."]
+
+
+def test_stored_headline_is_the_view_headline_and_follows_the_story(store):
+    # three independent reports (different words: not copies); the newest representative title leads
+    items = [RawItem(origin=Origin("x", i), source=f"S{i}", title=t, date=f"2026-03-0{i + 1}", text=TEXTS[i])
              for i, t in enumerate(["Ferry strike", "Vellmar ferry crews strike over pay",
                                     "Ferry crews in Vellmar strike over pay, crossings cancelled"])]
     ingest(store, items, Settings().with_overrides({"cluster.profile": "lexical", "cluster.lexical_threshold": 0.05}))
     [story] = store.list_stories()
     assert story.n_articles == 3
-    assert story.headline == build_view(store, story.id).to_dict()["headline"] != "Ferry strike"
+    assert story.headline == build_view(store, story.id).to_dict()["headline"] == \
+        "Ferry crews in Vellmar strike over pay, crossings cancelled"
+
+
+def test_headline_follows_the_newest_representative_title_or_keeps_the_first():
+    titles = ["Fire at Tamsford mill kills three", "Tamsford mill fire death toll rises to four",
+              "Weather: a dry week ahead"]
+    assert story_headline_index(titles, dates=[1, 2, 3]) == 1  # the newest is not representative: the one before
+    assert story_headline_index(titles[:1] + titles[2:], dates=[1, 2]) == 0  # nothing newer representative
+    assert story_headline_index(titles, dates=[1, 2, 3], independent=[True, False, True]) == 0  # a copy proposes none
+    assert story_headline_index(titles, dates=[3, 2, 1]) == 0  # dates, not list order
+    assert story_headline_index([]) is None

@@ -19,15 +19,21 @@ def _articles() -> list[Article]:
             for i, src in enumerate(["Wire", "Daily", "Herald"])]
 
 
+def _view(copies=()):
+    return build_view_from_articles(_articles(), settings=SETTINGS, copies=copies)
+
+
 def _quotes(copies=()):
-    view = build_view_from_articles(_articles(), settings=SETTINGS, copies=copies)
-    return [(q.article_id, q.speaker) for q in view.quotes if "kept it from spreading" in q.text]
+    return [(q.article_id, q.speaker) for q in _view(copies).quotes if "kept it from spreading" in q.text]
 
 
-def test_quotes_of_copies_are_listed_once_under_the_first_article():
+def test_quotes_of_copies_are_listed_once_under_the_first_article_with_their_carriers():
     copies = [{"article_id": "a-1", "origin_id": "a-0", "relation": "copy", "similarity": 1.0},
               {"article_id": "a-2", "origin_id": "a-0", "relation": "rewrite", "similarity": 0.9}]
-    assert _quotes(copies) == [("a-0", "fire chief Lorenz Adeyemi")]
+    [q] = [q for q in _view(copies).quotes if "kept it from spreading" in q.text]
+    assert (q.article_id, q.speaker, q.speaker_as_written) == ("a-0", "Lorenz Adeyemi", "fire chief Lorenz Adeyemi")
+    assert [(c["article_id"], c["source"]) for c in q.carriers] == [("a-1", "Daily"), ("a-2", "Herald")]
+    assert all(TEXT[c["start"]:c["end"]] == q.text for c in q.carriers)
 
 
 def test_quotes_of_independent_reports_are_all_kept():

@@ -23,7 +23,8 @@ numbers right after a label word (``Flight 370``, ``Route 66``, ``No. 5``, ``Res
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -45,20 +46,29 @@ _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1
 _WORDNUM = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|"
             r"eight|nine))?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
             r"fifteen|sixteen|seventeen|eighteen|nineteen|a dozen|a hundred|a thousand)")
-_VAGUE = r"(?:tens of thousands|hundreds of thousands|tens|dozens|hundreds|thousands|millions|scores)"
+_VAGUE = (r"(?:(?:several|a few) (?:dozen|hundred|thousand|million)|tens of thousands|hundreds of thousands|tens|"
+          r"dozens|hundreds|thousands|millions|scores)")
+# what a vague quantity means, as an interval: "dozens" is 24–99; "several thousand" 3,000–9,999
+_VAGUE_RANGE = {"tens": (20, 99), "dozens": (24, 99), "scores": (40, 99), "hundreds": (200, 999),
+                "thousands": (2_000, 9_999), "millions": (2e6, 9.99e6), "tens of thousands": (20_000, 99_999),
+                "hundreds of thousands": (200_000, 999_999), "several dozen": (36, 99), "a few dozen": (24, 60),
+                "several hundred": (300, 999), "a few hundred": (200, 600), "several thousand": (3_000, 9_999),
+                "a few thousand": (2_000, 6_000), "several million": (3e6, 9.99e6), "a few million": (2e6, 6e6)}
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MOD = (r"(?:(?:about|around|almost|nearly|roughly|approximately|some|over|under|more than|fewer than|less than|"
-        r"at least|at most|up to|as many as|close to|just over|just under)\s+)")
+        r"at least|at most|up to|as many as|as much as|close to|just over|just under|an estimated)\s+)")
 _SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion)|\s?(?:bn|m)\b)"
 _CURRENCY_SYM = r"[$€£¥]"
 _CURRENCY_WORD = r"(?:dollars|euros|pounds|yen|francs|crowns|kroner|USD|EUR|GBP)"
 _PERCENT = r"(?:\s?%|\s+percent(?:age points)?|\s+per\s?cent)"
 _TIME_UNITS = "second|minute|hour|day|week|month|year|decade|century"
+# units written right after the number ("80mm", "70mph", "400 m³/s", "5km"): the unit is what the figure measures
+_GLUED = r"(?:m³/s|m3/s|mm|cm|km|kg|mph|kph|km/h|kW|MW|GW|kWh|MWh|ha)"
 _FIGURE = re.compile(
     # not part of a longer token: a clock time (14:27), a fraction or path (1/3, /2026/03/), a phone prefix (+44)
     rf"(?<![\w.,$€£¥:/+-])(?P<mod>{_MOD})?(?P<cur>{_CURRENCY_SYM})?"
     rf"(?P<num>{_DIGITS}|{_VAGUE}|{_WORDNUM})(?P<scale>{_SCALE})?"
-    rf"(?:(?P<pct>{_PERCENT})|-(?P<dur>(?:{_TIME_UNITS}))s?\b(?:-old)?)?"
+    rf"(?:(?P<pct>{_PERCENT})|-(?P<dur>(?:{_TIME_UNITS}))s?\b(?:-old)?|\s?(?P<glued>{_GLUED})(?![\w/]))?"
     rf"(?![\w]|[:/]\d)",
     re.IGNORECASE,
 )
@@ -98,9 +108,12 @@ _PEOPLE_SUFFIX = ("ers", "ists", "ians")  # agent and member nouns: workers, jou
 _MONEY_WORDS = frozenset("dollars euros pounds yen francs crowns kroner usd eur gbp".split())
 _MEASURES = frozenset(
     """tonnes tons tonne ton kilograms kg kilometres kilometers km metres meters miles litres liters gallons hectares
-    acres megawatts mw gigawatts barrels degrees""".split()
+    acres megawatts mw gigawatts barrels degrees millimetres millimeters centimetres centimeters""".split()
 )
 _ORDINAL_AFTER = frozenset("st nd rd th".split())
+# nouns in the stop-word list that can be part of a counted noun phrase ("14 fire engines", "US citizens")
+_STOP_NOUNS = frozenset("us fire bill mill system side part front top bottom interest detail amount name".split())
+_TIME_STEMS = frozenset(stem(u) for u in _TIME_UNITS.split("|")) | frozenset(u + "s" for u in _TIME_UNITS.split("|"))
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 
 # Numbers that name rather than count (phone numbers, codes, ids): (pattern, group whose span is blocked, test on
@@ -202,7 +215,7 @@ def _counted(text: str, pos: int, limit: int) -> tuple[str, int]:
             break
         w = m.group(1)
         lw = w.lower().strip("’'")
-        if lw in STOP and lw not in ("us",) or lw in _MONTHS or lw in _ORDINAL_AFTER:
+        if lw in STOP and lw not in _STOP_NOUNS or lw in _MONTHS or lw in _ORDINAL_AFTER:
             break
         words.append((w, m.end()))
         p = m.end()
@@ -244,16 +257,85 @@ def is_people(word: str) -> bool:
     return word[:1].isupper() and low.endswith(("ans", "ers", "is", "ese"))
 
 
-def _category(unit: str, counts: str) -> str:
+# measurement units → (dimension, factor to the dimension's base unit): figures in "62 millimetres" and "80mm", or
+# "400 cubic metres per second" and "420 m³/s", measure one thing and are compared in one unit
+_UNIT_CANON: dict[str, tuple[str, float]] = {
+    "mm": ("length", 0.001), "millimetres": ("length", 0.001), "millimeters": ("length", 0.001),
+    "cm": ("length", 0.01), "centimetres": ("length", 0.01), "centimeters": ("length", 0.01),
+    "metres": ("length", 1.0), "meters": ("length", 1.0), "metre": ("length", 1.0), "meter": ("length", 1.0),
+    "km": ("length", 1000.0), "kilometres": ("length", 1000.0), "kilometers": ("length", 1000.0),
+    "miles": ("length", 1609.0), "mph": ("speed", 0.447), "kph": ("speed", 0.2778), "km/h": ("speed", 0.2778),
+    "kg": ("mass", 1.0), "kilograms": ("mass", 1.0), "tonnes": ("mass", 1000.0), "tons": ("mass", 1000.0),
+    "tonne": ("mass", 1000.0), "ton": ("mass", 1000.0), "litres": ("volume", 1.0), "liters": ("volume", 1.0),
+    "gallons": ("volume", 3.785), "barrels": ("volume", 159.0), "m³/s": ("flow", 1.0), "m3/s": ("flow", 1.0),
+    "hectares": ("area", 1.0), "acres": ("area", 0.4047), "kw": ("power", 0.001), "mw": ("power", 1.0),
+    "megawatts": ("power", 1.0), "gw": ("power", 1000.0), "gigawatts": ("power", 1000.0), "kwh": ("energy", 0.001),
+    "mwh": ("energy", 1.0), "degrees": ("temperature", 1.0)}
+# durations in days: "about ten days" and "up to two weeks" are compared as 10 and 14 days
+_DAYS = {"second": 1 / 86400, "minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.4,
+         "year": 365.0, "decade": 3650.0, "century": 36500.0}
+# collective nouns that count people in a partitive ("two of the group", "three of the crew")
+_COLLECTIVE = frozenset("group crew team family party class crowd staff workforce".split())
+
+
+def _measure(counts: str, after: str = "") -> tuple[str, float] | None:
+    """(dimension, factor) of a measurement unit: ``"80mm"`` → length; ``"cubic metres"`` + ``" per second"`` →
+    flow; None for anything else."""
+    words = counts.lower().split()
+    if not words:
+        return None
+    head = words[-1]
+    if head in ("metres", "meters") and len(words) > 1 and words[-2] == "cubic":
+        if re.match(r"\s+(?:of\s+\w+\s+)?per\s+second", after, re.IGNORECASE):
+            return ("flow", 1.0)
+        return ("volume", 1000.0)
+    return _UNIT_CANON.get(head)
+
+
+def _category(unit: str, counts: str, after: str = "") -> str:
+    if unit == "measure":
+        m = _measure(counts, after)
+        return "measure:" + (m[0] if m else counts.lower())
     if unit != "count":
         return unit
     word = counts.split()[-1] if counts else ""
     head = word.lower()
-    if is_people(word):
+    if is_people(word) or head in _COLLECTIVE or head in ("toll", "death", "dead", "deaths"):
         return "people"
-    if head in _MEASURES:
-        return "measure:" + stem(head)
+    m = _measure(counts, after)
+    if m is not None:
+        return "measure:" + m[0]
     return "count:" + stem(head) if head else "number"
+
+
+_BY = re.compile(r"\bby\s+$", re.IGNORECASE)
+_PARTITIVE = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our)\s+([A-Za-z][\w’'-]*)")
+# the counted thing named before a bare number: "the number of ships waiting … has risen to 31", "bringing the
+# number of stolen items to four", "the death toll … has risen to four"
+_NUMBER_OF = re.compile(r"\b(?:number|total|tally|count)\s+of\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)\b"
+                        r"[^.;:]{0,80}?\b(?:to|at|reached|reaches|hit|hits|is|was|stood at|stands at)\s+$",
+                        re.IGNORECASE)
+_TOLL = re.compile(r"\b((?:death\s+)?toll)\b[^.;:]{0,80}?\b(?:to|at|reached|reaches|hit|hits|stood at|stands at)"
+                   r"\s+$", re.IGNORECASE)
+
+
+_NAMED_CUE = re.compile(r"\b(?:number|total|tally|count)\s+of\b|\btoll\b", re.IGNORECASE)
+
+
+def _named_before(text: str, lo: int, a: int) -> str:
+    """The counted thing a sentence names before a bare number (see ``_NUMBER_OF``), or ""."""
+    head = text[lo:a]
+    if not _NAMED_CUE.search(head):
+        return ""
+    m = _NUMBER_OF.search(head)
+    if m:
+        words = m.group(1).split()
+        for k, w in enumerate(words):  # up to the counted noun: "people killed by …", "stolen items to four"
+            if w.lower() in _PEOPLE or (w.lower().endswith("s") and not w.lower().endswith("ss")):
+                return " ".join(words[:k + 1])
+        return ""
+    m = _TOLL.search(head)
+    return m.group(1) if m else ""
 
 
 def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Figure]:
@@ -287,17 +369,28 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
                 unit, counts = "money", cur
             elif pct:
                 unit, counts = "percent", "percent"
+            elif m.group("glued"):
+                unit, counts = "measure", m.group("glued")
             elif m.group("dur"):
                 unit, counts = "duration", m.group("dur").lower()
             else:
                 counts, end = _counted(text, b, sent.end)
-                if counts:
+                part = _PARTITIVE.match(text, b, sent.end) if not counts else None
+                if part and (part.group(1).lower() in _COLLECTIVE or is_people(part.group(1))
+                             or part.group(1).lower().endswith("s")):
+                    counts, end = part.group(1), part.end()  # "two of the group", "three of the hikers"
+                named = "" if counts or part else _named_before(text, sent.start, a)
+                if named:
+                    unit, counts = "count", named  # "the number of ships … has risen to 31": the span stays "31"
+                elif counts:
                     b = end
                     head = counts.split()[-1].lower()
                     if head in _MONEY_WORDS:
                         unit = "money"
-                    elif stem(head) in {stem(u) for u in _TIME_UNITS.split("|")}:
-                        unit = "duration"
+                    elif stem(head) in _TIME_STEMS:
+                        unit, counts = "duration", counts
+                    elif _measure(counts, text[b:sent.end]) is not None:
+                        unit = "measure"
                     else:
                         unit = "count"
                 elif re.fullmatch(r"(1[89]|20)\d\d", num):
@@ -314,7 +407,10 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
                     unit, counts = "number", ""
             if unit == "number" and value is not None and value < 10 and not re.fullmatch(_DIGITS, num):
                 continue  # a bare number word ("two sides") without a counted noun is rarely a figure
-            out.append(Figure(text[a:b], value, approx, unit, counts, _category(unit, counts), article.id,
+            category = _category(unit, counts, text[b:sent.end])
+            if unit not in ("date", "number") and _BY.search(text, max(sent.start, a - 4), a):
+                category += ":by"  # "won by 3,200 votes", "rose by 15%": a margin or change, not a level
+            out.append(Figure(text[a:b], value, approx, unit, counts, category, article.id,
                               article.source, a, b, sent.text, sent.start, sent.end, *bounds))
     return out
 
@@ -351,15 +447,17 @@ _CLAUSE_CUT = re.compile(r"\s(?:and|or|but|while|whereas)\s|[;:—–()]")
 def context_terms(f: Figure, text: str, lo: int, hi: int) -> frozenset[str]:
     """Stemmed content words near the figure, plus its counted noun.
 
-    The window is ``CONTEXT_WORDS`` words either side, within ``[lo, hi)`` (the sentence, narrowed to the
+    The window is ``CONTEXT_WORDS`` content words either side, within ``[lo, hi)`` (the sentence, narrowed to the
     neighbouring figures) and cut at clause breaks (``and``, ``;``, dashes, brackets) so that in "14 people were
     killed and about 120 injured" the verb "killed" belongs to 14 only.
     """
     left = _CLAUSE_CUT.split(text[lo:f.start])[-1]
     right = _CLAUSE_CUT.split(text[f.end:hi])[0]
-    before = _WORD.findall(left)[-CONTEXT_WORDS:]
-    after = _WORD.findall(right)[:CONTEXT_WORDS]
-    out = set(terms(" ".join(before + after)) + terms(f.counts))
+    before = terms(" ".join(_WORD.findall(left)))[-CONTEXT_WORDS:]
+    after = terms(" ".join(_WORD.findall(right)))[:CONTEXT_WORDS]
+    # the counted noun is a context word of a count ("fire engines"); a unit (crowns, litres, per cent) is already the
+    # category and would link any two sums of money
+    out = set(before + after + (terms(f.counts) if f.unit == "count" else []))
     return frozenset(t for t in out if not t.isdigit())
 
 
@@ -377,123 +475,434 @@ def _windows(figures: Sequence[Figure]) -> list[tuple[int, int]]:
     return out
 
 
-_COORDINATED = re.compile(r"\s*(?:,|,?\s+and|,?\s+or|\s+plus)\s+")
-
-
 MAX_RATIO = 3.0  # two figures this many times apart are not linked as reports of one quantity (see find_conflicts)
 
+# What is said of the counted thing, by class: figures whose sentences say different classes of thing ("around 100
+# people remain" / "105 citizens … had left"; "18 injured" / "15 still in hospital") count different quantities and
+# are never linked; a shared class counts as a shared context word ("remain" / "are still seeking to get out").
+# Stems of general news verbs and adjectives, matched on the words around a figure (``context_terms``).
+_PREDICATE_CLASSES: dict[str, tuple[str, ...]] = {  # word prefixes, matched on lower-cased words
+    "stay": ("remain", "still", "stay", "trapped", "stranded", "stuck", "waiting"),
+    "leave": ("left", "leave", "leaving", "fled", "flee", "evacuat", "depart", "escape"),
+    "die": ("kill", "die", "died", "dead", "death", "fatal", "toll"),
+    "injure": ("injur", "hurt", "wound"),
+    "hospital": ("hospital", "treated", "treating", "discharg", "intensive"),
+    "arrest": ("arrest", "detain", "custody"),
+    "missing": ("missing", "unaccounted"),
+}
+_CLASS_RE = [(c, re.compile(r"\b(?:" + "|".join(ws) + r")", re.IGNORECASE)) for c, ws in _PREDICATE_CLASSES.items()]
 
-def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: int = 2) -> list[Conflict]:
-    """Group figures about the same thing across articles and keep the groups whose values differ.
 
-    Two figures of different articles are about the same thing when they count the same kind of thing
-    (``category``) and the words around them (``context_terms``) share at least ``min_shared`` stemmed content
-    words (seeds: "around 100 people remain, mostly US citizens" and "105 US citizens and 95 green-card holders had
-    left" share "US" and "citizens"). ``texts`` maps article id → text.
+def predicate_classes(f: Figure, text: str, lo: int, hi: int) -> frozenset[str]:
+    """Classes of what is said of a figure (``_PREDICATE_CLASSES``) in the words around it (``context_terms``'s
+    window)."""
+    left = " ".join(_WORD.findall(_CLAUSE_CUT.split(text[lo:f.start])[-1])[-CONTEXT_WORDS:])
+    right = " ".join(_WORD.findall(_CLAUSE_CUT.split(text[f.end:hi])[0])[:CONTEXT_WORDS])
+    window = left + " " + right
+    return frozenset(c for c, rx in _CLASS_RE if rx.search(window))
+
+
+# a change reported over time: in the sentence of a later, different value these mark an update, not a dispute
+_UPDATE_CUE = re.compile(
+    r"\b(?:now|latest|so far|in total|a total of|rose|risen|rises|rising|climbed|climbs|climbing|increased|increases|"
+    r"grew|grown|jumped|fell|fallen|dropped|declined|reached|revised|updated|extended|stood at|stands at|up from|"
+    r"down from|rather than|another|further|additional|more (?:were|have|had)|bringing|brought|brings|first reported|"
+    r"earlier|previously|still|remain(?:s|ed)?|by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"this morning|the morning|the evening|the afternoon|tonight|then|the end))\b", re.IGNORECASE)
+# a value set against another source's in its own sentence: a dispute, whenever it comes
+_DISPUTE_CUE = re.compile(
+    r"\b(?:(?:more|less|fewer|higher|lower|greater|bigger|smaller|far)\s+than\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:official|\w+'s|\w+’s)|official (?:figure|estimate|count|total)s?|not the|disputed?|disputes|contradict\w*|"
+    r"contest\w*|rejected|understated|overstated|exaggerated|claim(?:s|ed)?)\b", re.IGNORECASE)
+_BOUND_MOD = re.compile(
+    r"^(?P<m>about|around|almost|nearly|roughly|approximately|some|over|under|more than|fewer than|less than|"
+    r"at least|at most|up to|as many as|as much as|close to|just over|just under|an estimated|estimated)\b",
+    re.IGNORECASE)
+APPROX = 0.1  # "about 40" is 36–44: the spread of a rounded figure (tamsford: "about 40 staff" vs 41)
+OVER = 0.25  # "more than 20" is 20–25: how far above its number a lower bound reaches
+
+
+def _scale(f: Figure) -> float:
+    """Factor to the category's common unit (days for durations, the base unit for measures), 1 otherwise."""
+    if f.unit == "duration":
+        word = (f.counts.split() or [""])[-1].lower().rstrip("s")
+        return _DAYS.get(word, 1.0)
+    if f.unit == "measure":
+        m = _measure(f.counts, " per second" if f.category == "measure:flow" else "")
+        return m[1] if m else 1.0
+    return 1.0
+
+
+def value_interval(f: Figure) -> tuple[float, float] | None:
+    """The values a figure allows, in the category's common unit: ``37`` → 37–37, ``nearly 40`` → 36–40,
+    ``about 40`` → 36–44, ``more than 50`` → 50–62.5, ``as much as 12,000`` → 10,800–12,000, ``dozens`` → 24–99,
+    a range → its bounds. None when unknown."""
+    k = _scale(f)
+    if f.low is not None and f.high is not None:
+        return f.low * k, f.high * k
+    if f.value is None:
+        low = f.text.lower()
+        for word, (a, b) in sorted(_VAGUE_RANGE.items(), key=lambda x: -len(x[0])):
+            if word in low:
+                return a * k, b * k
+        return None
+    v = f.value * k
+    m = _BOUND_MOD.match(f.text)
+    mod = m.group("m").lower() if m else ""
+    if mod in ("about", "around", "roughly", "approximately", "some", "close to", "an estimated", "estimated"):
+        return v * (1 - APPROX), v * (1 + APPROX)
+    if mod in ("almost", "nearly", "just under", "up to", "as many as", "as much as", "at most"):
+        return v * (1 - APPROX), v
+    if mod in ("under", "fewer than", "less than"):
+        return v * (1 - OVER), v
+    if mod in ("over", "more than", "at least"):
+        return v, v * (1 + OVER)
+    if mod == "just over":
+        return v, v * (1 + APPROX / 2)
+    return v, v
+
+
+def _compatible(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    if a is None or b is None:
+        return True  # nothing to compare: never reported as a difference
+    eps = 1e-9 * max(abs(a[1]), abs(b[1]), 1.0)
+    return a[0] <= b[1] + eps and b[0] <= a[1] + eps
+
+
+_LOWER = frozenset({"over", "more than", "at least", "just over"})
+_UPPER = frozenset({"almost", "nearly", "just under", "up to", "as many as", "as much as", "at most", "under",
+                    "fewer than", "less than"})
+
+
+def _bound(f: Figure) -> str:
+    """``lower`` ("at least 14"), ``upper`` ("up to 5 million") or "" for other figures."""
+    m = _BOUND_MOD.match(f.text)
+    mod = m.group("m").lower() if m else ""
+    return "lower" if mod in _LOWER else "upper" if mod in _UPPER else ""
+
+
+def _agree(f: Figure, g: Figure, a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Whether two figures' values are compatible: their intervals meet, and two bounds of one kind name the same
+    number ("at least 14 dead" and "at least 15 dead" differ: the second says more)."""
+    if not _compatible(a, b):
+        return False
+    kind = _bound(f)
+    if kind and kind == _bound(g) and a is not None and b is not None:
+        x, y = (a[0], b[0]) if kind == "lower" else (a[1], b[1])
+        return abs(x - y) <= 1e-6 * max(abs(x), abs(y), 1.0)
+    return True
+
+
+def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shared: float = 2,
+                   dates: Mapping[str, datetime | None] | None = None,
+                   copies: Sequence[Mapping[str, Any]] = (), include_agree: bool = False) -> list[Conflict]:
+    """Group figures about the same quantity across articles and say how they relate.
+
+    Two figures of different articles are about the same quantity when they count the same kind of thing
+    (``category``: people, fire engines, money, a length, a duration …), the words around them (``context_terms``)
+    share at least ``min_shared`` stemmed content words, what is said of them is not of different classes
+    (``_PREDICATE_CLASSES``: people who *remain* vs people who *left*) and their values are less than ``MAX_RATIO``
+    apart. Linked figures form groups (connected components); copies and rewrites of an article (``copies``: rows of
+    the copies stage) add no values of their own: their figure is listed under ``carried_by`` of the origin's.
+
+    A group of two or more independent articles is ``agree`` when every two values are compatible
+    (``value_interval``: "nearly 40" and 37; a number inside a range), else ``update`` when the values form a
+    progression in date order (``dates``: article id → date) — never returning to an earlier value, one value per
+    article (unless the sentence compares with the earlier one: "nine weeks rather than six"), each change in a
+    later report that says so (``_UPDATE_CUE``: "risen to", "now", "by Sunday") or comes a day later without setting
+    itself against the other (``_DISPUTE_CUE``) — and ``dispute`` otherwise. Agree groups are returned only with
+    ``include_agree``. ``texts`` maps article id → text.
     """
+    dates = dates or {}
     ordered = sorted(figures, key=lambda f: (f.article_id, f.start))
     wins = _windows(ordered)
-    keep = [k for k, f in enumerate(ordered) if f.category not in ("date", "number", "duration")]
-    cand = [ordered[k] for k in keep]
-    n = len(cand)
-    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in keep]
-    if n == 0:
+    keep = [k for k, f in enumerate(ordered) if f.category not in ("date", "number")]
+    allcand = [ordered[k] for k in keep]
+    if not allcand:
         return []
-    # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix
+    # figures of one wording (the same sentence and figure, as wire copies carry them) are judged once, as one node
+    node_key: dict[tuple[str, str, int, str], int] = {}
+    node_members: list[list[int]] = []
+    rep_k: list[int] = []
+    for pos, k in enumerate(keep):
+        f = ordered[k]
+        key = (f.category, f.sentence, f.start - f.sentence_start, f.text)
+        x = node_key.setdefault(key, len(node_members))
+        if x == len(node_members):
+            node_members.append([])
+            rep_k.append(k)
+        if all(allcand[o].article_id != f.article_id for o in node_members[x]):
+            node_members[x].append(pos)
+    cand = [ordered[k] for k in rep_k]
+    n = len(cand)
+    ctx = [context_terms(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in rep_k]
+    cls = [predicate_classes(ordered[k], texts[ordered[k].article_id], *wins[k]) for k in rep_k]
+    # a shared class of predicate weighs two words ("Three workers were killed" / "Three people have died")
+    ctx = [c | {"§" + x for x in k} | {"§§" + x for x in k} for c, k in zip(ctx, cls)]
+    # shared context words of every pair at once: C·Cᵀ over a figures × terms incidence matrix; then, for the pairs
+    # sharing one at least, the shared words of their sentences: score = ½·(window words + sentence words) in common
+    sent_terms: dict[tuple[str, int], frozenset[str]] = {}
+    for f in cand:
+        key = (f.article_id, f.sentence_start)
+        if key not in sent_terms:
+            sent_terms[key] = frozenset(t for t in terms(f.sentence) if not t.isdigit())
+    sctx = [c | sent_terms[(f.article_id, f.sentence_start)] for c, f in zip(ctx, cand)]
     vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for i, c in enumerate(ctx):
-        for t in c:
-            rows.append(i)
-            cols.append(vocab.setdefault(t, len(vocab)))
-    C = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, max(1, len(vocab))))
+
+    def incidence(sets: list) -> Any:
+        rows, cols = [], []
+        for i, c in enumerate(sets):
+            for t in c:
+                rows.append(i)
+                cols.append(vocab.setdefault(t, len(vocab)))
+        return rows, cols
+
+    rw, cw = incidence(ctx)
+    rs, cs = incidence(sctx)
+    width = max(1, len(vocab))
+    C = sparse.csr_matrix((np.ones(len(rw), dtype=np.float32), (rw, cw)), shape=(n, width))
+    S = sparse.csr_matrix((np.ones(len(rs), dtype=np.float32), (rs, cs)), shape=(n, width))
     shared = (C @ C.T).tocoo()
     cat_code: dict[str, int] = {}
     cat = np.array([cat_code.setdefault(f.category, len(cat_code)) for f in cand])
     art_code: dict[str, int] = {}
     art = np.array([art_code.setdefault(f.article_id, len(art_code)) for f in cand])
-    # sums of money rarely coincide by chance: one shared word is enough ("The $2.1 billion dam" / "the dam cost
-    # $1.9 billion")
-    need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
     i_, j_ = shared.row, shared.col
-    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_]) & (shared.data >= need[i_])
-    vals = np.array([f.value if f.value is not None else np.nan for f in cand], dtype=float)
-    # a range's bounds (NaN for a single number or a vague quantity): a number inside a range, or two overlapping
-    # ranges, agree ("1,200–1,300 households" and "1,250 households")
-    lows = np.array([f.low if f.low is not None else np.nan for f in cand], dtype=float)
-    highs = np.array([f.high if f.high is not None else np.nan for f in cand], dtype=float)
-    # reports of one quantity differ by a little (14 vs 15 dead, $2.1bn vs $1.9bn, 100 vs 105 people); values
-    # MAX_RATIO apart are different quantities that share words ("all 86 polling districts" / "a recount in two
-    # polling districts", demo corpus)
-    lo = np.minimum(np.abs(vals[i_]), np.abs(vals[j_]))
-    hi = np.maximum(np.abs(vals[i_]), np.abs(vals[j_]))
+    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_])
+    i_, j_, sw = i_[ok], j_[ok], shared.data[ok]
+    ss = np.asarray(S[i_].multiply(S[j_]).sum(axis=1)).ravel() if len(i_) else np.zeros(0)
+    score = 0.5 * (sw + ss)
+    # money: the currency is not a context word and sums rarely coincide by chance, so less is enough ("The $2.1
+    # billion dam" / "the dam cost $1.9 billion")
+    need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
+    ok = score >= need[i_]
+    i_, j_, score = i_[ok], j_[ok], score[ok]
+    # different classes of predicate: different quantities
+    keep_pair = np.array([not (cls[a] and cls[b] and not (cls[a] & cls[b])) for a, b in zip(i_.tolist(), j_.tolist())],
+                         dtype=bool)
+    i_, j_, score = i_[keep_pair], j_[keep_pair], score[keep_pair]
+    iv = [value_interval(f) for f in cand]
+    mid = np.array([(x[0] + x[1]) / 2 if x is not None else np.nan for x in iv], dtype=float)
+    ivlo = np.array([x[0] if x is not None else np.nan for x in iv], dtype=float)
+    ivhi = np.array([x[1] if x is not None else np.nan for x in iv], dtype=float)
+    # reports of one quantity differ by a little (14 vs 15 dead, $2.1bn vs $1.9bn); values MAX_RATIO apart are
+    # different quantities that share words ("all 86 polling districts" / "a recount in two polling districts")
+    lo = np.minimum(np.abs(mid[i_]), np.abs(mid[j_]))
+    hi = np.maximum(np.abs(mid[i_]), np.abs(mid[j_]))
     with np.errstate(invalid="ignore", divide="ignore"):
         far = (hi > MAX_RATIO * lo) & ~np.isnan(lo) & ~np.isnan(hi)
-    ok &= ~far
-    i_, j_ = i_[ok], j_[ok]
-    vi, vj = vals[i_], vals[j_]
-    both = ~np.isnan(vi) & ~np.isnan(vj)
-    differ_num = both & (np.abs(vi - vj) > 1e-9 * np.maximum(np.maximum(np.abs(vi), np.abs(vj)), 1.0))
-    # a vague quantity ("dozens") differs from a number; two vague ones are not compared
-    vague = ~both
-    differ_vague = ~(np.isnan(vi) & np.isnan(vj))[vague]
-    differ_mask = differ_num.copy()
-    differ_mask[np.nonzero(vague)[0]] = differ_vague
-    # ranges: lo/hi of each side (a number is its own range); they agree when the intervals overlap
-    li = np.where(np.isnan(lows[i_]), vi, lows[i_])
-    hi_i = np.where(np.isnan(highs[i_]), vi, highs[i_])
-    lj = np.where(np.isnan(lows[j_]), vj, lows[j_])
-    hi_j = np.where(np.isnan(highs[j_]), vj, highs[j_])
-    has_range = ~np.isnan(lows[i_]) | ~np.isnan(lows[j_])
-    known = ~np.isnan(li) & ~np.isnan(hi_i) & ~np.isnan(lj) & ~np.isnan(hi_j)
-    overlap = (li <= hi_j) & (lj <= hi_i)
-    differ_mask[has_range & known] = ~overlap[has_range & known]
-    from scipy.sparse.csgraph import connected_components
+    i_, j_, score = i_[~far], j_[~far], score[~far]
+    keep_best = _best_links(i_, j_, score, art, ivlo, ivhi)
+    i_, j_, score = i_[keep_best], j_[keep_best], score[keep_best]
+    # groups: strongest links first, a group holding one figure per article (a report gives one value for a
+    # quantity; a second figure of it that reads alike is another quantity, and chaining through it mixed a pay
+    # offer, a demand and a deal into one group), and two figures of different values in one group only when they
+    # are linked themselves
+    with np.errstate(invalid="ignore"):
+        compat = ~((ivlo[i_] > ivhi[j_]) | (ivlo[j_] > ivhi[i_]))
+    order = np.lexsort((~compat, -score))
+    parent = list(range(n))
+    arts_of: dict[int, set[str]] = {i: {allcand[o].article_id for o in node_members[i]} for i in range(n)}
+    members_of: dict[int, list[int]] = {i: [i] for i in range(n)}
+    nbr: dict[int, set[int]] = {}
+    for a, b in zip(i_.tolist(), j_.tolist()):
+        nbr.setdefault(a, set()).add(b)
+        nbr.setdefault(b, set()).add(a)
+    # per group, the greatest lower bound and the least upper bound of its values: when the two groups' bounds meet,
+    # every two of their values are compatible and no pair needs checking
+    glo = np.where(np.isnan(ivlo), -np.inf, ivlo)
+    ghi = np.where(np.isnan(ivhi), np.inf, ivhi)
+    lo_max = glo.tolist()
+    hi_min = ghi.tolist()
+    rejected: set[tuple[int, int, int, int]] = set()
 
-    G = sparse.csr_matrix((np.ones(len(i_)), (i_, j_)), shape=(n, n))
-    _, label = connected_components(G, directed=False)
-    linked = set(i_.tolist()) | set(j_.tolist())
-    conflicting_roots = set(label[i_[differ_mask]].tolist())
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
 
-    def find(x: int) -> int:
-        return int(label[x])
+    def joinable(ra: int, rb: int) -> bool:
+        """Two different values come together only when linked directly, never through a chain of alike values."""
+        if max(lo_max[ra], lo_max[rb]) <= min(hi_min[ra], hi_min[rb]):
+            return True
+        key = (ra, rb, len(members_of[ra]), len(members_of[rb]))
+        if key in rejected:
+            return False
+        A, B = np.array(members_of[ra]), np.array(members_of[rb])
+        diff = (glo[A][:, None] > ghi[B][None, :]) | (glo[B][None, :] > ghi[A][:, None])
+        for x, y in zip(A[np.nonzero(diff)[0]].tolist(), B[np.nonzero(diff)[1]].tolist()):
+            if y not in nbr.get(x, ()):
+                rejected.add(key)
+                return False
+        return True
 
-    same_sentence: dict[tuple[str, int], list[int]] = {}
-    for i, f in enumerate(cand):
-        same_sentence.setdefault((f.article_id, f.sentence_start), []).append(i)
+    linked: set[int] = {i for i in range(n) if len(node_members[i]) > 1}
+    for a, b in zip(i_[order].tolist(), j_[order].tolist()):
+        ra, rb = root(a), root(b)
+        if ra == rb or arts_of[ra] & arts_of[rb] or not joinable(ra, rb):
+            continue
+        parent[rb] = ra
+        arts_of[ra] |= arts_of.pop(rb)
+        members_of[ra] += members_of.pop(rb)
+        lo_max[ra] = max(lo_max[ra], lo_max[rb])
+        hi_min[ra] = min(hi_min[ra], hi_min[rb])
+        linked.update((a, b))
     groups: dict[int, list[int]] = {}
     for i in linked:
-        groups.setdefault(find(i), []).append(i)
-    conflicts: list[Conflict] = []
-    for root, members in groups.items():
-        if root not in conflicting_roots:
-            continue  # every linked pair gives the same value: agreement, not a conflict
-        per_article: dict[str, set] = {}
-        for i in members:
-            per_article.setdefault(cand[i].article_id, set()).add(cand[i].value if cand[i].value is not None
-                                                                  else cand[i].text.lower())
-        if any(len(v) > 1 for v in per_article.values()):
-            continue  # one article gives two values: the group mixes different things (demand vs offer)
-        mem = set(members)
-        # figures coordinated with a member ("105 US citizens and 95 green-card holders") come along
-        for i in members:
-            f = cand[i]
-            for j in same_sentence[(f.article_id, f.sentence_start)]:
-                g = cand[j]
-                if j not in mem and g.article_id == f.article_id and g.category == f.category and (
-                        _COORDINATED.fullmatch(texts[f.article_id][f.end:g.start]) or
-                        _COORDINATED.fullmatch(texts[f.article_id][g.end:f.start])):
-                    mem.add(j)
-        fs = sorted((cand[i] for i in mem), key=lambda f: (f.article_id, f.start))
-        nouns: dict[str, int] = {}
-        for f in fs:
-            if f.counts:
-                label = _CURRENCY_NAMES.get(f.counts, f.counts)  # "$2.1 billion" and "2 billion dollars": dollars
-                nouns[label] = nouns.get(label, 0) + 1
-        about = ", ".join(sorted(nouns, key=lambda k: (-nouns[k], k))[:4]) or fs[0].category
-        conflicts.append(Conflict(about, fs[0].category, tuple(
-            ConflictValue(f.text, f.value, f.sentence, f.article_id, f.source, f.sentence_start, f.sentence_end,
-                          f.start, f.end) for f in fs)))
-    conflicts.sort(key=lambda c: (-len({v.article_id for v in c.values}), c.about))
-    return conflicts
+        groups.setdefault(root(i), []).extend(node_members[i])
+    origin_of = {str(c["article_id"]): str(c["origin_id"]) for c in copies
+                 if c.get("relation") in ("copy", "rewrite") and c.get("origin_id")}
+    ivall = [None] * len(allcand)
+    for i, ms in enumerate(node_members):
+        for o in ms:
+            ivall[o] = iv[i]
+    out: list[Conflict] = []
+    for members in groups.values():
+        c = _judge([allcand[i] for i in members], [ivall[i] for i in members], texts, dates, origin_of)
+        if c is not None and (include_agree or c.kind != "agree"):
+            out.append(c)
+    rank = {"dispute": 0, "update": 1, "agree": 2}
+    out.sort(key=lambda c: (rank[c.kind], -len({v.article_id for v in c.values}), c.about))
+    return out
 
+
+def _best_links(i_: np.ndarray, j_: np.ndarray, score: np.ndarray, art: np.ndarray, lo: np.ndarray,
+                hi: np.ndarray) -> np.ndarray:
+    """Which links (i, j) to keep: those where j is among i's best-scoring figures in j's article, or i among j's in i's: a
+    figure is linked to the figure of another report that reads most like it, not to every figure nearby (which
+    chained a pay offer, a demand and an inflation rate into one group). Between equal scores a compatible value is
+    preferred."""
+    if len(i_) == 0:
+        return np.zeros(0, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        compat = ~((lo[i_] > hi[j_]) | (lo[j_] > hi[i_]))
+    s2 = np.round(score * 4).astype(np.int64) * 2 + compat
+    src = np.concatenate([i_, j_])
+    dst_art = np.concatenate([art[j_], art[i_]])
+    val = np.concatenate([s2, s2])
+    key = src.astype(np.int64) * (int(art.max()) + 1) + dst_art
+    order = np.lexsort((val, key))
+    k_sorted, v_sorted = key[order], val[order]
+    last = np.r_[k_sorted[1:] != k_sorted[:-1], True]
+    best = dict(zip(k_sorted[last].tolist(), v_sorted[last].tolist()))
+    top = np.array([best[k] for k in key.tolist()]) == val
+    m = len(i_)
+    return top[:m] | top[m:]
+
+
+def _day(d: datetime | None) -> Any:
+    return d.date() if d is not None else None
+
+
+def _judge(fs: list[Figure], ivs: list[tuple[float, float] | None], texts: Mapping[str, str],
+           dates: Mapping[str, datetime | None], origin_of: Mapping[str, str]) -> Conflict | None:
+    """One linked group → a Conflict of kind agree / dispute / update, or None (fewer than two independent
+    reports)."""
+    far_future = datetime.max.replace(tzinfo=None)
+
+    def when(f: Figure) -> Any:
+        d = dates.get(f.article_id)
+        return (d.replace(tzinfo=None) - (d.utcoffset() or timedelta(0))) if d is not None else far_future
+
+    idx = sorted(range(len(fs)), key=lambda k: (when(fs[k]), fs[k].article_id, fs[k].start))
+    in_group = {f.article_id for f in fs}
+    carried: dict[int, list[int]] = {}
+    own: list[int] = []
+    for k in idx:
+        f = fs[k]
+        origin = origin_of.get(f.article_id)
+        if origin in in_group:
+            # a copy's figure: carried by the origin's figure with the same value, never a value of its own
+            host = next((h for h in own if fs[h].article_id == origin and _agree(fs[h], f, ivs[h], ivs[k])), None)
+            if host is None:
+                host = next((h for h in idx if fs[h].article_id == origin and _agree(fs[h], f, ivs[h], ivs[k])),
+                            None)
+            if host is not None:
+                carried.setdefault(host, []).append(k)
+                continue
+        own.append(k)
+    own = [k for k in idx if k in set(own)]
+    if len({fs[k].article_id for k in own}) < 2:
+        return None
+    kind = "agree"
+    known = [ivs[k] for k in own if ivs[k] is not None]
+    bounds = {b: {x[0] if b == "lower" else x[1] for k, x in ((k, ivs[k]) for k in own) if x is not None
+                  and _bound(fs[k]) == b} for b in ("lower", "upper")}
+    meet = not known or max(x[0] for x in known) <= min(x[1] for x in known) * (1 + 1e-9)
+    if meet and all(len(v) <= 1 for v in bounds.values()):
+        pass  # every interval holds a common value: all compatible, no pair to check
+    elif any(not _agree(fs[a], fs[b], ivs[a], ivs[b]) for x, a in enumerate(own) for b in own[x + 1:]):
+        kind = _update_or_dispute([fs[k] for k in own], [ivs[k] for k in own], dates)
+    values = []
+    for k in own:
+        f = fs[k]
+        values.append(ConflictValue(
+            f.text, f.value, f.sentence, f.article_id, f.source, f.sentence_start, f.sentence_end, f.start, f.end,
+            dates.get(f.article_id),
+            tuple({"article_id": fs[h].article_id, "source": fs[h].source, "value": fs[h].text,
+                   "value_start": fs[h].start, "value_end": fs[h].end} for h in carried.get(k, ()))))
+    nouns: dict[str, int] = {}
+    for k in own:
+        f = fs[k]
+        if f.counts:
+            lab = _CURRENCY_NAMES.get(f.counts, f.counts)  # "$2.1 billion" and "2 billion dollars": dollars
+            nouns[lab] = nouns.get(lab, 0) + 1
+    about = ", ".join(sorted(nouns, key=lambda x: (-nouns[x], x))[:4]) or fs[own[0]].category
+    return Conflict(about, fs[own[0]].category, tuple(values), kind)
+
+
+def _update_or_dispute(fs: list[Figure], ivs: list[tuple[float, float] | None],
+                       dates: Mapping[str, datetime | None]) -> str:
+    """``update`` when the values (in date order) form a progression that later reports mark as a change, else
+    ``dispute``; see :func:`find_conflicts`."""
+    # value clusters in date order: a figure joins the first earlier cluster it is compatible with
+    reps: list[tuple[float, float] | None] = []
+    rep_f: list[Figure] = []
+    seq: list[int] = []
+    for f, iv in zip(fs, ivs):
+        for c, r in enumerate(reps):
+            if _agree(rep_f[c], f, r, iv):
+                seq.append(c)
+                break
+        else:
+            reps.append(iv)
+            rep_f.append(f)
+            seq.append(len(reps) - 1)
+    # never back to an earlier value once a newer one was reported
+    cur = -1
+    for c in seq:
+        if c < cur:
+            return "dispute"
+        cur = max(cur, c)
+    # one value per article, unless its sentence itself marks the change ("nine weeks rather than six")
+    per_article: dict[str, set[int]] = {}
+    for f, c in zip(fs, seq):
+        per_article.setdefault(f.article_id, set()).add(c)
+    for aid, cs in per_article.items():
+        if len(cs) > 1 and not any(_UPDATE_CUE.search(f.sentence) for f, c in zip(fs, seq) if f.article_id == aid):
+            return "dispute"
+    # monotone: each new value above (or each below) the one before
+    mids = [(r[0] + r[1]) / 2 if r is not None else None for r in reps]
+    known = [m for m in mids if m is not None]
+    if len(known) >= 2 and not (all(a < b for a, b in zip(known, known[1:])) or
+                                all(a > b for a, b in zip(known, known[1:]))):
+        return "dispute"
+    # every change: a later report that says it changed, or comes a day later without disputing the earlier value
+    first_seen: dict[int, int] = {}
+    for k, c in enumerate(seq):
+        first_seen.setdefault(c, k)
+    for c in range(1, len(reps)):
+        k = first_seen[c]
+        f, prev = fs[k], fs[first_seen[c - 1]]
+        d, dp = dates.get(f.article_id), dates.get(prev.article_id)
+        if d is None or dp is None or d <= dp:
+            if not (f.article_id == prev.article_id and _UPDATE_CUE.search(f.sentence)):
+                return "dispute"
+        reports = [g for g, x in zip(fs, seq) if x == c]
+        cued = any(_UPDATE_CUE.search(g.sentence) for g in reports)
+        disputed = any(_DISPUTE_CUE.search(g.sentence) for g in reports)
+        later_day = d is not None and dp is not None and _day(d) > _day(dp)
+        if not (cued and not disputed) and not (later_day and not disputed):
+            return "dispute"
+    return "update"

@@ -66,6 +66,64 @@ class SummaryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreementItem:
+    """A sentence stating the claim of an :class:`Agreement`. ``relation``: ``independent`` (its own report),
+    ``copy`` or ``rewrite`` (an article the copies stage found to copy or rewrite another: it carries the claim but
+    is no support of its own)."""
+
+    article_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    relation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """Sentences of ≥ 2 independent sources that state the same thing (no figure, negation, day, speaker or state
+    tells them apart; storyline/stories/claims.py). ``text`` is the most central independent sentence (verbatim)."""
+
+    items: tuple[AgreementItem, ...]
+    score: float  # the summary's centrality score of the representative sentence
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i.source for i in self.items if i.relation == "independent"))
+
+    def to_dict(self) -> dict[str, Any]:
+        head = self.items[0]
+        return {"text": head.text, "article_id": head.article_id, "n_sources": len(self.sources),
+                "sources": list(self.sources), "items": [plain(i) for i in self.items], "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class LatestItem:
+    """A sentence the newest reports add (no sentence of an earlier-dated article agrees with it)."""
+
+    article_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    date: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """What the newest reports add: the reports dated within a day of the newest one (after the first report),
+    the outlets that joined with them, their new statements, and the figures that changed (``updates``: conflicts of
+    kind ``update``). Empty when the story has a single dated report."""
+
+    since: datetime | None  # the newest report before this window
+    date: datetime | None  # the newest report
+    articles: tuple["ArticleRef", ...] = ()
+    new_sources: tuple[str, ...] = ()
+    statements: tuple[LatestItem, ...] = ()
+    updates: tuple["Conflict", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleRef:
     """An article of the story as listed in the view (the ``articles`` contract plus a few display fields)."""
 
@@ -151,6 +209,15 @@ class Quote:
     sentence_start: int
     sentence_end: int
     speaker_mention: str | None = None  # the pronoun in the text when ``speaker`` was resolved from it
+    # the speaker as the article writes it ("the trust's chief executive", "Anselm") when ``speaker`` is the name the
+    # story gives them (``stories.quotes.resolve_speakers``); None when they are the same
+    speaker_as_written: str | None = None
+    # copies and rewrites (per the copies stage) that carry the same words: listed here, not as quotes of their own;
+    # each {"article_id", "source", "start", "end"}
+    carriers: tuple[Mapping[str, Any], ...] = ()
+    # a quote split by its attribution (“…,” she said, “…”): the span from its first part's start to its last part's
+    # end, the same on every part; None for a quote in one piece
+    part_of: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,15 +252,24 @@ class ConflictValue:
     end: int
     value_start: int  # figure span
     value_end: int
+    date: datetime | None = None  # the article's date (an update is read in date order)
+    # copies and rewrites of this value's article (per the copies stage) that carry the same figure: listed here,
+    # never as values of their own; each {"article_id", "source", "value", "value_start", "value_end"}
+    carried_by: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """Figures about the same thing that differ between sources, side by side."""
+    """A group of figures about one quantity, from two or more independent reports, side by side.
+
+    ``kind``: ``agree`` (the values are equal or compatible: "nearly 40" and 37, a number inside a range),
+    ``dispute`` (different values for the same thing at the same time) or ``update`` (the value changes as the reports
+    go on; ``values`` are then in date order, a progression)."""
 
     about: str
     category: str
     values: tuple[ConflictValue, ...]
+    kind: str = "dispute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +312,9 @@ class StoryView:
     provenance: tuple[ProvenanceEntry, ...] = ()  # origins and the outlets carrying them (copies stage)
     independent_sources: int | None = None  # outlets with an independent report; None: every outlet with one
     coverage: Mapping[str, Any] | None = None  # by outlet attribute, and who missed it (storyline/stories/coverage.py)
+    agreements: tuple[Agreement, ...] = ()  # every claim ≥ 2 independent sources state; the summary is a selection
+    latest: Latest | None = None  # what the newest reports add
+    boilerplate: tuple[UniqueItem, ...] = ()  # sentences recognised as boilerplate (kept out of the content)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: plain(getattr(self, f.name)) for f in fields(self)}

@@ -14,48 +14,84 @@ kept in ``speaker_mention``.
 
 from __future__ import annotations
 
+import bisect
 import re
-from typing import Sequence
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
 
 from ..records import Article
 from ..sentences import Sentence, split_paragraphs
 from .model import Quote
 
-__all__ = ["extract_quotes"]
+__all__ = ["SpeakerIndex", "carry_copies", "extract_quotes", "group_by_speaker", "resolve_speakers"]
 
 VERBS = (r"said|says|say|told|tells|added|adds|continued|stated|explained|noted|stressed|insisted|warned|asked|"
          r"announced|informed|confirmed|declared|argued|wrote|tweeted|replied|recalled|acknowledged|admitted|"
-         r"conceded|cautioned|emphasi[sz]ed|urged")
+         r"conceded|cautioned|emphasi[sz]ed|urged|called|described|claimed|claims|promised|vowed|pledged|"
+         r"predicted|appealed|saying|insists|warns|described|believes|expects|estimated|estimates")
 _VERB = re.compile(rf"\b(?:{VERBS})\b")
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
-_QUOTE = re.compile(r"“([^“”]+)”|\"([^\"\n]+)\"")
+# “…”, "…" and (British style) ‘…’: a single opening mark after a space or an opening bracket/dash, closed by ’ that
+# is not an apostrophe inside a word ("don’t") — a plural possessive ("workers’ pay") can still end it early
+_QUOTE = re.compile(r"“([^“”]+)”|\"([^\"\n]+)\"|(?:(?<=^)|(?<=[\s(\[—–-]))‘([^‘’\n]+(?:’\w[^‘’\n]*)*)’(?!\w)")
 # attribution right after a closing quote: ', the spokeswoman said' / ', said Ned Price' / ' he continued,'
 _AFTER_SPEAKER_VERB = re.compile(
     rf"^\s*,?\s*(?P<speaker>(?:[\w'’.-]+\s+){{0,6}}?[\w'’.-]+)\s+(?:{VERBS})\b")
 _AFTER_VERB_SPEAKER = re.compile(
-    rf"^\s*,?\s*(?:{VERBS})\s+(?P<speaker>(?:the\s+|a\s+|an\s+)?(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+?)"
+    rf"^\s*,?\s*(?:{VERBS})\s+(?P<speaker>(?:the\s+|a\s+|an\s+)?(?:[\w'’.-]+\s+){{0,7}}?[\w'’.-]+?)"
     r"(?=\s*(?:[,.;:!?]|$|\s+(?:on|in|at|to|who|after|before|during|when|while|of)\b))")
+# '“…,” the council leader, Marion Pike, told reporters': a speaker with an appositive after the quote
+_AFTER_APPOSITIVE = re.compile(
+    rf"^\s*,?\s*(?P<speaker>[^,.;:“”\"\n]{{2,60}},\s+[^,.;:“”\"\n]{{2,60}}),?\s+(?:{VERBS})\b")
 # attribution right before an opening quote: 'Haldane said: “' / 'the minister said, "'
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
-BARE_VERBS = r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied"
+BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied|"
+              r"reported")
+_SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
-    rf"^(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
-    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?\s+that\s+)"
+    rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:"
+    rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in|on|at)\s+(?:a|an|the|his|her|their|its)\s+"
+    rf"(?:[\w-]+\s+){{0,2}}?(?:statement|letter|interview|post|briefing|press\s+conference|news\s+conference|speech|"
+    rf"e-?mail|message|video|tweet|report)\b(?:\s+(?:with|to)\s+(?:[\w’'-]+\s+){{0,3}}?[\w’'-]+(?=\s+(?:on|that)\b))?"
+    rf"(?:\s+on\s+\w+)?,?\s+(?:that\s+)?|"
+    rf"(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
+    rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
+    rf"(?=(?:it|he|she|they|we|the|a|an|there|this|no|all|its|their)\s))\s*|"
+    rf"appeal(?:ed|s|ing)?\s+for\s+(?=\w+\s+(?:who|with|to)\b)|are\s+appealing\s+for\s+|"
+    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?(?:,\s+however,)?"
+    rf"\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
+# a dateline before the first sentence: "TAMSFORD, March 3 (Meridian Wire) - "
+_DATELINE = re.compile(r"^[A-Z][A-Z .’'-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]{1,60}\))?\s*[-–—]\s+")
+# reported speech after a quote's attribution: '“…,” a spokeswoman said, adding that the company was cooperating'
+_ADDING = re.compile(r"^[^.!?“”\"]{0,80}?,\s+(?:adding|saying|insisting|warning|noting|arguing)\s+(?:that\s+)?"
+                     r"(?P<clause>[^.!?“”\"]{8,})")
+# an estimate attributed to its subject: "Police put the crowd at about 3,000", "Officers estimated the size of the
+# crowd at about 3,000", "The campaign has put the figure at more than 10,000"
+_ESTIMATE = re.compile(
+    r"^(?P<speaker>[^,;“”\"]{2,60}?)\s+(?:(?:has|have|had)\s+)?(?P<clause>(?:put|puts|estimated|estimates|estimate|"
+    r"valued|values|value)\s+(?:the|their|its|his|her)\s+(?:[a-z]+\s+){0,3}?(?:at)\s+\S.*?)[.!?]?$", re.DOTALL)
 _AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
-_CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?)\s+(?:{VERBS})"
-                          r"(?:\s+on\s+\w+)?[.!?]?$", re.DOTALL)
+_CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?(?:,\s+[^,;“”\"]{{2,60}}?,)?)\s+"
+                          rf"(?:{VERBS})"
+                          r"(?:\s+(?:on|late on|early on)\s+\w+(?:\s+(?:morning|afternoon|evening|night))?)?"
+                          r"(?:[.!?]?$|,\s+(?:and|but|with|as|while|although)\s)", re.DOTALL)
 _ACCORDING_LEAD = re.compile(r"^According to (?P<speaker>[^,]{2,80}?),\s+(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
-_ACCORDING_TAIL = re.compile(r"^(?P<clause>.{15,}?),\s+according to (?P<speaker>[^,]{2,80}?)[.!?]?$", re.DOTALL)
+_ACCORDING_TAIL = re.compile(r"^(?P<clause>.{15,}?),\s+according to (?P<speaker>[^,]{2,80}?)(?:[.!?]?$|,\s)",
+                             re.DOTALL)
 _TAIL_PUNCT = " \t\n,;:"
 MIN_QUOTE_WORDS = 4  # shorter quoted strings ("frank") are scare quotes, not statements
 
 
 def _speaker_ok(speaker: str) -> bool:
     words = speaker.split()
+    if ("," in speaker or len(words) > 7) and 2 <= len(words) <= 16 and _person_in(speaker) \
+            and words[-1].lower() not in _NOT_LAST:
+        return True  # "The trust's chief executive, Ruth Anselm"; "Detective Chief Inspector Sunita Vale of … Police"
     if not 1 <= len(words) <= 7:
         return False
     if words[-1].lower() in _NOT_LAST or ".." in speaker:
@@ -64,16 +100,26 @@ def _speaker_ok(speaker: str) -> bool:
         # first verb, which these patterns cannot find; no attribution beats a wrong one
         return False
     low = speaker.lower()
+    if words[0].lower() in ("and", "but", "or", "while", "as", "if", "when", "because"):
+        return False  # a second clause, not its subject
     if words[0].lower() in _PRONOUNS:
         return len(words) == 1
     # a speaker is a name (capitalised word) or a role noun phrase ("the spokeswoman", "US officials")
     if any(w[0].isupper() for w in words):
         return not low.startswith(("if ", "when ", "as ", "but ", "and "))
-    return low.startswith(("the ", "a ", "an ", "his ", "her ", "their ", "officials", "police", "witnesses",
-                           "residents", "experts", "analysts", "investigators", "authorities", "organisers",
-                           "organizers", "critics", "diplomats"))
+    if low.startswith(("the ", "a ", "an ", "his ", "her ", "their ", "its ", "officials", "police", "witnesses",
+                       "residents", "experts", "analysts", "investigators", "authorities", "organisers",
+                       "organizers", "critics", "diplomats")):
+        return True
+    # a plural or role noun phrase without a determiner: "health officials", "fire investigators"
+    last = words[-1].lower()
+    return len(words) <= 4 and (last in _ROLE_NOUNS or (last.endswith("s") and not last.endswith("ss")
+                                                         and last[:-1] + "s" == last and len(last) > 4))
 
 
+_ROLE_NOUNS = frozenset("""police officials spokesman spokeswoman spokesperson director officer minister leader
+    chief secretary chair chairman president mayor manager coordinator organiser organizer expert analyst
+    investigators agency council service union company government authority trust department""".split())
 _NOT_LAST = frozenset({"and", "but", "or", "then", "to", "who", "which", "that", "amid",
                        # passive or copula before the verb ("X was told that …": X is who heard it, not who said it)
                        "is", "are", "was", "were", "be", "been", "being"})
@@ -89,6 +135,7 @@ def _strip_speaker(s: str) -> str:
     """The speaker without surrounding punctuation, a newsletter label before it, a day or adverb after it and a
     trailing auxiliary ("The association has" said)."""
     s = _LABEL.sub("", s.strip(" ,;:\n\t\xa0")).strip()
+    s = re.sub(r",?\s+(?:which|who|whose)\s+[^,]*(?:,\s+and\s+(?:which|who)\s+[^,]*)?,?$", "", s).strip()  # ", which …,"
     s = _SPEAKER_TAIL.sub("", s).strip()
     return _AUXILIARY.sub("", s).strip()
 
@@ -113,6 +160,7 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
     text = article.text
     out: list[tuple[int, Quote]] = []
     covered: list[tuple[int, int]] = []  # sentence spans already used by a direct quote
+    direct_spans: list[tuple[int, int]] = []  # the direct quotes' own spans
     last_named: str | None = None
 
     def add(qa: int, qb: int, speaker: str | None, kind: str, sent: Sentence, mention: str | None = None) -> None:
@@ -129,18 +177,24 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
         quotes = list(_QUOTE.finditer(para))
         pending: list[tuple[int, int, Sentence]] = []  # quotes waiting for a following attribution
         for k, m in enumerate(quotes):
-            inner = m.group(1) if m.group(1) is not None else m.group(2)
-            ia = pa + m.start(1 if m.group(1) is not None else 2)
+            g = next(k for k in (1, 2, 3) if m.group(k) is not None)
+            inner = m.group(g)
+            ia = pa + m.start(g)
             ib = ia + len(inner)
-            if len(inner.split()) < MIN_QUOTE_WORDS:
-                continue
+            short = len(inner.split()) < MIN_QUOTE_WORDS
+            if short and re.match(r"[\s’'”\"]*[a-z]", para[m.end():m.end() + 3]) and not re.match(
+                    r"[\s’'”\"]*(?:and|but|or|as|when|while|after|he|she|they|said|says|adding|for|to|in|on|at|by|"
+                    r"with|from|about|over|since)\b", para[m.end():]) and not re.search(
+                    r"\b(?:of|was|were|is|are|be|been|being|as|called|calling|described|said|says|saying|that|it|"
+                    r"them|him|her)\s*[“\"]?$", para[:m.start() + 1]):
+                continue  # a short quoted word before a noun ("four extra “escalation” beds"): scare quotes
             sent = _sentence_at(sentences, ia) or _sentence_at(sentences, ia - 1)
             if sent is None:
                 continue
             nxt_start = quotes[k + 1].start() if k + 1 < len(quotes) else len(para)
             after = para[m.end():nxt_start]
             speaker = None
-            am = _AFTER_SPEAKER_VERB.match(after) or _AFTER_VERB_SPEAKER.match(after)
+            am = _AFTER_SPEAKER_VERB.match(after) or _AFTER_VERB_SPEAKER.match(after) or _AFTER_APPOSITIVE.match(after)
             if am and _speaker_ok(_strip_speaker(am.group("speaker"))) and "." not in after[: am.end()].strip():
                 speaker = _strip_speaker(am.group("speaker"))
             if speaker is None:
@@ -155,17 +209,22 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
                 for vm in _VERB.finditer(head):
                     pass
                 if vm is not None:
-                    cand = _strip_speaker(head[: vm.start()].split(",")[-1])
-                    if _speaker_ok(cand):
-                        speaker = cand
+                    speaker = _subject(head[: vm.start()])
             if speaker is None:
-                pending.append((ia, ib, sent))
+                if not short:
+                    pending.append((ia, ib, sent))
                 continue
             for qa, qb, qs in pending:  # “…,” he continued, “…” — an attribution covers the quotes before it
                 add(qa, qb, _resolve(speaker, last_named), "direct", qs, _mention(speaker))
             pending = []
             add(ia, ib, _resolve(speaker, last_named), "direct", sent, _mention(speaker))
+            direct_spans.append((ia, ib))
             covered.append((sent.start, sent.end))
+            adding = _ADDING.match(after)
+            if adding:  # '“…,” a spokeswoman said, adding that the company was cooperating fully'
+                ca = pa + m.end() + adding.start("clause")
+                add(ca, ca + len(adding.group("clause")), _resolve(speaker, last_named), "indirect", sent,
+                    _mention(speaker))
             if speaker.split()[0].lower() not in _PRONOUNS:
                 last_named = speaker
         for qa, qb, qs in pending:
@@ -174,26 +233,95 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             if prev:
                 add(qa, qb, prev[-1].speaker, "direct", qs, prev[-1].speaker_mention)
                 covered.append((qs.start, qs.end))
+                direct_spans.append((qa, qb))
 
-    for sent in sentences:
-        if any(a <= sent.start < b for a, b in covered) or "“" in sent.text or '"' in sent.text:
-            continue
+    for k, sent in enumerate(sentences):
         st = sent.text
+        skip = 0
+        if k == 0:
+            dl = _DATELINE.match(st)
+            if dl:  # the dateline is no part of what was said
+                skip = dl.end()
+                st = st[skip:]
+        # a second attributed clause: "…, while Castermere Police estimate the crowd at around 3,000", "…, and
+        # health officials have confirmed that norovirus is to blame"
+        tails = [(0, st)] + [(t.end(), st[t.end():]) for t in _SECOND_CLAUSE.finditer(st)]
+        for off, part in tails:
+            found = _reported(part, sent.start + skip + off)
+            if found is None:
+                continue
+            ca, cb, speaker, kind = found
+            if _mostly_quoted(ca, cb, direct_spans):
+                break  # the clause is a direct quote already listed
+            add(ca, cb, _resolve(speaker, last_named), kind, sent, _mention(speaker))
+            if off == 0:
+                break
+    out.sort(key=lambda x: x[0])
+    return [q for _, q in out]
+
+
+# between the parts of a split quote: the closing mark, the attribution, the opening mark ('," she said, "')
+_SPLIT_GAP = re.compile(r"^[\s,.;:!?’'”\"]*[^“”\"\n.!?]{1,80}?[,:;]?\s*[“\"]\s*$")
+
+
+def _join_split(quotes: list[Quote], text: str) -> list[Quote]:
+    """Direct quotes of one speaker split by their attribution (“…,” she said, “…”) are joined: each part keeps its
+    own span and gets ``part_of`` = the span from the first part's start to the last part's end."""
+    out = list(quotes)
+    k = 0
+    while k < len(out):
+        j = k
+        while (j + 1 < len(out) and out[j].kind == "direct" and out[j + 1].kind == "direct"
+               and out[j].speaker == out[j + 1].speaker and _SPLIT_GAP.match(text[out[j].end:out[j + 1].start])
+               and _VERB.search(text[out[j].end:out[j + 1].start])):
+            j += 1
+        if j > k:
+            span = (out[k].start, out[j].end)
+            for x in range(k, j + 1):
+                out[x] = replace(out[x], part_of=span)
+        k = j + 1
+    return out
+
+
+_SECOND_CLAUSE = re.compile(r",\s+(?:and|but|while|whereas)\s+(?=[A-Za-z])")
+
+
+def _reported(st: str, base: int) -> tuple[int, int, str, str] | None:
+    """(start, end, speaker, kind) of the reported speech a sentence (or clause) ``st`` opens or closes with."""
+    if True:
         for pattern, kind in ((_ACCORDING_LEAD, "according_to"), (_ACCORDING_TAIL, "according_to"),
-                              (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect")):
+                              (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect"), (_ESTIMATE, "indirect")):
             m = pattern.match(st)
             if not m:
                 continue
             speaker = _strip_speaker(m.group("speaker"))
             if not _speaker_ok(speaker) or len(m.group("clause").split()) < MIN_QUOTE_WORDS:
                 continue
-            if kind == "indirect" and pattern is _SAYS_THAT and speaker.split()[0].lower() in _PRONOUNS:
+            if kind == "indirect" and pattern is not _CLAUSE_SAID and speaker.split()[0].lower() in ("i", "we"):
                 continue
-            add(sent.start + m.start("clause"), sent.start + m.end("clause"), _resolve(speaker, last_named), kind,
-                sent, _mention(speaker))
-            break
-    out.sort(key=lambda x: x[0])
-    return [q for _, q in out]
+            return base + m.start("clause"), base + m.end("clause"), speaker, kind
+    return None
+
+
+def _subject(before_verb: str) -> str | None:
+    """The speaker before a speech verb: the last comma part ("Later, the minister"), else an appositive of the last
+    two or three ("Fiona Castellan, general secretary of the union," / "Speaking to reporters, the council leader,
+    Marion Pike,")."""
+    parts = before_verb.strip().rstrip(",").split(",")
+    cand = _strip_speaker(parts[-1])
+    if cand and _speaker_ok(cand):
+        return cand
+    for k in (2, 3):
+        if len(parts) >= k:
+            cand = _strip_speaker(",".join(parts[-k:]))
+            if _person_in(cand) and len(cand.split()) <= 16:
+                return cand
+    return None
+
+
+def _mostly_quoted(a: int, b: int, spans: Sequence[tuple[int, int]]) -> bool:
+    inside = sum(max(0, min(b, y) - max(a, x)) for x, y in spans)
+    return inside >= 0.6 * max(1, b - a)
 
 
 def _mention(speaker: str) -> str | None:
@@ -202,3 +330,295 @@ def _mention(speaker: str) -> str | None:
 
 def _resolve(speaker: str, last_named: str | None) -> str | None:
     return last_named if speaker.lower() in _PRONOUNS else speaker
+
+
+# -- speakers across a story --------------------------------------------------------------------------------------
+# Titles and ranks before a name ("Professor Alina Brecht", "Detective Chief Inspector Sunita Vale"): dropped from
+# the canonical name. Organisation and place words end names that are not people ("Ollindale Hospitals Trust").
+_TITLES = frozenset(
+    """mr mrs ms miss dr prof professor sir dame lady lord president vice gen general minister secretary
+    spokesman spokeswoman spokesperson chief mayor governor senator rep judge king queen prince pope colonel captain
+    commander lt sgt sergeant detective inspector superintendent constable officer chancellor premier ambassador
+    envoy councillor councilor deputy assistant acting head rev reverend father sister brother bishop coach
+    director manager chair chairman chairwoman leader headteacher headmaster headmistress principal organiser
+    organizer executive founder owner editor analyst lecturer researcher economist scientist engineer lawyer
+    attorney doctor nurse surgeon consultant coordinator campaigner activist resident parent pupil student
+    witness member mp mep""".split())
+_ORG_HEADS = frozenset(
+    """department ministry agency council committee commission party union association federation university
+    college institute bank company corporation corp inc ltd group press service services command army navy force
+    forces police court parliament congress senate assembly office authority railways railway cooperative museum
+    hospital hospitals school league club foundation organisation organization nations coalition alliance trust
+    board campaign network centre center station society charity shipping holdings energy textiles packaging
+    inspectorate federation wire news radio gazette herald courier lantern times post review observer ledger
+    monitor daily agency council chamber""".split())
+_PLACE_HEADS = frozenset(
+    """river valley street road lane avenue bridge city county province region island mountains mountain lake sea
+    bay port district square states kingdom republic estate fell park point cove sands strand hall terrace green
+    gardens close way crescent drive hill heights common cross north south east west upper lower star""".split())
+_NOT_NAME = frozenset(
+    """the a an i we he she they it this that these those but and or if when while as after before on in at for
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december according however since last first police""".split())
+_TITLES_OR_NOT_NAME = _TITLES | _NOT_NAME
+_NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,5}")
+_CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
+# words before an organisation that say when or whose, not which: "the latest council figures"
+_QUALIFIERS = frozenset("latest new own official first early recent".split())
+_ROLE_AFTER = re.compile(r",\s+((?:the\s+|a\s+)?[a-z][\w’' -]{2,60}?)(?:,|\s+(?:said|says|told))")
+_ROLE_BEFORE = re.compile(r"\b([a-z][\w-]+(?:\s+[a-z][\w-]+)?)\s+$")
+_DET = re.compile(r"^(?:the|a|an|its|their|his|her)\s+", re.IGNORECASE)
+
+
+def _is_person_name(words: Sequence[str]) -> bool:
+    low = [w.lower().strip("’'") for w in words]
+    return (2 <= len(words) <= 3 and not any(w in _NOT_NAME or w in _ORG_HEADS or w in _PLACE_HEADS or w in _TITLES
+                                                 for w in low)
+            and not any(w.endswith(("’s", "'s")) for w in low))
+
+
+def _person_in(speaker: str) -> str | None:
+    """The person's name in a speaker phrase: "Professor Alina Brecht of Valecrest University" → "Alina Brecht",
+    "Federation organiser Declan Moyes" → "Declan Moyes", "The trust's chief executive, Ruth Anselm" → "Ruth Anselm",
+    "Daniel Marr, chief officer of Tamsford Fire and Rescue Service" → "Daniel Marr"."""
+    for part in speaker.split(","):
+        part = re.split(r"\s+(?:of|from|at|for|with)\s+", part.strip())[0]
+        words = part.split()
+        # the trailing run of capitalised words, without the titles before the name
+        run: list[str] = []
+        for w in reversed(words):
+            if w[:1].isupper():
+                run.insert(0, w)
+            else:
+                break
+        while run and run[0].lower().strip(".") in _TITLES:
+            run.pop(0)
+        if _is_person_name(run):
+            return " ".join(run)
+    return None
+
+
+class SpeakerIndex:
+    """What a story's articles say about who is who, read from their texts (rules, no model):
+
+    - people's full names (runs of two or three capitalised words that are no title, organisation or place), by
+      surname ("Osei said" → Helen Osei);
+    - roles given to a named person ("the trust's director, Helen Osei", "Daniel Marr, chief officer of …",
+      "Chief executive Ruth Anselm") → role words → name;
+    - organisations named in full ("Ollindale Hospitals Trust", "the regional public health agency"), by head noun
+      ("the trust" → Ollindale Hospitals Trust; "police" → Morrowfield Police).
+    """
+
+    def __init__(self, articles: Sequence[Article]):
+        self.surnames: dict[str, dict[str, int]] = {}
+        self.roles: dict[str, dict[str, int]] = {}
+        self.orgs: dict[str, dict[str, int]] = {}
+        self.person_mentions: dict[str, list[tuple[int, str]]] = {}
+        self._memo: dict[str, str] = {}
+        for a in articles:
+            text = a.text
+            mentions: list[tuple[int, str]] = []
+            for m in _NAME_RUN.finditer(text):
+                if re.match(r"\s+(?:and|&)\s+[A-Z]", text[m.end():m.end() + 6]):
+                    continue  # part of a longer name: "Tamsford Fire and Rescue Service"
+                raw = m.group(0).split()
+                words = raw
+                while words and words[0].lower() in _TITLES_OR_NOT_NAME:
+                    words = words[1:]
+                if len(words) >= 3 and not _is_person_name(words) and _is_person_name(words[-2:]):
+                    words = words[-2:]  # "Daravian Water Minister Irena Valcourt"
+                if _is_person_name(words):
+                    name = " ".join(words)
+                    self.surnames.setdefault(words[-1], {}).setdefault(name, 0)
+                    self.surnames[words[-1]][name] += 1
+                    mentions.append((m.start(), name))
+                    self._roles_around(text, m.start(), m.end(), name, len(raw) == len(words))
+            self.person_mentions[a.id] = mentions
+        # a surname alone is a mention too: "Osei said"
+        unique = sorted(k for k in self.surnames if self._full(k))
+        if unique:
+            alone = re.compile(r"\b(" + "|".join(map(re.escape, unique)) + r")\b")
+            for a in articles:
+                mentions = self.person_mentions[a.id]
+                mentions += [(m.start(), self._full(m.group(1)) or "") for m in alone.finditer(a.text)]
+                mentions.sort()
+        for a in articles:
+            text = a.text
+            # organisations: capitalised runs ending in an organisation word, and "the <modifiers> <org word>"
+            for m in _CAP_RUN.finditer(text):
+                words = m.group(0).split()
+                if " of " in m.group(0) and words[0].lower().strip(".") in _TITLES:
+                    words = m.group(0).rsplit(" of ", 1)[1].split()  # "Inspector Sunita Vale of Morrowfield Police"
+                if len(words) >= 2 and words[-1].lower() in _ORG_HEADS:
+                    while words and words[0].lower() in _NOT_NAME:
+                        words = words[1:]
+                    if len(words) >= 2:
+                        name = " ".join(words)
+                        self.orgs.setdefault(words[-1].lower(), {}).setdefault(name, 0)
+                        self.orgs[words[-1].lower()][name] += 1
+            for m in re.finditer(r"\b[Tt]he\s+((?:[a-z][\w-]+\s+){1,3}([a-z]+))\b", text):
+                if m.group(2) in _ORG_HEADS and not any(w in _NOT_NAME or w in ("of", "for", "to", "with")
+                                                        for w in m.group(1).split()):
+                    self.orgs.setdefault(m.group(2), {}).setdefault(m.group(1), 0)
+                    self.orgs[m.group(2)][m.group(1)] += 1
+
+    def _roles_around(self, text: str, start: int, end: int, name: str, bare: bool) -> None:
+        """Roles the text gives a named person: "ROLE, NAME," / "NAME, ROLE," (or "NAME, ROLE said") / "ROLE
+        NAME" ("chief executive Ruth Anselm")."""
+        if bare and text[start - 2:start] == ", " and text[end:end + 1] == ",":
+            seg = re.split(r"[.;:\n(“”\"]", text[max(0, start - 80):start - 2])[-1]
+            words = seg.split()[-5:]
+            if words and re.fullmatch(r"[a-z][\w-]+", words[-1]):
+                self._role(" ".join(words), name)
+        after = _ROLE_AFTER.match(text, end)
+        if after:
+            self._role(after.group(1), name)
+        before = _ROLE_BEFORE.search(text, max(0, start - 40), start)
+        if before:
+            self._role(before.group(1), name)
+
+    def _full(self, surname: str) -> str | None:
+        names = self.surnames.get(surname)
+        if names and len(names) == 1:
+            return next(iter(names))
+        if names:  # "Irena Valcourt" and "Wasserministerin Irena Valcourt": the name both end with
+            short = min(names, key=len)
+            if all(n.endswith(" " + short) or n == short for n in names):
+                return short
+        return None
+
+    def _role(self, role: str, name: str) -> None:
+        words = name.split()
+        if not _is_person_name(words):
+            return
+        role = _DET.sub("", role.strip()).lower()
+        role = re.sub(r"^.*(?:’s|'s)\s+", "", role)  # "trust's chief executive" → "chief executive"
+        role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
+        if not role or len(role.split()) > 4 or role.split()[-1] in _NOT_NAME:
+            return
+        self.roles.setdefault(role, {}).setdefault(name, 0)
+        self.roles[role][name] += 1
+
+    def nearest_person(self, article_id: str, pos: int) -> str | None:
+        """The person named last before ``pos`` in the article."""
+        mentions = self.person_mentions.get(article_id, ())
+        k = bisect.bisect_left(mentions, (pos, ""))
+        return mentions[k - 1][1] if k else None
+
+    def canonical(self, speaker: str) -> str:
+        """The name the story gives the speaker; else the phrase without its determiner."""
+        if speaker not in self._memo:
+            self._memo[speaker] = self._canonical(speaker)
+        return self._memo[speaker]
+
+    def _canonical(self, speaker: str) -> str:
+        s = speaker.strip()
+        person = _person_in(s)
+        if person:
+            return person
+        bare = _DET.sub("", s)
+        words = bare.split()
+        if len(words) == 1 and words[0][:1].isupper():
+            full = self._full(words[0])
+            if full:
+                return full
+        low = bare.lower()
+        if re.match(r"^[A-Z][\w-]+(?:’s|'s)\s+[a-z]", bare) and re.search(r"\b(?:" + "|".join(_ORG_HEADS) + r")\b", low):
+            return re.sub(r"(?:’s|'s)\s", " ", bare, count=1)  # "Sarnick's chamber of trade"
+        role = re.sub(r"^[\w’'-]+(?:’s|'s)\s+", "", low)
+        role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
+        if role in self.roles and len(self.roles[role]) == 1:
+            return next(iter(self.roles[role]))
+        # "the latest council figures" → the council: a body's figures are its word
+        words = [w for w in re.sub(r"\s+(?:figures|figure|data|estimates?|statistics|readings|records)$", "",
+                                   bare).split() if w.lower() not in _QUALIFIERS]
+        low = " ".join(words).lower()
+        head = words[-1].lower() if words else ""
+        if len(words) == 2 and words[0].lower() in self.orgs and head in _ROLE_NOUNS and words[0].islower():
+            org = self._org(words[0].lower(), [])
+            if org:  # "hospital spokesman" → "spokesman for Tamsford General Hospital"
+                return f"{words[1]} for {org}"
+        if head in _ORG_HEADS and head in self.orgs and not any(w[:1].isupper() for w in words[:-1]) \
+                or (len(words) == 1 and head in self.orgs):
+            mods = [w for w in low.split()[:-1] if w not in _NOT_NAME and not w.endswith(("’s", "'s"))]
+            org = self._org(head, mods, low)
+            if org:
+                return org
+        return bare if bare else s
+
+    def _org(self, head: str, mods: Sequence[str], low: str = "") -> str | None:
+        """The organisation the story names in full with this head noun (and these modifiers), most mentioned."""
+        cands = {n: c for n, c in self.orgs.get(head, {}).items()
+                 if all(md in n.lower() for md in mods) and n.lower() != low}
+        return max(cands, key=lambda n: (cands[n], len(n))) if cands else None
+
+
+def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> list[Quote]:
+    """Each quote's speaker as the story names them (``SpeakerIndex.canonical``): a surname, role or short
+    organisation name becomes the full name given elsewhere in the story; a pronoun becomes the person named last
+    before the quote in its article (else the previous speaker). The phrase as written stays in
+    ``speaker_as_written``. Then the parts of a quote split by its attribution are joined (``part_of``)."""
+    index = SpeakerIndex(articles)
+    for q in quotes:  # a speaker's name is a mention of them where they speak ("Inspector Sunita Vale of … said")
+        person = _person_in(q.speaker) if q.speaker and not q.speaker_mention else None
+        if person:
+            index.person_mentions.setdefault(q.article_id, []).append((q.sentence_start, person))
+    for v in index.person_mentions.values():
+        v.sort()
+    out = []
+    for q in quotes:
+        written = q.speaker
+        if q.speaker_mention and q.speaker_mention.lower() in ("he", "she"):  # a person: the one named last
+            near = index.nearest_person(q.article_id, q.start)
+            written = near or q.speaker
+        if not written:
+            out.append(q)
+            continue
+        name = index.canonical(written)
+        as_written = q.speaker_mention or (q.speaker if q.speaker != name else None)
+        out.append(replace(q, speaker=name, speaker_as_written=as_written))
+    texts = {a.id: a.text for a in articles}
+    by_article: dict[str, list[int]] = {}
+    for k, q in enumerate(out):
+        by_article.setdefault(q.article_id, []).append(k)
+    for aid, ks in by_article.items():
+        ks.sort(key=lambda k: out[k].start)
+        for k, q in zip(ks, _join_split([out[k] for k in ks], texts.get(aid, ""))):
+            out[k] = q
+    return out
+
+
+def carry_copies(quotes: Sequence[Quote], copies: Sequence[Mapping[str, Any]]) -> list[Quote]:
+    """A quote of a copy or rewrite (per the copies stage) with the same words as a quote of its origin (or of an
+    earlier article, when the origin has none) is listed once, on that quote, with the copy in ``carriers``; the
+    same words in independent reports are all kept."""
+    origin_of = {str(c["article_id"]): str(c.get("origin_id")) for c in copies if c.get("relation") in ("copy", "rewrite")}
+    if not origin_of:
+        return list(quotes)
+    key = lambda q: " ".join(q.text.split()).casefold()  # noqa: E731
+    hosts: dict[str, list[int]] = {}
+    out: list[Quote] = []
+    carried: dict[int, list[dict[str, Any]]] = {}
+    for q in quotes:
+        k = key(q)
+        if q.article_id in origin_of:
+            cands = hosts.get(k, [])
+            host = next((i for i in cands if out[i].article_id == origin_of[q.article_id]), None)
+            if host is None:
+                host = next((i for i in cands if (out[i].speaker or "") == (q.speaker or "")), None)
+            if host is not None:
+                carried.setdefault(host, []).append({"article_id": q.article_id, "source": q.source,
+                                                     "start": q.start, "end": q.end})
+                continue
+        hosts.setdefault(k, []).append(len(out))
+        out.append(q)
+    return [replace(q, carriers=tuple(carried[i])) if i in carried else q for i, q in enumerate(out)]
+
+
+def group_by_speaker(quotes: Sequence[Quote]) -> list[Quote]:
+    """Quotes grouped by speaker (speakers in order of their first quote; unattributed last), each speaker's in
+    their order."""
+    first: dict[str, int] = {}
+    for i, q in enumerate(quotes):
+        first.setdefault((q.speaker or "").casefold(), i)
+    return sorted(quotes, key=lambda q: (q.speaker is None, first[(q.speaker or "").casefold()]))

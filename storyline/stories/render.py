@@ -19,6 +19,12 @@ def _cite(article_id: str, start: int, end: int) -> str:
     return f"{article_id}:{start}-{end}"
 
 
+def _value_date(x: Any) -> str:
+    """", <date>" for a conflict value that carries its report's date (figures of kind ``update``), else ""."""
+    d = getattr(x, "date", None)
+    return f", {_date(d)}" if isinstance(d, datetime) else ""
+
+
 def provenance_lines(v: StoryView) -> list[str]:
     """Plain text lines: "Origin: <source> — carried by N outlets: …" per origin, then the independent count."""
     out = [f"Origin: {p.source} ({p.title}) — carried by {p.carried_by} outlet{'' if p.carried_by == 1 else 's'}"
@@ -26,6 +32,16 @@ def provenance_lines(v: StoryView) -> list[str]:
     n = v.n_independent_sources
     out.append(f"Independent sources: {n} (copies and rewrites of an origin are not counted)")
     return out
+
+
+_KIND = {"dispute": "the sources disagree", "update": "the figure changed as reports went on",
+         "agree": "the sources agree"}
+
+
+def _carried(x: Any) -> str:
+    """ " (+ carried by A, B)" for a figure that copies of its article carry; "" otherwise."""
+    outlets = sorted({c["source"] for c in getattr(x, "carried_by", ())})
+    return f" (+ carried by {', '.join(outlets)})" if outlets else ""
 
 
 # -- Markdown ---------------------------------------------------------------------------------------------------
@@ -48,6 +64,22 @@ def to_markdown(v: StoryView) -> str:
         out.append(f"- {_md(s.text)} — *{_md(s.citation.source)}* "
                    f"[`{_cite(s.citation.article_id, s.citation.start, s.citation.end)}`]"
                    + (f"; also in: {also}" if also else ""))
+    if v.latest is not None:
+        out += ["", f"## Latest ({_date(v.latest.date)})", ""]
+        if v.latest.new_sources:
+            out.append(f"New sources: {_md(', '.join(v.latest.new_sources))}")
+            out.append("")
+        for c in v.latest.updates:
+            out.append(f"- **{_md(c.about)}**: " + " → ".join(
+                f"{_md(x.value)} (*{_md(x.source)}*{_value_date(x)})" for x in c.values))
+        out += [f"- {_md(x.text)} — *{_md(x.source)}*, {_date(x.date)} [`{_cite(x.article_id, x.start, x.end)}`]"
+                for x in v.latest.statements]
+    if v.agreements:
+        out += ["", "## What independent sources agree on", ""]
+        for g in v.agreements:
+            out.append(f"- {_md(g.items[0].text)} — {len(g.sources)} independent sources: " + ", ".join(
+                f"*{_md(i.source)}*" + (f" ({i.relation})" if i.relation != "independent" else "")
+                + f" [`{_cite(i.article_id, i.start, i.end)}`]" for i in g.items))
     out += ["", "## Timeline", ""]
     for t in v.timeline:
         out.append(f"- {_date(t.date)} · {t.role} · **{_md(t.source)}**: {_md(t.title)} "
@@ -55,18 +87,27 @@ def to_markdown(v: StoryView) -> str:
     out += ["", "## Sources", "", "| source | articles | independent | copies |", "|---|---|---|---|"]
     out += [f"| {_md(s.source)} | {s.articles} | {s.independent} | {s.copies} |" for s in v.sources]
     out += [""] + [f"- {_md(line)}" for line in provenance_lines(v)]
-    if v.conflicts:
+    differ = [c for c in v.conflicts if c.kind != "agree"]
+    if differ:
         out += ["", "## Figures that differ", ""]
-        for c in v.conflicts:
-            out.append(f"**{_md(c.about)}**")
-            out += ["", "| source | figure | sentence | span |", "|---|---|---|---|"]
-            out += [f"| {_md(x.source)} | {_md(x.value)} | {_md(x.text)} | `{_cite(x.article_id, x.start, x.end)}` |"
-                    for x in c.values]
+        for c in differ:
+            out.append(f"**{_md(c.about)}** — {_KIND[c.kind]}")
+            if c.kind == "update":
+                out += ["", " → ".join(f"{_md(x.value)} ({_md(x.source)}, {_date(x.date)})" for x in c.values)]
+            out += ["", "| source | date | figure | sentence | span |", "|---|---|---|---|---|"]
+            out += [f"| {_md(x.source)}{_carried(x)} | {_date(x.date)} | {_md(x.value)} | {_md(x.text)} | "
+                    f"`{_cite(x.article_id, x.start, x.end)}` |" for x in c.values]
             out.append("")
+    agree = [c for c in v.conflicts if c.kind == "agree"]
+    if agree:
+        out += ["", "## Figures the sources agree on", ""]
+        out += [f"- **{_md(c.about)}**: " + "; ".join(f"{_md(x.value)} ({_md(x.source)}{_carried(x)})"
+                                                     for x in c.values) for c in agree]
     if v.quotes:
         out += ["", "## Quotes", ""]
-        out += [f"- “{_md(q.text)}” — {_md(q.speaker or 'unattributed')} (*{_md(q.source)}*, {q.kind}) "
-                f"[`{_cite(q.article_id, q.start, q.end)}`]" for q in v.quotes]
+        out += [f"- “{_md(q.text)}” — {_md(q.speaker or 'unattributed')} (*{_md(q.source)}*, {q.kind}"
+                + (f"; carried by {_md(', '.join(sorted({c['source'] for c in q.carriers})))}" if q.carriers else "")
+                + f") [`{_cite(q.article_id, q.start, q.end)}`]" for q in v.quotes]
     if v.unique:
         out += ["", "## Only one source reports", ""]
         out += [f"- *{_md(u.source)}*: {_md(u.text)} [`{_cite(u.article_id, u.start, u.end)}`]" for u in v.unique]
@@ -96,7 +137,25 @@ def to_html(v: StoryView) -> str:
         p.append(f"<li>{e(s.text)} <span class=\"src\">— {e(s.citation.source)}</span> "
                  f"<span class=\"cite\">{e(_cite(s.citation.article_id, s.citation.start, s.citation.end))}</span>"
                  + (f" <span class=\"src\">also in: {e(also)}</span>" if also else "") + "</li>")
-    p.append("</ul><h2>Timeline</h2><ol>")
+    p.append("</ul>")
+    if v.latest is not None:
+        p.append(f"<h2>Latest ({e(_date(v.latest.date))})</h2>")
+        if v.latest.new_sources:
+            p.append(f"<p class=\"src\">New sources: {e(', '.join(v.latest.new_sources))}</p>")
+        p.append("<ul>")
+        p += [f"<li><b>{e(c.about)}</b>: " + " → ".join(f"{e(x.value)} <span class=\"src\">{e(x.source)}"
+                                                       f"{e(_value_date(x))}</span>" for x in c.values) + "</li>"
+              for c in v.latest.updates]
+        p += [f"<li>{e(x.text)} <span class=\"src\">— {e(x.source)}, {e(_date(x.date))}</span> <span class=\"cite\">"
+              f"{e(_cite(x.article_id, x.start, x.end))}</span></li>" for x in v.latest.statements]
+        p.append("</ul>")
+    if v.agreements:
+        p.append("<h2>What independent sources agree on</h2><ul>")
+        p += [f"<li>{e(g.items[0].text)} <span class=\"src\">— " + ", ".join(
+            e(i.source) + (f" ({e(i.relation)})" if i.relation != "independent" else "") for i in g.items)
+            + "</span></li>" for g in v.agreements]
+        p.append("</ul>")
+    p.append("<h2>Timeline</h2><ol>")
     p += [f"<li>{e(_date(t.date))} · {e(t.role)} · <b>{e(t.source)}</b>: {e(t.title)}</li>" for t in v.timeline]
     p.append("</ol><h2>Sources</h2><table><tr><th>source</th><th>articles</th><th>independent</th><th>copies</th></tr>")
     p += [f"<tr><td>{e(s.source)}</td><td>{s.articles}</td><td>{s.independent}</td><td>{s.copies}</td></tr>"
@@ -105,11 +164,16 @@ def to_html(v: StoryView) -> str:
     p += [f"<li>{e(line)}</li>" for line in provenance_lines(v)]
     p.append("</ul>")
     if v.conflicts:
-        p.append("<h2>Figures that differ</h2>")
+        p.append("<h2>Figures across sources</h2>")
         for c in v.conflicts:
-            p.append(f"<h3>{e(c.about)}</h3><table><tr><th>source</th><th>figure</th><th>sentence</th></tr>")
-            p += [f"<tr><td>{e(x.source)}</td><td><b>{e(x.value)}</b></td><td>{e(x.text)} <span class=\"cite\">"
-                  f"{e(_cite(x.article_id, x.start, x.end))}</span></td></tr>" for x in c.values]
+            p.append(f"<h3>{e(c.about)} <span class=\"src\">{e(_KIND[c.kind])}</span></h3>")
+            if c.kind == "update":
+                p.append("<p>" + " → ".join(f"<b>{e(x.value)}</b> <span class=\"src\">{e(x.source)}, "
+                                            f"{e(_date(x.date))}</span>" for x in c.values) + "</p>")
+            p.append("<table><tr><th>source</th><th>date</th><th>figure</th><th>sentence</th></tr>")
+            p += [f"<tr><td>{e(x.source + _carried(x))}</td><td>{e(_date(x.date))}</td><td><b>{e(x.value)}</b></td>"
+                  f"<td>{e(x.text)} <span class=\"cite\">{e(_cite(x.article_id, x.start, x.end))}</span></td></tr>"
+                  for x in c.values]
             p.append("</table>")
     if v.quotes:
         p.append("<h2>Quotes</h2><ul>")
@@ -148,6 +212,18 @@ def to_rich(v: StoryView, *, notes: bool = True, day_only: Collection[str] = ())
     for s in v.summary:
         t.add_row(Text(s.text), Text(s.citation.source), Text(", ".join(sorted({e.source for e in s.also_in}))))
     items.append(t)
+    if v.latest is not None:
+        t = Table(title=f"Latest ({_date(v.latest.date)})"
+                  + (f" · new sources: {', '.join(v.latest.new_sources)}" if v.latest.new_sources else ""),
+                  expand=True)
+        t.add_column("what the newest reports add", ratio=4)
+        t.add_column("source", ratio=1)
+        for c in v.latest.updates:
+            t.add_row(Text(f"{c.about}: " + " → ".join(f"{x.value}{_value_date(x)}" for x in c.values)),
+                      Text(", ".join(dict.fromkeys(x.source for x in c.values))))
+        for x in v.latest.statements:
+            t.add_row(Text(x.text), Text(f"{x.source}, {_date(x.date)}"))
+        items.append(t)
     t = Table(title="Timeline", expand=True)
     for c in ("date", "role", "source", "title", "new"):
         t.add_column(c)
@@ -163,12 +239,15 @@ def to_rich(v: StoryView, *, notes: bool = True, day_only: Collection[str] = ())
     items.append(t)
     items.append(Text("\n".join(provenance_lines(v))))
     for c in v.conflicts:
-        t = Table(title=f"Figures that differ: {c.about}", show_lines=True, expand=True)
+        if c.kind == "agree":
+            continue
+        t = Table(title=f"Figures that differ: {c.about} ({_KIND[c.kind]})", show_lines=True, expand=True)
         t.add_column("source")
+        t.add_column("date")
         t.add_column("figure", style="bold")
         t.add_column("sentence", ratio=4)
         for x in c.values:
-            t.add_row(Text(x.source), Text(x.value), Text(x.text))
+            t.add_row(Text(x.source + _carried(x)), _date(x.date), Text(x.value), Text(x.text))
         items.append(t)
     if v.quotes:
         t = Table(title="Quotes", expand=True)

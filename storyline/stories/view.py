@@ -15,20 +15,22 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import ConfigError, StorylineError
-from ..headline import representative_index
+from ..headline import story_headline_index
 from ..outlets import distinct_unknown_outlets, unknown_outlets_beyond_one
 from ..records import Article
 from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
+from .boilerplate import is_boilerplate, repeated_sentences
+from .claims import agreement_groups, claim_of, compatible, conflict
 from .entities import EntityJob, dumps_raw, loads_raw
 from .figures import extract_figures, find_conflicts
-from .model import (ArticleRef, Citation, Echo, ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem,
-                    TimelineEntry, Title, UniqueItem)
-from .quotes import extract_quotes
+from .model import (Agreement, AgreementItem, ArticleRef, Citation, Conflict, Echo, Latest, LatestItem,
+                    ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title, UniqueItem)
+from .quotes import carry_copies, extract_quotes, group_by_speaker, resolve_speakers
 from .terms import word_count
 
-__all__ = ["build_view", "build_view_from_articles", "choose_headline", "merge_stored_alignments", "summarize",
-           "timeline", "unique_content"]
+__all__ = ["agreements", "boilerplate_rows", "build_view", "build_view_from_articles", "choose_headline", "latest",
+           "merge_stored_alignments", "summarize", "timeline", "unique_content"]
 
 
 def _stories_settings(settings: Settings | StoriesSettings | None) -> StoriesSettings:
@@ -48,26 +50,43 @@ def _check(s: StoriesSettings) -> None:
 
 
 # -- headline ---------------------------------------------------------------------------------------------------
-def choose_headline(articles: Sequence[Article]) -> tuple[str, str | None]:
-    """The most representative title (storyline/headline.py: the same rule the pipeline stores)."""
-    best = representative_index([a.title for a in articles], [a.title_derived for a in articles])
+def choose_headline(articles: Sequence[Article], copies: Sequence[Mapping[str, Any]] = (),
+                    settings: StoriesSettings | None = None) -> tuple[str, str | None]:
+    """The headline that follows the story (storyline/headline.py :func:`~storyline.headline.story_headline_index`):
+    the most representative *recent* title among independent reports, or the first report's title when no newer one
+    is representative. Copies and rewrites (per the copies stage) do not propose titles."""
+    s = settings or StoriesSettings()
+    rel = _relations(copies)
+    best = story_headline_index([a.title for a in articles], [a.title_derived for a in articles],
+                                [a.date for a in articles], [rel.get(a.id) is None for a in articles],
+                                ratio=s.headline_recent_ratio)
     if best is None:
         return "", None
     return articles[best].title, articles[best].id
 
 
-# -- summary ----------------------------------------------------------------------------------------------------
-def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
-    """3–7 central sentences chosen across sources (centrality × agreement × lead position, then MMR).
+def _relations(copies: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """article id → ``copy``/``rewrite`` for the articles the copies stage linked to an origin."""
+    return {c["article_id"]: c["relation"] for c in copies if c.get("relation") in ("copy", "rewrite")}
 
-    score(i) = cos(x_i, c) · (1 + s_i) / (1 + 0.1·k_i), where c is the mean of the per-article mean sentence
-    vectors (each article weighs the same), s_i the number of other sources with an aligned sentence and k_i the
-    sentence's position in its article. MMR then picks argmax λ·score − (1−λ)·max sim to the picked ones, skipping
-    sentences aligned with a picked one (the same statement from another source becomes ``also_in``).
-    """
+
+def boilerplate_rows(al: Alignment) -> set[int]:
+    """Sentences of the alignment that are boilerplate (storyline/stories/boilerplate.py): a pattern, or a footer
+    repeated verbatim across articles of one outlet."""
+    per: dict[str, list[int]] = {}
+    for i, r in enumerate(al.sentences):
+        per.setdefault(r.article_id, []).append(i)
+    rep = repeated_sentences([(al.sentences[rows[0]].source, [al.sentences[i].text for i in rows])
+                              for rows in per.values()])
+    return {i for i, r in enumerate(al.sentences)
+            if is_boilerplate(r.text) or " ".join(r.text.split()).casefold() in rep}
+
+
+# -- summary ----------------------------------------------------------------------------------------------------
+def centrality(al: Alignment) -> np.ndarray:
+    """cos(x_i, c) per sentence, where c is the mean of the per-article mean sentence vectors (each article weighs
+    the same); the mean of the lexical and dense cosines when dense vectors exist."""
     refs = al.sentences
-    if not refs:
-        return []
     X = al.lexical_vectors
     D = al.dense_vectors
     art_rows: dict[str, list[int]] = {}
@@ -87,23 +106,50 @@ def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
     cent = np.asarray(X @ centroid(X)).ravel()
     if D is not None:
         cent = 0.5 * cent + 0.5 * (D @ centroid(D))
-    n_sources = len({r.source for r in refs})
-    cand = [i for i, r in enumerate(refs) if word_count(r.text) >= settings.min_sentence_words
-            and r.text[-1:] not in ("?", ":")]
+    return cent
+
+
+def summarize(al: Alignment, settings: StoriesSettings, groups: Sequence[Sequence[int]] | None = None,
+              excluded: set[int] | frozenset[int] = frozenset(), relation: Mapping[str, str] | None = None,
+              cent: np.ndarray | None = None) -> list[SummaryItem]:
+    """3–7 central sentences chosen across sources (centrality × agreement × lead position, then MMR): a ranked
+    selection of the agreements, filled with central single-source sentences when there are too few.
+
+    score(i) = cos(x_i, c) · (1 + s_i) / (1 + 0.1·k_i), where c is the mean of the per-article mean sentence
+    vectors (each article weighs the same), s_i the number of other independent sources in the sentence's agreement
+    (``groups``: :func:`agreements`' rows; default: connected aligned sentences) and k_i the sentence's position in
+    its article. MMR then picks argmax λ·score − (1−λ)·max sim to the picked ones, skipping the other sentences of a
+    picked one's agreement (they become ``also_in``: independent sources only). ``excluded`` rows (boilerplate) and
+    the sentences of copies/rewrites (``relation``) are never picked.
+    """
+    refs = al.sentences
+    if not refs:
+        return []
+    relation = relation or {}
+    X = al.lexical_vectors
+    D = al.dense_vectors
+    if cent is None:
+        cent = centrality(al)
+    if groups is None:
+        groups = [g for g in al.groups() if len({refs[i].source for i in g}) > 1]
+    group_of: dict[int, int] = {}
+    g_sources: list[int] = []
+    for g_id, g in enumerate(groups):
+        g_sources.append(len({refs[i].source for i in g if relation.get(refs[i].article_id) is None}))
+        for i in g:
+            group_of[i] = g_id
+    usable = [i for i, r in enumerate(refs) if i not in excluded and relation.get(r.article_id) is None]
+    cand = [i for i in usable if word_count(refs[i].text) >= settings.min_sentence_words
+            and refs[i].text[-1:] not in ("?", ":")]
     if not cand:
-        cand = list(range(len(refs)))
-    support_all = al.support_counts()
-    support = {i: int(support_all[i]) for i in cand}
+        cand = usable
+    if not cand:
+        return []
+    support = {i: (g_sources[group_of[i]] - 1 if i in group_of else 0) for i in cand}
     score = {i: max(float(cent[i]), 0.0) * (1 + support[i]) / (1 + 0.1 * refs[i].index) for i in cand}
     top = max(score.values()) or 1.0
     score = {i: v / top for i, v in score.items()}
-    # pick until every statement several sources agree on (an alignment group spanning ≥ 2 sources) has a
-    # sentence in the summary, within [summary_min, summary_max]
-    group_of: dict[int, int] = {}
-    for g_id, g in enumerate(al.groups()):
-        if len({refs[i].source for i in g}) > 1:
-            for i in g:
-                group_of[i] = g_id
+    # pick until every agreement has a sentence in the summary, within [summary_min, summary_max]
     open_groups = set(group_of.values())
     k_max = min(settings.summary_max, len(cand))
 
@@ -127,8 +173,9 @@ def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
         picked.append(best)
         open_groups.discard(group_of.get(best, -1))
         available[pos[best]] = False
-        for j, _ in al.neighbours(best):  # the same statement from another source becomes also_in
-            if j in pos:
+        mates = groups[group_of[best]] if best in group_of else []
+        for j in mates:  # the same statement from another article becomes also_in (the article's own stay)
+            if j in pos and refs[j].article_id != refs[best].article_id:
                 available[pos[j]] = False
         sim = np.asarray((Xc @ X[best].T).todense()).ravel()
         if Dc is not None:
@@ -138,9 +185,11 @@ def summarize(al: Alignment, settings: StoriesSettings) -> list[SummaryItem]:
     for i in picked:
         r = refs[i]
         echoes: dict[str, Echo] = {}
-        for j, sc in al.neighbours(i):  # best first: keep the best sentence per other article
+        mates = set(groups[group_of[i]]) if i in group_of else set()
+        for j, sc in al.neighbours(i):  # best first: keep the best sentence per other independent article
             o = refs[j]
-            if o.article_id != r.article_id and o.article_id not in echoes:
+            if (j in mates and o.article_id != r.article_id and o.article_id not in echoes
+                    and relation.get(o.article_id) is None):
                 echoes[o.article_id] = Echo(o.article_id, o.source, o.text, o.start, o.end, sc)
         out.append(SummaryItem(r.text, Citation(r.article_id, r.source, r.start, r.end), tuple(echoes.values()),
                                round(score[i], 4)))
@@ -189,19 +238,49 @@ def sources(articles: Sequence[Article], copies: Sequence[Mapping[str, Any]] = (
 
 
 # -- unique -----------------------------------------------------------------------------------------------------
-def unique_content(al: Alignment, settings: StoriesSettings) -> tuple[list[UniqueItem], int]:
-    """Sentences no other source has an aligned counterpart for, and their total.
+def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] | frozenset[int] = frozenset(),
+                   relation: Mapping[str, str] | None = None) -> tuple[list[UniqueItem], int]:
+    """Sentences only one outlet reports, and their total: no sentence of another *independent* source aligns with
+    them. Boilerplate (``excluded``) and the text of copies and rewrites (``relation``: their words are their
+    origin's) are not unique content; a sentence that only a copy of its own article repeats is.
 
     At most ``unique_max`` are listed, taken round-robin over the articles (each article's first unaligned sentence,
     then each one's second, …) so that every source's own content shows; listed in article and text order.
     """
-    if len({r.source for r in al.sentences}) < 2:
+    relation = relation or {}
+    refs = al.sentences
+    if len({r.source for r in refs if relation.get(r.article_id) is None}) < 2:
         return [], 0
     per: dict[str, list[int]] = {}
-    support = al.support_counts()
-    for i, r in enumerate(al.sentences):
-        if not support[i] and word_count(r.text) >= settings.min_sentence_words:
-            per.setdefault(r.article_id, []).append(i)
+    ok = np.array([relation.get(r.article_id) is None and i not in excluded for i, r in enumerate(refs)])
+    supported = _other_source_support(al, ok)
+    cand = [i for i, r in enumerate(refs) if i not in excluded and relation.get(r.article_id) is None
+            and word_count(r.text) >= settings.min_sentence_words and not supported[i]]
+    if cand and settings.unique_max_similarity < 1.0 and al.lexical_vectors is not None:
+        # below the alignment threshold too: a re-worded sentence of another independent source is no unique content
+        X = al.lexical_vectors
+        S = np.asarray((X[cand] @ X.T).todense())
+        src = np.array([r.source for r in refs])
+        other = (src[None, :] != src[cand][:, None]) & ok[None, :]
+        best = np.where(other, S, 0.0).max(axis=1)
+        cand = [i for i, b in zip(cand, best.tolist()) if b < settings.unique_max_similarity]
+    if cand and settings.unique_shared_figure and al.lexical_vectors is not None:
+        # a figure another independent source gives too (compatible value, in a sentence on the same subject:
+        # cosine ≥ unique_shared_figure) is not something only one outlet reports
+        X = al.lexical_vectors
+        S = np.asarray((X[cand] @ X.T).todense())
+        src = np.array([r.source for r in refs])
+        keep = []
+        for k, i in enumerate(cand):
+            mine = [n for n in claim_of(refs[i].text).numbers if n.value >= 10 or n.noun]
+            near = np.nonzero((S[k] >= settings.unique_shared_figure) & (src != src[i]) & ok)[0]
+            if mine and any(compatible(n, m) and (n.value >= 10 or n.noun == m.noun)
+                            for j in near.tolist() for m in claim_of(refs[j].text).numbers for n in mine):
+                continue
+            keep.append(i)
+        cand = keep
+    for i in cand:
+        per.setdefault(refs[i].article_id, []).append(i)
     total = sum(len(v) for v in per.values())
     chosen: list[int] = []
     depth = 0
@@ -216,22 +295,96 @@ def unique_content(al: Alignment, settings: StoriesSettings) -> tuple[list[Uniqu
     return out, total
 
 
-def _without_copied_quotes(quotes: list[Quote], copies: Sequence[Mapping[str, Any]]) -> list[Quote]:
-    """Drop a quote from a copy or rewrite (per the copies stage) when an earlier article already gave the same words
-    by the same speaker: wire copy would otherwise list one statement once per outlet that carried it. Quotes of
-    independent reports are all kept."""
-    copy_ids = {c["article_id"] for c in copies if c.get("relation") in ("copy", "rewrite")}
-    if not copy_ids:
-        return quotes
-    seen: set[tuple[str, str]] = set()
+def _binary(al: Alignment) -> Any:
+    A = al.adjacency.tocsr().astype(np.float32, copy=True)
+    A.data[:] = 1.0
+    return A
+
+
+def _aligned_with(al: Alignment, cols: np.ndarray) -> np.ndarray:
+    """Per sentence: whether it is aligned with a sentence where ``cols`` is True."""
+    if not len(al.sentences):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(_binary(al) @ cols.astype(np.float32)).ravel() > 0
+
+
+def _other_source_support(al: Alignment, cols: np.ndarray) -> np.ndarray:
+    """Per sentence: whether a sentence of *another source* where ``cols`` is True is aligned with it."""
+    n = len(al.sentences)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    codes: dict[str, int] = {}
+    src = np.array([codes.setdefault(r.source, len(codes)) for r in al.sentences])
+    onehot = sparse.csr_matrix((cols.astype(np.float32), (np.arange(n), src)), shape=(n, len(codes)))
+    per_source = (_binary(al) @ onehot).tocsr()
+    per_source.data = (per_source.data > 0).astype(np.float32)
+    total = np.asarray(per_source.sum(axis=1)).ravel()
+    own = np.asarray(per_source[np.arange(n), src]).ravel()
+    return (total - own) > 0
+
+
+# -- agreements -------------------------------------------------------------------------------------------------
+def agreements(al: Alignment, settings: StoriesSettings, groups: Sequence[Sequence[int]],
+               relation: Mapping[str, str], cent: np.ndarray) -> list[Agreement]:
+    """The agreements of ``groups`` (:func:`storyline.stories.claims.agreement_groups`): each lists its sentences,
+    the most central independent one first, then by article and position; ranked by independent sources, then
+    centrality."""
+    refs = al.sentences
     out = []
-    for q in quotes:
-        key = (" ".join(q.text.split()).casefold(), (q.speaker or "").casefold())
-        if q.article_id in copy_ids and key in seen:
-            continue
-        seen.add(key)
-        out.append(q)
+    for g in groups:
+        indep = [i for i in g if relation.get(refs[i].article_id) is None]
+        head = max(indep, key=lambda i: (float(cent[i]), -i))
+        items = tuple(AgreementItem(refs[i].article_id, refs[i].source, refs[i].text, refs[i].start, refs[i].end,
+                                    relation.get(refs[i].article_id, "independent"))
+                      for i in [head] + [i for i in g if i != head])
+        out.append(Agreement(items, round(float(cent[head]), 4)))
+    out.sort(key=lambda a: (-len(a.sources), -a.score, a.items[0].article_id, a.items[0].start))
     return out
+
+
+# -- latest ---------------------------------------------------------------------------------------------------------
+def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings, excluded: set[int] | frozenset[int],
+           relation: Mapping[str, str], conflicts: Sequence[Conflict]) -> Latest | None:
+    """What the newest reports add: the independent reports dated within ``latest_window_hours`` of the newest
+    one and later than the first report; the outlets that first appear with them; their sentences that no earlier-dated
+    article agrees with (no aligned sentence, or only ones whose figures, negation, days, speaker or state differ:
+    "the toll has risen to four" is new after "three were killed"; boilerplate left out); and the figure updates whose newest value is
+    theirs. ``None`` when fewer than two independent reports are dated."""
+    from datetime import timedelta
+
+    dated = sorted((a for a in articles if a.date is not None and relation.get(a.id) is None),
+                   key=lambda a: (a.date, a.id))  # type: ignore[arg-type,return-value]
+    if len(dated) < 2:
+        return None
+    newest = dated[-1].date
+    window = newest - timedelta(hours=settings.latest_window_hours)  # type: ignore[operator]
+    recent = [a for a in dated if a.date > dated[0].date and a.date >= window]  # type: ignore[operator]
+    if not recent:
+        return None
+    recent_ids = {a.id for a in recent}
+    earlier = [a for a in dated if a.id not in recent_ids]
+    since = earlier[-1].date if earlier else None
+    earlier_ids = {a.id for a in earlier} | {a.id for a in articles if a.date is not None and a.id not in recent_ids
+                                            and a.date < recent[0].date}  # type: ignore[operator]
+    known_sources = {a.source for a in articles if a.id in earlier_ids}
+    new_sources = tuple(dict.fromkeys(a.source for a in recent if a.source not in known_sources))
+    date_of = {a.id: a.date for a in recent}
+    statements = []
+    refs = al.sentences
+    seen_before = _aligned_with(al, np.array([r.article_id in earlier_ids for r in refs], dtype=bool))
+    for i, r in enumerate(refs):
+        if r.article_id not in recent_ids or i in excluded or word_count(r.text) < settings.min_sentence_words:
+            continue
+        if seen_before[i] and any(refs[j].article_id in earlier_ids and conflict(claim_of(r.text),
+                                                                                   claim_of(refs[j].text)) is None
+                                  for j, _ in al.neighbours(i)):
+            continue  # an earlier report already says it (a changed figure or a denial is new)
+        statements.append(LatestItem(r.article_id, r.source, r.text, r.start, r.end, date_of[r.article_id]))
+    updates = tuple(c for c in conflicts if getattr(c, "kind", None) == "update"
+                    and c.values and c.values[-1].article_id in recent_ids)
+    refs_out = tuple(ArticleRef(a.id, a.source, a.title, a.date, a.byline, a.title_derived, a.lang, a.url)
+                     for a in recent)
+    return Latest(since, newest, refs_out, new_sources, tuple(statements[:settings.latest_max]), updates)
 
 
 # -- stored alignments (copies stage) ---------------------------------------------------------------------------
@@ -315,13 +468,22 @@ def build_view_from_articles(
     by_article: dict[str, list] = {}
     for r in al.sentences:
         by_article.setdefault(r.article_id, []).append(r.sentence)
-    headline, head_id = choose_headline(articles)
-    quotes = _without_copied_quotes([q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))],
-                                    copies)
+    headline, head_id = choose_headline(articles, copies, s)
+    relation = _relations(copies)
+    boiler = boilerplate_rows(al)
+    cent = centrality(al) if al.sentences else np.zeros(0)
+    groups = agreement_groups(al, relation, boiler, floor=s.agreement_min_similarity,
+                              linkage=s.agreement_linkage, min_shared=s.agreement_min_shared,
+                              candidates=s.agreement_candidates)
+    quotes = group_by_speaker(carry_copies(resolve_speakers(
+        [q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))], articles), copies))
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
-    conflicts = find_conflicts(figures, {a.id: a.text for a in articles})
+    conflicts = find_conflicts(figures, {a.id: a.text for a in articles}, dates={a.id: a.date for a in articles},
+                               copies=copies, include_agree=True)
     entities, ent_method = entity_job.result()
-    unique, unique_total = unique_content(al, s)
+    unique, unique_total = unique_content(al, s, boiler, relation)
+    agreed = agreements(al, s, groups, relation, cent)
+    newest = latest(articles, al, s, boiler, relation, conflicts)
     srcs = sources(articles, copies)
     prov = _provenance(provenance, articles)
     if provenance is not None:
@@ -342,7 +504,7 @@ def build_view_from_articles(
         articles=tuple(ArticleRef(a.id, a.source, a.title, a.date, a.byline, a.title_derived, a.lang, a.url)
                        for a in articles),
         titles=tuple(Title(a.id, a.source, a.title, a.title_derived) for a in articles),
-        summary=tuple(summarize(al, s)),
+        summary=tuple(summarize(al, s, groups, boiler, relation, cent)),
         timeline=tuple(timeline(articles, al)),
         sources=tuple(srcs),
         entities=tuple(entities),
@@ -356,6 +518,9 @@ def build_view_from_articles(
             "copies": copies_method,
             "stored_alignments": stored_method,
             "sentences": "storyline.sentences (rules)",
+            "agreements": "aligned sentences of independent sources with no differing figure, negation, day, "
+                          "speaker or state (storyline.stories.claims)",
+            "boilerplate": "patterns and repeated outlet footers (storyline.stories.boilerplate)",
             "generated_text": "none: every statement is a verbatim span of a cited article",
         },
         counts={
@@ -368,10 +533,16 @@ def build_view_from_articles(
             "figures": len(figures),
             "unique_total": unique_total,
             "unique_listed": len(unique),
+            "agreements": len(agreed),
+            "boilerplate": len(boiler),
         },
         copies=tuple(dict(c) for c in copies),
         provenance=prov,
         independent_sources=independent,
+        agreements=tuple(agreed),
+        latest=newest,
+        boilerplate=tuple(UniqueItem(al.sentences[i].article_id, al.sentences[i].source, al.sentences[i].text,
+                                     al.sentences[i].start, al.sentences[i].end) for i in sorted(boiler)),
     )
 
 
