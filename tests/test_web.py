@@ -128,13 +128,17 @@ def test_story_page_has_every_section_and_why_explanations(tmp_path):
     else:
         glance = re.search(r'<p class="glance" id="glance">(.*?)</p>', html, re.S).group(1)
         assert f"{len(data['sources'])} sources" in glance and f"{view['independent_sources']} independent" in glance
-        n_cites = sum(len(s["citations"]) for s in view["summary"])
-        assert len(re.findall(r'<ol class="summary">', html)) == (1 if view["summary"] else 0)
-        assert html.count('class="cite"') >= n_cites
-        if view["conflicts"]:
-            assert f"{len(view['conflicts'])} disputed figure" in glance
-            assert html.count('class="dispute conflict"') == len(view["conflicts"])
-            assert html.count('class="figure-cell"') == sum(len(x["values"]) for x in view["conflicts"])
+        if view.get("agreements"):  # every agreement listed, each with its citations
+            assert html.count('class="agreement"') == len(view["agreements"])
+            assert html.count('class="cite"') >= sum(len(g["items"]) for g in view["agreements"])
+        else:
+            n_cites = sum(len(s["citations"]) for s in view["summary"])
+            assert len(re.findall(r'<ol class="summary">', html)) == (1 if view["summary"] else 0)
+            assert html.count('class="cite"') >= n_cites
+        disputes = [c for c in view["conflicts"] if c.get("kind", "dispute") == "dispute"]
+        if disputes:
+            assert f"{len(disputes)} disputed figure" in glance
+            assert html.count('class="dispute conflict"') == len(disputes)
 
 
 def test_sparkline_has_one_bar_per_day_scaled_to_the_busiest():
