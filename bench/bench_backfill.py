@@ -155,6 +155,7 @@ def main() -> None:
     ap.add_argument("path", nargs="?", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--profile", default="default", choices=["default", "lexical"])
     ap.add_argument("--repeat", type=int, default=1, help="copies of the set (new ids and titles)")
+    ap.add_argument("--batch-size", type=int, default=None, help="ingest.batch_size for every run (default 64)")
     ap.add_argument("--workers", default="1,2", help="local cluster sizes to run")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "backfill.json")
     args = ap.parse_args()
@@ -163,6 +164,8 @@ def main() -> None:
     from storyline.settings import Settings
 
     settings = Settings().with_overrides({"cluster.profile": args.profile})
+    if args.batch_size:
+        settings = settings.with_overrides({"ingest.batch_size": args.batch_size})
     with tempfile.TemporaryDirectory(prefix="storyline-bench-backfill-") as name:
         tmp = Path(name)
         archive = tmp / "archive.jsonl"
@@ -174,6 +177,7 @@ def main() -> None:
     serial = stages["assign"] + stages["store_write"]
     result = {
         "set": args.path.stem, "repeat": args.repeat, "records": n, "profile": args.profile,
+        "batch_size": settings.ingest.batch_size,
         "stage_ms_per_article": {k: round(v * 1000, 3) for k, v in stages.items()},
         "ingest": {k: round(v, 3) if isinstance(v, float) else v for k, v in ingest_row.items()},
         "backfill": [{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()} for r in rows],

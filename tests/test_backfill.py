@@ -216,3 +216,13 @@ def test_cli_backfill_on_a_local_cluster(tmp_path):
     assert "on 1 workers" in proc.stderr
     with Store(tmp_path / "x.db") as s:
         assert [r["command"] for r in s.runs()] == ["backfill"]
+
+
+def test_backfill_help_names_the_scale_extra():
+    from typer.testing import CliRunner
+
+    from storyline.cli import app
+
+    r = CliRunner().invoke(app, ["backfill", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "storyline[scale]" in " ".join(r.output.split()) and "--scheduler" in r.output

@@ -20,11 +20,16 @@ def backfill(
     workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                           help="Worker processes of the local cluster (default: the CPU count)."),
     source: Optional[str] = typer.Option(None, "--source", help="Outlet name for records that carry none."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
+                                             help="Items per batch: clustered together, written in one transaction "
+                                                  "(default: ingest.batch_size). Larger batches write faster; the "
+                                                  "stories are those of `ingest` with the same batch size."),
     connect_timeout: float = typer.Option(10.0, "--connect-timeout", min=0.1,
                                           help="Seconds to wait for the scheduler."),
 ) -> None:
     """Like `ingest` for large archives: reading, normalising and encoding run in parallel on Dask workers; the
-    stories are those `ingest` would make of the same files. Needs `pip install 'storyline[scale]'`.
+    stories are those `ingest` would make of the same files. Needs dask.distributed:
+    `pip install 'storyline\\[scale]'`.
 
     Exit status 0 when everything was accepted (or already stored), 1 when anything was rejected.
     """
@@ -35,6 +40,8 @@ def backfill(
     from ..service.backfill import backfill as run_backfill, dask_client
 
     settings = state.settings
+    if batch_size is not None:
+        settings = settings.with_overrides({"ingest.batch_size": batch_size})
     report = WalkReport()
     with dask_client(scheduler, workers, timeout_s=connect_timeout) as client, state.open_store() as store:
         if sys.stderr.isatty():

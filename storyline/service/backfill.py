@@ -1,4 +1,4 @@
-"""Backfills on a Dask cluster: an archive read, normalised and encoded in parallel, clustered and stored by one process.
+"""Backfills on Dask: an archive read, normalised and encoded in parallel, clustered and stored by one process.
 
 Where each stage runs:
 
