@@ -130,13 +130,13 @@ def run_ingest(archive: Path, settings, tmp: Path) -> dict[str, float]:
 
 
 def run_backfill(archive: Path, settings, tmp: Path, workers: int) -> dict[str, float]:
-    from storyline.service.backfill import backfill, dask_client, warm_worker
+    from storyline.service.backfill import backfill, dask_client, encoder_threads, warm_worker
     from storyline.store import Store
 
     t0 = time.perf_counter()
     with dask_client(workers=workers, timeout_s=120) as client:
         if settings.cluster.profile == "default":
-            client.run(warm_worker, settings)
+            client.run(warm_worker, settings, encoder_threads(client))
         start = time.perf_counter() - t0
         with Store(tmp / f"backfill-{workers}.db") as store:
             t0 = time.perf_counter()

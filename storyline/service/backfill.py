@@ -22,7 +22,7 @@ pipeline the same items in the same order and the clusterer receives the same ve
    :class:`EncodePlanner` replays the pipeline's dedupe and the clusterer's reuse of recent leads to foresee each
    ``encode`` call, a worker encodes that call's texts as one call, and :class:`PrecomputedEncoder` answers the call
    from it; a call nobody foresaw is encoded by the driver itself, so a wrong forecast costs time, never a change.
-   (Thread counts do not change the ONNX encoder's vectors; workers use one thread each.)
+   (Thread counts do not change the ONNX encoder's vectors: a worker's encoder uses its share of its machine's cores.)
 """
 
 from __future__ import annotations
@@ -196,6 +196,9 @@ def read_part(part: Part, settings: IngestSettings, source: str | None = None) -
     return out
 
 
+_ENCODER_THREADS: list[int] = []  # this worker's encoder threads, set by warm_worker (one per core it may use)
+
+
 @lru_cache(maxsize=2)
 def _worker_encoder(settings: Settings, threads: int) -> Any:
     """The encoder of ``settings``, loaded once per worker process (every later task reuses it)."""
@@ -207,14 +210,35 @@ def _worker_encoder(settings: Settings, threads: int) -> Any:
     return enc
 
 
-def encode_texts(texts: Sequence[str], settings: Settings, threads: int = 1) -> np.ndarray:
+def _threads(settings: Settings) -> int:
+    # the ONNX encoder's vectors do not depend on its thread count (checked bit for bit): a worker uses the cores
+    # it has; the torch encoder keeps the configured count, as `ingest` runs it
+    if settings.cluster.encoder_backend != "onnx" or not _ENCODER_THREADS:
+        return settings.cluster.encoder_threads
+    return _ENCODER_THREADS[-1]
+
+
+def encode_texts(texts: Sequence[str], settings: Settings) -> np.ndarray:
     """Worker task: the encoder's vectors for ``texts``, as one call (float32 rows)."""
-    return _worker_encoder(settings, threads).encode(list(texts))
+    return _worker_encoder(settings, _threads(settings)).encode(list(texts))
 
 
-def warm_worker(settings: Settings, threads: int = 1) -> str:
-    """Load the encoder on a worker before the first batch (``client.run``)."""
-    return _worker_encoder(settings, threads).name
+def warm_worker(settings: Settings, threads: dict[str, int] | None = None, dask_worker: Any = None) -> str:
+    """Load the encoder on a worker before the first batch (``client.run``, which passes ``dask_worker``);
+    ``threads``: encoder threads by worker address (see :func:`encoder_threads`)."""
+    if threads and dask_worker is not None:
+        _ENCODER_THREADS.append(threads.get(dask_worker.address, 1))
+    return _worker_encoder(settings, _threads(settings)).name
+
+
+def encoder_threads(client: Any) -> dict[str, int]:
+    """Encoder threads for each worker: its machine's cores shared among the worker threads on that machine."""
+    workers = client.scheduler_info().get("workers", {})
+    cores = client.run(os.cpu_count)
+    per_host: dict[str, int] = {}
+    for w in workers.values():
+        per_host[w.get("host", "")] = per_host.get(w.get("host", ""), 0) + max(1, int(w.get("nthreads") or 1))
+    return {addr: max(1, (cores.get(addr) or 1) // per_host[w.get("host", "")]) for addr, w in workers.items()}
 
 
 # -- the driver ------------------------------------------------------------------------------------------------
@@ -350,7 +374,7 @@ def backfill(store: "Store", paths: Iterable[str | os.PathLike[str]], client: An
     if pre is not None:
         # plug in at the clusterer's edge: its encoder now answers from the workers' vectors
         pipeline.clusterer.encoder = pre  # type: ignore[union-attr]
-        client.run(warm_worker, settings)
+        client.run(warm_worker, settings, encoder_threads(client))
     t_ready = time.perf_counter()
     clock = {"read_wait": 0.0}
     entries = _read_stream(client, parts, settings.ingest, source, ahead, clock)
