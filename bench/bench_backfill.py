@@ -109,6 +109,15 @@ def stage_costs(archive: Path, settings, tmp: Path) -> dict[str, float]:
     return out
 
 
+def _membership(store) -> str:
+    """A digest of (article id, story id) for every article, and of the stored vectors."""
+    import hashlib
+
+    rows = sorted((a["id"], a["story_id"]) for a in store.list_articles())
+    vecs = sorted(tuple(r) for r in store.query("SELECT article_id, vector FROM article_embeddings"))
+    return hashlib.sha256(repr((rows, vecs)).encode()).hexdigest()[:16]
+
+
 def run_ingest(archive: Path, settings, tmp: Path) -> dict[str, float]:
     from storyline.ingest.order import time_ordered
     from storyline.ingest.web import read_inputs
@@ -125,7 +134,9 @@ def run_ingest(archive: Path, settings, tmp: Path) -> dict[str, float]:
         stats = pipe.run(time_ordered(read_inputs([str(archive)], settings), settings.ingest.order_window))
         secs = time.perf_counter() - t0
         stories = store.count_stories(current=True)
-    return {"seconds": secs, "articles": stats.accepted, "articles_per_s": stats.accepted / secs,
+        membership = _membership(store)
+    return {"seconds": secs, "articles": stats.accepted, "membership": membership,
+            "articles_per_s": stats.accepted / secs,
             "model_load_s": load, "stories": stories}
 
 
@@ -143,7 +154,8 @@ def run_backfill(archive: Path, settings, tmp: Path, workers: int) -> dict[str, 
             res = backfill(store, [str(archive)], client, settings, part_bytes=256 << 10)
             secs = time.perf_counter() - t0
             stories = store.count_stories(current=True)
-    return {"workers": workers, "seconds": secs, "articles": res.stats.accepted,
+            membership = _membership(store)
+    return {"workers": workers, "membership": membership, "seconds": secs, "articles": res.stats.accepted,
             "articles_per_s": res.stats.accepted / secs, "cluster_start_s": start, "parts": res.parts,
             "stories": stories, "read_wait_s": res.seconds["read_wait"],
             "encode_wait_s": res.seconds["encode_wait"], "encode_calls_on_workers": res.encode_foreseen,
@@ -188,6 +200,8 @@ def main() -> None:
     }
     for r in result["backfill"]:
         r["vs_ingest"] = round(r["articles_per_s"] / result["ingest"]["articles_per_s"], 2)
+        r["same_stories_and_vectors_as_ingest"] = r.pop("membership") == result["ingest"]["membership"]
+    result["ingest"].pop("membership")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
