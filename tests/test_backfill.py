@@ -87,6 +87,13 @@ def _archive(root: Path, n: int = 320) -> list[str]:
     (gen / "a.jsonl").write_text("\n".join(lines[:200]) + "\n")
     (gen / "b.jsonl").write_text("\n".join(lines[200:]))  # no final newline
     (gen / "empty.txt").write_text("")
+    (gen / "page.html").write_text(
+        "<html lang=en><head><title>Harbor strike ends</title><meta property='og:site_name' content='Coast Herald'>"
+        "<meta property='article:published_time' content='2026-03-09T08:00:00Z'></head><body><article>"
+        "<h1>Harbor strike ends</h1><p>Dockworkers at the harbor ended their strike over wages on Monday after the "
+        "Port Authority and the Dock Union agreed a new contract.</p><p>The Dock Union said members would return "
+        "to work on the morning shift, and the Port Authority said ships waiting offshore would berth first.</p>"
+        "</article></body></html>")
     (gen / "notes.dat").write_text("not an article")
     return [str(root / "demo"), str(gen), str(root / "missing.jsonl")]
 
@@ -168,6 +175,14 @@ def test_parts_read_like_the_readers(tmp_path):
                                                           for e in read_part(p, settings)])
     assert got == want
     assert got_report.skipped == want_report.skipped == [str(tmp_path / "gen" / "notes.dat")]
+
+
+def test_stdin_and_urls_are_for_ingest(tmp_path):
+    from storyline.errors import ConfigError
+
+    for arg in ("-", "https://example.org/feed.xml"):
+        with pytest.raises(ConfigError, match="storyline ingest"):
+            plan_parts([arg], Settings().ingest, WalkReport())
 
 
 def test_keyed_order_is_the_order_of_ingest():

@@ -72,7 +72,8 @@ def plan_parts(paths: Iterable[str | os.PathLike[str]], settings: IngestSettings
                part_bytes: int = PART_BYTES) -> list[Part | Rejected]:
     """The archive's parts in the order :func:`storyline.ingest.files.read_paths` reads it (same walk, same skipped
     files, same not-found rejects). Files and directories only: standard input and URLs are for ``ingest``."""
-    from ..ingest.files import reader_for, read_jsonl_bytes
+    from ..ingest import web  # noqa: F401  (registers the HTML and feed readers: the walk must know them)
+    from ..ingest.files import read_jsonl_bytes, reader_for
 
     files: list[tuple[str, Path]] = []
     out: list[Part | Rejected] = []
