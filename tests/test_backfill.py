@@ -212,6 +212,13 @@ def test_a_bad_scheduler_address_is_one_line_naming_it(tmp_path):
     assert len(lines) == 1 and address in lines[0] and "dask scheduler" in lines[0] and "--workers" in lines[0]
 
 
+def test_cli_refuses_stdin_before_starting_a_cluster(tmp_path):
+    proc = subprocess.run([*storyline_cli(), "--db", str(tmp_path / "x.db"), "backfill", str(DEMO_CORPUS), "-"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "storyline ingest" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_workers_and_scheduler_together_is_a_usage_error(tmp_path):
     proc = subprocess.run([*storyline_cli(), "--db", str(tmp_path / "x.db"), "backfill", "--scheduler",
                            "tcp://127.0.0.1:1", "--workers", "2", str(DEMO_CORPUS)],

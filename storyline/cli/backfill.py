@@ -37,8 +37,9 @@ def backfill(
         raise typer.BadParameter("--workers sizes a local cluster; with --scheduler the scheduler's own workers run "
                                  "the backfill: give one of the two", param_hint="--workers")
     from ..ingest.files import WalkReport
-    from ..service.backfill import backfill as run_backfill, dask_client
+    from ..service.backfill import backfill as run_backfill, check_paths, dask_client
 
+    check_paths(paths)
     settings = state.settings
     if batch_size is not None:
         settings = settings.with_overrides({"ingest.batch_size": batch_size})

@@ -97,11 +97,9 @@ def plan_parts(paths: Iterable[str | os.PathLike[str]], settings: IngestSettings
             out.append(Part(files=tuple(group)))
         files.clear()
 
+    paths = list(paths)
+    check_paths(paths)
     for p in paths:
-        arg = str(p)
-        if arg == "-" or "://" in arg and not Path(arg).exists():
-            raise ConfigError(f"backfill reads files and directories, not {arg!r}; read standard input and URLs with "
-                              "`storyline ingest`, or save them to files first")
         # the walk of read_paths (kept in step with it; tests/test_backfill.py compares the two)
         path = Path(p)
         if path.is_dir():
@@ -119,6 +117,15 @@ def plan_parts(paths: Iterable[str | os.PathLike[str]], settings: IngestSettings
             out.append(Rejected(str(path), "ingest", "not-found", "no such file or directory"))
     flush()
     return out
+
+
+def check_paths(paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Refuse standard input and URLs (``ingest`` reads them), before any cluster is started."""
+    for p in paths:
+        arg = str(p)
+        if arg == "-" or "://" in arg and not Path(arg).exists():
+            raise ConfigError(f"backfill reads files and directories, not {arg!r}; read standard input and URLs with "
+                              "`storyline ingest`, or save them to files first")
 
 
 def _size(path: Path) -> int:
