@@ -107,7 +107,8 @@ class Pipeline:
         batch_ids: set[str] = set()
         outlets = self._outlets()
         for item in batch:
-            out = item if isinstance(item, Rejected) else normalize(item, self.settings.ingest)
+            # an Article comes already normalised (a backfill normalises on its workers: storyline/service/)
+            out = item if isinstance(item, (Rejected, Article)) else normalize(item, self.settings.ingest)
             if isinstance(out, Rejected):
                 rejects.append(out)
             else:

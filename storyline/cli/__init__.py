@@ -17,6 +17,7 @@ from . import copies  # noqa: F401  (storyline copies, storyline eval-dedup)
 from . import watch  # noqa: F401  (storyline watch, storyline feeds: web ingest)
 from . import outlets  # noqa: F401  (storyline outlets, storyline outlets import)
 from . import evalview  # noqa: F401  (storyline eval-view: story views against annotated stories)
+from . import backfill  # noqa: F401  (storyline backfill: archives on a Dask cluster)
 from .app import app, state
 
 
