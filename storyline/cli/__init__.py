@@ -16,6 +16,7 @@ from . import cluster  # noqa: F401  (storyline eval, storyline explain)
 from . import copies  # noqa: F401  (storyline copies, storyline eval-dedup)
 from . import watch  # noqa: F401  (storyline watch, storyline feeds: web ingest)
 from . import outlets  # noqa: F401  (storyline outlets, storyline outlets import)
+from . import migrate  # noqa: F401  (storyline migrate: create or upgrade the schema, either backend)
 from .app import app, state
 
 

@@ -56,7 +56,7 @@ def serve(
     procs = "1 worker process" if n_workers == 1 else f"{n_workers} worker processes"
     line = f"storyline: serving {state.db} on http://{host}:{port}/ with {procs}  (API docs /docs; writes {writes})"
     if n_workers > 1:
-        _serve_workers(uvicorn, str(Path(state.db).resolve()), settings, token, host, port, n_workers, line)
+        _serve_workers(uvicorn, state.db if isinstance(state.db, str) else str(Path(state.db).resolve()), settings, token, host, port, n_workers, line)
         return
     if settings.stories.entities != "rules":  # load spaCy now, so the first story page does not wait for it
         from ..stories.entities import spacy_available

@@ -128,7 +128,7 @@ class PostgresStore(PostgresSearchQueries):
             self.pool.close()
             raise StorylineError(self._cannot_connect(e)) from None
         try:
-            self.migrate()
+            self.applied_on_open = self.migrate()  # the migration names this open applied (`storyline migrate`)
         except BaseException:
             self.pool.close()
             raise
