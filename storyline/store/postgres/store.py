@@ -117,14 +117,15 @@ class PostgresStore(PostgresSearchQueries):
         self.url = self.path = url  # `path`: what the SQLite store calls its target (messages, the API context)
         self._shown = redact_url(url)
         self._local = threading.local()
+        try:  # one plain connection first: a refused or mistyped URL fails at once, with the server's reason
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
+        except psycopg.Error as e:
+            raise StorylineError(self._cannot_connect(e)) from None
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_max_size, open=False, configure=_configure,
                                    kwargs={"row_factory": dict_row}, name="storyline")
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-        except psycopg.Error as e:
-            self.pool.close()
-            raise StorylineError(self._cannot_connect(e)) from None
-        except Exception as e:  # psycopg_pool.PoolTimeout: the server did not answer in time
+        except Exception as e:  # psycopg_pool.PoolTimeout: the server stopped answering since the first connection
             self.pool.close()
             raise StorylineError(self._cannot_connect(e)) from None
         try:
