@@ -13,6 +13,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
@@ -367,3 +368,53 @@ def test_the_listing_commands_read_postgres_as_they_read_sqlite(tmp_path: Path, 
     for args in (["stories"], ["articles"], ["runs"], ["rejects"], ["outlets"], ["search", "dam gates"],
                  ["explain", "a-0001"]):
         assert read(pg_url, *args) == read(lite, *args), args
+
+
+def _embedded_store(url: str, dim: int = 8):
+    rng = np.random.default_rng(7)
+    s = open_store(url)
+    s.add_articles([art(i, source="Valley Post" if i < 2 else f"Outlet {i % 3}", external_id="r" if i < 2 else None)
+                    for i in range(12)])
+    s.supersede_versions([art(1, source="Valley Post", external_id="r")])  # a-0000 is an old version
+    vecs = {f"a-{i:04d}": rng.normal(size=dim).astype(np.float32) for i in range(12)}
+    s.add_embeddings("m", list(vecs.items()))
+    vecs["a-0005"] = -vecs["a-0005"]
+    s.add_embeddings("m", [("a-0005", vecs["a-0005"])])  # replaced
+    return s, vecs, rng.normal(size=dim).astype(np.float32)
+
+
+def _brute_force(vecs, q, allowed):
+    scored = []
+    for aid, v in vecs.items():
+        v16 = v.astype(np.float16).astype(np.float32)
+        if aid in allowed:
+            scored.append((aid, float(v16 @ q / (np.linalg.norm(v16) * np.linalg.norm(q)))))
+    return sorted(scored, key=lambda t: -t[1])
+
+
+def test_nearest_articles_rank_current_articles_by_cosine(pg_url: str) -> None:
+    s, vecs, q = _embedded_store(pg_url)
+    with s:
+        assert not s.has_pgvector()  # the test server has no pgvector: the exact numpy path
+        assert s.embedding_models() == {"m": 12}
+        want = _brute_force(vecs, q, s.current_article_ids())
+        got = s.nearest_articles("m", q, limit=5)
+        assert [a for a, _ in got] == [a for a, _ in want[:5]] and "a-0000" not in dict(got)
+        assert np.allclose([x for _, x in got], [x for _, x in want[:5]], atol=1e-5)
+        only = s.nearest_articles("m", q, limit=20, source="outlet 2")
+        assert {a for a, _ in only} == s.current_article_ids(source="Outlet 2")
+        assert s.nearest_articles("other", q) == []
+
+
+def test_nearest_articles_with_pgvector_match_the_exact_ranking(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone():
+            pytest.skip("the server has no pgvector extension (Debian: postgresql-NN-pgvector)")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    s, vecs, q = _embedded_store(pg_url)
+    with s:
+        assert s.has_pgvector()
+        want = _brute_force(vecs, q, s.current_article_ids())
+        got = s.nearest_articles("m", q, limit=5)
+        assert [a for a, _ in got] == [a for a, _ in want[:5]]
+        assert np.allclose([x for _, x in got], [x for _, x in want[:5]], atol=1e-4)

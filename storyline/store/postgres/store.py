@@ -27,6 +27,7 @@ from ...errors import NotFound, NotInstalled, StorylineError
 from ...records import Article, Assignment, Rejected, RunStats, Story
 from ..sqlite import MIN_PREFIX, _candidates, iso, utcnow
 from .search import PostgresSearchQueries
+from .vectors import PostgresVectors
 
 if TYPE_CHECKING:
     from ...outlets import Outlet, Registry
@@ -100,7 +101,7 @@ def _story(r: dict[str, Any]) -> Story:
     )
 
 
-class PostgresStore(PostgresSearchQueries):
+class PostgresStore(PostgresSearchQueries, PostgresVectors):
     """A storyline database on a PostgreSQL server, e.g. ``PostgresStore("postgresql://news@db:5432/news")``.
 
     Opening it applies the pending migrations (one process at a time, under an advisory lock). Thread-safe: one
@@ -214,6 +215,7 @@ class PostgresStore(PostgresSearchQueries):
                             conn.execute("INSERT INTO schema_migrations(name, applied_at) VALUES (%s, %s)",
                                          (name, utcnow()))
                         applied.append(name)
+                    self._ensure_vector_column(conn)  # pgvector, when the database has it (vectors.py)
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
             finally:
