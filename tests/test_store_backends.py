@@ -418,3 +418,26 @@ def test_nearest_articles_with_pgvector_match_the_exact_ranking(pg_url: str) -> 
         got = s.nearest_articles("m", q, limit=5)
         assert [a for a, _ in got] == [a for a, _ in want[:5]]
         assert np.allclose([x for _, x in got], [x for _, x in want[:5]], atol=1e-4)
+
+
+@pytest.mark.backends("sqlite", "postgres")
+def test_versions_through_the_store_methods(store) -> None:
+    """docs/versions.md's rule on each backend: the last to arrive is current, except a version dated before the
+    current one, which arrives already superseded; another outlet's record with the same id is not a version."""
+    def arrive(i: int, date: datetime | None, source: str = "Valley Post") -> str:
+        a = art(i, source=source, external_id="dam-1", date=date)
+        store.add_article(a)
+        store.supersede_versions([a])
+        return a.id
+
+    day = datetime(2031, 4, 8, 12, tzinfo=UTC)
+    v1, v2, v3 = arrive(1, day), arrive(2, day), arrive(3, day + timedelta(hours=1))
+    late = arrive(4, day - timedelta(days=1))  # an older version arriving late
+    undated = arrive(5, None)
+    other = arrive(6, day, source="River Times")
+    chain = [store.article_versions(v)["superseded_by"] for v in (v1, v2, v3, late, undated, other)]
+    assert chain == [v2, v3, undated, v3, None, None]
+    assert {store.article_versions(v)["current_version"] for v in (v1, v2, v3, late)} == {undated}
+    assert [v["id"] for v in store.article_versions(v1)["versions"]] == [v1, v2, v3, late, undated]
+    assert [r["id"] for r in store.list_articles()] == [other, undated]  # current only: dated first, then arrival
+    assert len(store.list_articles(all_versions=True)) == 6
