@@ -21,8 +21,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .. import __version__
 from ..errors import ConfigError
 from ..settings import Settings
-from . import errors
 from ..store import is_postgres_url
+from . import errors
 from .context import AppContext, load_view_builder
 from .prewarm import PreWarmer
 
