@@ -196,9 +196,11 @@ def test_both_backends_give_the_same_records(tmp_path: Path, pg_url: str) -> Non
        text=st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=300),
        offset=st.one_of(st.none(), st.integers(-14 * 60, 14 * 60)), extra=st.dictionaries(
            st.text(st.characters(blacklist_characters="\x00"), max_size=8),
-           st.one_of(st.integers(-2**53, 2**53), st.booleans(), st.text(st.characters(blacklist_characters="\x00")))))
+           st.one_of(st.integers(-2**53, 2**53), st.booleans(), st.text(st.characters(blacklist_characters="\x00")),
+                     st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))))
 def test_article_round_trips_on_each_backend(store, title, text, offset, extra) -> None:
-    """(PostgreSQL text cannot hold NUL; the normalizer removes it before an article reaches the store.)"""
+    """(PostgreSQL text cannot hold NUL, and jsonb keeps numbers as numeric, so a float of 1e16 or more with no
+    fraction would come back as an int: docs/postgres.md.)"""
     date = None if offset is None else datetime(2031, 4, 8, 9, 30, 15, 123456, tzinfo=timezone(timedelta(minutes=offset)))
     n = store.count_articles()
     a = art(n, title=title, text=text, date=date, extra=extra, warnings=("w1", "w2"), byline="By Someone")
