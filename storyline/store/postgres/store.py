@@ -72,6 +72,11 @@ def _iso_fields(row: dict[str, Any], *names: str) -> dict[str, Any]:
     return row
 
 
+# the columns an Article is read from (never `SELECT *`: that would also carry the tsvector of every row)
+ARTICLE_COLUMNS = ("id, external_id, source, title, title_derived, text, date, lang, url, byline, origin, warnings, "
+                   "extra")
+
+
 def article_from_pg(row: dict[str, Any]) -> Article:
     return Article(
         id=row["id"],
@@ -294,9 +299,9 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
             for a in articles])
 
     def get_article(self, article_id: str) -> Article:
-        rows = self._rows("SELECT * FROM articles WHERE id=%s", (article_id,))
+        rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id=%s", (article_id,))
         if not rows:
-            rows = self._by_prefix("articles", "*", article_id)
+            rows = self._by_prefix("articles", ARTICLE_COLUMNS, article_id)
             if len(rows) > 1:
                 raise NotFound(f"article id prefix {article_id!r} is ambiguous: it starts {_candidates(rows)}; "
                                "give more characters")
@@ -372,10 +377,11 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
     def iter_articles(self, story_id: str | None = None) -> Iterator[Article]:
         """Every stored article in arrival order, or the current articles of one story (by date, then arrival)."""
         if story_id is None:
-            rows = self._rows("SELECT * FROM articles ORDER BY seq")
+            rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY seq")
         else:
             rows = self._rows(
-                "SELECT a.* FROM articles a JOIN memberships m ON m.article_id=a.id WHERE m.story_id=%s "
+                f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS.split(', '))} FROM articles a JOIN memberships m "
+                "ON m.article_id=a.id WHERE m.story_id=%s "
                 "AND a.superseded_by IS NULL ORDER BY a.date ASC NULLS LAST, a.seq",
                 (self.resolve_story_id(story_id),))
         for r in rows:
@@ -577,7 +583,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
             "ON a.id = m.article_id WHERE m.story_id = s.id AND a.superseded_by IS NULL)")[0]["n"])
 
     def membership(self, article_id: str) -> dict[str, Any]:
-        rows = self._rows("SELECT * FROM memberships WHERE article_id=%s", (article_id,))
+        rows = self._rows("SELECT article_id, story_id, score, components, shared, assigned_at FROM memberships "
+                          "WHERE article_id=%s", (article_id,))
         if not rows:
             raise NotFound(f"article {article_id!r} is in no story; try `storyline articles`")
         return _iso_fields(rows[0], "assigned_at")

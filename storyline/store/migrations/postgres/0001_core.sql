@@ -1,6 +1,7 @@
 -- core: runs, articles, stories, memberships, aliases, rejects, full-text index (PostgreSQL twin of ../0001_core.sql)
 -- Timestamps are timestamptz, JSON columns jsonb; ids compare and sort bytewise (COLLATE "C", as SQLite's BINARY).
--- articles.seq is the arrival order (SQLite's rowid); articles.search the weighted tsvector of title (A) and text (B).
+-- articles.seq and memberships.seq are the arrival order (SQLite's rowid); articles.search the weighted tsvector
+-- of title (A) and text (B).
 CREATE TABLE runs (
     id bigserial PRIMARY KEY,
     command text NOT NULL,
@@ -43,6 +44,7 @@ CREATE TABLE stories (
     updated_at timestamptz NOT NULL
 );
 CREATE TABLE memberships (
+    seq bigserial NOT NULL UNIQUE,
     article_id text COLLATE "C" PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
     story_id text COLLATE "C" NOT NULL REFERENCES stories(id),
     score double precision NOT NULL,

@@ -1,5 +1,7 @@
--- copies: MinHash signatures (LSH restore after restart), judged pairs, origins, sentence alignments
+-- copies: MinHash signatures (LSH restore after restart, paged by seq: SQLite's rowid), judged pairs, origins,
+-- sentence alignments
 CREATE TABLE copy_signatures (
+    seq bigserial NOT NULL UNIQUE,
     article_id text COLLATE "C" PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
     body_hash text COLLATE "C" NOT NULL,
     num_perm integer NOT NULL,
