@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 DB     ?= storyline.db
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 
-.PHONY: setup run test test-fast bench chromium axe clean
+.PHONY: setup run test test-fast bench chromium axe postgres clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,13 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# PostgreSQL for the store's tests: Debian's package (the tests run its initdb/postgres on a temporary data directory
+# and a loopback port as the postgres user, tests/pg_server.py; STORYLINE_TEST_PG=postgresql://… uses a server instead)
+postgres:
+	@[ -n "$$STORYLINE_TEST_PG" ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
 # axe-core (accessibility engine, MPL-2.0) for the browser tests' scans: the npm package, into .cache/ (not committed)
 AXE_VERSION := 4.14.1
 AXE_JS      := .cache/axe-core/node_modules/axe-core/axe.min.js
@@ -43,10 +50,10 @@ $(AXE_JS):
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe-core axe-core@$(AXE_VERSION)
 
-test: setup chromium axe
+test: setup chromium axe postgres
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest
 
-test-fast: setup
+test-fast: setup postgres
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -m "not slow and not browser"
 
 # benchmarks (results under bench/out/); one line per stage

@@ -34,11 +34,37 @@ def server():
         yield srv
 
 
-@pytest.fixture
-def store(tmp_path):
-    from storyline.store import Store
+from .pg_server import pg_server, pg_url  # noqa: E402,F401  (a real PostgreSQL server, tests/pg_server.py)
 
-    s = Store(tmp_path / "test.db")
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): run the test's `store` on each store backend named "
+                                       "(sqlite, postgres)")
+
+
+def pytest_generate_tests(metafunc):
+    """A module or test marked ``@pytest.mark.backends("sqlite", "postgres")`` gets its ``store`` on each."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "store_backend" in metafunc.fixturenames:
+        metafunc.parametrize("store_backend", marker.args)
+
+
+@pytest.fixture
+def store_backend():
+    """The backend of the ``store`` fixture: SQLite unless the test is marked with ``backends``."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store(request, tmp_path, store_backend):
+    from storyline.store import Store, open_store
+
+    if store_backend == "postgres":
+        s = open_store(request.getfixturevalue("pg_url"))
+    elif store_backend == "sqlite":
+        s = Store(tmp_path / "test.db")
+    else:
+        raise ValueError(f"store backend must be sqlite or postgres, got {store_backend!r}")
     yield s
     s.close()
 

@@ -1,4 +1,3 @@
-import sqlite3
 from datetime import datetime, timezone
 
 import pytest
@@ -6,7 +5,9 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from storyline.errors import NotFound
 from storyline.records import Article, Assignment, Rejected
-from storyline.store import Store
+from storyline.store import Store, integrity_errors
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both backends
 
 
 def _article(i: int, **kw) -> Article:
@@ -88,7 +89,7 @@ def test_rejects_are_stored_and_listed(store):
 
 
 def test_transaction_rolls_back_as_a_whole(store):
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_errors()):
         with store.transaction():
             store.add_article(_article(1))
             store.add_article(_article(1))

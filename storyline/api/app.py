@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .. import __version__
 from ..errors import ConfigError
 from ..settings import Settings
+from ..store import is_postgres_url
 from . import errors
 from .context import AppContext, load_view_builder
 from .prewarm import PreWarmer
@@ -115,7 +116,8 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     settings = settings or Settings()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be an integer of at least 1, got {workers!r} (setting web.workers)")
-    ctx = AppContext(store_path=str(Path(store_path)) if str(store_path) != ":memory:" else ":memory:",
+    ctx = AppContext(store_path=str(Path(store_path)) if str(store_path) != ":memory:" and not is_postgres_url(
+                         store_path) else str(store_path),
                      settings=settings, token=settings.web.token if token is None else token,
                      templates=_templates(), view_builder=load_view_builder(), encoder=encoder,
                      workers=workers)

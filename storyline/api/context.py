@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..settings import Settings
-from ..store import Store
+from ..store import Store, is_postgres_url, open_store
 from ..store.lock import ingest_lock
 
 
@@ -117,14 +117,14 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
-        if self.store_path != ":memory:":
+        if self.store_path != ":memory:" and not is_postgres_url(self.store_path):
             Path(self.store_path).parent.mkdir(parents=True, exist_ok=True)
 
     def store(self) -> Store:
         """This thread's read Store (opened on first use, closed by :meth:`close`)."""
         s = getattr(self._local, "store", None)
         if s is None:
-            s = Store(self.store_path, check_same_thread=False)
+            s = open_store(self.store_path, check_same_thread=False)
             self._local.store = s
             with self._stores_lock:
                 self._stores.append(s)
@@ -136,13 +136,17 @@ class AppContext:
         (an exclusive ``flock``: the other worker processes, and any ``storyline ingest``/``watch`` on the same
         database). Both wait as long as it takes. Held from restoring the clusterer to the last commit, so each
         ingest clusters against everything every earlier ingest stored; the pipeline re-enters the same lock."""
+        if is_postgres_url(self.store_path):  # the database's advisory lock (storyline/store/postgres/lock.py)
+            with self.write_lock, self.writer().ingest_lock():
+                yield
+            return
         with self.write_lock, ingest_lock(self.store_path):
             yield
 
     def writer(self) -> Store:
         """The one write Store; callers hold :meth:`ingest_lock` (or :attr:`write_lock`)."""
         if self._writer is None:
-            self._writer = Store(self.store_path, check_same_thread=False)
+            self._writer = open_store(self.store_path, check_same_thread=False)
         return self._writer
 
     def build_view(self, store: Store, story_id: str) -> Any:

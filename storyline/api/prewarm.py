@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..store import Store
+from ..store import Store, open_store
 from . import data, queries
 from .errors import log
 
@@ -114,7 +114,7 @@ class PreWarmer:
     # -- the worker thread ------------------------------------------------------------------------------------
     def _run(self, stop: threading.Event) -> None:
         try:
-            store = Store(self.ctx.store_path, check_same_thread=False)
+            store = open_store(self.ctx.store_path, check_same_thread=False)
         except Exception as e:  # recorded in /api/health; the server itself keeps serving
             self._record(f"cannot open the store {self.ctx.store_path!r}: {type(e).__name__}: {e}")
             return

@@ -18,6 +18,7 @@ from . import watch  # noqa: F401  (storyline watch, storyline feeds: web ingest
 from . import outlets  # noqa: F401  (storyline outlets, storyline outlets import)
 from . import evalview  # noqa: F401  (storyline eval-view: story views against annotated stories)
 from . import backfill  # noqa: F401  (storyline backfill: archives on a Dask cluster)
+from . import migrate  # noqa: F401  (storyline migrate: create or upgrade the schema, either backend)
 from .app import app, state
 
 

@@ -28,7 +28,7 @@ READ_ONLY_COMMANDS = frozenset({"stories", "articles", "search", "rejects", "run
 
 @dataclass
 class State:
-    db: Path = Path("storyline.db")
+    db: Path | str = Path("storyline.db")  # a SQLite path, or a PostgreSQL URL kept as typed (a str)
     config: Optional[Path] = None
     overrides: dict[str, str] = field(default_factory=dict)
     verbose: bool = False
@@ -42,8 +42,10 @@ class State:
         return self._settings
 
     def open_store(self):
-        from ..store import Store
+        from ..store import Store, is_postgres_url, open_store
 
+        if isinstance(self.db, str) and is_postgres_url(self.db):  # PostgreSQL (docs/postgres.md)
+            return open_store(self.db)
         if self.command in READ_ONLY_COMMANDS and not self.db.exists():
             from ..errors import NotFound
 
@@ -66,14 +68,18 @@ state = State()
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Path = typer.Option(
-        Path(os.environ.get("STORYLINE_DB", "storyline.db")), "--db", help="SQLite database (env STORYLINE_DB)."
+    db: str = typer.Option(
+        os.environ.get("STORYLINE_DB", "storyline.db"), "--db",
+        help="SQLite database file, or a PostgreSQL URL postgresql://USER@HOST:PORT/DB (env STORYLINE_DB).",
     ),
     config: Optional[Path] = typer.Option(None, "--config", help="Settings file (default ./storyline.toml)."),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: --set section.key=value (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
 ) -> None:
-    state.db = db
+    from ..store import check_target, is_postgres_url
+
+    check_target(db)  # a URL of another scheme must not become a SQLite file in a folder named after it
+    state.db = db if is_postgres_url(db) else Path(db)
     state.config = config
     state.overrides = parse_assignments(set_)
     state.verbose = verbose

@@ -25,7 +25,7 @@ def outlets(ctx: typer.Context, fmt: Format = FORMAT) -> None:
         return
     from ..outlets import outlet_listing
 
-    if not state.db.exists():
+    if isinstance(state.db, Path) and not state.db.exists():
         from ..errors import NotFound
 
         raise NotFound(f"no database at {str(state.db)!r}; build one with `storyline --db {state.db} ingest PATH…`")

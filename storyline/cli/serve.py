@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from ..errors import ConfigError, StorylineError
+from ..store import redact_url
 from .app import app, state
 from .output import stderr
 
@@ -54,9 +55,11 @@ def serve(
         pass
     writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
     procs = "1 worker process" if n_workers == 1 else f"{n_workers} worker processes"
-    line = f"storyline: serving {state.db} on http://{host}:{port}/ with {procs}  (API docs /docs; writes {writes})"
+    shown = redact_url(state.db) if isinstance(state.db, str) else state.db  # a URL's password stays out of logs
+    line = f"storyline: serving {shown} on http://{host}:{port}/ with {procs}  (API docs /docs; writes {writes})"
     if n_workers > 1:
-        _serve_workers(uvicorn, str(Path(state.db).resolve()), settings, token, host, port, n_workers, line)
+        target = state.db if isinstance(state.db, str) else str(Path(state.db).resolve())  # a URL stays a URL
+        _serve_workers(uvicorn, target, settings, token, host, port, n_workers, line)
         return
     if settings.stories.entities != "rules":  # load spaCy now, so the first story page does not wait for it
         from ..stories.entities import spacy_available

@@ -121,7 +121,7 @@ class Store(SearchQueries):
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self._lock = threading.RLock()
         self._depth = 0
-        self.migrate()
+        self.applied_on_open = self.migrate()  # the migration names this open applied (`storyline migrate`)
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -174,6 +174,10 @@ class Store(SearchQueries):
                 )
             applied.append(name)
         return applied
+
+    def applied_migrations(self) -> list[str]:
+        """The names of the migrations applied to this database, in order."""
+        return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
