@@ -153,12 +153,13 @@ def test_feed_file_in_a_web_session_follows_links(store, server):
 def test_entry_without_id_or_link_gets_a_content_key():
     data = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
             b"<item><title>A headline</title><description>Some text of the entry.</description></item>"
-            b"<item><title>Empty</title></item></channel></rss>")
+            b"<item><title>Only a headline</title></item><item><description> </description></item></channel></rss>")
     feed = parse_feed(data, "t.rss", LIMIT)
     keys = [entry_key(e) for e in feed.entries]
     assert keys[0].startswith("h-") and keys[0] != keys[1]
     items = [e.item for e in feed_entries(feed)]
-    assert isinstance(items[1], Rejected) and items[1].reason == "no-text"
+    assert isinstance(items[1], RawItem) and items[1].title == "Only a headline" and items[1].text == ""
+    assert isinstance(items[2], Rejected) and items[2].reason == "no-text"
 
 
 def test_html_to_text_keeps_paragraphs_and_drops_scripts():

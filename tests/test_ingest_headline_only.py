@@ -113,3 +113,112 @@ def test_web_story_page_of_headline_only_articles(tmp_path):
         aid = c.get("/api/articles").json()["articles"][0]["id"]
         assert c.get(f"/articles/{aid}").status_code == 200
         assert c.get("/search", params={"q": "Doha"}).status_code == 200
+
+
+# -- each reader ------------------------------------------------------------------------------------------------
+def _read(paths):
+    import storyline.ingest.web  # noqa: F401  (registers the HTML and feed readers)
+    from storyline.ingest import read_paths
+
+    return list(read_paths([str(p) for p in paths]))
+
+
+def _headline(item, title):
+    return isinstance(item, RawItem) and item.title == title and not (item.text or "").strip()
+
+
+def test_structured_readers_keep_title_only_records(tmp_path):
+    import json
+
+    (tmp_path / "a.jsonl").write_text('{"title": "Dam gives way", "source": "Wire"}\n{"text": "", "title": ""}\n')
+    (tmp_path / "b.json").write_text(json.dumps([{"headline": "Harbour reopens", "body": None}, {"url": "x"}]))
+    (tmp_path / "c.csv").write_text("title,text,source\nBridge closes,,Wire\n,,Wire\n")
+    items = _read([tmp_path / "a.jsonl", tmp_path / "b.json", tmp_path / "c.csv"])
+    assert _headline(items[0], "Dam gives way") and _headline(items[2], "Harbour reopens")
+    assert _headline(items[4], "Bridge closes")
+    assert [i.reason for i in items if isinstance(i, Rejected)] == ["no-text"] * 3
+
+
+def test_a_text_file_that_is_only_a_headline(tmp_path):
+    (tmp_path / "h.txt").write_text("Ceasefire talks resume in Doha\n")
+    (tmp_path / "d.txt").write_text("date 2021-10-09 Ceasefire talks resume in Doha\n\n")
+    (tmp_path / "s.txt").write_text("The talks resumed in Doha on Saturday.\n")  # one sentence: a body
+    (tmp_path / "e.txt").write_text("date 2021-10-09\n")  # neither headline nor body
+    d, e, h, s = _read(sorted(tmp_path.iterdir()))
+    assert _headline(h, "Ceasefire talks resume in Doha") and _headline(d, "Ceasefire talks resume in Doha")
+    assert d.date == "2021-10-09"
+    assert s.title is None and s.text == "The talks resumed in Doha on Saturday."
+    assert isinstance(normalize(e), Rejected) and normalize(e).reason == "no-text"
+    assert normalize(h).headline_only and not normalize(s).headline_only
+
+
+ARTICLE_PAGE = (b'<!doctype html><html lang="en"><head><title>Harbour reopens - The Ledger</title>'
+                b'<meta property="og:type" content="article"><meta property="og:title" content="Harbour reopens">'
+                b'<meta property="og:site_name" content="The Ledger">'
+                b'<meta property="article:published_time" content="2021-10-09T10:00:00Z"></head>'
+                b'<body><article><h1>Harbour reopens</h1><p>Subscribe to read.</p></article></body></html>')
+JSONLD_PAGE = (b'<!doctype html><html><head><title>Dam</title><script type="application/ld+json">'
+               b'{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Dam fails above Lake Orvin"}'
+               b'</script></head><body><p>Watch the video.</p></body></html>')
+LINK_LIST = (b'<!doctype html><html><head><title>World news</title><meta property="og:type" content="website">'
+             b'</head><body><ul><li><a href="/a">Dam fails above Lake Orvin</a></li>'
+             b'<li><a href="/b">Harbour reopens after the storm</a></li></ul></body></html>')
+
+
+def test_html_article_page_without_body_is_headline_only_but_a_link_list_is_not(tmp_path):
+    from .fixtures.web.server import fixture_bytes
+
+    (tmp_path / "a.html").write_bytes(ARTICLE_PAGE)
+    (tmp_path / "b.html").write_bytes(JSONLD_PAGE)
+    (tmp_path / "c.html").write_bytes(LINK_LIST)
+    (tmp_path / "d.html").write_bytes(fixture_bytes("nav_only.html"))
+    a, b, c, d = _read(sorted(tmp_path.iterdir()))
+    assert _headline(a, "Harbour reopens") and a.source == "The Ledger" and a.date == "2021-10-09T10:00:00Z"
+    assert "page type 'article'" in a.extra["headline_only"]  # the teaser line is not kept as the text
+    assert _headline(b, "Dam fails above Lake Orvin") and "newsarticle" in b.extra["headline_only"]
+    for bad in (c, d):
+        assert isinstance(bad, Rejected) and bad.reason == "no-text" and "declare itself an article" in bad.detail
+    full = _read([tmp_path / "a.html"])[0]
+    assert normalize(full).headline_only
+
+
+RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Headlines</title>'
+       b'<item><title>Dam gives way</title><link>https://l.test/dam</link><guid>d1</guid>'
+       b'<pubDate>Tue, 08 Apr 2031 06:45:00 GMT</pubDate></item>'
+       b'<item><guid>d2</guid></item></channel></rss>')
+ATOM = (b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Courier</title>'
+        b'<id>urn:c</id><updated>2031-04-08T07:00:00Z</updated>'
+        b'<entry><title>Harbour reopens</title><id>urn:c:1</id><updated>2031-04-08T07:00:00Z</updated></entry>'
+        b'</feed>')
+
+
+def test_feed_entries_with_a_title_only(tmp_path):
+    import json
+
+    (tmp_path / "a.rss").write_bytes(RSS)
+    (tmp_path / "b.atom").write_bytes(ATOM)
+    (tmp_path / "c.json").write_text(json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Post",
+        "items": [{"id": "p1", "title": "Bridge closes"}, {"id": "p2", "url": "https://p.test/x"}]}))
+    rss, rss_empty, atom, jf, jf_empty = _read(sorted(tmp_path.iterdir()))
+    assert _headline(rss, "Dam gives way") and rss.url == "https://l.test/dam" and rss.source == "Headlines"
+    assert rss.date and rss.external_id == "d1"
+    assert _headline(atom, "Harbour reopens") and atom.source == "Courier"
+    assert _headline(jf, "Bridge closes") and jf.external_id == "p1"
+    for bad in (rss_empty, jf_empty):
+        assert isinstance(bad, Rejected) and bad.reason == "no-text"
+
+
+def test_a_title_only_entry_whose_page_is_a_link_list_keeps_its_headline(server):
+    from storyline.ingest.feeds import feed_entries, parse_feed
+    from storyline.ingest.fetch import Fetcher
+    from storyline.ingest.session import WebSession
+    from storyline.settings import FetchSettings
+
+    server.route("/dam", LINK_LIST)
+    local = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
+    feed = parse_feed(RSS.replace(b"https://l.test", server.base.encode()), "f.rss", 5_000_000)
+    with Fetcher(local) as f:
+        items = [e.item for e in feed_entries(feed, WebSession(local, f))]
+    assert _headline(items[0], "Dam gives way") and items[0].extra["text_from"] == "title"
+    assert "no-text" in items[0].extra["linked_page_error"]

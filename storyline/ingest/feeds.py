@@ -14,8 +14,9 @@ items exactly as RSS/Atom entries do. Malformed JSON, a missing or unknown versi
 are one Rejected row for the feed; an item that is not an object, or whose fields have the wrong type, is one
 Rejected row for that item (the good items beside it are kept).
 
-Each entry becomes an article: its ``content`` (HTML turned into paragraphs), else its summary. When the entry has
-only a summary and a link and ``fetch.fetch_linked`` is on (and a web session with a fetcher is active), the linked
+Each entry becomes an article: its ``content`` (HTML turned into paragraphs), else its summary, else (an entry with
+a title only, as in many headline feeds) a headline-only article with empty text. When the entry has
+no content (a summary or only a title) and a link and ``fetch.fetch_linked`` is on (and a web session with a fetcher is active), the linked
 page is fetched and extracted (:mod:`storyline.ingest.html`); if that fails the summary is kept and the failure is
 noted in ``extra["linked_page_error"]``. Entry titles, dates, authors and ids fill what the page lacks.
 The outlet is the entry's ``<source>``, else the page's site name, else the feed's title.
@@ -346,12 +347,12 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
                    byline=byline, external_id=key, format="feed", extra=extra)
     page_url = None if text else linked_page_url(entry, session)
     if page_url is None or session is None or session.fetcher is None:
-        if not base.text.strip():
+        if not base.text.strip() and not (title or "").strip():
             return Rejected(str(origin), "ingest", "no-text",
-                            f"feed entry {key!r} has no content or summary"
+                            f"feed entry {key!r} has no title, content or summary"
                             + ("" if link is None else f" and its link {link} was not followed (fetch.fetch_linked "
                                                        "is off or no fetcher)"))
-        return base
+        return base  # a title and no text: a headline-only article (normalize keeps its text empty)
     # only a summary and a link: fetch the page (unless the caller did)
     from .fetch import FetchError
     from .html import read_html_page
@@ -374,9 +375,13 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
 
 
 def _summary_fallback(base: RawItem, key: str, why: str) -> RawItem | Rejected:
+    """The entry as the feed gives it when its linked page could not be used: its summary, else its title alone (a
+    headline-only article); rejected only when it has neither."""
     if not base.text.strip():
+        if (base.title or "").strip():
+            return replace(base, extra={**base.extra, "text_from": "title", "linked_page_error": why})
         return Rejected(str(base.origin), "fetch", "linked-page-failed",
-                        f"feed entry {key!r} has no summary and its page could not be used: {why}")
+                        f"feed entry {key!r} has no title or summary and its page could not be used: {why}")
     return replace(base, extra={**base.extra, "text_from": "summary", "linked_page_error": why})
 
 
