@@ -177,6 +177,14 @@ def _fix_nested(value: Any) -> tuple[Any, int]:
 
 
 def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+    """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason (:func:`normalize_item`); a failure on
+    this one item is its ``internal-error`` row (:mod:`storyline.ingest.guard`), never the end of the run."""
+    from .ingest.guard import guarded_call
+
+    return guarded_call(lambda: normalize_item(raw, settings), str(raw.origin), "normalize", "normalizing this item")
+
+
+def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
     """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason.
 
     An item with a title and no body (an aggregator export, a feed entry without a summary, a link list entry) is

@@ -149,8 +149,9 @@ class FetchSettings:
     # instead of holding the command
     robots_max_crawl_delay_s: float = 60.0
     keep_raw_html: bool = True  # keep fetched/read HTML zlib-compressed in raw_pages so extraction can be redone
-    # a page whose extracted main text is shorter is rejected ("no-text"): link lists and teasers extract to a few
-    # words; the shortest real article among the test pages (tests/fixtures/web) has ~430 characters
+    # a page whose extracted main text is shorter has no body: a headline-only article when it has a title and
+    # declares itself an article (og:type, schema.org @type), else rejected ("no-text"): link lists and teasers
+    # extract to a few words; the shortest real article among the test pages (tests/fixtures/web) has ~430 characters
     min_page_chars: int = 150
 
 
