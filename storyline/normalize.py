@@ -63,6 +63,8 @@ def clean_text(s: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+# the longest real date form ("Saturday, 09 October 2021 10:00:00.000000 Central European Summer Time") is ~70
+MAX_DATE_CHARS = 100
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -75,6 +77,8 @@ def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
     if value is None or not str(value).strip():
         return None, None
     text = str(value).strip()
+    if len(text) > MAX_DATE_CHARS:  # dateparser takes seconds on a long string (17 s on 60,000 characters)
+        return None, f"unparseable date ({len(text)} characters, over {MAX_DATE_CHARS}): {text[:40]!r}…"
     dt: datetime | None = None
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)

@@ -70,7 +70,7 @@ _BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be", 4), (b"\xff\xfe\x00\x00", "utf-32-le
 _NO_BOM = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b"\x00<\x00?", "utf-16-be"),
            (b"<\x00?\x00", "utf-16-le"))
 _XML_DECL = re.compile(r"""^(\s*<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])(.*?)\2""", re.S)
-_XML_DECL_BYTES = re.compile(rb"""^\s*<\?xml\b[^>]{0,200}?\bencoding\s*=\s*(["'])(.{0,100}?)\1""", re.S)
+_XML_DECL_BYTES = re.compile(rb"""^\s*<\?xml\b[^>]{0,200}?\bencoding\s*=\s*(["'])(.{0,1000}?)\1""", re.S)
 
 
 def xml_as_utf8(data: bytes, ref: str) -> bytes | Rejected:
@@ -154,8 +154,10 @@ def screen_feed_xml(data: bytes, ref: str, max_bytes: int) -> bytes | Rejected:
         raise NotInstalled("defusedxml", "fetch") from None
     try:
         DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as e:
+    except DefusedXmlException as e:  # a ValueError: before the clause below
         return Rejected(ref, "ingest", "xml-entities", f"refused by the XML guard: {type(e).__name__}: {e}")
+    except (LookupError, ValueError) as e:  # an encoding declaration expat reads otherwise than xml_as_utf8 did
+        return Rejected(ref, "ingest", "unknown-encoding", f"the XML parser refused the document's encoding: {e}")
     except DET.ParseError as e:
         line = getattr(e, "position", (None, None))[0]
         return Rejected(f"{ref}:{line}" if line else ref, "ingest", "malformed-feed", f"not well-formed XML: {e}")
