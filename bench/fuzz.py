@@ -23,7 +23,7 @@ from pathlib import Path
 import storyline.ingest.web  # noqa: F401  (registers the HTML and feed readers)
 from storyline.eval.hostile import KINDS, generate
 from storyline.ingest.files import read_bytes, reader_for
-from storyline.ingest.guard import INTERNAL_ERROR
+from storyline.guard import INTERNAL_ERROR
 from storyline.normalize import normalize
 from storyline.records import RawItem, Rejected
 from storyline.settings import Settings

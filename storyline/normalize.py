@@ -17,6 +17,7 @@ from pathlib import PurePath
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from .guard import guarded_call
 from .records import Article, RawItem, Rejected, content_id
 from .settings import IngestSettings
 
@@ -141,7 +142,10 @@ def source_of(raw: RawItem) -> str:
     if raw.source and raw.source.strip():
         return clean_line(raw.source)
     if raw.url:
-        host = urlsplit(raw.url).hostname
+        try:
+            host = urlsplit(raw.url).hostname
+        except ValueError:  # "http://[::1": an invalid IPv6 host (a page's canonical link, a feed's <link>)
+            host = None
         if host:
             return host.removeprefix("www.")
     stem = PurePath(raw.origin.path).stem
@@ -182,9 +186,7 @@ def _fix_nested(value: Any) -> tuple[Any, int]:
 
 def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
     """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason (:func:`normalize_item`); a failure on
-    this one item is its ``internal-error`` row (:mod:`storyline.ingest.guard`), never the end of the run."""
-    from .ingest.guard import guarded_call
-
+    this one item is its ``internal-error`` row (:mod:`storyline.guard`), never the end of the run."""
     return guarded_call(lambda: normalize_item(raw, settings), str(raw.origin), "normalize", "normalizing this item")
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from storyline.cli import app
 from storyline.eval.hostile import KINDS, generate, good_input
-from storyline.ingest.guard import INTERNAL_ERROR
+from storyline.guard import INTERNAL_ERROR
 from storyline.ingest.web import read_inputs
 from storyline.pipeline import open_pipeline
 from storyline.settings import Settings

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urljoin
 
 from ..errors import NotInstalled
+from ..guard import guarded_call
 from ..normalize import replace_surrogates
 from ..records import Origin, RawItem, Rejected, content_id
 from .session import WebSession, current_session
@@ -478,8 +479,6 @@ def read_json_feed_document(doc: object, path: str) -> Iterator[RawItem | Reject
 
 def feed_entries(feed: Feed, session: WebSession | None = None) -> Iterator[FeedEntry]:
     """The feed's entries as items, in document order (linked pages fetched lazily, one at a time)."""
-    from .guard import guarded_call
-
     for i, entry in enumerate(feed.entries, 1):
         key = guarded_call(lambda: entry_key(entry), f"{feed.ref}:{i}")
         item = guarded_call(lambda: entry_item(entry, feed, i, session), f"{feed.ref}:{i}",

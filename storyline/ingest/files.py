@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from ..records import Origin, RawItem, Rejected
 from ..settings import IngestSettings
 from .structured import ALIASES, parse_csv, parse_json, parse_jsonl_line
-from .guard import guarded
+from ..guard import guarded
 from .text import parse_text
 
 Item = RawItem | Rejected

@@ -1,4 +1,4 @@
-"""The readers' last line of defence: a failure while reading one input becomes a Rejected row naming the input.
+"""The last line of defence of the readers and normalize: a failure on one input becomes a Rejected row naming it.
 
 Every reader turns the problems it knows (bad JSON, an unknown encoding, a page without text…) into Rejected rows with
 their own reasons. Anything else it raises on one input is a bug in storyline, not a reason to stop the whole ingest:
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable, Iterator, TypeVar
 
-from ..errors import ConfigError, NotInstalled
-from ..records import RawItem, Rejected
+from .errors import ConfigError, NotInstalled
+from .records import RawItem, Rejected
 
 INTERNAL_ERROR = "internal-error"
 NOT_ABOUT_THE_INPUT: tuple[type[BaseException], ...] = (sqlite3.Error, NotInstalled, ConfigError, MemoryError)
