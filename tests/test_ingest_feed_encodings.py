@@ -91,3 +91,43 @@ def test_a_utf16_feed_file_with_a_byte_order_mark_is_not_binary(tmp_path):
     f.write_bytes(rss("News", "Talks resume", "Talks resumed in Doha.", "utf-16").encode("utf-16"))
     (item,) = read_paths([str(f)])
     assert item.title == "Talks resume" and item.text == "Talks resumed in Doha."
+
+
+def _served_feeds(server):
+    sj = rss("日本の新聞", "東京で首脳会談", "東京で首脳会談が開かれた。", "shift_jis").encode("shift_jis")
+    bogus = rss("F", "Item", "Body", "x-bogus").encode("ascii")
+    return (server.route("/sj.rss", sj, content_type="application/rss+xml"),
+            server.route("/bogus.rss", bogus, content_type="application/rss+xml"))
+
+
+def test_url_feeds_in_shift_jis_and_x_bogus(tmp_path, server):
+    """`storyline ingest URL…` goes the same way: the Shift_JIS feed is read, the x-bogus one is a reject."""
+    from storyline.ingest.web import read_inputs, web_session
+    from storyline.settings import Settings
+
+    sj, bogus = _served_feeds(server)
+    settings = Settings().with_overrides({"fetch.allow_networks": "127.0.0.1/32", "fetch.min_host_interval_s": "0"})
+    with web_session(None, settings):
+        items = list(read_inputs([bogus, sj], settings))
+    bad, good = items
+    assert isinstance(bad, Rejected) and bad.reason == "unknown-encoding" and bad.ref == bogus
+    assert good.title == "東京で首脳会談" and good.text == "東京で首脳会談が開かれた。" and good.source == "日本の新聞"
+
+
+def test_watch_reads_a_shift_jis_feed_and_records_an_x_bogus_one_as_failed(store, server):
+    from storyline.ingest.fetch import Fetcher
+    from storyline.ingest.watch import Watcher
+    from storyline.pipeline import open_pipeline
+    from storyline.settings import Settings
+
+    from .fixtures.web.server import Clock
+
+    settings = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
+                                          "fetch.min_host_interval_s": "0"})
+    sj, bogus = _served_feeds(server)
+    with Fetcher(settings.fetch) as f:
+        watcher = Watcher(store, settings, f, open_pipeline(store, settings), interval_s=60.0, clock=Clock())
+        report = watcher.poll_once([sj, bogus])
+    assert report.stats.accepted == 1 and report.stats.balanced
+    assert [a.title for a in store.iter_articles()] == ["東京で首脳会談"]
+    assert any(r["reason"] == "unknown-encoding" and r["ref"] == bogus for r in store.list_rejects())
