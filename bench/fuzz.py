@@ -22,7 +22,7 @@ from pathlib import Path
 
 import storyline.ingest.web  # noqa: F401  (registers the HTML and feed readers)
 from storyline.eval.hostile import KINDS, generate
-from storyline.ingest.files import read_bytes, reader_for
+from storyline.ingest.files import read_bytes, reader_for, sniff_reader
 from storyline.guard import INTERNAL_ERROR
 from storyline.normalize import normalize
 from storyline.records import RawItem, Rejected
@@ -39,10 +39,15 @@ def _alarm(signum: int, frame: object) -> None:
 
 def run_one(kind: str, seed: int, settings: Settings) -> tuple[str | None, Counter[str], float]:
     """(crash description or None, outcome counts, seconds) for input ``seed`` of ``kind``."""
-    data, ext = generate(kind, random.Random(f"{kind}:{seed}"))
-    path = f"fuzz-{kind}-{seed}{ext}"
-    reader = reader_for(Path(path))
-    assert reader is not None, ext
+    rng = random.Random(f"{kind}:{seed}")
+    if kind == "stdin":  # any kind's input, its reader picked by sniffing as for `storyline ingest -`
+        data, _ = generate(rng.choice(KINDS), rng)
+        path, reader = "-", sniff_reader(data)
+    else:
+        data, ext = generate(kind, rng)
+        path = f"fuzz-{kind}-{seed}{ext}"
+        reader = reader_for(Path(path))
+    assert reader is not None, path
     outcomes: Counter[str] = Counter()
     t0 = time.perf_counter()
     try:
@@ -65,7 +70,8 @@ def run_one(kind: str, seed: int, settings: Settings) -> tuple[str | None, Count
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000, help="inputs per reader (default 10,000)")
-    ap.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--kinds", nargs="*", default=[*KINDS, "stdin"], choices=[*KINDS, "stdin"],
+                    help="readers by kind of file; stdin: any kind, its reader found by sniffing")
     ap.add_argument("--seed", type=int, default=0, help="first seed (inputs are seeds seed..seed+n-1)")
     ap.add_argument("--hang-s", type=float, default=20.0, help="an input running longer is a crash (hang)")
     ap.add_argument("--show", action="store_true", help="print every crash in full")

@@ -131,3 +131,17 @@ def test_watch_reads_a_shift_jis_feed_and_records_an_x_bogus_one_as_failed(store
     assert report.stats.accepted == 1 and report.stats.balanced
     assert [a.title for a in store.iter_articles()] == ["東京で首脳会談"]
     assert any(r["reason"] == "unknown-encoding" and r["ref"] == bogus for r in store.list_rejects())
+
+
+def test_a_feed_nested_too_deep_is_refused_quickly():
+    import time
+
+    n = 100_000
+    data = b'<?xml version="1.0"?><rss version="2.0"><channel>' + b"<x>" * n + b"</x>" * n + b"</channel></rss>"
+    t0 = time.perf_counter()
+    out = parse_feed(data, "deep.rss", LIMIT)
+    assert isinstance(out, Rejected) and out.reason == "malformed-feed" and "nested more than" in out.detail
+    assert time.perf_counter() - t0 < 5  # feedparser took 10 s on it
+    ok = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title><description>' \
+         + b"&lt;div&gt;" * 300 + b"x</description></item></channel></rss>"  # markup in text is not nesting
+    assert not isinstance(parse_feed(ok, "ok.rss", LIMIT), Rejected)
