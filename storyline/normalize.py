@@ -148,7 +148,7 @@ def source_of(raw: RawItem) -> str:
             host = None
         if host:
             return host.removeprefix("www.")
-    stem = PurePath(raw.origin.path).stem
+    stem = replace_surrogates(PurePath(raw.origin.path).stem)[0]  # a file name that is not UTF-8 (surrogateescape)
     return stem if stem not in ("", "-") else "unknown"
 
 
@@ -201,6 +201,8 @@ def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Arti
     """
     settings = settings or IngestSettings()
     ref = str(raw.origin)
+    if _SURROGATE.search(ref):  # a file name that is not UTF-8: shown as the store shows a reject's ref
+        ref = ref.encode("utf-8", "backslashreplace").decode("utf-8")
     raw, surrogates = _without_surrogates(raw)
     text = clean_text(raw.text or "")
     title = clean_line(raw.title or "")

@@ -145,3 +145,17 @@ def test_a_feed_nested_too_deep_is_refused_quickly():
     ok = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A</title><description>' \
          + b"&lt;div&gt;" * 300 + b"x</description></item></channel></rss>"  # markup in text is not nesting
     assert not isinstance(parse_feed(ok, "ok.rss", LIMIT), Rejected)
+
+
+def test_an_entry_with_unpaired_surrogates_is_read_with_a_utf8_key():
+    import json
+
+    from storyline.ingest.feeds import entry_key, feed_entries
+
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "T",
+           "items": [{"title": "\udfff broken", "summary": "A \ud800 summary."}, {"id": "x\ud800", "title": "B"}]}
+    feed = parse_feed(json.dumps(doc).encode(), "f.json", LIMIT)
+    keys = [entry_key(e) for e in feed.entries]
+    assert all(k.encode("utf-8") for k in keys) and keys[1] == "x\ufffd"
+    items = [e.item for e in feed_entries(feed)]
+    assert [i.title for i in items] == ["\udfff broken", "B"]  # normalize replaces them (and says so)

@@ -34,7 +34,9 @@ def write_inputs(folder: Path, rng: random.Random, kinds: list[str], n_good: int
             titles.append(title)
         else:
             data, ext = generate(kind, rng)
-        (folder / f"{i:03d}-{kind or 'good'}{ext}").write_bytes(data)
+        # some file names are not UTF-8 (os.listdir gives them with surrogate escapes)
+        odd_name = b"\xff\xfe-".decode("utf-8", "surrogateescape") if rng.random() < 0.2 else ""
+        (folder / f"{i:03d}-{odd_name}{kind or 'good'}{ext}").write_bytes(data)
     return titles
 
 

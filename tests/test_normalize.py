@@ -92,3 +92,10 @@ def test_article_id_is_a_content_hash():
 def test_an_invalid_url_is_no_source_and_no_error(url):
     a = normalize(RawItem(origin=Origin("dir/wire-17.html"), text="Body.", url=url))
     assert a.source == "wire-17" and a.url == url
+
+
+def test_a_file_name_that_is_not_utf8_is_no_error():
+    name = b"dir/\xffwire.txt".decode("utf-8", "surrogateescape")  # as os.listdir gives it
+    a = normalize(RawItem(origin=Origin(name, 2), text="Body."))
+    assert a.source == "\ufffdwire" and a.origin == "dir/\\udcffwire.txt:2"
+    a.origin.encode("utf-8") and a.id.encode("utf-8")

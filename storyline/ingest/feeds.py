@@ -400,8 +400,12 @@ def entry_key(entry: Any) -> str:
     for field in ("id", "link"):
         value = entry.get(field)
         if value and str(value).strip():
-            return str(value).strip()
-    return content_id(entry.get("title"), entry.get("summary"), prefix="h-")
+            return replace_surrogates(str(value).strip())[0]  # a key is stored and hashed as UTF-8
+
+    def text(v: Any) -> str | None:
+        return replace_surrogates(v)[0] if isinstance(v, str) else None if v is None else str(v)
+
+    return content_id(text(entry.get("title")), text(entry.get("summary")), prefix="h-")
 
 
 def _content_text(entry: Any) -> str:
