@@ -180,8 +180,15 @@ class WalkReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def read_file(path: Path, settings: IngestSettings, reader: BytesReader | None = None) -> Iterator[Item]:
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as text that can be stored: a name that is not UTF-8 (its bytes come back from the OS as surrogate
+    escapes) shows them as ``\\udcff``, as the store shows a reject's ref."""
     shown = str(path)
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8") if not shown.isascii() else shown
+
+
+def read_file(path: Path, settings: IngestSettings, reader: BytesReader | None = None) -> Iterator[Item]:
+    shown = display_path(path)
     reader = reader or reader_for(path) or read_text_bytes
     try:
         size = path.stat().st_size
@@ -215,14 +222,14 @@ def read_paths(paths: Iterable[str | os.PathLike[str]], settings: IngestSettings
                     continue
                 rel = child.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
-                    report.skipped.append(str(child))
+                    report.skipped.append(display_path(child))
                     continue
                 reader = reader_for(child)
                 if reader is None:
-                    report.skipped.append(str(child))
+                    report.skipped.append(display_path(child))
                     continue
                 yield from read_file(child, settings, reader)
         elif path.exists():
             yield from read_file(path, settings)
         else:
-            yield Rejected(str(path), "ingest", "not-found", "no such file or directory")
+            yield Rejected(display_path(path), "ingest", "not-found", "no such file or directory")
