@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ..guard import guarded
 from ..records import Origin, RawItem, Rejected
 from ..settings import IngestSettings
 from .structured import ALIASES, parse_csv, parse_json, parse_jsonl_line
-from ..guard import guarded
 from .text import parse_text
 
 Item = RawItem | Rejected

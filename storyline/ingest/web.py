@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from ..guard import guarded
 from ..records import RawItem, Rejected
 from ..settings import Settings
 from .feeds import feed_entries, parse_feed, read_feed_bytes
 from .files import WalkReport, read_paths, register_reader
-from ..guard import guarded
 from .html import PageArchive, read_html_bytes, read_html_page
 from .session import WebSession, current_session, use_session
 
