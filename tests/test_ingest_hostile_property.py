@@ -79,3 +79,22 @@ def test_the_cli_ingests_a_folder_of_hostile_files_of_every_kind(tmp_path):
         assert run["seen"] == run["accepted"] + run["rejected"] + run["duplicates"] and run["rejected"] > 0
         assert set(titles) <= stored_titles(store)
         assert not internal_errors(store), internal_errors(store)
+
+
+def test_a_reader_that_raises_is_one_internal_error_row_and_the_ingest_goes_on(tmp_path):
+    """The guard: whatever a reader raises on one input ends as that input's row; what it read before is kept."""
+    from storyline.ingest.files import read_bytes
+    from storyline.records import Origin, RawItem, Rejected
+
+    def breaks_after_one(data: bytes, path: str):
+        yield RawItem(Origin(path, 1), "Read before the failure.", title="First")
+        raise KeyError("a bug")
+
+    items = list(read_bytes(b"x", "in.odd", breaks_after_one, LEXICAL.ingest))
+    assert isinstance(items[0], RawItem)
+    (bad,) = items[1:]
+    assert isinstance(bad, Rejected) and bad.reason == INTERNAL_ERROR and bad.ref == "in.odd"
+    assert "KeyError: 'a bug'" in bad.detail
+    with Store(tmp_path / "g.db") as store:
+        stats = open_pipeline(store, LEXICAL).run(iter(items))
+        assert (stats.seen, stats.accepted, stats.rejected) == (2, 1, 1)
