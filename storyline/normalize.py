@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Iterator, Mapping
 
+from .guard import guarded_call
 from .outlets import desk_agencies, host_of
 from .records import UNKNOWN_OUTLET, Article, RawItem, Rejected, content_id
 from .settings import IngestSettings
@@ -62,6 +63,8 @@ def clean_text(s: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+# the longest real date form ("Saturday, 09 October 2021 10:00:00.000000 Central European Summer Time") is ~70
+MAX_DATE_CHARS = 100
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -74,6 +77,8 @@ def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
     if value is None or not str(value).strip():
         return None, None
     text = str(value).strip()
+    if len(text) > MAX_DATE_CHARS:  # dateparser takes seconds on a long string (17 s on 60,000 characters)
+        return None, f"unparseable date ({len(text)} characters, over {MAX_DATE_CHARS}): {text[:40]!r}…"
     dt: datetime | None = None
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
@@ -192,22 +197,43 @@ def _fix_nested(value: Any) -> tuple[Any, int]:
 
 
 def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+    """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason (:func:`normalize_item`); a failure on
+    this one item is its ``internal-error`` row (:mod:`storyline.guard`), never the end of the run."""
+    return guarded_call(lambda: normalize_item(raw, settings), str(raw.origin), "normalize", "normalizing this item")
+
+
+def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+    """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason.
+
+    An item with a title and no body (an aggregator export, a feed entry without a summary, a link list entry) is
+    a *headline-only* article: ``text`` is ``""`` (the body is never invented nor copied from the title) and
+    ``Article.headline_only`` is true; the title is what is searched, clustered and shown. A body shorter than
+    ``ingest.min_text_chars`` counts as no body. Only an item with neither title nor text is rejected
+    (``no-text``).
+    """
     settings = settings or IngestSettings()
     ref = str(raw.origin)
+    if _SURROGATE.search(ref):  # a file name that is not UTF-8: shown as the store shows a reject's ref
+        ref = ref.encode("utf-8", "backslashreplace").decode("utf-8")
     raw, surrogates = _without_surrogates(raw)
     text = clean_text(raw.text or "")
+    title = clean_line(raw.title or "")
+    notes: list[str] = []
     if len(text) < max(1, settings.min_text_chars):
-        return Rejected(ref, "normalize", "no-text", "the record has no article text")
+        if not title:
+            return Rejected(ref, "normalize", "no-text", "the record has neither a title nor article text")
+        if text:  # a body under the floor is not a body: kept out of the text, said in a warning
+            notes.append(f"body of {len(text)} characters is under ingest.min_text_chars="
+                         f"{settings.min_text_chars}; stored as a headline-only article")
+        text = ""  # headline-only: the title is the whole article, the text stays empty (never a copy of it)
     if len(text) > settings.max_text_chars:
         return Rejected(
             ref, "normalize", "text-too-long",
             f"text has {len(text)} characters, over ingest.max_text_chars={settings.max_text_chars}; "
             f"raise it with --set ingest.max_text_chars={len(text)} (the text is never cut)",
         )
-    notes: list[str] = []
     if surrogates:
         notes.append(f"replaced {surrogates} unpaired UTF-16 surrogate(s) (broken characters) with U+FFFD")
-    title = clean_line(raw.title or "")
     title_derived = raw.title_derived
     if not title:
         title = derive_headline(text)

@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from storyline.normalize import clean_line, clean_text, detect_lang, normalize, parse_date
 from storyline.records import Origin, RawItem, Rejected
@@ -23,6 +23,7 @@ def test_clean_line_is_idempotent_and_single_line(s):
 
 
 @given(st.text(min_size=1, max_size=200), st.text(max_size=60))
+@settings(deadline=None)  # the first example loads the language model
 def test_normalizing_an_article_twice_changes_nothing(text, title):
     raw = RawItem(origin=Origin("x"), text=text, title=title, date="2021-10-09", source="S")
     first = normalize(raw)
@@ -89,3 +90,16 @@ def test_article_id_is_a_content_hash():
     moved = RawItem(origin=Origin("elsewhere", 9), text="Same  body. ", title="Same", source="S")
     assert normalize(raw).id == normalize(moved).id
     assert normalize(raw).id != normalize(RawItem(origin=Origin("a"), text="Other.", title="Same", source="S")).id
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://[not-ipv6]/x", "http://[", "//["])
+def test_an_invalid_url_is_no_source_and_no_error(url):
+    a = normalize(RawItem(origin=Origin("dir/wire-17.html"), text="Body.", url=url))
+    assert a.source == "wire-17" and a.url == url
+
+
+def test_a_file_name_that_is_not_utf8_is_no_error():
+    name = b"dir/\xffwire.txt".decode("utf-8", "surrogateescape")  # as os.listdir gives it
+    a = normalize(RawItem(origin=Origin(name, 2), text="Body."))
+    assert a.source == "\ufffdwire" and a.origin == "dir/\\udcffwire.txt:2"
+    a.origin.encode("utf-8") and a.id.encode("utf-8")

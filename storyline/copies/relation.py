@@ -238,6 +238,12 @@ class PairJudge:
         sb, hb, _, _ = self._features(b)
         if ha == hb and a.text.strip():
             return PairJudgement("copy", 1.0, 1.0, 1.0, 1.0, 0.0, "hash")
+        if a.headline_only or b.headline_only:
+            # a headline with no body to compare: two headlines of one event share their words without one being
+            # copied from the other; only a word-for-word equal headline (syndication) counts as a copy
+            same = words(a.title or "") == words(b.title or "") and bool(words(a.title or ""))
+            return PairJudgement("copy" if same else "independent", float(same), float(same), float(same), 0.0,
+                                 0.0 if same else None, "title")
         cont, jac = shingle_containment(sa, sb)
         cont, jac = round(cont, 4), round(jac, 4)
         cost = None

@@ -14,8 +14,9 @@ items exactly as RSS/Atom entries do. Malformed JSON, a missing or unknown versi
 are one Rejected row for the feed; an item that is not an object, or whose fields have the wrong type, is one
 Rejected row for that item (the good items beside it are kept).
 
-Each entry becomes an article: its ``content`` (HTML turned into paragraphs), else its summary. When the entry has
-only a summary and a link and ``fetch.fetch_linked`` is on (and a web session with a fetcher is active), the linked
+Each entry becomes an article: its ``content`` (HTML turned into paragraphs), else its summary, else (an entry with
+a title only, as in many headline feeds) a headline-only article with empty text. When the entry has
+no content (a summary or only a title) and a link and ``fetch.fetch_linked`` is on (and a web session with a fetcher is active), the linked
 page is fetched and extracted (:mod:`storyline.ingest.html`); if that fails the summary is kept and the failure is
 noted in ``extra["linked_page_error"]``. Entry titles, dates, authors and ids fill what the page lacks.
 The outlet is the entry's ``<source>``, else the page's site name, else the feed's title.
@@ -23,6 +24,7 @@ The outlet is the entry's ``<source>``, else the page's site name, else the feed
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import re
@@ -31,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urljoin
 
 from ..errors import NotInstalled
+from ..guard import guarded_call
+from ..normalize import replace_surrogates
 from ..records import Origin, RawItem, Rejected, content_id
 from .session import WebSession, current_session
 
@@ -61,11 +65,85 @@ class Feed:
     ref: str
 
 
+# XML 1.0 Appendix F: the encoding family from the first bytes (byte order mark, else the bytes of "<?")
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be", 4), (b"\xff\xfe\x00\x00", "utf-32-le", 4), (b"\xef\xbb\xbf", "utf-8", 3),
+         (b"\xfe\xff", "utf-16-be", 2), (b"\xff\xfe", "utf-16-le", 2))
+_NO_BOM = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b"\x00<\x00?", "utf-16-be"),
+           (b"<\x00?\x00", "utf-16-le"))
+_XML_DECL = re.compile(r"""^(\s*<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])(.*?)\2""", re.S)
+_XML_DECL_BYTES = re.compile(rb"""^\s*<\?xml\b[^>]{0,200}?\bencoding\s*=\s*(["'])(.{0,1000}?)\1""", re.S)
+
+
+def xml_as_utf8(data: bytes, ref: str) -> bytes | Rejected:
+    """The XML document ``data`` as UTF-8 bytes whose declaration says ``utf-8``, or a Rejected row.
+
+    The encoding is the byte order mark's, else UTF-16/32 seen in the first bytes, else the declared one, else
+    UTF-8 (XML 1.0, 4.3.3 and Appendix F). Any text codec Python knows is transcoded (feeds in Shift_JIS, GB2312,
+    EUC-KR, Windows-1251…: expat reads only UTF-8/16, ASCII and Latin-1 itself and refuses multi-byte ones); an
+    encoding Python does not know, or bytes that are not valid in the declared one, are rejected naming the codec.
+    Transcoding first also means the entity screen sees ``<!ENTITY`` however the document was encoded."""
+    codec = None
+    body = data
+    for bom, name, n in _BOMS:
+        if data.startswith(bom):
+            codec, body = name, data[n:]
+            break
+    else:
+        for head, name in _NO_BOM:
+            if data.startswith(head):
+                codec = name
+                break
+    declared = None
+    if codec is None:
+        m = _XML_DECL_BYTES.match(data[:512])
+        if m:
+            declared = m.group(2).decode("latin-1")
+            codec = declared.strip()
+    if codec is None:
+        return data  # no declaration: UTF-8, which expat checks
+    try:
+        info = codecs.lookup(codec)
+    except (LookupError, ValueError, TypeError):  # ValueError: an embedded NUL in the name
+        return Rejected(ref, "ingest", "unknown-encoding",
+                        f"the feed declares encoding {declared!r}, which Python does not know; valid: any codec "
+                        f"Python knows (utf-8, iso-8859-1, windows-1252, shift_jis, gb2312, euc-kr…); re-save the "
+                        f"feed as UTF-8 or fix its <?xml … encoding=…?> declaration")
+    if info.name == "utf-8" and body is data:
+        return data  # expat reads UTF-8 and checks it
+    try:
+        # a codec is code of its own (punycode, idna, unicode_escape…): whatever it raises on these bytes, they are
+        # not text in that encoding
+        text = body.decode(info.name)
+    except LookupError:  # base64, zlib, rot13…: codecs, but not text encodings
+        return Rejected(ref, "ingest", "unknown-encoding",
+                        f"the feed declares encoding {declared!r}, which is not a text encoding; re-save the feed "
+                        f"as UTF-8 or fix its <?xml … encoding=…?> declaration")
+    except Exception as e:  # noqa: BLE001 - see above
+        where = f" at byte {e.start}" if isinstance(e, UnicodeDecodeError) else ""
+        return Rejected(ref, "ingest", "undecodable",
+                        f"the feed's bytes are not valid {info.name}{where} ({type(e).__name__}: {e}); "
+                        f"re-save the feed in the encoding it declares, or declare the one it is in")
+    text = _XML_DECL.sub(lambda m: f"{m.group(1)}{m.group(2)}utf-8{m.group(2)}", text, count=1)
+    return replace_surrogates(text)[0].encode("utf-8")  # unicode_escape can make a lone surrogate: U+FFFD
+
+
 def screen_xml(data: bytes, ref: str, max_bytes: int) -> Rejected | None:
-    """Refuse oversized XML, entity declarations and XML that is not well-formed, in bounded memory."""
+    """Refuse oversized XML, undecodable XML, entity declarations and XML that is not well-formed, in bounded
+    memory (see :func:`screen_feed_xml`)."""
+    out = screen_feed_xml(data, ref, max_bytes)
+    return out if isinstance(out, Rejected) else None
+
+
+def screen_feed_xml(data: bytes, ref: str, max_bytes: int) -> bytes | Rejected:
+    """The feed as screened UTF-8 bytes (:func:`xml_as_utf8`), or the Rejected row saying why it is refused:
+    oversized, in an unknown encoding, declaring entities, or not well-formed."""
     if len(data) > max_bytes:
         return Rejected(ref, "ingest", "too-large",
                         f"{len(data)} bytes, over fetch.max_body_bytes={max_bytes}; raise the setting to read it")
+    utf8 = xml_as_utf8(data, ref)
+    if isinstance(utf8, Rejected):
+        return utf8
+    data = utf8
     if ENTITY_DECL.search(data):
         return Rejected(ref, "ingest", "xml-entities",
                         "the XML declares entities (<!ENTITY …>): refused, as in entity-expansion bombs "
@@ -76,13 +154,34 @@ def screen_xml(data: bytes, ref: str, max_bytes: int) -> Rejected | None:
     except ImportError:
         raise NotInstalled("defusedxml", "fetch") from None
     try:
-        DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as e:
+        root = DET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as e:  # a ValueError: before the clause below
         return Rejected(ref, "ingest", "xml-entities", f"refused by the XML guard: {type(e).__name__}: {e}")
+    except (LookupError, ValueError) as e:  # an encoding declaration expat reads otherwise than xml_as_utf8 did
+        return Rejected(ref, "ingest", "unknown-encoding", f"the XML parser refused the document's encoding: {e}")
     except DET.ParseError as e:
         line = getattr(e, "position", (None, None))[0]
         return Rejected(f"{ref}:{line}" if line else ref, "ingest", "malformed-feed", f"not well-formed XML: {e}")
-    return None
+    if _deeper_than(root, MAX_XML_DEPTH):
+        return Rejected(ref, "ingest", "malformed-feed",
+                        f"XML nested more than {MAX_XML_DEPTH} elements deep: not a feed (RSS and Atom need 4 or 5 "
+                        f"levels, with XHTML content a few more), refused before feedparser spends minutes on it")
+    return data
+
+
+# feedparser takes ~0.1 ms per element of nesting (10 s for 100,000 levels, measured by bench/fuzz.py)
+MAX_XML_DEPTH = 256
+
+
+def _deeper_than(root: Any, limit: int) -> bool:
+    """Whether the element tree under ``root`` is more than ``limit`` levels deep (iterative: no recursion limit)."""
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in el)
+    return False
 
 
 def parse_feed(data: bytes, ref: str, max_bytes: int, content_type: str | None = None) -> Feed | Rejected:
@@ -90,9 +189,10 @@ def parse_feed(data: bytes, ref: str, max_bytes: int, content_type: str | None =
     with ``{``, else RSS/Atom/RDF. Entries are converted by :func:`feed_entries`."""
     if content_type in JSON_FEED_TYPES or looks_like_json(data):
         return parse_json_feed(data, ref, max_bytes)
-    bad = screen_xml(data, ref, max_bytes)
-    if bad is not None:
-        return bad
+    screened = screen_feed_xml(data, ref, max_bytes)
+    if isinstance(screened, Rejected):
+        return screened
+    data = screened
     try:
         import feedparser
     except ImportError:
@@ -300,8 +400,12 @@ def entry_key(entry: Any) -> str:
     for field in ("id", "link"):
         value = entry.get(field)
         if value and str(value).strip():
-            return str(value).strip()
-    return content_id(entry.get("title"), entry.get("summary"), prefix="h-")
+            return replace_surrogates(str(value).strip())[0]  # a key is stored and hashed as UTF-8
+
+    def text(v: Any) -> str | None:
+        return replace_surrogates(v)[0] if isinstance(v, str) else None if v is None else str(v)
+
+    return content_id(text(entry.get("title")), text(entry.get("summary")), prefix="h-")
 
 
 def _content_text(entry: Any) -> str:
@@ -346,12 +450,12 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
                    byline=byline, external_id=key, format="feed", extra=extra)
     page_url = None if text else linked_page_url(entry, session)
     if page_url is None or session is None or session.fetcher is None:
-        if not base.text.strip():
+        if not base.text.strip() and not (title or "").strip():
             return Rejected(str(origin), "ingest", "no-text",
-                            f"feed entry {key!r} has no content or summary"
+                            f"feed entry {key!r} has no title, content or summary"
                             + ("" if link is None else f" and its link {link} was not followed (fetch.fetch_linked "
                                                        "is off or no fetcher)"))
-        return base
+        return base  # a title and no text: a headline-only article (normalize keeps its text empty)
     # only a summary and a link: fetch the page (unless the caller did)
     from .fetch import FetchError
     from .html import read_html_page
@@ -374,9 +478,13 @@ def entry_item(entry: Any, feed: Feed, index: int, session: WebSession | None,
 
 
 def _summary_fallback(base: RawItem, key: str, why: str) -> RawItem | Rejected:
+    """The entry as the feed gives it when its linked page could not be used: its summary, else its title alone (a
+    headline-only article); rejected only when it has neither."""
     if not base.text.strip():
+        if (base.title or "").strip():
+            return replace(base, extra={**base.extra, "text_from": "title", "linked_page_error": why})
         return Rejected(str(base.origin), "fetch", "linked-page-failed",
-                        f"feed entry {key!r} has no summary and its page could not be used: {why}")
+                        f"feed entry {key!r} has no title or summary and its page could not be used: {why}")
     return replace(base, extra={**base.extra, "text_from": "summary", "linked_page_error": why})
 
 
@@ -395,7 +503,10 @@ def read_json_feed_document(doc: object, path: str) -> Iterator[RawItem | Reject
 def feed_entries(feed: Feed, session: WebSession | None = None) -> Iterator[FeedEntry]:
     """The feed's entries as items, in document order (linked pages fetched lazily, one at a time)."""
     for i, entry in enumerate(feed.entries, 1):
-        yield FeedEntry(entry_key(entry), entry_item(entry, feed, i, session))
+        key = guarded_call(lambda: entry_key(entry), f"{feed.ref}:{i}")
+        item = guarded_call(lambda: entry_item(entry, feed, i, session), f"{feed.ref}:{i}",
+                            what="turning this feed entry into an article")
+        yield FeedEntry(key if isinstance(key, str) else f"h-unkeyed-{i}", item)
 
 
 def read_feed_bytes(data: bytes, path: str) -> Iterator[RawItem | Rejected]:

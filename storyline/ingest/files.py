@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ..guard import guarded
 from ..records import Origin, RawItem, Rejected
 from ..settings import IngestSettings
 from .structured import ALIASES, parse_csv, parse_json, parse_jsonl_line
@@ -26,7 +27,31 @@ BytesReader = Callable[[bytes, str], Iterator[Item]]
 SNIFF_BYTES = 8192
 
 
+# UTF-32 before UTF-16: the UTF-32-LE mark begins with the UTF-16-LE one
+_UNICODE_BOMS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\xfe\xff", "utf-16"),
+                 (b"\xff\xfe", "utf-16"))
+# an XML document in UTF-16/32 without a byte order mark starts with "<" or "<?" in those encodings (XML 1.0 App. F)
+_WIDE_XML = (b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00<\x00?", b"<\x00?\x00")
+
+
+def _wide_codec(data: bytes) -> str | None:
+    """``utf-16``/``utf-32`` when ``data`` starts with their byte order mark (Windows "Unicode" text files)."""
+    return next((codec for bom, codec in _UNICODE_BOMS if data.startswith(bom)), None)
+
+
+def _utf16_or_32(data: bytes) -> bool:
+    """UTF-16/32 text (their NUL bytes do not make it binary): a byte order mark, or wide XML."""
+    return _wide_codec(data) is not None or data.startswith(_WIDE_XML)
+
+
 def _decode(data: bytes, path: str) -> str | Rejected:
+    wide = _wide_codec(data)
+    if wide:
+        try:
+            return data.decode(wide)
+        except UnicodeDecodeError as e:
+            return Rejected(path, "ingest", "undecodable",
+                            f"invalid {wide.upper()} at byte {e.start} ({e.reason}); convert the file to UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -52,6 +77,12 @@ def read_json_bytes(data: bytes, path: str) -> Iterator[Item]:
 
 
 def read_jsonl_bytes(data: bytes, path: str) -> Iterator[Item]:
+    if _wide_codec(data):  # lines are split on b"\n": UTF-16/32 is made UTF-8 first
+        text = _decode(data, path)
+        if isinstance(text, Rejected):
+            yield text
+            return
+        data = text.encode("utf-8", "surrogatepass")
     for lineno, line in enumerate(data.split(b"\n"), 1):
         item = parse_jsonl_line(line.rstrip(b"\r"), path, lineno)
         if item is not None:
@@ -136,10 +167,10 @@ def read_bytes(data: bytes, path: str, reader: BytesReader, settings: IngestSett
     if not data.strip():
         yield Rejected(path, "ingest", "empty", "the file has no content")
         return
-    if b"\x00" in data[:SNIFF_BYTES]:
+    if b"\x00" in data[:SNIFF_BYTES] and not _utf16_or_32(data):
         yield Rejected(path, "ingest", "binary", "the file contains NUL bytes: not a text, JSON or CSV file")
         return
-    yield from reader(data, path)
+    yield from guarded(reader(data, path), path)
 
 
 @dataclass
@@ -149,8 +180,15 @@ class WalkReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def read_file(path: Path, settings: IngestSettings, reader: BytesReader | None = None) -> Iterator[Item]:
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as text that can be stored: a name that is not UTF-8 (its bytes come back from the OS as surrogate
+    escapes) shows them as ``\\udcff``, as the store shows a reject's ref."""
     shown = str(path)
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8") if not shown.isascii() else shown
+
+
+def read_file(path: Path, settings: IngestSettings, reader: BytesReader | None = None) -> Iterator[Item]:
+    shown = display_path(path)
     reader = reader or reader_for(path) or read_text_bytes
     try:
         size = path.stat().st_size
@@ -184,14 +222,14 @@ def read_paths(paths: Iterable[str | os.PathLike[str]], settings: IngestSettings
                     continue
                 rel = child.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
-                    report.skipped.append(str(child))
+                    report.skipped.append(display_path(child))
                     continue
                 reader = reader_for(child)
                 if reader is None:
-                    report.skipped.append(str(child))
+                    report.skipped.append(display_path(child))
                     continue
                 yield from read_file(child, settings, reader)
         elif path.exists():
             yield from read_file(path, settings)
         else:
-            yield Rejected(str(path), "ingest", "not-found", "no such file or directory")
+            yield Rejected(display_path(path), "ingest", "not-found", "no such file or directory")

@@ -87,9 +87,29 @@ def _precise_date(day: str | None, meta_value: str | None) -> str | None:
     return day
 
 
+ARTICLE_TYPES = ("article", "blogposting", "liveblogposting", "report")  # schema.org CreativeWork kinds of a report
+
+
+def article_page_type(found: dict[str, Any], meta: dict[str, str]) -> str | None:
+    """How the page says it is one article (``og:type``/schema.org ``@type`` as trafilatura reads it, or an
+    ``article:published_time`` tag), or None: a page that does not say so (a home page, a section front, a list of
+    links) is not taken for a headline-only article."""
+    for kind in (found.get("pagetype"), meta.get("og:type")):
+        k = str(kind or "").strip().lower()
+        if k and (k.endswith(ARTICLE_TYPES) or k.startswith("article")):
+            return f"page type {k!r}"
+    if meta.get("article:published_time"):
+        return "article:published_time tag"
+    return None
+
+
 def extract_html(data: bytes, ref: str, url: str | None = None, raw_page: str | None = None,
                  min_chars: int = 150) -> RawItem | Rejected:
-    """Extract one article from HTML bytes. A page with under ``min_chars`` of main text is Rejected ("no-text")."""
+    """Extract one article from HTML bytes.
+
+    A page with under ``min_chars`` of main text is a headline-only article (empty text, ``extra["headline_only"]``
+    says why) when it has a title and declares itself an article (:func:`article_page_type`); any other such page
+    (link lists, section fronts, teaser pages) is Rejected ("no-text")."""
     trafilatura, load_html = _trafilatura()
     tree = load_html(data)
     if tree is None:
@@ -101,14 +121,26 @@ def extract_html(data: bytes, ref: str, url: str | None = None, raw_page: str | 
                                           include_tables=False, favor_precision=True)
     found: dict[str, Any] = doc.as_dict() if doc is not None and hasattr(doc, "as_dict") else dict(doc or {})
     title = found.get("title") or _first(meta, META_TITLE) or meta.get("title")
+    title = " ".join(str(title).split()) if title else None
     text = _paragraphs(found.get("text") or "", title)
+    extra: dict[str, Any] = {"extracted_by": "trafilatura"}
     if len(text) < max(1, min_chars):
-        return Rejected(ref, "ingest", "no-text",
-                        f"{len(text)} characters of main text found in the HTML, under fetch.min_page_chars="
-                        f"{min_chars} (a page of links, a paywall or a script-only page?)")
+        kind = article_page_type(found, meta)
+        if not title or kind is None:
+            return Rejected(ref, "ingest", "no-text",
+                            f"{len(text)} characters of main text found in the HTML, under fetch.min_page_chars="
+                            f"{min_chars}, and the page "
+                            + ("has no title" if not title else
+                               "does not declare itself an article (og:type, schema.org @type or "
+                               "article:published_time)")
+                            + " (a page of links, a paywall or a script-only page?)")
+        # a headline-only article: an article page (paywalled, a video or photo page, a stub) whose body did not
+        # extract; the few characters that did (a teaser, a "subscribe" line) are not kept as its text
+        extra.update(headline_only=f"{kind}; {len(text)} characters of main text under fetch.min_page_chars="
+                                   f"{min_chars}")
+        text = ""
     date = _precise_date(found.get("date"), _first(meta, META_DATE))
     lang = found.get("language") or meta.get("lang")
-    extra: dict[str, Any] = {"extracted_by": "trafilatura"}
     if raw_page:
         extra["raw_page"] = raw_page
     if found.get("description") or meta.get("description"):

@@ -6,7 +6,8 @@
   stored as ``byline`` and never as body text.
 
 A bare body has no date and no headline: the item keeps ``date=None`` and normalize derives a headline from its
-first sentence, marked ``title_derived``.
+first sentence, marked ``title_derived``. A file that is only one short line without a closing full stop (see
+:func:`is_headline_line`), or only the date line with a headline, is a headline-only article (empty text).
 """
 
 from __future__ import annotations
@@ -48,5 +49,19 @@ def parse_text(text: str, origin: Origin) -> RawItem:
             byline = lines[last].strip()
             lines = lines[:last]
     body = "\n".join(lines).strip()
+    if title is None and is_headline_line(body):
+        title, body = body, ""  # a file that is only a headline: a headline-only article
     return RawItem(origin=origin, text=body, title=title, date=date, byline=byline,
                    title_derived=False, format="text")
+
+
+MAX_HEADLINE_CHARS = 200  # longer than any headline in the seeds and data sets; a longer line is a body
+
+
+def is_headline_line(body: str) -> bool:
+    """``body`` is one line of at most :data:`MAX_HEADLINE_CHARS` that does not end a sentence with a full stop or
+    exclamation mark (headlines carry none; a one-sentence body does): a headline, not a body."""
+    s = body.strip()
+    if not s or "\n" in s or len(s) > MAX_HEADLINE_CHARS:
+        return False
+    return s.rstrip("\"”’')»").rstrip()[-1:] not in (".", "!", "…", ":", ";", ",")

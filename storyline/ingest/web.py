@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from ..guard import guarded
 from ..records import RawItem, Rejected
 from ..settings import Settings
 from .feeds import feed_entries, parse_feed, read_feed_bytes
@@ -85,6 +86,10 @@ def read_url(url: str, session: WebSession) -> Iterator[Item]:
     except FetchError as e:
         yield Rejected(url, "fetch", e.reason, e.detail)
         return
+    yield from guarded(_read_fetched(url, result, session), url)
+
+
+def _read_fetched(url: str, result: "FetchResult", session: WebSession) -> Iterator[Item]:
     if result.kind == "feed":
         feed = parse_feed(result.body, url, session.settings.max_body_bytes, result.content_type)
         if isinstance(feed, Rejected):

@@ -211,7 +211,12 @@ def to_rich(v: StoryView, *, notes: bool = True, day_only: Collection[str] = ())
     t.add_column("also in", ratio=1)
     for s in v.summary:
         t.add_row(Text(s.text), Text(s.citation.source), Text(", ".join(sorted({e.source for e in s.also_in}))))
-    items.append(t)
+    if v.summary:
+        items.append(t)
+    else:  # e.g. a story of headline-only articles: there is no body sentence to cite
+        body = any(x.sentences for x in v.timeline)
+        items.append(Text("What the sources report: no cited summary"
+                          + ("." if body else " (the articles are headlines only)."), style="dim"))
     if v.latest is not None:
         t = Table(title=f"Latest ({_date(v.latest.date)})"
                   + (f" · new sources: {', '.join(v.latest.new_sources)}" if v.latest.new_sources else ""),
