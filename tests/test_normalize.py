@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from storyline.normalize import clean_line, clean_text, detect_lang, normalize, parse_date
-from storyline.records import Origin, RawItem, Rejected
+from storyline.records import UNKNOWN_OUTLET, Origin, RawItem, Rejected
 from storyline.settings import IngestSettings
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
@@ -95,11 +95,11 @@ def test_article_id_is_a_content_hash():
 @pytest.mark.parametrize("url", ["http://[::1", "https://[not-ipv6]/x", "http://[", "//["])
 def test_an_invalid_url_is_no_source_and_no_error(url):
     a = normalize(RawItem(origin=Origin("dir/wire-17.html"), text="Body.", url=url))
-    assert a.source == "wire-17" and a.url == url
+    assert a.source == UNKNOWN_OUTLET and a.url == url  # never the file name (docs/outlets.md)
 
 
 def test_a_file_name_that_is_not_utf8_is_no_error():
     name = b"dir/\xffwire.txt".decode("utf-8", "surrogateescape")  # as os.listdir gives it
     a = normalize(RawItem(origin=Origin(name, 2), text="Body."))
-    assert a.source == "\ufffdwire" and a.origin == "dir/\\udcffwire.txt:2"
+    assert a.source == UNKNOWN_OUTLET and a.origin == "dir/\\udcffwire.txt:2"
     a.origin.encode("utf-8") and a.id.encode("utf-8")
