@@ -103,8 +103,9 @@ class StoriesSettings:
     # numbers of one sentence (the one with fewer) are in the other (same CV)
     agreement_min_shared: float = 0.0
     # agreements are formed through each sentence's this many best aligned pairs (speed: a 200-article story has
-    # ~550k aligned pairs); the complete-linkage check still sees every aligned pair
-    agreement_candidates: int = 16
+    # ~550k aligned pairs); the complete-linkage check still sees every aligned pair. storyview-dev: the same
+    # agreements with 4, 8 or 16
+    agreement_candidates: int = 8
     # the headline is the newest independent title whose representativeness (cosine to the other titles) reaches
     # this share of the best title's; else the first report's. Not fitted (storyview-dev has no gold headlines)
     headline_recent_ratio: float = 0.5

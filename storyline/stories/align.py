@@ -265,13 +265,21 @@ def align_sentences(
     owner = np.array([art_index.setdefault(r.article_id, len(art_index)) for r in refs])
 
     t_lex, t_dense = settings.align_lexical_threshold, settings.align_dense_threshold
-    Xt = X.T.tocsr()
+    # identical sentences (wire copies) have identical vectors: products are taken over the distinct ones and
+    # spread back to every sentence
+    text_code: dict[str, int] = {}
+    code = np.array([text_code.setdefault(r.text, len(text_code)) for r in refs], dtype=np.int64)
+    first = np.zeros(len(text_code), dtype=np.int64)
+    first[code[::-1]] = np.arange(n)[::-1]
+    Xd = X[first]
+    Xt = Xd.T.tocsr()
+    Dt = D[first].T if D is not None else None
     rows_l, cols_l, score_l, lex_l, dense_l = [], [], [], [], []
     chunk = 512
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        S = (X[lo:hi] @ Xt).toarray()  # (chunk, n) lexical cosines
-        Dd = D[lo:hi] @ D.T if D is not None else None
+        S = (X[lo:hi] @ Xt).toarray()[:, code]  # (chunk, n) lexical cosines
+        Dd = (D[lo:hi] @ Dt)[:, code] if Dt is not None else None
         hit = S >= t_lex - 1e-6
         if Dd is not None:
             hit |= Dd >= t_dense - 1e-6

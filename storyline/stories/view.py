@@ -370,14 +370,30 @@ def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings
     date_of = {a.id: a.date for a in recent}
     statements = []
     refs = al.sentences
-    seen_before = _aligned_with(al, np.array([r.article_id in earlier_ids for r in refs], dtype=bool))
+    earlier = np.array([r.article_id in earlier_ids for r in refs], dtype=bool)
+    seen_before = _aligned_with(al, earlier)
+    A = al.adjacency.tocsr()
+    claims = [claim_of(r.text) for r in refs]
+    codes: dict[int, int] = {}
+    code = np.array([codes.setdefault(id(c), len(codes)) for c in claims], dtype=np.int64)
+    first_row = {codes[id(c)]: i for i, c in reversed(list(enumerate(claims)))}  # one sentence per distinct claim
+    agreed: dict[tuple[int, int], bool] = {}
+
+    def agree(ci: Any, c: int) -> bool:
+        key = (id(ci), c)
+        hit = agreed.get(key)
+        if hit is None:
+            hit = agreed[key] = conflict(ci, claims[first_row[c]]) is None
+        return hit
+
     for i, r in enumerate(refs):
         if r.article_id not in recent_ids or i in excluded or word_count(r.text) < settings.min_sentence_words:
             continue
-        if seen_before[i] and any(refs[j].article_id in earlier_ids and conflict(claim_of(r.text),
-                                                                                   claim_of(refs[j].text)) is None
-                                  for j, _ in al.neighbours(i)):
-            continue  # an earlier report already says it (a changed figure or a denial is new)
+        if seen_before[i]:
+            cols = A.indices[A.indptr[i]:A.indptr[i + 1]]
+            ci = claims[i]
+            if any(agree(ci, c) for c in np.unique(code[cols[earlier[cols]]]).tolist()):
+                continue  # an earlier report already says it (a changed figure or a denial is new)
         statements.append(LatestItem(r.article_id, r.source, r.text, r.start, r.end, date_of[r.article_id]))
     updates = tuple(c for c in conflicts if getattr(c, "kind", None) == "update"
                     and c.values and c.values[-1].article_id in recent_ids)
