@@ -128,3 +128,8 @@ def test_renderers_show_agreements_and_latest():
     assert "## What independent sources agree on" in md and "## Latest" in md and "charged" in md
     assert "What independent sources agree on" in page and "Latest" in page
     assert to_rich(view)
+
+
+def test_a_negated_subject_scopes_over_its_relative_clause():
+    assert differ("Patients waiting for an operation will wait longer, the union says.",
+                  "Nobody who is waiting for an operation will wait longer because of this.")

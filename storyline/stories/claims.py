@@ -73,7 +73,7 @@ _UNIT_ALIASES = {"mm": "millimetr", "millimet": "millimetr", "cm": "centimetr", 
 _NEG = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|no-one|no one)\b|n[’']t\b",
                   re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;:.!?\u2014\u2013()]|\s(?:and|but|after|before|when|while|because|although|as|so|"
-                         r"which|who|whose|where|until)\s", re.IGNORECASE)
+                         r"until)\s", re.IGNORECASE)
 _WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 _SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
                        r"on\s+|early\s+on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
