@@ -98,6 +98,7 @@ def repeated_sentences(articles: Iterable[tuple[str, Sequence[str]]], *, edge: i
     for docs in by_source.values():
         if len(docs) < min_articles:
             continue
+        sets = [set(d) for d in docs]
         seen: dict[str, list[int]] = {}
         for k, d in enumerate(docs):
             for s in set(d[:edge] + d[-edge:]):
@@ -106,12 +107,7 @@ def repeated_sentences(articles: Iterable[tuple[str, Sequence[str]]], *, edge: i
         for s, ks in seen.items():
             if len(ks) < min_articles:
                 continue
-            distinct = 0
-            for a in range(len(ks)):
-                for b in range(a + 1, len(ks)):
-                    da, db = set(docs[ks[a]]), set(docs[ks[b]])
-                    if len(da & db) < 0.5 * min(len(da), len(db)):
-                        distinct += 1
-            if distinct:
+            if any(len(sets[ka] & sets[kb]) < 0.5 * min(len(sets[ka]), len(sets[kb]))
+                   for x, ka in enumerate(ks) for kb in ks[x + 1:]):
                 out.add(s)
     return out

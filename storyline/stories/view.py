@@ -77,8 +77,15 @@ def boilerplate_rows(al: Alignment) -> set[int]:
         per.setdefault(r.article_id, []).append(i)
     rep = repeated_sentences([(al.sentences[rows[0]].source, [al.sentences[i].text for i in rows])
                               for rows in per.values()])
-    return {i for i, r in enumerate(al.sentences)
-            if is_boilerplate(r.text) or " ".join(r.text.split()).casefold() in rep}
+    verdict: dict[str, bool] = {}
+    out = set()
+    for i, r in enumerate(al.sentences):
+        hit = verdict.get(r.text)
+        if hit is None:
+            hit = verdict[r.text] = is_boilerplate(r.text) or " ".join(r.text.split()).casefold() in rep
+        if hit:
+            out.add(i)
+    return out
 
 
 # -- summary ----------------------------------------------------------------------------------------------------
