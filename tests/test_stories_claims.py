@@ -53,6 +53,8 @@ def test_boilerplate_patterns_and_repeated_footers():
               "This story is republished with permission from a wire service."):
         assert is_boilerplate(s), s
     for s in ("Residents were told to keep their windows closed.", "The council said it would read the report.",
+              "NBC notes that the data provided by the CDC does not show it.", "Aid distributed by the UN arrived.",
+              "Like the previous order, the moratorium comes from the CDC.",
               "Police followed the car for two miles before it crashed into a newsletter printing plant in the north "
               "of the town, witnesses said, and the driver was arrested at the scene."):
         assert not is_boilerplate(s), s

@@ -27,8 +27,9 @@ __all__ = ["is_boilerplate", "repeated_sentences"]
 _PATTERNS = [
     # credits: where the text came from
     r"\b(?:first|originally)\s+(?:appeared|published|ran)\b",
-    r"\b(?:supplied|distributed|provided|syndicated|republished|reproduced|reprinted)\s+(?:by|with|under)\b",
-    r"^(?:distributed|supplied|provided|syndicated)\s+by\b",
+    r"^(?:this|the)\s+(?:article|story|report|piece|content|material|feature|item)\b.{0,40}\b(?:supplied|distributed|"
+    r"provided|syndicated|republished|reproduced|reprinted|published|produced)\s+(?:by|with|under)\b",
+    r"^(?:distributed|supplied|provided|syndicated|republished|reproduced|reprinted)\s+(?:by|with|under)\b",
     r"\b(?:based|drawing)\s+on\s+(?:a\s+)?(?:report|reporting|material)s?\s+(?:by|from)\b",
     r"\b(?:uses|includes|contains|contained)\s+(?:material|reporting|content)\s+(?:from|by)\b",
     r"^(?:additional|further|extra)\s+reporting\b",
@@ -40,7 +41,7 @@ _PATTERNS = [
     r"\bread\s+more\s+(?:at|on|from|about|of|regional|local|news|stories|here)\b",
     r"\b(?:sign\s+up|subscribe|register)\s+(?:for|to|now|today|here)\b",
     r"\bnewsletters?\b",
-    r"^(?:follow|like)\s+(?:us|our|the|@)",
+    r"^(?:follow|like)\s+(?:us|our|@)",
     r"^follow\s+[A-Z]",
     r"\bfor\s+(?:live|the\s+latest|more|further|regular)\s+(?:\w+\s+){0,2}(?:updates|coverage|news|stories)\b",
     r"\b(?:live|latest)\s+(?:updates|coverage|blog)\s+(?:on|at|from)\b",
