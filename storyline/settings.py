@@ -96,6 +96,9 @@ class StoriesSettings:
     # thresholds above are the floor). Chosen by 4-fold cross-validation by story on ../shared/data/storyview-dev
     # (docs/story-view.md)
     agreement_min_similarity: float = 0.0
+    # ... when the view aligns with the encoder too (show --dense): the score is max(lexical, dense); same CV with
+    # bench/cv_agreement.py --dense (every fold chose 0.4)
+    agreement_min_similarity_dense: float = 0.4
     # two groups of aligned sentences merge into one agreement only when this share of their cross pairs (sentences
     # of different articles) are aligned (0 = single link). Chosen with agreement_min_similarity (same CV)
     agreement_linkage: float = 1.0

@@ -118,8 +118,8 @@ def test_units_and_vague_amounts():
 def test_renderers_show_agreements_and_latest():
     from storyline.stories.render import to_html, to_markdown, to_rich
 
-    a = _art("a", "Alpha", "Ten people were hurt when a bus hit a wall in Dunmore on Monday. The driver was arrested.", 3,
-             "Bus crash in Dunmore")
+    a = _art("a", "Alpha", "Ten people were hurt when a bus hit a wall in Dunmore on Monday. The driver was arrested.",
+             3, "Bus crash in Dunmore")
     b = _art("b", "Beta", "Ten people were hurt after a bus hit a wall in Dunmore on Monday. Roads were closed.", 3,
              "Ten hurt in Dunmore bus crash")
     c = _art("c", "Gamma", "The driver of the bus that crashed in Dunmore has been charged with dangerous driving.", 4,

@@ -16,6 +16,9 @@ def eval_view(
                                                 "text}) and gold.json, e.g. ../shared/data/storyview-dev."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table (one rich table) or json."),
     stories: bool = typer.Option(False, "--stories", help="Also print one row per gold story (table format)."),
+    # "\\[" keeps rich (typer's help renderer) from reading "[dense]" as a markup tag
+    dense: bool = typer.Option(False, "--dense", help="Build the views with the MiniLM encoder too, as show --dense "
+                                                       "(slower; needs storyline\\[dense])."),
 ) -> None:
     """Agreement, disputes, updates, quotes, unique content, copies and boilerplate of the views, against gold."""
     from rich.table import Table
@@ -24,7 +27,12 @@ def eval_view(
 
     if fmt not in (Format.table, Format.json):
         raise typer.BadParameter(f"--format must be table or json, got {fmt.value}")
-    report = evaluate_views(directory, state.settings)
+    encoder = None
+    if dense:
+        from ..represent.dense import MiniLMEncoder
+
+        encoder = MiniLMEncoder()
+    report = evaluate_views(directory, state.settings, encoder=encoder)
     if fmt is Format.json:
         emit_one(report, Format.json)
         return

@@ -74,7 +74,8 @@ _NEG = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|ca
                   re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;:.!?\u2014\u2013()]|\s(?:and|but|after|before|when|while|because|although|as|so|"
                          r"until)\s", re.IGNORECASE)
-_WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )"
+                      r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 _SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
                        r"on\s+|early\s+on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
                        re.IGNORECASE)
@@ -279,15 +280,15 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
     ``excluded`` (boilerplate) are taken best first; two groups are joined through a pair only when no two of their
-    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000 litres" never
-    end in one group through a third sentence without a figure — and when at least ``linkage`` of their pairs of
-    sentences of different articles are aligned (so that a chain of look-alike sentences does not become one
-    claim). Two sentences that share only days and numbers do not link. A pair links only when ≥ ``min_shared`` of the content words that are not names or numbers of the
-    sentence with fewer of them are in the other: two different things said by one named person share the name,
-    not the claim. ``relation`` maps an article id to ``copy`` or
-    ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers) but do not count
-    as a source. Two groups that could not be joined are not tried again (a grown group only has more sentences to
-    agree with). Groups are returned with rows sorted, ordered by first row.
+    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000
+    litres" never end in one group through a third sentence without a figure — and when at least ``linkage`` of
+    their pairs of sentences of different articles are aligned (so that a chain of look-alike sentences does not
+    become one claim). Two sentences that share only days and numbers do not link. A pair links only when ≥
+    ``min_shared`` of the content words that are not names or numbers of the sentence with fewer of them are in the
+    other: two different things said by one named person share the name, not the claim. ``relation`` maps an article
+    id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
+    but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
+    more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
     """
     refs = al.sentences
     n = len(refs)

@@ -352,10 +352,10 @@ def agreements(al: Alignment, settings: StoriesSettings, groups: Sequence[Sequen
 def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings, excluded: set[int] | frozenset[int],
            relation: Mapping[str, str], conflicts: Sequence[Conflict]) -> Latest | None:
     """What the newest reports add: the independent reports dated within ``latest_window_hours`` of the newest
-    one and later than the first report; the outlets that first appear with them; their sentences that no earlier-dated
-    article agrees with (no aligned sentence, or only ones whose figures, negation, days, speaker or state differ:
-    "the toll has risen to four" is new after "three were killed"; boilerplate left out); and the figure updates whose newest value is
-    theirs. ``None`` when fewer than two independent reports are dated."""
+    one and later than the first report; the outlets that first appear with them; their sentences that no
+    earlier-dated article agrees with (no aligned sentence, or only ones whose figures, negation, days, speaker or
+    state differ: "the toll has risen to four" is new after "three were killed"; boilerplate left out); and the
+    figure updates whose newest value is theirs. ``None`` when fewer than two independent reports are dated."""
     from datetime import timedelta
 
     dated = sorted((a for a in articles if a.date is not None and relation.get(a.id) is None),
@@ -510,7 +510,8 @@ def build_view_from_articles(
     relation = _relations(copies)
     boiler = boilerplate_rows(al)
     cent = centrality(al) if al.sentences else np.zeros(0)
-    groups = agreement_groups(al, relation, boiler, floor=s.agreement_min_similarity,
+    floor = s.agreement_min_similarity if al.dense_vectors is None else s.agreement_min_similarity_dense
+    groups = agreement_groups(al, relation, boiler, floor=floor,
                               linkage=s.agreement_linkage, min_shared=s.agreement_min_shared,
                               candidates=s.agreement_candidates)
     quotes = _without_copied_quotes([q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))],
