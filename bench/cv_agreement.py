@@ -3,8 +3,8 @@
 Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, aligns each story's sentences as the
 view does, then for every setting of the grid (``agreement_min_similarity`` × ``agreement_linkage`` ×
 ``agreement_min_shared``) forms the agreements and scores them with storyline/eval/view.py. Folds split the gold
-stories; on each fold the setting with the best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories. Prints the held-out figures and the setting
-chosen on all stories.
+stories; on each fold the setting with the best F-beta (``--beta``, default 1) over the other folds is chosen and
+scored on the held-out stories. Prints the held-out figures and the setting chosen on all stories.
 """
 
 from __future__ import annotations

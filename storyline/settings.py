@@ -98,6 +98,9 @@ class StoriesSettings:
     # thresholds above are the floor). Chosen by 4-fold cross-validation by story on ../shared/data/storyview-dev
     # (docs/story-view.md)
     agreement_min_similarity: float = 0.0
+    # ... when the view aligns with the encoder too (show --dense): the score is max(lexical, dense); same CV with
+    # bench/cv_agreement.py --dense (every fold chose 0.4)
+    agreement_min_similarity_dense: float = 0.4
     # two groups of aligned sentences merge into one agreement only when this share of their cross pairs (sentences
     # of different articles) are aligned (0 = single link). Chosen with agreement_min_similarity (same CV)
     agreement_linkage: float = 1.0
@@ -105,8 +108,9 @@ class StoriesSettings:
     # numbers of one sentence (the one with fewer) are in the other (same CV)
     agreement_min_shared: float = 0.0
     # agreements are formed through each sentence's this many best aligned pairs (speed: a 200-article story has
-    # ~550k aligned pairs); the complete-linkage check still sees every aligned pair
-    agreement_candidates: int = 16
+    # ~550k aligned pairs); the complete-linkage check still sees every aligned pair. storyview-dev: the same
+    # agreements with 4, 8 or 16
+    agreement_candidates: int = 8
     # the headline is the newest independent title whose representativeness (cosine to the other titles) reaches
     # this share of the best title's; else the first report's. Not fitted (storyview-dev has no gold headlines)
     headline_recent_ratio: float = 0.5

@@ -33,8 +33,8 @@ GOLD = {
             {"article": "a5", "span": "four", "sentence": "The toll rose to four."}]},
     ],
     "quotes": [
-        {"article": "a1", "quote": "It spread fast", "speaker": "Dan Marr", "sentence": "\"It spread fast,\" Marr said."},
-        {"article": "a2", "quote": "It spread fast", "speaker": "Dan Marr", "sentence": "\"It spread fast,\" Marr said."},
+        {"article": "a1", "quote": "It spread fast", "speaker": "Dan Marr", "sentence": "It spread fast, Marr said."},
+        {"article": "a2", "quote": "It spread fast", "speaker": "Dan Marr", "sentence": "It spread fast, Marr said."},
         {"article": "a3", "quote": "We are heartbroken", "speaker": "Ann Lee", "sentence": "x"},
     ],
     "unique": [{"article": "a3", "text": "The mayor visited the scene on Monday morning."}],

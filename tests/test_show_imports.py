@@ -28,6 +28,8 @@ def test_stop_words_are_scikit_learns() -> None:
      "", "the and of", "Prices rose 5% as 1,200 workers struck in Doha; talks talks talks."],
     ["the", "and"],
     [],
+    # wire copies: identical texts are analysed once, their document frequencies still count every copy
+    ["Talks start in Doha.", "Prices rose in Doha.", "Talks start in Doha.", "Talks start in Doha.", "It rained."],
 ])
 def test_tfidf_equals_scikit_learns_tfidf_vectorizer(texts: list[str]) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -53,6 +53,8 @@ def test_boilerplate_patterns_and_repeated_footers():
               "This story is republished with permission from a wire service."):
         assert is_boilerplate(s), s
     for s in ("Residents were told to keep their windows closed.", "The council said it would read the report.",
+              "NBC notes that the data provided by the CDC does not show it.", "Aid distributed by the UN arrived.",
+              "Like the previous order, the moratorium comes from the CDC.",
               "Police followed the car for two miles before it crashed into a newsletter printing plant in the north "
               "of the town, witnesses said, and the driver was arrested at the scene."):
         assert not is_boilerplate(s), s
@@ -103,3 +105,33 @@ def test_view_agreements_copies_boilerplate_unique_and_latest():
         for i in g["items"]:
             art = {"w": wire, "c": copy, "o": other, "l": late}[i["article_id"]]
             assert art.text[i["start"]:i["end"]] == i["text"]
+
+
+def test_units_and_vague_amounts():
+    assert differ("The weather service said 62 millimetres of rain fell on the town.",
+                  "Nearly 80mm of rain fell on the town.")
+    assert differ("Several thousand people marched through the city on Saturday.",
+                  "Three people marched through the city on Saturday.")
+    assert differ("Dozens of people were hurt in the crash.", "Forty people were hurt in the crash.") is None
+
+
+def test_renderers_show_agreements_and_latest():
+    from storyline.stories.render import to_html, to_markdown, to_rich
+
+    a = _art("a", "Alpha", "Ten people were hurt when a bus hit a wall in Dunmore on Monday. The driver was arrested.",
+             3, "Bus crash in Dunmore")
+    b = _art("b", "Beta", "Ten people were hurt after a bus hit a wall in Dunmore on Monday. Roads were closed.", 3,
+             "Ten hurt in Dunmore bus crash")
+    c = _art("c", "Gamma", "The driver of the bus that crashed in Dunmore has been charged with dangerous driving.", 4,
+             "Dunmore bus driver charged")
+    view = build_view_from_articles([a, b, c], story_id="s", settings=RULES)
+    assert view.agreements and view.latest is not None
+    md, page = to_markdown(view), to_html(view)
+    assert "## What independent sources agree on" in md and "## Latest" in md and "charged" in md
+    assert "What independent sources agree on" in page and "Latest" in page
+    assert to_rich(view)
+
+
+def test_a_negated_subject_scopes_over_its_relative_clause():
+    assert differ("Patients waiting for an operation will wait longer, the union says.",
+                  "Nobody who is waiting for an operation will wait longer because of this.")

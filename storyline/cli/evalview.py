@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -10,22 +11,34 @@ from .app import app, state
 from .output import Format, emit_one, stdout
 
 
+class EvalViewFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
 @app.command("eval-view")
 def eval_view(
     directory: Path = typer.Argument(..., help="A folder with articles.jsonl ({id, story, date, source, title, "
                                                 "text}) and gold.json, e.g. ../shared/data/storyview-dev."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table (one rich table) or json."),
+    fmt: EvalViewFormat = typer.Option(EvalViewFormat.table, "--format", "-f",
+                                       help="table (one rich table) or json."),
     stories: bool = typer.Option(False, "--stories", help="Also print one row per gold story (table format)."),
+    # "\\[" keeps rich (typer's help renderer) from reading "[dense]" as a markup tag
+    dense: bool = typer.Option(False, "--dense", help="Build the views with the MiniLM encoder too, as show --dense "
+                                                       "(slower; needs storyline\\[dense])."),
 ) -> None:
     """Agreement, disputes, updates, quotes, unique content, copies and boilerplate of the views, against gold."""
     from rich.table import Table
 
     from ..eval.view import METRICS, evaluate_views
 
-    if fmt not in (Format.table, Format.json):
-        raise typer.BadParameter(f"--format must be table or json, got {fmt.value}")
-    report = evaluate_views(directory, state.settings)
-    if fmt is Format.json:
+    encoder = None
+    if dense:
+        from ..represent.dense import MiniLMEncoder
+
+        encoder = MiniLMEncoder()
+    report = evaluate_views(directory, state.settings, encoder=encoder)
+    if fmt is EvalViewFormat.json:
         emit_one(report, Format.json)
         return
     c = report["clustering"]

@@ -128,7 +128,8 @@ def _copy_articles(gold: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _not_agree(gold: Mapping[str, Any]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
-    return [((n["a"]["article"], n["a"]["text"]), (n["b"]["article"], n["b"]["text"])) for n in gold.get("not_agree", ())]
+    return [((n["a"]["article"], n["a"]["text"]), (n["b"]["article"], n["b"]["text"]))
+            for n in gold.get("not_agree", ())]
 
 
 def _pair_judgement(x: tuple[str, str], y: tuple[str, str], gold: Mapping[str, Any],
@@ -447,7 +448,8 @@ def _remap(value: Any, ids: Mapping[str, str]) -> Any:
 def evaluate_views(directory: str | Any, settings: Any, *, encoder: Any = None,
                    workdir: str | None = None) -> dict[str, Any]:
     """Ingest ``DIR/articles.jsonl`` (without its gold ``story`` field) into a temporary store through the pipeline
-    (clustering and the default observers: the copies stage), build the view of every story it forms and score each gold story against the
+    (clustering and the default observers: the copies stage), build the view of every story it forms (with
+    ``encoder`` for the sentence alignment when given, as ``show --dense``) and score each gold story against the
     view(s) holding its articles. Returns ``{"total", "stories", "clustering", "seconds"}``."""
     import json
     import tempfile
@@ -468,7 +470,8 @@ def evaluate_views(directory: str | Any, settings: Any, *, encoder: Any = None,
         store = Store(Path(tmp) / "eval.db")
         try:
             items = list(read_paths([src], settings.ingest))
-            open_pipeline(store, settings, make_clusterer(settings, encoder)).run(items, command="eval-view")
+            # the clustering is the same with or without the view encoder
+            open_pipeline(store, settings, make_clusterer(settings)).run(items, command="eval-view")
             ext = {r[0]: r[1] for r in store.query("SELECT id, external_id FROM articles")}
             members = [(r[0], r[1]) for r in store.query("SELECT article_id, story_id FROM memberships")]
             views: dict[str, dict[str, Any]] = {}

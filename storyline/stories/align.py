@@ -176,11 +176,15 @@ def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
     ``ln((1 + n) / (1 + df)) + 1``, columns in sorted term order — computed here with scipy, so that a story view
     does not import scikit-learn (about a second of imports; a test compares both).
     """
+    # identical texts (wire copies) are analysed once; the document frequencies count every copy
+    distinct: dict[str, int] = {}
+    code = np.array([distinct.setdefault(t, len(distinct)) for t in texts], dtype=np.int64)
+    mult = np.bincount(code, minlength=len(distinct)) if len(texts) else np.zeros(0, dtype=np.int64)
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
     counts: list[int] = []
-    for text in texts:
+    for text in distinct:
         row: dict[int, int] = {}
         for t in terms(text):
             j = vocab.setdefault(t, len(vocab))
@@ -189,16 +193,17 @@ def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
             indices.append(j)
             counts.append(row[j])
         indptr.append(len(indices))
-    n = len(texts)
+    n, m = len(texts), len(distinct)
     if not vocab:  # every text is empty of content words
         return sparse.csr_matrix((n, 1), dtype=np.float32)
     rank = np.empty(len(vocab), dtype=np.int64)  # first-seen term id → column of the term in sorted order
     rank[np.array([vocab[t] for t in sorted(vocab)])] = np.arange(len(vocab))
     X = sparse.csr_matrix((np.array(counts, dtype=np.float32), rank[np.array(indices, dtype=np.int64)],
-                           np.array(indptr, dtype=np.int64)), shape=(n, len(vocab)))
+                           np.array(indptr, dtype=np.int64)), shape=(m, len(vocab)))
     # float32 steps in scikit-learn's order, so both give the same vectors to the last bit
     idf = np.full(X.shape[1], 1.0 + n, dtype=np.float32)
-    idf /= np.bincount(X.indices, minlength=X.shape[1]).astype(np.float32) + np.float32(1.0)
+    per_entry = np.repeat(mult, np.diff(X.indptr))
+    idf /= np.bincount(X.indices, weights=per_entry, minlength=X.shape[1]).astype(np.float32) + np.float32(1.0)
     np.log(idf, out=idf)
     idf += np.float32(1.0)
     np.log(X.data, X.data)
@@ -206,12 +211,12 @@ def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
     X.data *= idf[X.indices]
     # squares in float32, their sums and the division in float64 (as scikit-learn's l2 row normalisation does)
     lengths = np.diff(X.indptr)
-    sums = np.zeros(n, dtype=np.float64)
+    sums = np.zeros(m, dtype=np.float64)
     rows = lengths > 0
     sums[rows] = np.add.reduceat((X.data * X.data).astype(np.float64), X.indptr[:-1][rows])
     sums[sums == 0.0] = 1.0
     X.data /= np.repeat(np.sqrt(sums), lengths)
-    return X
+    return X if m == n else X[code]
 
 
 def encode_texts(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
@@ -225,6 +230,32 @@ def encode_texts(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         )
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     return emb / np.maximum(norms, 1e-12)
+
+
+def _spread_pairs(Xd: Any, code: np.ndarray, owner: np.ndarray, threshold: float,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j) of sentences of different articles whose distinct texts (rows of ``Xd``; ``code`` maps a
+    sentence to its text) reach ``threshold`` cosine, with the cosine; both orders, as the adjacency stores them."""
+    m, n = Xd.shape[0], len(code)
+    S = (Xd @ Xd.T).tocsr()
+    S.data[S.data < threshold - 1e-6] = 0
+    S.eliminate_zeros()
+    counts = np.bincount(code, minlength=m)
+    by_code = np.argsort(code, kind="stable")  # sentences grouped by text
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    a = np.repeat(np.arange(m), np.diff(S.indptr))
+    b, v = S.indices, S.data
+    per = counts[b]  # each similar pair of texts (a, b) stands for every sentence of text b
+    k = np.repeat(np.arange(len(b)), per)
+    offs = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
+    nb_row, nb_val = by_code[starts[b][k] + offs], v[k]
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(a[k], minlength=m))])
+    length = ptr[code + 1] - ptr[code]  # ... and every sentence of text a gets them
+    rows = np.repeat(np.arange(n), length)
+    idx = np.repeat(ptr[code], length) + (np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length))
+    cols, vals = nb_row[idx], nb_val[idx]
+    keep = owner[rows] != owner[cols]  # only pairs of different articles
+    return rows[keep], cols[keep], vals[keep]
 
 
 def _check(settings: StoriesSettings) -> None:
@@ -265,13 +296,26 @@ def align_sentences(
     owner = np.array([art_index.setdefault(r.article_id, len(art_index)) for r in refs])
 
     t_lex, t_dense = settings.align_lexical_threshold, settings.align_dense_threshold
-    Xt = X.T.tocsr()
+    # identical sentences (wire copies) have identical vectors: products are taken over the distinct ones and
+    # spread back to every sentence
+    text_code: dict[str, int] = {}
+    code = np.array([text_code.setdefault(r.text, len(text_code)) for r in refs], dtype=np.int64)
+    first = np.zeros(len(text_code), dtype=np.int64)
+    first[code[::-1]] = np.arange(n)[::-1]
+    Xd = X[first]
+    if D is None:  # lexical only: the pairs of distinct sentences, spread to their sentences (no dense matrices)
+        rows, cols, vals = _spread_pairs(Xd, code, owner, t_lex)
+        lex = np.round(vals.astype(np.float32), 4)
+        A = sparse.csr_matrix((lex, (rows, cols)), shape=(n, n))
+        return Alignment(tuple(refs), A, method, X, None, A.copy(), None)
+    Xt = Xd.T.tocsr()
+    Dt = D[first].T if D is not None else None
     rows_l, cols_l, score_l, lex_l, dense_l = [], [], [], [], []
     chunk = 512
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        S = (X[lo:hi] @ Xt).toarray()  # (chunk, n) lexical cosines
-        Dd = D[lo:hi] @ D.T if D is not None else None
+        S = (X[lo:hi] @ Xt).toarray()[:, code]  # (chunk, n) lexical cosines
+        Dd = (D[lo:hi] @ Dt)[:, code] if Dt is not None else None
         hit = S >= t_lex - 1e-6
         if Dd is not None:
             hit |= Dd >= t_dense - 1e-6

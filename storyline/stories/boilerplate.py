@@ -27,8 +27,9 @@ __all__ = ["is_boilerplate", "repeated_sentences"]
 _PATTERNS = [
     # credits: where the text came from
     r"\b(?:first|originally)\s+(?:appeared|published|ran)\b",
-    r"\b(?:supplied|distributed|provided|syndicated|republished|reproduced|reprinted)\s+(?:by|with|under)\b",
-    r"^(?:distributed|supplied|provided|syndicated)\s+by\b",
+    r"^(?:this|the)\s+(?:article|story|report|piece|content|material|feature|item)\b.{0,40}\b(?:supplied|distributed|"
+    r"provided|syndicated|republished|reproduced|reprinted|published|produced)\s+(?:by|with|under)\b",
+    r"^(?:distributed|supplied|provided|syndicated|republished|reproduced|reprinted)\s+(?:by|with|under)\b",
     r"\b(?:based|drawing)\s+on\s+(?:a\s+)?(?:report|reporting|material)s?\s+(?:by|from)\b",
     r"\b(?:uses|includes|contains|contained)\s+(?:material|reporting|content)\s+(?:from|by)\b",
     r"^(?:additional|further|extra)\s+reporting\b",
@@ -40,7 +41,7 @@ _PATTERNS = [
     r"\bread\s+more\s+(?:at|on|from|about|of|regional|local|news|stories|here)\b",
     r"\b(?:sign\s+up|subscribe|register)\s+(?:for|to|now|today|here)\b",
     r"\bnewsletters?\b",
-    r"^(?:follow|like)\s+(?:us|our|the|@)",
+    r"^(?:follow|like)\s+(?:us|our|@)",
     r"^follow\s+[A-Z]",
     r"\bfor\s+(?:live|the\s+latest|more|further|regular)\s+(?:\w+\s+){0,2}(?:updates|coverage|news|stories)\b",
     r"\b(?:live|latest)\s+(?:updates|coverage|blog)\s+(?:on|at|from)\b",
@@ -98,6 +99,7 @@ def repeated_sentences(articles: Iterable[tuple[str, Sequence[str]]], *, edge: i
     for docs in by_source.values():
         if len(docs) < min_articles:
             continue
+        sets = [set(d) for d in docs]
         seen: dict[str, list[int]] = {}
         for k, d in enumerate(docs):
             for s in set(d[:edge] + d[-edge:]):
@@ -106,12 +108,7 @@ def repeated_sentences(articles: Iterable[tuple[str, Sequence[str]]], *, edge: i
         for s, ks in seen.items():
             if len(ks) < min_articles:
                 continue
-            distinct = 0
-            for a in range(len(ks)):
-                for b in range(a + 1, len(ks)):
-                    da, db = set(docs[ks[a]]), set(docs[ks[b]])
-                    if len(da & db) < 0.5 * min(len(da), len(db)):
-                        distinct += 1
-            if distinct:
+            if any(len(sets[ka] & sets[kb]) < 0.5 * min(len(sets[ka]), len(sets[kb]))
+                   for x, ka in enumerate(ks) for kb in ks[x + 1:]):
                 out.add(s)
     return out

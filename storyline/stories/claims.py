@@ -4,7 +4,9 @@ Two sentences of different articles may be similar (they share the story's words
 things. :func:`claim_of` reads the features that tell them apart, with rules (no model):
 
 - **figures**: numbers (digits, number words, ``a dozen``) with whether they are approximate (``about``,
-  ``nearly``, ``more than`` …) and the noun they count; dates, clock times, years and ages are left out;
+  ``nearly``, ``more than`` …) and the noun they count (a unit written short or long is one noun: ``80mm``,
+  ``62 millimetres``); vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100); dates,
+  clock times, years and ages are left out;
 - **negation**: the content words in a negation's scope (from a cue — ``not``, ``no``, ``never``, ``n't``,
   ``nothing``, ``without`` … — to the end of its clause); a word both sentences use, negated in one only, is a
   negation on one side;
@@ -56,12 +58,24 @@ _NUM = re.compile(
     rf"(?P<scale>\s+(?:hundred|thousand|million|billion|trillion)|\s?(?:bn|m)\b)?"
     rf"(?P<tail>\s?(?:%|per\s?cent|percent)|[-\s]?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?:st|nd|rd|th)\b)?",
     re.IGNORECASE)
-_NOUN = re.compile(r"[\s-]+(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
+_NOUN = re.compile(r"[\s-]*(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
+# vague amounts as ranges: "several thousand people" is no "three people"
+_VAGUE = re.compile(r"(?<![\w-])(?P<v>tens of thousands|hundreds of thousands|several thousand|several hundred|a few "
+                    r"thousand|a few hundred|thousands|hundreds|dozens|scores)(?:\s+of)?", re.IGNORECASE)
+_VAGUE_RANGE = {"tens of thousands": (2e4, 1e5), "hundreds of thousands": (2e5, 1e6), "several thousand": (2e3, 1e4),
+                "a few thousand": (2e3, 1e4), "thousands": (2e3, 1e4), "several hundred": (200, 1000),
+                "a few hundred": (200, 1000), "hundreds": (200, 1000), "dozens": (24, 100), "scores": (40, 100)}
+# units written short and long count as one noun ("80mm" and "62 millimetres")
+_UNIT_ALIASES = {"mm": "millimetr", "millimet": "millimetr", "cm": "centimetr", "km": "kilometr", "kilomet": "kilometr",
+                 "kg": "kilogram", "kilo": "kilogram", "m": "metr", "meter": "metr", "metre": "metr", "ft": "feet",
+                 "foot": "feet", "mph": "mph", "kmh": "kph", "kph": "kph", "c": "degre", "f": "degre",
+                 "degre": "degre", "l": "litr", "liter": "litr", "litre": "litr", "tonn": "tonn", "ton": "tonn"}
 _NEG = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|no-one|no one)\b|n[’']t\b",
                   re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;:.!?\u2014\u2013()]|\s(?:and|but|after|before|when|while|because|although|as|so|"
-                         r"which|who|whose|where|until)\s", re.IGNORECASE)
-_WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+                         r"until)\s", re.IGNORECASE)
+_WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )"
+                      r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 _SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
                        r"on\s+|early\s+on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
                        re.IGNORECASE)
@@ -73,7 +87,7 @@ _SPEAKER = re.compile(rf"(?:({_NAME}(?:\s+{_NAME})*)\s+(?:said|says|told|added|w
 # change-of-state words and their opposites (general English; a stem on each side)
 _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"suspect"}, {"confirm"}),
-              ({"reject", "refus", "turn down", "rul out"}, {"accept", "agre", "approv"}),
+              ({"reject", "refus", "turned down", "turn down", "ruled out", "rule out"}, {"accept", "agre", "approv"}),
               ({"rise", "ris", "rose", "increas"}, {"fell", "fall", "drop", "declin", "decreas"}),
               ({"arrest"}, {"charg", "releas"}),
               ({"miss"}, {"found", "rescu"}),
@@ -82,7 +96,13 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"adjourn"}, {"reach", "agre"})]
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
 _TOLERANCE = 0.1  # approximate figures agree with values within 10% ("nearly 40" vs 37; not "a dozen" vs 14)
-_STATE_WORD = re.compile(r"[a-z]+")
+_AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
+_MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
+_STATE_STEMS = frozenset(w for pair in _OPPOSITES for side in pair for w in side if " " not in w)
+_STATE_PHRASES = tuple(w for pair in _OPPOSITES for side in pair for w in side if " " in w)
+_CALENDAR = frozenset(stem(w) for w in "monday tuesday wednesday thursday friday saturday sunday january february "
+                      "march april may june july august september october november december today yesterday "
+                      "tomorrow morning evening night week month year day".split())
 _PLAIN_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _NUMBER_WORDS = frozenset(list(_UNITS) + list(_TENS) + list(_SCALES) + ["dozen", "dozens", "hundreds", "thousands"])
 
@@ -95,6 +115,7 @@ class Num:
     approx: bool
     noun: str
     unit: str  # "percent" | "money" | "count"
+    high: float | None = None  # a vague amount's upper bound ("thousands": 2,000-10,000); value is its lower bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,25 +172,30 @@ def claim_of(text: str) -> Claim:
         num = m.group("num")
         if num.isdigit() and len(num) == 4 and 1800 <= int(num) <= 2100 and not m.group("cur"):
             continue  # a year
-        before, after = body[:m.start()].rstrip(), body[m.end():]
+        before, after = body[max(0, m.start() - 40):m.start()].rstrip(), body[m.end():m.end() + 2]
         if before.endswith(",") and after.startswith(",") and not m.group("mod"):
             continue  # an apposition: "Peter Haverley, 52, died" gives an age
-        if re.search(r"\b(?:aged|age|who was|who is)$", before, re.IGNORECASE):
+        if _AGE_BEFORE.search(before[-12:]):
             continue
         v = _value(m)
         if v is None:
             continue
         if tail:
             unit, noun = "percent", "percent"
-        elif m.group("cur") or re.match(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", body[m.end():],
-                                         re.IGNORECASE):
+        elif m.group("cur") or _MONEY_AFTER.match(body, m.end()):
             unit, noun = "money", "money"
         else:
             unit = "count"
             nm = _NOUN.match(body, m.end())
             noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
+            noun = _UNIT_ALIASES.get(noun, noun)
         approx = bool(m.group("mod")) or num.lower() in ("dozen",)
         nums.append(Num(v, approx, noun, unit))
+    for m in _VAGUE.finditer(body):
+        lo, hi = _VAGUE_RANGE[m.group("v").lower()]
+        nm = _NOUN.match(body, m.end())
+        noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
+        nums.append(Num(lo, True, noun, "count", hi))
     said = [(x.start(), x.end()) for x in _SAID_DAY.finditer(body)]
     days = set()
     for m in _WEEKDAY.finditer(body):
@@ -181,25 +207,32 @@ def claim_of(text: str) -> Claim:
         days.add(f"{mon}-{int(day)}")
     sp = _SPEAKER.search(body)
     speaker = (sp.group(1) or sp.group(2)) if sp else None
-    words = {stem(w) for w in _STATE_WORD.findall(body.lower())}
     low = body.lower()
+    raw = _PLAIN_WORD.findall(body)
+    stems = [stem(w) for w in raw]
+    words = set(stems)
     states = set()
-    for k, (left, right) in enumerate(_OPPOSITES):
-        if any((w in words) if " " not in w else (w in low) for w in left):
-            states.add(2 * k)
-        if any((w in words) if " " not in w else (w in low) for w in right):
-            states.add(2 * k + 1)
+    if words & _STATE_STEMS or any(p in low for p in _STATE_PHRASES):
+        for k, (left, right) in enumerate(_OPPOSITES):
+            if any((w in words) if " " not in w else (w in low) for w in left):
+                states.add(2 * k)
+            if any((w in words) if " " not in w else (w in low) for w in right):
+                states.add(2 * k + 1)
     negated: set[str] = set()
     for m in _NEG.finditer(body):
         end = _CLAUSE_END.search(body, m.end())
         negated.update(terms(body[m.end():end.start() if end else len(body)]))
-    plain = {stem(w) for w in _PLAIN_WORD.findall(body) if w[0].islower() and w.lower() not in STOP}
+    plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
                  frozenset(plain) - _NUMBER_WORDS)
 
 
 def compatible(a: Num, b: Num) -> bool:
-    """Equal values, or within ``_TOLERANCE`` when either is approximate."""
+    """Equal values, or within ``_TOLERANCE`` when either is approximate; a vague amount is a range."""
+    if a.high is not None or b.high is not None:
+        alo, ahi = a.value, a.high if a.high is not None else a.value
+        blo, bhi = b.value, b.high if b.high is not None else b.value
+        return alo <= bhi * (1 + _TOLERANCE) and blo <= ahi * (1 + _TOLERANCE)
     if a.value == b.value:
         return True
     if a.approx or b.approx:
@@ -247,22 +280,34 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
     ``excluded`` (boilerplate) are taken best first; two groups are joined through a pair only when no two of their
-    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000 litres" never
-    end in one group through a third sentence without a figure — and when at least ``linkage`` of their pairs of
-    sentences of different articles are aligned (so that a chain of look-alike sentences does not become one
-    claim). A pair links only when ≥ ``min_shared`` of the content words that are not names or numbers of the
-    sentence with fewer of them are in the other: two different things said by one named person share the name,
-    not the claim. ``relation`` maps an article id to ``copy`` or
-    ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers) but do not count
-    as a source. Two groups that could not be joined are not tried again (a grown group only has more sentences to
-    agree with). Groups are returned with rows sorted, ordered by first row.
+    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000
+    litres" never end in one group through a third sentence without a figure — and when at least ``linkage`` of
+    their pairs of sentences of different articles are aligned (so that a chain of look-alike sentences does not
+    become one claim). Two sentences that share only days and numbers do not link. A pair links only when ≥
+    ``min_shared`` of the content words that are not names or numbers of the sentence with fewer of them are in the
+    other: two different things said by one named person share the name, not the claim. ``relation`` maps an article
+    id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
+    but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
+    more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
     """
     refs = al.sentences
     n = len(refs)
     if n == 0:
         return []
-    rows, cols, vals = _candidate_pairs(al.adjacency, floor, candidates)
+    # sentences with the same words (wire copies) are one statement: joined first, and a pair of statements is
+    # tried once (its best-scoring pair of sentences; candidates from the first sentence of each statement)
+    text_code: dict[str, int] = {}
+    code = np.array([text_code.setdefault(" ".join(r.text.split()), len(text_code)) for r in refs], dtype=np.int64)
+    first_of = np.zeros(len(text_code), dtype=np.int64)
+    first_of[code[::-1]] = np.arange(n)[::-1]
+    rows, cols, vals = _candidate_pairs(al.adjacency, floor, candidates, first_of)
     order = np.lexsort((cols, rows, -vals))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    ca, cb = code[rows], code[cols]
+    key = np.minimum(ca, cb) * len(text_code) + np.maximum(ca, cb)
+    _, first = np.unique(key, return_index=True)
+    first = np.sort(first[ca[first] != cb[first]])
+    rows, cols, vals = rows[first], cols[first], vals[first]
     parent = list(range(n))
     members: dict[int, list[int]] = {}
     B = al.adjacency.tocsr().astype(np.float32, copy=True)  # aligned pairs kept: 1, others dropped
@@ -277,14 +322,18 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     kinds: dict[int, dict[int, Claim]] = {}
     per_art: dict[int, dict[int, int]] = {}
     ok_cache: dict[tuple[int, int], bool] = {}
+    substantive: dict[tuple[int, int], bool] = {}
     failed: set[tuple[int, int]] = set()  # group roots that could not merge: a grown group only gets stricter
+
+    pre_row: dict[int, int] = {}  # root of a group of identical sentences → its row of pre_links
 
     def link_row(root: int) -> np.ndarray:
         row = links.get(root)
         if row is None:
             row = np.zeros(n, dtype=np.int32)
-            lo, hi = B.indptr[root], B.indptr[root + 1]
-            row[B.indices[lo:hi]] = B.data[lo:hi]
+            M, r = (pre_links, pre_row[root]) if root in pre_row else (B, root)
+            lo, hi = M.indptr[r], M.indptr[r + 1]
+            row[M.indices[lo:hi]] = M.data[lo:hi]
         return row
 
     def find(x: int) -> int:
@@ -300,8 +349,29 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             hit = ok_cache[key] = ok_cache[(id(cj), id(ci))] = conflict(ci, cj) is None
         return hit
 
-    for k in order.tolist():
-        i, j = int(rows[k]), int(cols[k])
+    same: dict[int, list[int]] = {}
+    for i in range(n):
+        if i not in excluded:
+            same.setdefault(int(code[i]), []).append(i)
+    multi = [g for g in same.values() if len(g) > 1]
+    if multi:  # the aligned-member counts of the joined statements, in one sparse product (densified when used)
+        ind_rows = np.repeat(np.arange(len(multi)), [len(g) for g in multi])
+        ind = sparse.csr_matrix((np.ones(len(ind_rows), dtype=np.int32), (ind_rows, np.concatenate(multi))),
+                                shape=(len(multi), n))
+        pre_links = (ind @ B).tocsr()
+    for k_group, group in enumerate(multi):
+        if len(group) > 1:
+            root = group[0]
+            for i in group[1:]:
+                parent[i] = root
+            members[root] = list(group)
+            pre_row[root] = k_group
+            kinds[root] = {id(claims[root]): claims[root]}
+            counts: dict[int, int] = {}
+            for i in group:
+                counts[art[i]] = counts.get(art[i], 0) + 1
+            per_art[root] = counts
+    for i, j in zip(rows.tolist(), cols.tolist()):
         if i in excluded or j in excluded:
             continue
         ri, rj = find(i), find(j)
@@ -309,6 +379,14 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             continue
         if min_shared and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9:
             continue
+        ci, cj = claims[i], claims[j]
+        if ci is not cj:
+            key = (id(ci), id(cj))
+            sub = substantive.get(key)
+            if sub is None:
+                sub = substantive[key] = _substantive(ci.words & cj.words)
+            if not sub:
+                continue  # aligned on a day or a number alone
         gi, gj = members.get(ri, [ri]), members.get(rj, [rj])
         ki = kinds.get(ri) or {id(claims[ri]): claims[ri]}
         kj = kinds.get(rj) or {id(claims[rj]): claims[rj]}
@@ -331,6 +409,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         members.pop(rj, None)
         links[ri] = li + link_row(rj)
         links.pop(rj, None)
+        pre_row.pop(ri, None)
+        pre_row.pop(rj, None)
         kinds[ri] = {**ki, **kj}
         kinds.pop(rj, None)
         merged = dict(ai)
@@ -346,22 +426,33 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     return sorted(out, key=lambda g: g[0])
 
 
-def _candidate_pairs(A: Any, floor: float, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The aligned pairs (i < j) with score ≥ ``floor`` that are among the ``k`` best of i or of j (0: all)."""
+def _candidate_pairs(A: Any, floor: float, k: int, rows: np.ndarray | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The aligned pairs (i < j) with score ≥ ``floor`` that are among the ``k`` best of i or of j (0: all), i
+    and j taken from ``rows`` (default: all) on one side."""
     A = A.tocsr()
     n = A.shape[0]
-    row = np.repeat(np.arange(n), np.diff(A.indptr))
+    if rows is not None:
+        sub = A[rows]
+        A = sparse.csr_matrix((sub.data, sub.indices, sub.indptr), shape=(len(rows), n))
+    row = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
     col, val = A.indices, A.data
     keep = val >= floor - 1e-9
     if k > 0:
         # rank within each row by score, best first (scores are cosines in [0, 1]: one float key sorts both)
-        order = np.argsort(row + (1.0 - np.clip(val, 0.0, 1.0)) * 0.5, kind="stable")
+        order = np.argsort((row + (1.0 - np.clip(val, 0.0, 1.0)) * 0.5).astype(np.float32))
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order)) - A.indptr[:-1][row[order]]
         keep &= rank < k
-    K = sparse.csr_matrix((val[keep], (row[keep], col[keep])), shape=(n, n))
+    r = row[keep] if rows is None else rows[row[keep]]
+    K = sparse.csr_matrix((val[keep], (r, col[keep])), shape=(n, n))
     K = sparse.triu(K.maximum(K.T), k=1).tocoo()
     return K.row, K.col, K.data
+
+
+def _substantive(shared: frozenset[str]) -> bool:
+    """Whether shared words include one that is not a day, a date word or a number."""
+    return any(w not in _CALENDAR and not any(ch.isdigit() for ch in w) for w in shared)
 
 
 def _plain_overlap(a: Claim, b: Claim) -> float:

@@ -78,8 +78,15 @@ def boilerplate_rows(al: Alignment) -> set[int]:
         per.setdefault(r.article_id, []).append(i)
     rep = repeated_sentences([(al.sentences[rows[0]].source, [al.sentences[i].text for i in rows])
                               for rows in per.values()])
-    return {i for i, r in enumerate(al.sentences)
-            if is_boilerplate(r.text) or " ".join(r.text.split()).casefold() in rep}
+    verdict: dict[str, bool] = {}
+    out = set()
+    for i, r in enumerate(al.sentences):
+        hit = verdict.get(r.text)
+        if hit is None:
+            hit = verdict[r.text] = is_boilerplate(r.text) or " ".join(r.text.split()).casefold() in rep
+        if hit:
+            out.add(i)
+    return out
 
 
 # -- summary ----------------------------------------------------------------------------------------------------
@@ -346,10 +353,10 @@ def agreements(al: Alignment, settings: StoriesSettings, groups: Sequence[Sequen
 def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings, excluded: set[int] | frozenset[int],
            relation: Mapping[str, str], conflicts: Sequence[Conflict]) -> Latest | None:
     """What the newest reports add: the independent reports dated within ``latest_window_hours`` of the newest
-    one and later than the first report; the outlets that first appear with them; their sentences that no earlier-dated
-    article agrees with (no aligned sentence, or only ones whose figures, negation, days, speaker or state differ:
-    "the toll has risen to four" is new after "three were killed"; boilerplate left out); and the figure updates whose newest value is
-    theirs. ``None`` when fewer than two independent reports are dated."""
+    one and later than the first report; the outlets that first appear with them; their sentences that no
+    earlier-dated article agrees with (no aligned sentence, or only ones whose figures, negation, days, speaker or
+    state differ: "the toll has risen to four" is new after "three were killed"; boilerplate left out); and the
+    figure updates whose newest value is theirs. ``None`` when fewer than two independent reports are dated."""
     from datetime import timedelta
 
     dated = sorted((a for a in articles if a.date is not None and relation.get(a.id) is None),
@@ -371,14 +378,30 @@ def latest(articles: Sequence[Article], al: Alignment, settings: StoriesSettings
     date_of = {a.id: a.date for a in recent}
     statements = []
     refs = al.sentences
-    seen_before = _aligned_with(al, np.array([r.article_id in earlier_ids for r in refs], dtype=bool))
+    earlier = np.array([r.article_id in earlier_ids for r in refs], dtype=bool)
+    seen_before = _aligned_with(al, earlier)
+    A = al.adjacency.tocsr()
+    claims = [claim_of(r.text) for r in refs]
+    codes: dict[int, int] = {}
+    code = np.array([codes.setdefault(id(c), len(codes)) for c in claims], dtype=np.int64)
+    first_row = {codes[id(c)]: i for i, c in reversed(list(enumerate(claims)))}  # one sentence per distinct claim
+    agreed: dict[tuple[int, int], bool] = {}
+
+    def agree(ci: Any, c: int) -> bool:
+        key = (id(ci), c)
+        hit = agreed.get(key)
+        if hit is None:
+            hit = agreed[key] = conflict(ci, claims[first_row[c]]) is None
+        return hit
+
     for i, r in enumerate(refs):
         if r.article_id not in recent_ids or i in excluded or word_count(r.text) < settings.min_sentence_words:
             continue
-        if seen_before[i] and any(refs[j].article_id in earlier_ids and conflict(claim_of(r.text),
-                                                                                   claim_of(refs[j].text)) is None
-                                  for j, _ in al.neighbours(i)):
-            continue  # an earlier report already says it (a changed figure or a denial is new)
+        if seen_before[i]:
+            cols = A.indices[A.indptr[i]:A.indptr[i + 1]]
+            ci = claims[i]
+            if any(agree(ci, c) for c in np.unique(code[cols[earlier[cols]]]).tolist()):
+                continue  # an earlier report already says it (a changed figure or a denial is new)
         statements.append(LatestItem(r.article_id, r.source, r.text, r.start, r.end, date_of[r.article_id]))
     updates = tuple(c for c in conflicts if getattr(c, "kind", None) == "update"
                     and c.values and c.values[-1].article_id in recent_ids)
@@ -472,7 +495,8 @@ def build_view_from_articles(
     relation = _relations(copies)
     boiler = boilerplate_rows(al)
     cent = centrality(al) if al.sentences else np.zeros(0)
-    groups = agreement_groups(al, relation, boiler, floor=s.agreement_min_similarity,
+    floor = s.agreement_min_similarity if al.dense_vectors is None else s.agreement_min_similarity_dense
+    groups = agreement_groups(al, relation, boiler, floor=floor,
                               linkage=s.agreement_linkage, min_shared=s.agreement_min_shared,
                               candidates=s.agreement_candidates)
     quotes = group_by_speaker(carry_copies(resolve_speakers(
