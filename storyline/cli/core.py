@@ -136,8 +136,12 @@ def rejects(
 
 @app.command()
 def runs(fmt: Format = FORMAT) -> None:
-    """List ingest runs with seen / accepted / rejected / duplicates counts."""
+    """List ingest runs: state (running, finished, failed, interrupted), seen / accepted / rejected / duplicates.
+
+    Counts are written with each committed batch: a run that failed or was interrupted (its process killed) shows
+    what it committed, and running the same input again completes it.
+    """
     with state.open_store() as store:
         rows = store.runs()
-    emit(rows, fmt, ["id", "command", "started_at", "seen", "accepted", "rejected", "duplicates", "new_stories",
+    emit(rows, fmt, ["id", "command", "state", "started_at", "seen", "accepted", "rejected", "duplicates", "new_stories",
                      "error"], title="Runs")
