@@ -38,7 +38,9 @@ def ingest(
 ) -> None:
     """Read articles into the store, cluster them into stories, and print a summary.
 
-    Exit status 0 when everything was accepted (or already stored), 1 when anything was rejected.
+    Exit status 0 when everything was accepted (or already stored), 1 when anything was rejected, 3 when the
+    environment stopped it (disk full, permission denied, read-only, database locked; committed batches are kept
+    and running the same command again resumes).
     """
     from ..records import RawItem, Rejected
 

@@ -7,6 +7,7 @@ Dates are stored as ISO 8601 strings in UTC, JSON columns as compact JSON.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -99,6 +100,36 @@ def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
             time.sleep(0.02)
 
 
+def _create_database(path: str) -> None:
+    """Create the database ``path`` names whole or not at all: the schema is built in a temporary file in the same
+    folder, which is linked into place once it is complete. A failure (disk full, a file-size limit, Ctrl-C) removes
+    the temporary file and leaves no half-made database at ``path``. When another process creates ``path`` at the same
+    moment, its database is kept and this one discarded."""
+    import secrets
+
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.creating")
+    try:  # mode 0666 less the umask, as SQLite would create it (tempfile.mkstemp would make it 0600)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+    except OSError as e:  # name the folder that cannot be written, not the temporary file
+        raise OSError(e.errno, e.strerror, folder) from None
+    try:
+        Store(tmp).close()  # closing the last connection checkpoints the WAL into the file and removes it
+        try:
+            os.link(tmp, path)  # unlike a rename, never replaces a database another process has just created
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links (FAT, some network shares): rename, unless it appeared
+            if not os.path.lexists(path):
+                os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm", f"{tmp}-journal"):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+
+
 class Store:
     """A storyline database. ``Store(":memory:")`` works for tests.
 
@@ -111,6 +142,8 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.lexists(self.path):
+                _create_database(self.path)
         self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
