@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storyline.pipeline import open_pipeline
-from storyline.records import Origin, RawItem
+from storyline.records import Origin, RawItem, RunStats
 from storyline.settings import Settings
 from storyline.store import Store
 
@@ -168,3 +168,23 @@ def test_a_running_run_of_a_live_process_stays_running(tmp_path):
             store.start_run("ingest")
         states = {r["id"]: r["state"] for r in store.query("SELECT id, state FROM runs")}
         assert states == {run_id: "interrupted", run_id + 1: "running"}
+
+
+def test_the_api_lists_runs_newest_first_with_their_state(tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from storyline.api import create_app
+    from storyline.store.lock import ingest_lock
+
+    db = tmp_path / "api.db"
+    with Store(db) as store:
+        open_pipeline(store, LEXICAL).run(items(3))
+        with ingest_lock(str(db)):  # a run whose process "died": left running, lock released
+            dead = store.start_run("ingest")
+            store.record_progress(RunStats(dead, 2, 2, 0, 0, 1))
+    with TestClient(create_app(db, LEXICAL.with_overrides({"web.prewarm_stories": 0}))) as c:
+        body = c.get("/api/runs").json()
+    assert [(r["id"], r["state"], r["seen"], r["accepted"]) for r in body["runs"]] == [
+        (dead, "interrupted", 2, 2), (dead - 1, "finished", 3, 3)]
+    assert "did not finish" in body["runs"][0]["error"]

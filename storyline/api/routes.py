@@ -147,6 +147,15 @@ def article(request: Request, article_id: str, start: int | None = Query(None, g
     return as_json(data.article_data(ctx, ctx.store(), article_id, start, end))
 
 
+@router.get("/runs", summary="Ingest runs: state and what each committed", responses=ERROR_RESPONSES)
+def runs(request: Request, limit: int = Query(50, ge=1, le=10_000, description="The newest runs, at most this many.")
+         ) -> dict[str, Any]:
+    """Newest first. ``state``: running, finished, failed, or interrupted (its process died: the counts are what it
+    committed; running the input again completes it)."""
+    rows = ctx_of(request).store().runs()
+    return as_json({"runs": rows[::-1][:limit]})
+
+
 @router.get("/search", summary="Search articles (FTS5; semantic where embeddings exist)",
             responses=ERROR_RESPONSES)
 def search(request: Request, q: str = Query(..., description="Words to look for."),
