@@ -177,9 +177,9 @@ def test_ingest_rewarms_the_story_it_touched(db_copy):
         assert (vc["hits"], vc["misses"]) == (1, 0)
 
 
-def test_triggers_merge_into_the_pending_set_and_each_story_is_built_once(demo_db):
+def test_triggers_merge_into_the_pending_set_and_each_story_is_built_once(db_copy):  # a database where the gated builder has stored no view yet
     settings = RULES.with_overrides({"web.prewarm_stories": 3})
-    app = create_app(demo_db, settings)
+    app = create_app(db_copy, settings)
     gate = Gate()
     app.state.ctx.view_builder = gate
     warmer = app.state.ctx.prewarm
@@ -212,8 +212,8 @@ def test_triggers_merge_into_the_pending_set_and_each_story_is_built_once(demo_d
 
 # -- requests and the warmer --------------------------------------------------------------------------------------
 
-def test_a_request_for_the_story_being_warmed_waits_for_that_computation(demo_db):
-    app = create_app(demo_db, RULES.with_overrides({"web.prewarm_stories": 2}))
+def test_a_request_for_the_story_being_warmed_waits_for_that_computation(db_copy):  # a database where the gated builder has stored no view yet
+    app = create_app(db_copy, RULES.with_overrides({"web.prewarm_stories": 2}))
     ctx = app.state.ctx
     gate = Gate()
     ctx.view_builder = gate
@@ -238,8 +238,8 @@ def test_a_request_for_the_story_being_warmed_waits_for_that_computation(demo_db
         gate.open.set()
 
 
-def test_shutdown_returns_promptly_while_a_story_is_being_warmed(demo_db):
-    app = create_app(demo_db, RULES.with_overrides({"web.prewarm_stories": 5}))
+def test_shutdown_returns_promptly_while_a_story_is_being_warmed(db_copy):  # a database where the gated builder has stored no view yet
+    app = create_app(db_copy, RULES.with_overrides({"web.prewarm_stories": 5}))
     gate = Gate()
     app.state.ctx.view_builder = gate
     warmer = app.state.ctx.prewarm

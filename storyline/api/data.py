@@ -17,24 +17,29 @@ from .context import AppContext
 from .errors import ApiError
 
 
-def _view_dict(view: Any) -> dict[str, Any] | None:
-    if view is None:
-        return None
-    return view.to_dict() if hasattr(view, "to_dict") else dict(view)
-
-
 def story_data(ctx: AppContext, store: Store, story_id: str) -> dict[str, Any]:
     """One story: the ``show --format json`` payload, each article's membership explanation, per-day coverage and
-    the story view (``view``; ``None`` with ``view_error`` saying why when it is not available). Cached per story
-    version (``updated_at``, article count)."""
+    the story view (``view``; ``None`` with ``view_error`` saying why when it is not available).
+
+    The view comes from the store (:class:`~storyline.api.context.StoredViews`: built once per story version, shared
+    by every process). ``view_version`` is the fingerprint of the version shown; ``view_stale`` is True while the
+    story's current version is being built and the previous one is shown. The whole answer is cached in this process
+    per story version (``updated_at``, article count), except a stale one."""
     sid = store.resolve_story_id(story_id)
     version = queries.story_versions(store, [sid]).get(sid)
     if version is None:
         raise NotFound(f"no such story {story_id!r}; the story list is at /api/stories")
-    return ctx.views.get_or_compute(("story", sid, *version), lambda: _compute_story(ctx, store, sid, version))
+    return ctx.views.get_or_compute(("story", sid, *version), lambda: _compute_story(ctx, store, sid, version),
+                                    keep=_current)
 
 
-def _compute_story(ctx: AppContext, store: Store, sid: str, version: tuple[str, int]) -> dict[str, Any]:
+def _current(data: dict[str, Any]) -> bool:
+    """Whether a computed story answer may be cached: not when it shows a previous version of the view."""
+    return not data.get("view_stale")
+
+
+def _compute_story(ctx: AppContext, store: Store, sid: str, version: tuple[str, int],
+                   wait: bool = False) -> dict[str, Any]:
     data = story_payload(store, sid)
     data["updated_at"] = version[0]
     for art in data["articles"]:
@@ -46,17 +51,12 @@ def _compute_story(ctx: AppContext, store: Store, sid: str, version: tuple[str, 
         art["membership"] = {"score": m["score"], "components": m["components"], "shared": m["shared"],
                              "assigned_at": m["assigned_at"]}
     data["coverage"] = queries.coverage(store, [sid])[sid]
-    data["view"], data["view_error"] = None, None
+    data["view"], data["view_error"], data["view_version"], data["view_stale"] = None, None, None, False
     if ctx.view_builder is None:
         data["view_error"] = "the story-view stage (storyline.stories.build_view) is not installed in this build"
     else:
-        try:
-            data["view"] = _view_dict(ctx.build_view(store, sid))
-        except Exception as e:  # shown on the page and in the JSON, and logged: never silent
-            from .errors import log
-
-            log.error("story view of %s failed", sid, exc_info=e)
-            data["view_error"] = f"the story view could not be built ({type(e).__name__}: {e})"
+        view, error, fingerprint, stale = ctx.stored_views.view(store, sid, wait=wait)
+        data["view"], data["view_error"], data["view_version"], data["view_stale"] = view, error, fingerprint, stale
     return data
 
 

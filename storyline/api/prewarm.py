@@ -186,7 +186,8 @@ class PreWarmer:
                     self.skipped += 1
                 return
             key = ("story", sid, *version)  # the key data.story_data uses
-            value, computed = self.ctx.views.warm(key, lambda: data._compute_story(self.ctx, store, sid, version))
+            value, computed = self.ctx.views.warm(
+                key, lambda: data._compute_story(self.ctx, store, sid, version, wait=True))  # the current version
             if not computed:  # already cached (by a request, or an earlier round)
                 with self._cond:
                     self.skipped += 1

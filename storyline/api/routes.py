@@ -93,7 +93,8 @@ def health(request: Request) -> dict[str, Any]:
             # which worker process answered, of how many (storyline serve --workers); pid as the OS reports it
             "worker": {"pid": os.getpid(), "workers": ctx.workers},
             "view_cache": {"size": len(ctx.views), "hits": ctx.views.hits, "misses": ctx.views.misses,
-                           "prewarm": ctx.prewarm.status() if ctx.prewarm is not None else None}}
+                           "prewarm": ctx.prewarm.status() if ctx.prewarm is not None else None,
+                           "stored": ctx.stored_views.status()}}
 
 
 @router.get("/stories", summary="List stories (filters; cursor pagination)", responses=ERROR_RESPONSES)

@@ -88,7 +88,8 @@ def story(request: Request, story_id: str) -> Response:
             spark=svg.sparkline(payload["coverage"]), view={k: None for k in VIEW_KEYS} | (payload["view"] or {}),
             json_href=f"/api/stories/{sid}")
 
-    html = ctx.views.get_or_compute(("html", sid, payload["updated_at"], payload["n_articles"]), render)
+    html = ctx.views.get_or_compute(("html", sid, payload["updated_at"], payload["n_articles"],
+                                     payload.get("view_version")), render)
     return HTMLResponse(html)
 
 
