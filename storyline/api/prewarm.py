@@ -1,6 +1,7 @@
 """Background pre-warming of story views, so the first visitor of a big story does not wait for it.
 
-One daemon thread builds the story data (payload, memberships, coverage and the story view) of the stories most
+One daemon thread builds the story data (payload, memberships, coverage and the story view: the current version,
+taken from the store or built and stored, :class:`~storyline.api.context.StoredViews`) of the stories most
 likely to be opened, and puts it into the app's :class:`~storyline.api.context.ViewCache` under the key the request
 path uses (:func:`storyline.api.data.story_data`), so a later request is a cache hit. As a side effect the story view
 stores each article's spaCy entities (``article_entities``), so even a view computed again later is fast.
