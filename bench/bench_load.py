@@ -58,7 +58,7 @@ def shared_records(n_store: int, seed: int = 11) -> tuple[list[dict], list[dict]
     def clean(r: dict) -> dict:  # what a reader would have: no gold label, no generator bookkeeping
         return {k: r[k] for k in ("id", "date", "source", "title", "text") if r.get(k) is not None}
 
-    originals = [clean(r) for r in allsides + neus]
+    originals = [clean(r) for r in allsides + neus if str(r.get("text") or "").strip()]  # no text: a reject
     extra = [clean(r) for r in generate(allsides + neus, GeneratorConfig(seed=seed, copy_rate=0.1,
                                                                          rewrite_rate=0.3)) if r["gen"]]
     store = (originals + extra)[:n_store]

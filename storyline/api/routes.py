@@ -17,7 +17,6 @@ from pydantic import BeforeValidator
 
 from .. import __version__
 from ..ingest.structured import record_to_item
-from ..pipeline import open_pipeline
 from ..records import Origin, RawItem, Rejected
 from . import data, queries
 from .context import AppContext
@@ -250,17 +249,12 @@ async def ingest(request: Request) -> dict[str, Any]:
 
 def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
     # One ingest at a time in all worker processes (ctx.ingest_lock), from the clusterer's restore to the last
-    # commit: the clusterer is restored from the store on every request, so it has seen every earlier ingest of any
-    # worker, and the dedupe check (existing ids) cannot race another worker's insert of the same article.
+    # commit: the kept pipeline restores its clusterer whenever another process (or worker) has ingested since its
+    # last run, so it has seen every earlier ingest of any worker, and the dedupe check (existing ids) cannot race
+    # another worker's insert of the same article.
     with ctx.ingest_lock():
         store = ctx.writer()
-        clusterer = None
-        if ctx.settings.cluster.profile == "default":
-            # reuse the app's encoder, so the model loads once per server rather than once per request
-            from ..cluster import make_clusterer
-
-            clusterer = make_clusterer(ctx.settings, encoder=ctx.query_encoder()).restore(store)
-        stats = open_pipeline(store, ctx.settings, clusterer).run(items, command="api ingest")
+        stats = ctx.ingest_pipeline().run(items, command="api ingest")
         rejects = store.list_rejects(run_id=stats.run_id)
         added = [r["id"] for r in store.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid",
                                               (stats.run_id,))]
