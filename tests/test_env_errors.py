@@ -100,22 +100,47 @@ def test_disk_full_while_creating_the_database_says_so_and_leaves_no_file(tmp_pa
         assert p.returncode == 3 and "disk full" in p.stderr and leftovers(small) == []
 
 
+def test_whatever_the_room_a_new_database_is_whole_or_absent(tmp_path):
+    """File systems from too small to just big enough for the schema: each ingest either creates a database that
+    opens (and lists its run) or stops with the disk-full line and leaves no file (never a malformed one)."""
+    data = corpus(tmp_path / "in.jsonl", n=1, chars=200)
+    outcomes = set()
+    for kib in range(192, 960, 96):
+        with tmpfs(tmp_path / f"fs{kib}", f"{kib}k") as fs:
+            db = fs / "s.db"
+            p = run(db, "ingest", str(data))
+            assert p.returncode in (0, 3), (kib, p.stderr)
+            assert not [n for n in leftovers(fs) if n.endswith(".creating")]
+            if p.returncode == 3:
+                assert "disk full" in one_line(p.stderr), (kib, p.stderr)
+            if not db.exists():
+                assert p.returncode == 3 and leftovers(fs) == [], (kib, p.stderr)
+                outcomes.add("absent")
+                continue
+            listed = run(db, "runs", "--format", "json")  # created whole: it opens (its run may have hit the limit)
+            assert listed.returncode == 0, (kib, listed.stderr)
+            outcomes.add("whole")
+    assert outcomes == {"absent", "whole"}
+
+
 def test_disk_full_mid_run_stops_with_one_line_and_a_run_on_a_bigger_disk_resumes(tmp_path):
-    data = corpus(tmp_path / "in.jsonl", n=60)
-    with tmpfs(tmp_path / "small", "640k") as small:
+    data = corpus(tmp_path / "in.jsonl", n=200)  # about 0.8 MB of text: more than fits beside the schema
+    with tmpfs(tmp_path / "small", "1m") as small:
         db = small / "s.db"
         p = run(db, "--set", "ingest.batch_size=4", "ingest", str(data))
         assert p.returncode == 3, p.stderr
         assert one_line(p.stderr).startswith(f"error: disk full: cannot write '{db}'"), p.stderr
         remount(small, "size=16m")
-        first = json.loads(run(db, "runs", "--format", "json").stdout)[-1]
-        assert first["state"] in ("failed", "interrupted") and 0 < first["accepted"] < 60, first
+        listed = run(db, "runs", "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        first = json.loads(listed.stdout)[-1]
+        assert first["state"] in ("failed", "interrupted") and 0 < first["accepted"] < 200, first
         p = run(db, "--set", "ingest.batch_size=4", "ingest", str(data))
         assert p.returncode == 0, p.stderr
         runs = json.loads(run(db, "runs", "--format", "json").stdout)
         assert runs[-1]["state"] == "finished" and runs[-1]["duplicates"] == first["accepted"]
-        assert runs[-1]["accepted"] + first["accepted"] == 60
-        assert len(json.loads(run(db, "articles", "--format", "json").stdout)) == 60
+        assert runs[-1]["accepted"] + first["accepted"] == 200
+        assert len(json.loads(run(db, "articles", "--format", "json").stdout)) == 200
 
 
 def test_a_read_only_file_system_is_one_line(tmp_path):

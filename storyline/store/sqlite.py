@@ -114,7 +114,14 @@ def _create_database(path: str) -> None:
     except OSError as e:  # name the folder that cannot be written, not the temporary file
         raise OSError(e.errno, e.strerror, folder) from None
     try:
-        Store(tmp).close()  # closing the last connection checkpoints the WAL into the file and removes it
+        made = Store(tmp)
+        try:  # copy the WAL into the file now: at close a failed checkpoint (disk full) would go unreported
+            busy, log, done = made.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            made.close()
+        if busy or log != done or os.path.getsize(tmp) == 0 or (
+                os.path.exists(f"{tmp}-wal") and os.path.getsize(f"{tmp}-wal") > 0):
+            raise sqlite3.OperationalError("database or disk is full (the new database could not be completed)")
         try:
             os.link(tmp, path)  # unlike a rename, never replaces a database another process has just created
         except FileExistsError:
