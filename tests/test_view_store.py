@@ -191,3 +191,21 @@ def test_a_claim_left_by_a_dead_process_expires(db):
         assert not views.claimed_elsewhere(s, sid, "fp", "me") and views.claim(s, sid, "fp", "me")
         views.release(s, sid, "me")
         assert s.query("SELECT count(*) FROM view_builds")[0][0] == 0
+
+
+def test_a_cached_story_listing_changes_with_the_store(db):
+    """Pages of /api/stories are cached per store version: an ingest (a touched story) shows at once."""
+    app = app_with(db, Counting(), token=TOKEN)
+    with TestClient(app) as c:
+        first = c.get("/api/stories", params={"limit": 3}).json()
+        assert c.get("/api/stories", params={"limit": 3}).json() == first
+        assert len(app.state.ctx.listings) == 1  # the second request was the cached page
+        sid = first["stories"][0]["id"]
+        with Store(db) as s:
+            aid = s.query("SELECT article_id FROM memberships WHERE story_id=? LIMIT 1", (sid,))[0][0]
+            base = s.get_article(aid)
+        rec = {"id": "fresh-1", "source": "Another Outlet", "title": base.title, "text": base.text + " More later.",
+               "date": "2099-01-01T00:00:00Z"}
+        assert c.post("/api/ingest", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
+        after = c.get("/api/stories", params={"limit": 3}).json()
+        assert after != first and after["stories"][0]["last_seen"].startswith("2099-01-01")

@@ -302,6 +302,7 @@ class AppContext:
     templates: Any = None
     view_builder: Callable[..., Any] | None = None
     views: ViewCache = field(init=False)
+    listings: ViewCache = field(init=False)
     stored_views: StoredViews = field(init=False)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -318,6 +319,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
+        self.listings = ViewCache(256)  # pages of the story listings, per store version (data.list_stories)
         self.stored_views = StoredViews(self)
         if self.store_path != ":memory:":
             Path(self.store_path).parent.mkdir(parents=True, exist_ok=True)

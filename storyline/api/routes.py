@@ -113,7 +113,7 @@ def stories(
     ctx = ctx_of(request)
     filters = queries.StoryFilters(since=_utc(since), until=_utc(until), source=source,
                                    query=query or None, min_sources=min_sources, order=order)
-    rows, next_cursor = queries.list_stories(ctx.store(), filters, _limit(ctx, limit), cursor)
+    rows, next_cursor = data.list_stories(ctx, ctx.store(), filters, _limit(ctx, limit), cursor)
     return as_json({"stories": rows, "next_cursor": next_cursor})
 
 
