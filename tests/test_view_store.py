@@ -209,3 +209,25 @@ def test_a_cached_story_listing_changes_with_the_store(db):
         assert c.post("/api/ingest", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
         after = c.get("/api/stories", params={"limit": 3}).json()
         assert after != first and after["stories"][0]["last_seen"].startswith("2099-01-01")
+
+
+def test_an_app_started_again_still_rebuilds_changed_stories_in_the_background(db):
+    """The background builder stops with the app and starts again with the next request that needs it."""
+    builder = Counting()
+    app = app_with(db, builder)
+    ctx = app.state.ctx
+    with TestClient(app) as c:
+        sid = latest(c)[0]
+        c.get(f"/api/stories/{sid}")
+    with Store(db) as s:  # the story changes while no server runs: a new headline
+        s.set_headline(sid, "A new headline for the test")
+    with TestClient(app) as c:
+        body = c.get(f"/api/stories/{sid}").json()
+        assert body["view_stale"] is True
+        deadline = time.monotonic() + 60
+        while stored(db, sid)[0] != fingerprint(db, sid, builder):
+            assert time.monotonic() < deadline, "the second lifespan never rebuilt the story"
+            time.sleep(0.05)
+        assert c.get(f"/api/stories/{sid}").json()["view_stale"] is False
+    assert builder.calls == [sid, sid]
+    assert ctx.stored_views.status()["queued"] == 0

@@ -133,8 +133,8 @@ class StoredViews:
         self._cond = threading.Condition(self._lock)
         self._building: dict[str, threading.Event] = {}
         self._queue: OrderedDict[str, None] = OrderedDict()
-        self._thread: threading.Thread | None = None
-        self._stop = False
+        self._thread: threading.Thread | None = None  # the background builder, while it runs
+        self._stop_event = threading.Event()
         self.built = 0  # views built (and stored) by this process
         self.loaded = 0  # requests answered with the current stored view
         self.stale = 0  # requests answered with the previous stored version while the current one was queued
@@ -231,13 +231,14 @@ class StoredViews:
 
     # -- the background builder (current versions of stories served stale) ---------------------------------------
     def schedule(self, sid: str) -> None:
-        """Queue story ``sid`` for this process's background builder (started on first use)."""
+        """Queue story ``sid`` for this process's background builder (started on first use, and again after it
+        ended idle or was stopped: each thread has its own stop event)."""
         with self._cond:
-            if self._stop:
-                return
             self._queue[sid] = None
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="storyline-views", daemon=True)
+            if self._thread is None:
+                self._stop_event = threading.Event()
+                self._thread = threading.Thread(target=self._run, args=(self._stop_event,), name="storyline-views",
+                                                daemon=True)
                 self._thread.start()
             self._cond.notify()
 
@@ -245,17 +246,18 @@ class StoredViews:
         with self._lock:
             return len(self._queue) + len(self._building)
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         from ..store import views
 
         store: Store | None = None
         try:
             while True:
                 with self._cond:
-                    while not self._queue and not self._stop:
-                        if not self._cond.wait(30):
-                            return  # idle: the thread ends; the next schedule() starts another
-                    if self._stop:
+                    while not self._queue and not stop.is_set():
+                        if not self._cond.wait(30) and not self._queue and not stop.is_set():
+                            self._thread = None  # idle: this thread ends; the next schedule() starts another
+                            return
+                    if stop.is_set():
                         return
                     sid, _ = self._queue.popitem(last=False)
                     busy = sid in self._building
@@ -276,6 +278,9 @@ class StoredViews:
                         self.errors += 1
                         self.last_error = f"story {sid}: {type(e).__name__}: {e}"
         finally:
+            with self._cond:
+                if self._thread is threading.current_thread():
+                    self._thread = None
             if store is not None:
                 store.close()
 
@@ -285,11 +290,14 @@ class StoredViews:
                     "building": sorted(self._building), "errors": self.errors, "last_error": self.last_error}
 
     def stop(self, timeout: float = 1.0) -> None:
+        """Stop the background builder (a view being built is finished by its daemon thread, which then ends) and
+        drop what is queued; waits at most ``timeout`` seconds."""
         with self._cond:
-            self._stop = True
+            t, self._thread = self._thread, None
+            if t is not None:
+                self._stop_event.set()
             self._queue.clear()
             self._cond.notify_all()
-        t = self._thread
         if t is not None:
             t.join(timeout)
 
