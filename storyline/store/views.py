@@ -41,6 +41,16 @@ def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
     return h.hexdigest()[:32]
 
 
+def with_stored_view(store: Store, story_ids: list[str]) -> set[str]:
+    """Those of ``story_ids`` that have a stored view (of any version: the story was viewed or warmed before)."""
+    out: set[str] = set()
+    for i in range(0, len(story_ids), 500):
+        chunk = story_ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(r[0] for r in store.query(f"SELECT story_id FROM stored_views WHERE story_id IN ({marks})", chunk))
+    return out
+
+
 def load_view(store: Store, story_id: str) -> tuple[str, dict[str, Any], str] | None:
     """``(fingerprint, view, built_at)`` of the stored view of ``story_id``, or None."""
     rows = store.query("SELECT fingerprint, view, built_at FROM stored_views WHERE story_id=?", (story_id,))
