@@ -1,15 +1,25 @@
-"""Load test: N concurrent readers against `storyline serve` on 127.0.0.1 (the story page and the stories API).
+"""Load test: N concurrent readers, with and without one writer, against `storyline serve` on 127.0.0.1.
 
-    .venv/bin/python bench/bench_load.py --concurrency 50 --duration 20
-    .venv/bin/python bench/bench_load.py --concurrency 50 --duration 20 --workers 2
+    .venv/bin/python bench/bench_load.py --concurrency 20 --duration 30                 # 10,000 articles
+    .venv/bin/python bench/bench_load.py --corpus demo --concurrency 50 --duration 20 --no-writer
+    .venv/bin/python bench/bench_load.py --concurrency 20 --duration 30 --workers 2
 
-Builds a database from the demo corpus (unless --db is given), starts `storyline serve --workers N` in a subprocess
-on a free port, waits until every worker process has answered /api/health with its pre-warmer idle (each process has
-its own view cache), notes each server process's resident memory (from /proc, Linux), requests every story page once
-(timed as "cold"), then runs --concurrency async httpx clients for --duration seconds. Each reader alternates a
-random story page (/stories/{id}, HTML) and a page of the stories API (/api/stories, first page or a followed
-cursor). Prints requests/s, p50/p90/p99/max latency and errors, per endpoint and overall, and writes the figures to
-bench/out/load.json.
+The store: ``--corpus shared`` (the default when ../shared/data is present) builds a 10,000-article database from
+../shared/data (allsides-2021 and neus-train, gold labels dropped, plus copies and rewrites made by
+storyline.copies.generate) once and caches it under /tmp/storyline-cache-load/ (``--articles`` changes the size);
+``--corpus demo`` uses the demo corpus; ``--db`` names an existing database. Each run works on a private copy of it,
+with its stored story views dropped (``--keep-views`` keeps them), so the story pages start uncached.
+
+It starts `storyline serve --workers N` with a write token in a subprocess on a free port, waits until every worker
+process has answered /api/health with its pre-warmer idle, notes each server process's resident memory (from /proc,
+Linux), requests the ``--stories`` latest story pages once each (timed as "cold": this builds and stores their
+views), sends one API ingest of one article (timed apart: a server's first ingest restores the clusterer from the
+store), then runs two phases of --duration seconds each: --concurrency async httpx readers alone, then the same
+readers while one writer POSTs batches of ``--writer-batch`` new articles to /api/ingest one after the other (copies
+and rewrites of stored articles: they join stories the readers are reading, so those stories change under them).
+Each reader alternates a random story page (/stories/{id}, HTML) and a page of the stories API (/api/stories, first
+page or a followed cursor). Prints requests/s, p50/p90/p99/max latency and errors per endpoint and overall, per
+phase, and writes the figures to bench/out/load.json.
 """
 
 from __future__ import annotations
@@ -29,6 +39,73 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+CACHE = Path(tempfile.gettempdir()) / "storyline-cache-load"
+TOKEN = "bench-load-token"
+
+
+def shared_records(n_store: int, seed: int = 11) -> tuple[list[dict], list[dict]]:
+    """``(store, writer)`` records from ../shared/data: allsides-2021 and neus-train (the gold ``cluster`` dropped;
+    neus records carry no outlet, so each gets one of 60 made-up outlets), topped up to ``n_store`` with copies and
+    rewrites made by storyline.copies.generate; ``writer``: further copies and rewrites of dated (allsides) stored records, which
+    join stories the readers read."""
+    from storyline.copies.generate import GeneratorConfig, generate, read_jsonl
+
+    allsides = list(read_jsonl(SHARED_DATA / "allsides-2021.jsonl"))
+    neus = list(read_jsonl(SHARED_DATA / "neus-train.jsonl"))
+    for i, r in enumerate(neus):
+        r["source"] = r.get("source") or f"outlet-{i % 60}"
+
+    def clean(r: dict) -> dict:  # what a reader would have: no gold label, no generator bookkeeping
+        return {k: r[k] for k in ("id", "date", "source", "title", "text") if r.get(k) is not None}
+
+    originals = [clean(r) for r in allsides + neus if str(r.get("text") or "").strip()]  # no text: a reject
+    extra = [clean(r) for r in generate(allsides + neus, GeneratorConfig(seed=seed, copy_rate=0.1,
+                                                                         rewrite_rate=0.3)) if r["gen"]]
+    store = (originals + extra)[:n_store]
+    if len(store) < n_store:
+        raise SystemExit(f"../shared/data gives {len(store)} records, fewer than --articles {n_store}")
+    have = {r["id"] for r in store}
+    writer = [clean(r) for r in generate(allsides, GeneratorConfig(seed=seed + 1, copy_rate=0.5, rewrite_rate=0.5))
+              if r["gen"]]
+    writer = [dict(r, id=f"{r['id']}~w") for r in writer if r["id"] not in have]
+    random.Random(seed).shuffle(writer)
+    return store, writer
+
+
+def build_shared_db(n: int, profile: str) -> tuple[Path, list[dict]]:
+    """The cached ``n``-article database (built with `storyline ingest` on first use) and the writer's records."""
+    store, writer = shared_records(n)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    db = CACHE / f"shared-{n}-{profile}.db"
+    if not db.exists():
+        src = CACHE / f"shared-{n}.jsonl"
+        src.write_text("".join(json.dumps(r) + "\n" for r in store), encoding="utf-8")
+        tmp = db.with_suffix(".building.db")
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        built = subprocess.run(cli() + ["--db", str(tmp), "--set", f"cluster.profile={profile}", "ingest", str(src)],
+                               cwd=REPO, capture_output=True, text=True, timeout=3600)
+        if built.returncode not in (0, 1):  # 1: some records rejected (listed by `storyline rejects`)
+            raise SystemExit(f"building the {n}-article database failed:\n{built.stderr}")
+        print(f"built {db} in {time.perf_counter() - t0:.0f} s: {built.stderr.strip().splitlines()[0]}")
+        tmp.rename(db)
+    return db, writer
+
+
+def private_copy(src: Path, dst: Path, keep_views: bool) -> None:
+    """A copy of ``src`` (sqlite backup), its stored story views dropped unless ``keep_views``."""
+    import sqlite3
+
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+        if not keep_views:
+            tables = {r[0] for r in b.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            for t in ("stored_views", "view_builds", "article_entities"):
+                if t in tables:
+                    b.execute(f"DELETE FROM {t}")
+    b.close()
 
 
 def cli() -> list[str]:
@@ -120,55 +197,99 @@ async def reader(client: httpx.AsyncClient, story_ids: list[str], stop: float, r
             errors.append(f"{url}: {type(e).__name__}: {e}")
 
 
-async def run_load(base: str, story_ids: list[str], concurrency: int, duration: float, seed: int) -> dict:
-    out: dict[str, list[float]] = {"story_page": [], "stories_api": []}
+async def writer(client: httpx.AsyncClient, pool: list[dict], batch: int, stop: float,
+                 out: dict[str, list[float]], errors: list[str], written: list[int]) -> None:
+    """One writer: POST /api/ingest batches of ``batch`` records from ``pool``, one after the other, until ``stop``."""
+    i = 0
+    while time.perf_counter() < stop and i < len(pool):
+        records, i = pool[i:i + batch], i + batch
+        t0 = time.perf_counter()
+        try:
+            r = await client.post("/api/ingest", json=records, headers={"Authorization": f"Bearer {TOKEN}"})
+            dt = time.perf_counter() - t0
+            if r.status_code != 200:
+                errors.append(f"POST /api/ingest: HTTP {r.status_code} {r.text[:200]}")
+                continue
+            written.append(r.json()["accepted"])
+            out["ingest"].append(dt)
+        except httpx.HTTPError as e:
+            errors.append(f"POST /api/ingest: {type(e).__name__}: {e}")
+
+
+def summarize(lat: list[float], elapsed: float) -> dict:
+    return {"requests": len(lat), "rps": round(len(lat) / elapsed, 1),
+            "p50_ms": round(pct(lat, 50) * 1000, 1), "p90_ms": round(pct(lat, 90) * 1000, 1),
+            "p99_ms": round(pct(lat, 99) * 1000, 1), "max_ms": round(max(lat, default=0) * 1000, 1)}
+
+
+async def run_load(base: str, story_ids: list[str], concurrency: int, duration: float, seed: int,
+                   pool: list[dict] | None = None, batch: int = 5) -> dict:
+    out: dict[str, list[float]] = {"story_page": [], "stories_api": [], "ingest": []}
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+    written: list[int] = []
+    limits = httpx.Limits(max_connections=concurrency + 1, max_keepalive_connections=concurrency + 1)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         t0 = time.perf_counter()
         stop = t0 + duration
-        await asyncio.gather(*(reader(client, story_ids, stop, random.Random(seed + i), out, errors)
-                               for i in range(concurrency)))
+        tasks = [reader(client, story_ids, stop, random.Random(seed + i), out, errors) for i in range(concurrency)]
+        if pool:
+            tasks.append(writer(client, pool, batch, stop, out, errors, written))
+        await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
     summary = {}
     for kind, lat in list(out.items()) + [("all", out["story_page"] + out["stories_api"])]:
-        summary[kind] = {"requests": len(lat), "rps": round(len(lat) / elapsed, 1),
-                         "p50_ms": round(pct(lat, 50) * 1000, 1), "p90_ms": round(pct(lat, 90) * 1000, 1),
-                         "p99_ms": round(pct(lat, 99) * 1000, 1), "max_ms": round(max(lat, default=0) * 1000, 1)}
-    return {"elapsed_s": round(elapsed, 2), "errors": len(errors), "error_samples": errors[:10], **summary}
+        summary[kind] = summarize(lat, elapsed)
+    return {"elapsed_s": round(elapsed, 2), "errors": len(errors), "error_samples": errors[:10],
+            "writer": {"requests": len(written), "accepted": sum(written)} if pool else None, **summary}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", help="an existing storyline database (default: build one from the demo corpus)")
-    ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds of load")
-    ap.add_argument("--profile", default="lexical", help="cluster profile when building the demo database")
+    ap.add_argument("--db", help="an existing storyline database (default: see --corpus)")
+    ap.add_argument("--corpus", choices=("shared", "demo"), default="shared" if SHARED_DATA.is_dir() else "demo",
+                    help="what to build the database from when --db is not given")
+    ap.add_argument("--articles", type=int, default=10_000, help="articles in the --corpus shared database")
+    ap.add_argument("--concurrency", type=int, default=20)
+    ap.add_argument("--duration", type=float, default=30.0, help="seconds of load, per phase")
+    ap.add_argument("--stories", type=int, default=200, help="the readers' stories: this many latest ones")
+    ap.add_argument("--profile", default="lexical", help="cluster profile (building the database and serving)")
     ap.add_argument("--workers", type=int, default=1, help="storyline serve --workers (worker processes)")
+    ap.add_argument("--no-writer", action="store_true", help="only the readers-alone phase")
+    ap.add_argument("--writer-batch", type=int, default=5, help="articles per POST /api/ingest")
+    ap.add_argument("--keep-views", action="store_true", help="keep the stored story views of --db's copy")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], help="a setting for the server")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default=str(REPO / "bench" / "out" / "load.json"))
     args = ap.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="storyline-bench-")
-    db = args.db
-    if db is None:
-        db = str(Path(tmp.name) / "demo.db")
-        built = subprocess.run(cli() + ["--db", db, "--set", f"cluster.profile={args.profile}", "ingest",
+    pool: list[dict] = []
+    if args.db is not None:
+        source = Path(args.db)
+    elif args.corpus == "shared":
+        source, pool = build_shared_db(args.articles, args.profile)
+    else:
+        source = Path(tmp.name) / "demo-src.db"
+        built = subprocess.run(cli() + ["--db", str(source), "--set", f"cluster.profile={args.profile}", "ingest",
                                         str(REPO / "storyline" / "demo" / "corpus")],
                                cwd=REPO, capture_output=True, text=True, timeout=600)
         if built.returncode != 0:
             sys.stderr.write(f"building the demo database failed:\n{built.stderr}")
             return 1
+    db = str(Path(tmp.name) / "load.db")
+    private_copy(source, Path(db), args.keep_views)
+    if not pool and not args.no_writer:  # --db or the demo corpus: the writer re-sends stored texts, re-dated
+        pool = writer_pool_from(db)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    env.pop("STORYLINE_TOKEN", None)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", STORYLINE_TOKEN=TOKEN)
+    sets = [x for o in [f"cluster.profile={args.profile}", *args.overrides] for x in ("--set", o)]
     started = time.perf_counter()
-    proc = subprocess.Popen(cli() + ["--db", db, "--set", f"cluster.profile={args.profile}", "serve",
-                                     "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
+    proc = subprocess.Popen(cli() + ["--db", db, *sets, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                     "--workers", str(args.workers)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
@@ -179,10 +300,10 @@ def main() -> int:
                 sys.stderr.write("server did not start\n" + (proc.stderr.read().decode() if proc.stderr else ""))
                 return 1
             time.sleep(0.2)
-        warm = wait_until_warm(base, args.workers)
+        warm = wait_until_warm(base, args.workers, timeout=1800)
         warm_s = round(time.perf_counter() - started, 1)
         memory = {str(pid): rss_mb(pid) for pid in server_pids(proc.pid)}
-        stories = httpx.get(f"{base}/api/stories?limit=500", timeout=60).json()["stories"]
+        stories = httpx.get(f"{base}/api/stories?limit={min(args.stories, 500)}", timeout=60).json()["stories"]
         story_ids = [s["id"] for s in stories]
         if not story_ids:
             sys.stderr.write(f"{db} holds no stories; nothing to load-test\n")
@@ -190,20 +311,33 @@ def main() -> int:
         cold = []
         for sid in story_ids:
             t0 = time.perf_counter()
-            r = httpx.get(f"{base}/stories/{sid}", timeout=300)
+            r = httpx.get(f"{base}/stories/{sid}", timeout=600)
             r.raise_for_status()
             cold.append(time.perf_counter() - t0)
+        first_ingest_s = None
+        if not args.no_writer:  # a server's first API ingest restores the clusterer from the store: timed apart
+            t0 = time.perf_counter()
+            r = httpx.post(f"{base}/api/ingest", json=pool[:1], headers={"Authorization": f"Bearer {TOKEN}"},
+                           timeout=600)
+            r.raise_for_status()
+            first_ingest_s = round(time.perf_counter() - t0, 2)
+            pool = pool[1:]
+            wait_until_warm(base, args.workers, timeout=600)
         health = httpx.get(f"{base}/api/health", timeout=10).json()
-        result = asyncio.run(run_load(base, story_ids, args.concurrency, args.duration, args.seed))
+        phases = {"readers": asyncio.run(run_load(base, story_ids, args.concurrency, args.duration, args.seed))}
+        if not args.no_writer:
+            phases["readers_and_writer"] = asyncio.run(run_load(base, story_ids, args.concurrency, args.duration,
+                                                                args.seed + 1000, pool, args.writer_batch))
+        after = httpx.get(f"{base}/api/health", timeout=10).json()
         memory_after = {str(pid): rss_mb(pid) for pid in server_pids(proc.pid)}
         result = {"concurrency": args.concurrency, "duration_s": args.duration, "workers": args.workers,
                   "worker_pids": sorted(warm), "start_to_warm_s": warm_s, "rss_mb_warm": memory,
-                  "rss_mb_after_load": memory_after,
-                  "stories": len(story_ids),
-                  "articles": health["articles"], "story_view": health["story_view"],
-                  "cold_story_page_ms": {"p50": round(pct(cold, 50) * 1000, 1),
+                  "rss_mb_after_load": memory_after, "stories": len(story_ids),
+                  "articles": health["articles"], "articles_after": after["articles"],
+                  "story_view": health["story_view"], "stored_views": after["view_cache"].get("stored"),
+                  "cold_story_page_ms": {"p50": round(pct(cold, 50) * 1000, 1), "p99": round(pct(cold, 99) * 1000, 1),
                                          "max": round(max(cold, default=0) * 1000, 1)},
-                  "cpus": os.cpu_count(), **result}
+                  "first_ingest_s": first_ingest_s, "cpus": os.cpu_count(), "load_avg": os.getloadavg(), **phases}
     finally:
         proc.terminate()
         try:
@@ -217,18 +351,40 @@ def main() -> int:
           f"resident memory when warm, MiB (server pid first, then its "
           f"children): {list(result['rss_mb_warm'].values())}; after the load: "
           f"{list(result['rss_mb_after_load'].values())}")
-    print(f"{result['concurrency']} concurrent readers for {result['elapsed_s']} s on 127.0.0.1 "
-          f"({result['stories']} stories, {result['articles']} articles, story view: {result['story_view']}; "
-          f"{result['cpus']} CPUs)")
-    print(f"cold story pages (cache warm-up): p50 {result['cold_story_page_ms']['p50']} ms, "
-          f"max {result['cold_story_page_ms']['max']} ms")
-    print(f"{'endpoint':<12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for kind in ("story_page", "stories_api", "all"):
-        s = result[kind]
-        print(f"{kind:<12} {s['requests']:>9} {s['rps']:>8} {s['p50_ms']:>8} {s['p90_ms']:>8} {s['p99_ms']:>8} "
-              f"{s['max_ms']:>8}")
-    print(f"errors: {result['errors']}" + (f"  e.g. {result['error_samples'][:3]}" if result["errors"] else ""))
-    return 0 if result["errors"] == 0 else 1
+    print(f"{result['concurrency']} concurrent readers on 127.0.0.1 ({result['stories']} stories of "
+          f"{result['articles']} articles, story view: {result['story_view']}; {result['cpus']} CPUs, load average "
+          f"{', '.join(f'{x:.1f}' for x in result['load_avg'])})")
+    print(f"cold story pages (each built once and stored): p50 {result['cold_story_page_ms']['p50']} ms, "
+          f"p99 {result['cold_story_page_ms']['p99']} ms, max {result['cold_story_page_ms']['max']} ms")
+    if result["first_ingest_s"] is not None:
+        print(f"the server's first API ingest (one article; it restores the clusterer): {result['first_ingest_s']} s")
+    errors = 0
+    for name, phase in ((k, result[k]) for k in ("readers", "readers_and_writer") if k in result):
+        w = phase["writer"]
+        print(f"\n{name.replace('_', ' ')}: {phase['elapsed_s']} s"
+              + (f"; the writer stored {w['accepted']} articles in {w['requests']} POSTs" if w else ""))
+        print(f"{'endpoint':<12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        for kind in ("story_page", "stories_api", "all") + (("ingest",) if w else ()):
+            x = phase[kind]
+            print(f"{kind:<12} {x['requests']:>9} {x['rps']:>8} {x['p50_ms']:>8} {x['p90_ms']:>8} {x['p99_ms']:>8} "
+                  f"{x['max_ms']:>8}")
+        print(f"errors: {phase['errors']}" + (f"  e.g. {phase['error_samples'][:3]}" if phase["errors"] else ""))
+        errors += phase["errors"]
+    print(f"\nstored views: {result['stored_views']}")
+    return 0 if errors == 0 else 1
+
+
+def writer_pool_from(db: str, n: int = 2000) -> list[dict]:
+    """Writer records for a database without a generated pool: its stored articles again, each text changed a
+    little (a new article of the same story), so the writes land in stories the readers read."""
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT source, title, text, date FROM articles ORDER BY date DESC LIMIT ?", (n,)).fetchall()
+    c.close()
+    return [{"id": f"w{i}", "source": f"{src} (wire)", "title": title, "date": date,
+             "text": f"{text} (Updated with reporting from the wire, item {i}.)"}
+            for i, (src, title, text, date) in enumerate(rows)]
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence
 from .cluster import Clusterer, make_clusterer
 from .headline import story_headline_index
 from .normalize import normalize
-from .records import UNKNOWN_OUTLET, Article, Assignment, RawItem, Rejected, RunStats
+from .records import UNKNOWN_OUTLET, Article, Assignment, RawItem, Rejected, RunStats, content_id
 from .settings import Settings
 from .store import Store
 
@@ -81,7 +81,8 @@ class Pipeline:
         batch_size = max(1, self.settings.ingest.batch_size)
         try:
             for batch in _batches(items, batch_size):
-                b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id)
+                done = RunStats(run_id, seen, accepted, rejected, duplicates, new_stories)
+                b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id, done)
                 seen += len(batch)  # counted once its batch is committed, so seen == accepted + rejected + dups
                 accepted += b_acc
                 rejected += b_rej
@@ -101,8 +102,9 @@ class Pipeline:
         self.store.finish_run(stats)
         return stats
 
-    def _run_batch(self, batch: list[RawItem | Rejected], run_id: int) -> tuple[int, int, int, int]:
-        rejects: list[Rejected] = []
+    def _run_batch(self, batch: list[RawItem | Rejected], run_id: int, done: RunStats) -> tuple[int, int, int, int]:
+        """Run one batch in one transaction, which also writes the run's counts (``done`` plus this batch's)."""
+        rejects: list[tuple[Rejected, str]] = []  # with the content hash of the offending record, where known
         fresh: list[Article] = []
         batch_ids: set[str] = set()
         outlets = self._outlets()
@@ -110,7 +112,7 @@ class Pipeline:
             # an Article comes already normalised (a backfill normalises on its workers: storyline/service/)
             out = item if isinstance(item, (Rejected, Article)) else normalize(item, self.settings.ingest)
             if isinstance(out, Rejected):
-                rejects.append(out)
+                rejects.append((out, "" if isinstance(item, Rejected) else _raw_hash(item)))
             else:
                 fresh.append(outlets.apply(out))  # an alias or URL host → the registered outlet (docs/outlets.md)
         known = self.store.existing_ids(a.id for a in fresh)
@@ -126,8 +128,8 @@ class Pipeline:
         assignments = self.clusterer.assign(articles) if articles else []
         new_stories = 0
         with self.store.transaction():
-            for r in rejects:
-                self.store.add_reject(r, run_id)
+            for r, input_hash in rejects:  # stored once per input; a re-run links the stored row to its run
+                self.store.add_reject(r, run_id, input_hash)
             # batched writes (executemany), flushed before each merge so a merge sees every earlier membership
             start = 0
             for i, asg in enumerate(assignments):
@@ -140,6 +142,9 @@ class Pipeline:
             self._refresh_headlines({asg.story_id for asg in assignments if not asg.is_new or asg.merged} | superseded)
             for obs in self.observers:
                 obs.observe(self.store, articles, assignments)
+            self.store.record_progress(RunStats(
+                run_id, done.seen + len(batch), done.accepted + len(articles), done.rejected + len(rejects),
+                done.duplicates + duplicates, done.new_stories + new_stories))
         return len(articles), len(rejects), duplicates, new_stories
 
     def _outlets(self):
@@ -197,6 +202,11 @@ class Pipeline:
         self.store.create_stories(new)
         self.store.add_memberships(assignments)
         return len(new)
+
+
+def _raw_hash(item: RawItem) -> str:
+    """A content hash of a raw record (what a reader found), so a reject is stored once per input."""
+    return content_id(item.title, item.text, item.date, item.source, item.url, item.external_id, length=32)
 
 
 def _batches(items: Iterable[RawItem | Rejected], size: int) -> Iterator[list[RawItem | Rejected]]:

@@ -140,6 +140,10 @@ class WebSettings:
     # (plus the stories it touched); 0 = off, capped at view_cache_size. 30 covers the river's latest list
     # (river_size 12) and the first /stories page; a cold 200-article story costs ~6.5 s (bench_view --distinct)
     prewarm_stories: int = 30
+    # after an API ingest, warm the touched stories that have a stored view (viewed before) only; true: all of them.
+    # Under load a never-viewed story's first view costs ~0.5 s of spaCy per small story: 10,000 articles with one
+    # writer (bench_load) spent most of its CPU rebuilding touched stories no reader opened. They are built on demand
+    prewarm_unviewed: bool = False
     max_ingest_bytes: int = 10 * 1024 * 1024  # a larger POST /api/ingest body is a 413
     # `serve` worker processes on one socket (--workers); each has its own view cache and pre-warmer, API ingests
     # are serialised across them by a file lock (docs/web.md). 1 = one in-process server; more needs free cores: on

@@ -152,7 +152,7 @@ def demo_article(article_id: str) -> dict:
 
 
 def test_ingest_rewarms_the_story_it_touched(db_copy):
-    settings = RULES.with_overrides({"web.prewarm_stories": 1})
+    settings = RULES.with_overrides({"web.prewarm_stories": 1, "web.prewarm_unviewed": True})
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(db_copy, settings, token=TOKEN)) as c:
         assert wait_idle(c)["prewarm"]["done"] == 1
@@ -177,9 +177,39 @@ def test_ingest_rewarms_the_story_it_touched(db_copy):
         assert (vc["hits"], vc["misses"]) == (1, 0)
 
 
-def test_triggers_merge_into_the_pending_set_and_each_story_is_built_once(demo_db):
-    settings = RULES.with_overrides({"web.prewarm_stories": 3})
-    app = create_app(demo_db, settings)
+def test_by_default_an_ingest_rewarms_only_touched_stories_that_were_viewed(db_copy):
+    """A touched story with no stored view (never opened) is left for its first request; once viewed, an ingest
+    that touches it rebuilds it in the background."""
+    settings = RULES.with_overrides({"web.prewarm_stories": 1})
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    base = demo_article("demo-031")
+    with Store(db_copy) as s:
+        s.execute("DELETE FROM stored_views")
+    with TestClient(create_app(db_copy, settings, token=TOKEN)) as c:
+        assert wait_idle(c)["prewarm"]["done"] == 1
+        extra = dict(base, id="tg-silo", source="Test Gazette", date="2026-03-08T16:00:00+01:00",
+                     title="Tollan silo fire: farmers count losses as grain insurance claims mount",
+                     text=base["text"].replace("farmers", "grain farmers"))
+        body = c.post("/api/ingest", json=extra, headers=auth).json()
+        assert body["accepted"] == 1
+        assert wait_idle(c)["prewarm"]["done"] == 1  # the silo story was never opened: not built
+        with Store(db_copy) as s:
+            story = s.membership(body["articles"][0])["story_id"]
+            assert story not in {r[0] for r in s.query("SELECT story_id FROM stored_views")}
+        c.get(f"/api/stories/{story}")  # now someone has opened it
+        again = dict(extra, id="tg-silo-2", text=extra["text"] + " Insurers said claims would be paid.")
+        assert c.post("/api/ingest", json=again, headers=auth).json()["accepted"] == 1
+        assert wait_idle(c)["prewarm"]["done"] == 2  # viewed before: rebuilt after the ingest
+        fresh = c.get(f"/api/stories/{story}").json()
+        assert fresh["view_stale"] is False and health(c)["hits"] == 1  # the warmed current version
+        with Store(db_copy) as s:
+            new_ids = {r[0] for r in s.query("SELECT id FROM articles WHERE external_id IN ('tg-silo', 'tg-silo-2')")}
+        assert len(new_ids) == 2 and new_ids <= {a["id"] for a in fresh["view"]["articles"]}
+
+
+def test_triggers_merge_into_the_pending_set_and_each_story_is_built_once(db_copy):  # a database where the gated builder has stored no view yet
+    settings = RULES.with_overrides({"web.prewarm_stories": 3, "web.prewarm_unviewed": True})
+    app = create_app(db_copy, settings)
     gate = Gate()
     app.state.ctx.view_builder = gate
     warmer = app.state.ctx.prewarm
@@ -212,8 +242,8 @@ def test_triggers_merge_into_the_pending_set_and_each_story_is_built_once(demo_d
 
 # -- requests and the warmer --------------------------------------------------------------------------------------
 
-def test_a_request_for_the_story_being_warmed_waits_for_that_computation(demo_db):
-    app = create_app(demo_db, RULES.with_overrides({"web.prewarm_stories": 2}))
+def test_a_request_for_the_story_being_warmed_waits_for_that_computation(db_copy):  # a database where the gated builder has stored no view yet
+    app = create_app(db_copy, RULES.with_overrides({"web.prewarm_stories": 2}))
     ctx = app.state.ctx
     gate = Gate()
     ctx.view_builder = gate
@@ -238,8 +268,8 @@ def test_a_request_for_the_story_being_warmed_waits_for_that_computation(demo_db
         gate.open.set()
 
 
-def test_shutdown_returns_promptly_while_a_story_is_being_warmed(demo_db):
-    app = create_app(demo_db, RULES.with_overrides({"web.prewarm_stories": 5}))
+def test_shutdown_returns_promptly_while_a_story_is_being_warmed(db_copy):  # a database where the gated builder has stored no view yet
+    app = create_app(db_copy, RULES.with_overrides({"web.prewarm_stories": 5}))
     gate = Gate()
     app.state.ctx.view_builder = gate
     warmer = app.state.ctx.prewarm

@@ -1,12 +1,13 @@
 """Background pre-warming of story views, so the first visitor of a big story does not wait for it.
 
-One daemon thread builds the story data (payload, memberships, coverage and the story view) of the stories most
+One daemon thread builds the story data (payload, memberships, coverage and the story view: the current version,
+taken from the store or built and stored, :class:`~storyline.api.context.StoredViews`) of the stories most
 likely to be opened, and puts it into the app's :class:`~storyline.api.context.ViewCache` under the key the request
 path uses (:func:`storyline.api.data.story_data`), so a later request is a cache hit. As a side effect the story view
 stores each article's spaCy entities (``article_entities``), so even a view computed again later is fast.
 
-What it warms: at start and after each successful ``POST /api/ingest``, the stories that ingest touched, then the
-latest stories (the river's and ``/api/stories``' default order: newest article first), ``web.prewarm_stories`` in
+What it warms: at start and after each successful ``POST /api/ingest``, the stories that ingest touched (those
+with a stored view, i.e. viewed or warmed before, unless ``web.prewarm_unviewed``), then the latest stories (the river's and ``/api/stories``' default order: newest article first), ``web.prewarm_stories`` in
 all. A trigger that arrives while it works merges into the pending set, which never holds more than that many stories
 (the new ingest's stories first, then those of earlier ingests, then the recomputed latest list); a story whose
 current version is already cached is skipped.
@@ -147,6 +148,11 @@ class PreWarmer:
         """Put the stories of ``articles`` first in line, then the ``limit`` latest stories."""
         try:
             touched = _stories_of(store, articles)
+            if not self.ctx.settings.web.prewarm_unviewed:  # a story nobody opened is built when someone does
+                from ..store.views import with_stored_view
+
+                viewed = with_stored_view(store, touched)
+                touched = [sid for sid in touched if sid in viewed]
             latest, _ = queries.list_stories(store, queries.StoryFilters(order="latest"), self.limit)
         except Exception as e:  # e.g. a database broken under the server: recorded, tried again on the next trigger
             self._record(f"cannot list the stories to warm: {type(e).__name__}: {e}")
@@ -186,7 +192,8 @@ class PreWarmer:
                     self.skipped += 1
                 return
             key = ("story", sid, *version)  # the key data.story_data uses
-            value, computed = self.ctx.views.warm(key, lambda: data._compute_story(self.ctx, store, sid, version))
+            value, computed = self.ctx.views.warm(
+                key, lambda: data._compute_story(self.ctx, store, sid, version, wait=True))  # the current version
             if not computed:  # already cached (by a request, or an earlier round)
                 with self._cond:
                     self.skipped += 1

@@ -17,7 +17,6 @@ from pydantic import BeforeValidator
 
 from .. import __version__
 from ..ingest.structured import record_to_item
-from ..pipeline import open_pipeline
 from ..records import Origin, RawItem, Rejected
 from . import data, queries
 from .context import AppContext
@@ -93,7 +92,8 @@ def health(request: Request) -> dict[str, Any]:
             # which worker process answered, of how many (storyline serve --workers); pid as the OS reports it
             "worker": {"pid": os.getpid(), "workers": ctx.workers},
             "view_cache": {"size": len(ctx.views), "hits": ctx.views.hits, "misses": ctx.views.misses,
-                           "prewarm": ctx.prewarm.status() if ctx.prewarm is not None else None}}
+                           "prewarm": ctx.prewarm.status() if ctx.prewarm is not None else None,
+                           "stored": ctx.stored_views.status()}}
 
 
 @router.get("/stories", summary="List stories (filters; cursor pagination)", responses=ERROR_RESPONSES)
@@ -113,7 +113,7 @@ def stories(
     ctx = ctx_of(request)
     filters = queries.StoryFilters(since=_utc(since), until=_utc(until), source=source,
                                    query=query or None, min_sources=min_sources, order=order)
-    rows, next_cursor = queries.list_stories(ctx.store(), filters, _limit(ctx, limit), cursor)
+    rows, next_cursor = data.list_stories(ctx, ctx.store(), filters, _limit(ctx, limit), cursor)
     return as_json({"stories": rows, "next_cursor": next_cursor})
 
 
@@ -153,6 +153,15 @@ def article(request: Request, article_id: str, start: int | None = Query(None, g
             end: int | None = Query(None, ge=0)) -> dict[str, Any]:
     ctx = ctx_of(request)
     return as_json(data.article_data(ctx, ctx.store(), article_id, start, end))
+
+
+@router.get("/runs", summary="Ingest runs: state and what each committed", responses=ERROR_RESPONSES)
+def runs(request: Request, limit: int = Query(50, ge=1, le=10_000, description="The newest runs, at most this many.")
+         ) -> dict[str, Any]:
+    """Newest first. ``state``: running, finished, failed, or interrupted (its process died: the counts are what it
+    committed; running the input again completes it)."""
+    rows = ctx_of(request).store().runs()
+    return as_json({"runs": rows[::-1][:limit]})
 
 
 @router.get("/search", summary="Search stories, each with its matching articles (FTS5; semantic where embeddings "
@@ -275,17 +284,12 @@ async def ingest(request: Request) -> dict[str, Any]:
 
 def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
     # One ingest at a time in all worker processes (ctx.ingest_lock), from the clusterer's restore to the last
-    # commit: the clusterer is restored from the store on every request, so it has seen every earlier ingest of any
-    # worker, and the dedupe check (existing ids) cannot race another worker's insert of the same article.
+    # commit: the kept pipeline restores its clusterer whenever another process (or worker) has ingested since its
+    # last run, so it has seen every earlier ingest of any worker, and the dedupe check (existing ids) cannot race
+    # another worker's insert of the same article.
     with ctx.ingest_lock():
         store = ctx.writer()
-        clusterer = None
-        if ctx.settings.cluster.profile == "default":
-            # reuse the app's encoder, so the model loads once per server rather than once per request
-            from ..cluster import make_clusterer
-
-            clusterer = make_clusterer(ctx.settings, encoder=ctx.query_encoder()).restore(store)
-        stats = open_pipeline(store, ctx.settings, clusterer).run(items, command="api ingest")
+        stats = ctx.ingest_pipeline().run(items, command="api ingest")
         rejects = store.list_rejects(run_id=stats.run_id)
         added = [r["id"] for r in store.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid",
                                               (stats.run_id,))]

@@ -9,7 +9,7 @@ import sys
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from ..errors import ConfigError, StorylineError
+from ..errors import ENVIRONMENT_EXIT, ConfigError, EnvironmentProblem, StorylineError, environment_problem
 from . import core, show  # noqa: F401  (register commands)
 from . import serve  # noqa: F401  (storyline serve: API + web UI)
 from . import cluster  # noqa: F401  (storyline eval, storyline explain)
@@ -23,13 +23,21 @@ from .app import app, state
 
 
 def main() -> None:
-    """Entry point: errors become one line on stderr and an exit code (2 for usage/config errors)."""
+    """Entry point: errors become one line on stderr and an exit code: 0 ok, 1 finished with rejections (or a lookup
+    failed), 2 usage/config error, 3 the environment (disk full, file-size limit, permission denied, read-only file
+    system, database locked: :class:`~storyline.errors.EnvironmentProblem`)."""
+    import signal
+
+    if hasattr(signal, "SIGXFSZ"):  # over a file-size limit (ulimit -f): an EFBIG error to report, not a core dump
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         result = app(standalone_mode=False)  # click returns the exit code of typer.Exit in this mode
     except SystemExit:
         raise
     except ConfigError as e:
         _fail(e, 2)
+    except EnvironmentProblem as e:
+        _fail(e, ENVIRONMENT_EXIT)
     except StorylineError as e:
         _fail(e, 1)
     except KeyboardInterrupt:
@@ -46,6 +54,9 @@ def main() -> None:
             sys.exit(2 if isinstance(e, exc.UsageError) else 1)
         if isinstance(e, typer.Abort):
             sys.exit(1)
+        env = environment_problem(e, state.db)  # an OSError or sqlite3 error the machine caused
+        if env is not None:
+            _fail(env, ENVIRONMENT_EXIT, cause=e)
         _fail(e, 1, unexpected=True)
     else:
         sys.exit(result if isinstance(result, int) else 0)
@@ -60,11 +71,11 @@ def _click_exceptions():
     return exceptions
 
 
-def _fail(e: BaseException, code: int, unexpected: bool = False) -> None:
+def _fail(e: BaseException, code: int, unexpected: bool = False, cause: BaseException | None = None) -> None:
     if state.verbose:
         import traceback
 
-        traceback.print_exception(e)
+        traceback.print_exception(cause or e)
     prefix = f"error ({type(e).__name__})" if unexpected else "error"
     sys.stderr.write(f"{prefix}: {e}\n")
     sys.exit(code)

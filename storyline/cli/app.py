@@ -13,7 +13,10 @@ from ..settings import Settings, load_settings, parse_assignments
 
 app = typer.Typer(
     name="storyline",
-    help="Group news reports into stories; compare what sources agree on and where they differ.",
+    help="Group news reports into stories; compare what sources agree on and where they differ.\n\n"
+         "Exit status: 0 ok; 1 finished with rejected input, or a lookup failed; 2 usage or settings error; "
+         "3 the environment stopped it (disk full, file-size limit, permission denied, read-only file system, "
+         "database locked by another process): one line names the path and what to do.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -53,11 +56,16 @@ class State:
                            "PATH…`, or point --db / STORYLINE_DB at an existing one")
         import sqlite3
 
+        from ..errors import StorylineError, environment_problem
+
         try:
             return Store(self.db)
-        except sqlite3.DatabaseError as e:  # a folder, an HTML file, a database of another program …
-            from ..errors import StorylineError
-
+        except (sqlite3.DatabaseError, OSError) as e:  # a folder, an HTML file, a database of another program …
+            env = None if self.db.is_dir() else environment_problem(e, self.db)  # … or the machine: disk full,
+            if env is not None:  # permission denied, locked
+                raise env from e
+            if isinstance(e, OSError):
+                raise
             raise StorylineError(f"cannot open {str(self.db)!r} as a storyline database ({e}); --db must name an "
                                  "SQLite file made by storyline, or a new path for `ingest` to create") from None
 

@@ -38,7 +38,9 @@ def ingest(
 ) -> None:
     """Read articles into the store, cluster them into stories, and print a summary.
 
-    Exit status 0 when everything was accepted (or already stored), 1 when anything was rejected.
+    Exit status 0 when everything was accepted (or already stored), 1 when anything was rejected, 3 when the
+    environment stopped it (disk full, permission denied, read-only, database locked; committed batches are kept
+    and running the same command again resumes).
     """
     from ..records import RawItem, Rejected
 
@@ -214,8 +216,12 @@ def rejects(
 
 @app.command()
 def runs(fmt: Format = FORMAT) -> None:
-    """List ingest runs with seen / accepted / rejected / duplicates counts."""
+    """List ingest runs: state (running, finished, failed, interrupted), seen / accepted / rejected / duplicates.
+
+    Counts are written with each committed batch: a run that failed or was interrupted (its process killed) shows
+    what it committed, and running the same input again completes it.
+    """
     with state.open_store() as store:
         rows = store.runs()
-    emit(rows, fmt, ["id", "command", "started_at", "seen", "accepted", "rejected", "duplicates", "new_stories",
+    emit(rows, fmt, ["id", "command", "state", "started_at", "seen", "accepted", "rejected", "duplicates", "new_stories",
                      "error"], title="Runs")

@@ -82,3 +82,31 @@ def ingest_lock(db_path: str) -> Iterator[None]:
             lk.depth -= 1
             if lk.depth == 0 and fcntl is not None and lk.fd is not None:
                 fcntl.flock(lk.fd, fcntl.LOCK_UN)
+
+
+def is_held(db_path: str) -> bool:
+    """Whether a live process (this one included) holds the ingest lock of ``db_path`` now. A process that dies
+    loses its ``flock`` with it, so a run recorded as running while the lock is free belongs to a dead process.
+    Where ``fcntl`` is missing only this process's holding is known."""
+    if db_path == ":memory:":
+        return False
+    path = db_lock_path(db_path)
+    with _registry_guard:
+        lk = _locks.get(path)
+    if lk is not None and lk.pid == os.getpid() and lk.depth > 0:
+        return True
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

@@ -7,6 +7,7 @@ Dates are stored as ISO 8601 strings in UTC, JSON columns as compact JSON.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -61,6 +62,9 @@ def article_from_row(row: sqlite3.Row) -> Article:
     )
 
 
+# the error of a run whose process died (or whose record was left open): it did not finish
+INTERRUPTED_NOTE = "the run did not finish (its process ended); its counts are what it committed"
+
 MIN_PREFIX = 4  # shortest id prefix `show`/`explain` accept ("s-e0" resolves; "s-" or "" never does)
 
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -100,6 +104,43 @@ def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
             time.sleep(0.02)
 
 
+def _create_database(path: str) -> None:
+    """Create the database ``path`` names whole or not at all: the schema is built in a temporary file in the same
+    folder, which is linked into place once it is complete. A failure (disk full, a file-size limit, Ctrl-C) removes
+    the temporary file and leaves no half-made database at ``path``. When another process creates ``path`` at the same
+    moment, its database is kept and this one discarded."""
+    import secrets
+
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.creating")
+    try:  # mode 0666 less the umask, as SQLite would create it (tempfile.mkstemp would make it 0600)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+    except OSError as e:  # name the folder that cannot be written, not the temporary file
+        raise OSError(e.errno, e.strerror, folder) from None
+    try:
+        made = Store(tmp)
+        try:  # copy the WAL into the file now: at close a failed checkpoint (disk full) would go unreported
+            busy, log, done = made.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            made.close()
+        if busy or log != done or os.path.getsize(tmp) == 0 or (
+                os.path.exists(f"{tmp}-wal") and os.path.getsize(f"{tmp}-wal") > 0):
+            raise sqlite3.OperationalError("database or disk is full (the new database could not be completed)")
+        try:
+            os.link(tmp, path)  # unlike a rename, never replaces a database another process has just created
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links (FAT, some network shares): rename, unless it appeared
+            if not os.path.lexists(path):
+                os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm", f"{tmp}-journal"):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+
+
 class Store(SearchQueries):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
@@ -112,6 +153,8 @@ class Store(SearchQueries):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.lexists(self.path):
+                _create_database(self.path)
         self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
@@ -203,20 +246,46 @@ class Store(SearchQueries):
         return int(r[0]), str(r[1])
 
     def start_run(self, command: str) -> int:
-        cur = self.execute("INSERT INTO runs(command, started_at) VALUES (?, ?)", (command, iso(utcnow())))
+        """Record a new run in state ``running``. The caller holds the ingest lock, so any other run still marked
+        ``running`` belongs to a process that died: those are marked ``interrupted`` (their counts are what they
+        committed)."""
+        with self.transaction():
+            self.execute("UPDATE runs SET state='interrupted', error=coalesce(error, ?) WHERE state='running'",
+                         (INTERRUPTED_NOTE,))
+            cur = self.execute("INSERT INTO runs(command, started_at, state) VALUES (?, ?, 'running')",
+                               (command, iso(utcnow())))
         return int(cur.lastrowid)
 
+    def record_progress(self, stats: RunStats) -> None:
+        """Write a run's counts so far; called inside each batch's transaction, so they are what it committed."""
+        self.execute("UPDATE runs SET seen=?, accepted=?, rejected=?, duplicates=?, new_stories=? WHERE id=?",
+                     (stats.seen, stats.accepted, stats.rejected, stats.duplicates, stats.new_stories, stats.run_id))
+
     def finish_run(self, stats: RunStats, error: str | None = None) -> None:
-        """Close a run with its counts; ``error`` says why it stopped early (its counts are what it committed)."""
+        """Close a run with its counts; ``error`` says why it stopped early (its counts are what it committed):
+        state ``finished`` without one, ``interrupted`` for ``"interrupted"`` (Ctrl-C), else ``failed``."""
+        state = "finished" if error is None else "interrupted" if error == "interrupted" else "failed"
         self.execute(
-            "UPDATE runs SET finished_at=?, seen=?, accepted=?, rejected=?, duplicates=?, new_stories=?, error=? "
-            "WHERE id=?",
+            "UPDATE runs SET finished_at=?, seen=?, accepted=?, rejected=?, duplicates=?, new_stories=?, error=?, "
+            "state=? WHERE id=?",
             (iso(utcnow()), stats.seen, stats.accepted, stats.rejected, stats.duplicates, stats.new_stories,
-             error, stats.run_id),
+             error, state, stats.run_id),
         )
 
     def runs(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.query("SELECT * FROM runs ORDER BY id")]
+        """Every run, oldest first. A run recorded as ``running`` while no live process holds the database's ingest
+        lock died without closing its record (killed, power loss): it is listed as ``interrupted`` with the counts
+        it committed (the next ingest records that state in the store)."""
+        rows = [dict(r) for r in self.query("SELECT * FROM runs ORDER BY id")]
+        if any(r["state"] == "running" for r in rows):
+            from .lock import is_held
+
+            if not is_held(self.path):
+                for r in rows:
+                    if r["state"] == "running":
+                        r["state"] = "interrupted"
+                        r["error"] = r["error"] or INTERRUPTED_NOTE
+        return rows
 
     # -- articles ---------------------------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
@@ -400,19 +469,33 @@ class Store(SearchQueries):
         return [dict(r) for r in rows]
 
     # -- rejects ----------------------------------------------------------------------------------------------
-    def add_reject(self, rejected: Rejected, run_id: int | None = None) -> None:
+    def add_reject(self, rejected: Rejected, run_id: int | None = None, input_hash: str = "") -> None:
+        """Store a reject once per input: the same ``ref``, stage, reason, detail and ``input_hash`` (a content hash
+        of the offending record, where known) seen again is not stored again, only linked to ``run_id`` (counted
+        in ``run_rejects.n``)."""
         # a reject's detail may quote the bad input, which can hold unpaired surrogates (not storable as UTF-8)
         ref, detail = (s.encode("utf-8", "backslashreplace").decode("utf-8") for s in (rejected.ref, rejected.detail))
-        self.execute(
-            "INSERT INTO rejects(run_id, ref, stage, reason, detail, created_at) VALUES (?,?,?,?,?,?)",
-            (run_id, ref, rejected.stage, rejected.reason, detail, iso(utcnow())),
-        )
+        key = (ref, rejected.stage, rejected.reason, detail, input_hash)
+        with self.transaction():
+            self.execute(
+                "INSERT INTO rejects(run_id, ref, stage, reason, detail, input_hash, created_at) VALUES (?,?,?,?,?,?,?)"
+                " ON CONFLICT(ref, stage, reason, detail, input_hash) WHERE input_hash IS NOT NULL DO NOTHING",
+                (run_id, *key, iso(utcnow())),
+            )
+            if run_id is not None:
+                reject_id = self.query("SELECT id FROM rejects WHERE ref=? AND stage=? AND reason=? AND detail=? "
+                                       "AND input_hash=?", key)[0][0]
+                self.execute("INSERT INTO run_rejects(run_id, reject_id) VALUES (?, ?) "
+                             "ON CONFLICT(run_id, reject_id) DO UPDATE SET n = n + 1", (run_id, reject_id))
 
     def list_rejects(self, run_id: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, run_id, ref, stage, reason, detail, created_at FROM rejects"
-        params: tuple[Any, ...] = ()
-        if run_id is not None:
-            sql += " WHERE run_id=?"
+        """Stored rejects (``run_id``: the run that first stored each); with ``run_id`` given, those that run met,
+        including inputs an earlier run had already stored."""
+        if run_id is None:
+            sql, params = "SELECT id, run_id, ref, stage, reason, detail, created_at FROM rejects", ()
+        else:
+            sql = ("SELECT r.id, rr.run_id, r.ref, r.stage, r.reason, r.detail, r.created_at FROM rejects r "
+                   "JOIN run_rejects rr ON rr.reject_id = r.id WHERE rr.run_id=?")
             params = (run_id,)
         return [dict(r) for r in self.query(sql + " ORDER BY id", params)]
 

@@ -94,7 +94,8 @@ def story(request: Request, story_id: str) -> Response:
             chips=related["entities"], related=related["related"], json_href=f"/api/stories/{sid}")
 
     # related stories change when other stories do: the store's ingest generation is part of the key
-    key = ("html", sid, payload["updated_at"], payload["n_articles"], store.ingest_generation())
+    key = ("html", sid, payload["updated_at"], payload["n_articles"], store.ingest_generation(),
+           payload.get("view_version"))
     return HTMLResponse(ctx.views.get_or_compute(key, render))
 
 

@@ -1,0 +1,110 @@
+"""Stored story views (migration 0301): the view of each story built once per story version and kept in the store,
+so every worker process and every restart serves it without building it again.
+
+A story's *fingerprint* changes whenever what its view is built from changes: its current articles (ids are content
+hashes, so a new text is a new id; a superseded version leaves the list), its headline, the copy relations its
+articles take part in, and a ``salt`` naming the view builder and its settings. A stored row whose fingerprint is
+not the current one is the story's previous version: served while the current one is built, never instead of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from typing import Any
+
+from .sqlite import Store, iso, utcnow
+
+CLAIM_STALE_S = 300.0  # a build claimed longer ago than this belongs to a process that died: it may be taken over
+CLAIM_BUSY_MS = 250  # how long a claim waits for a writer's transaction before building unclaimed (readers never stall)
+
+
+def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
+    """The fingerprint of story ``story_id`` now (None when it has no row: merged away or unknown)."""
+    head = store.query("SELECT headline FROM stories WHERE id=?", (story_id,))
+    if not head:
+        return None
+    ids = [r[0] for r in store.query(
+        "SELECT a.id FROM memberships m JOIN articles a ON a.id = m.article_id "
+        "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.id", (story_id,))]
+    h = hashlib.sha256()
+    h.update(json.dumps([salt, head[0][0], ids]).encode("utf-8"))
+    for i in range(0, len(ids), 400):
+        chunk = ids[i:i + 400]
+        marks = ",".join("?" * len(chunk))
+        rows = store.query(f"SELECT article_id, origin_id, relation FROM copies WHERE article_id IN ({marks}) "
+                           f"UNION SELECT article_id, origin_id, relation FROM copies WHERE origin_id IN ({marks}) "
+                           "ORDER BY 1, 2", chunk + chunk)
+        h.update(json.dumps([list(r) for r in rows]).encode("utf-8"))
+    return h.hexdigest()[:32]
+
+
+def with_stored_view(store: Store, story_ids: list[str]) -> set[str]:
+    """Those of ``story_ids`` that have a stored view (of any version: the story was viewed or warmed before)."""
+    out: set[str] = set()
+    for i in range(0, len(story_ids), 500):
+        chunk = story_ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(r[0] for r in store.query(f"SELECT story_id FROM stored_views WHERE story_id IN ({marks})", chunk))
+    return out
+
+
+def load_view(store: Store, story_id: str) -> tuple[str, dict[str, Any], str] | None:
+    """``(fingerprint, view, built_at)`` of the stored view of ``story_id``, or None."""
+    rows = store.query("SELECT fingerprint, view, built_at FROM stored_views WHERE story_id=?", (story_id,))
+    if not rows:
+        return None
+    return rows[0][0], json.loads(rows[0][1]), rows[0][2]
+
+
+def save_view(store: Store, story_id: str, fingerprint: str, view: dict[str, Any], build_ms: float) -> None:
+    """Store ``view`` (JSON-ready, ``StoryView.to_dict()``) as the version ``fingerprint`` of ``story_id``."""
+    store.execute(
+        "INSERT INTO stored_views(story_id, fingerprint, view, built_at, build_ms) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(story_id) DO UPDATE SET fingerprint=excluded.fingerprint, view=excluded.view, "
+        "built_at=excluded.built_at, build_ms=excluded.build_ms",
+        (story_id, fingerprint, json.dumps(view, ensure_ascii=False, separators=(",", ":")), iso(utcnow()),
+         round(build_ms, 1)))
+
+
+def claimed_elsewhere(store: Store, story_id: str, fingerprint: str, owner: str) -> bool:
+    """Whether another owner (a process, or another server) is building this version of the story now."""
+    rows = store.query("SELECT owner, started FROM view_builds WHERE story_id=? AND fingerprint=?",
+                       (story_id, fingerprint))
+    return bool(rows) and rows[0][0] != owner and rows[0][1] > time.time() - CLAIM_STALE_S
+
+
+def claim(store: Store, story_id: str, fingerprint: str, owner: str) -> bool:
+    """Claim the build of this version of the story for ``owner``; False when another owner holds a live claim on
+    it, or when a writer's transaction keeps the claim from being written within :data:`CLAIM_BUSY_MS` (the caller
+    then builds unclaimed: a duplicate build costs time, a reader stuck behind a writer costs more)."""
+    with store._lock:
+        store.conn.execute(f"PRAGMA busy_timeout = {CLAIM_BUSY_MS}")
+        try:
+            cur = store.conn.execute(
+                "INSERT INTO view_builds(story_id, fingerprint, owner, started) VALUES (?,?,?,?) "
+                "ON CONFLICT(story_id) DO UPDATE SET fingerprint=excluded.fingerprint, owner=excluded.owner, "
+                "started=excluded.started WHERE view_builds.owner = excluded.owner "
+                "OR view_builds.fingerprint != excluded.fingerprint OR view_builds.started < ?",
+                (story_id, fingerprint, owner, time.time(), time.time() - CLAIM_STALE_S))
+            return cur.rowcount == 1
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            return False
+        finally:
+            store.conn.execute("PRAGMA busy_timeout = 10000")
+
+
+def release(store: Store, story_id: str, owner: str) -> None:
+    """Drop ``owner``'s claim on the story (best effort: a claim left behind expires)."""
+    with store._lock:
+        store.conn.execute(f"PRAGMA busy_timeout = {CLAIM_BUSY_MS}")
+        try:
+            store.conn.execute("DELETE FROM view_builds WHERE story_id=? AND owner=?", (story_id, owner))
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            store.conn.execute("PRAGMA busy_timeout = 10000")
