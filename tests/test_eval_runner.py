@@ -68,7 +68,7 @@ def test_eval_cli_json_contract(tmp_path):
 def test_records_the_reader_rejects_are_counted_and_left_out(tmp_path):
     p = write_set(tmp_path / "s.jsonl")
     with p.open("a", encoding="utf-8") as f:
-        f.write(json.dumps({"id": "empty", "cluster": "storm", "title": "Storm", "text": ""}) + "\n")
+        f.write(json.dumps({"id": "empty", "cluster": "storm", "title": "", "text": ""}) + "\n")
     r = evaluate(p, LEXICAL)
     assert (r.n_articles, r.n_rejected, r.bcubed.f1) == (6, 1, 1.0)
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -285,6 +286,11 @@ def test_story_api_includes_coverage_with_the_demo_registry(demo_db, tmp_path):
         import_outlets_file(store, DEMO_OUTLETS)
         sid = next(s.id for s in store.list_stories(order="most-covered"))
     with TestClient(create_app(db, LEXICAL)) as client:
-        cov = client.get(f"/api/stories/{sid}").json()["view"]["coverage"]
+        # the import changed the story's version: a view stored before it is served while the current one builds
+        deadline = time.monotonic() + 60
+        while (body := client.get(f"/api/stories/{sid}").json())["view_stale"]:
+            assert time.monotonic() < deadline, "the view with the imported registry was never built"
+            time.sleep(0.05)
+        cov = body["view"]["coverage"]
     assert cov["registered"] == 14 and {"country", "kind", "language", "owner", "founded"} <= set(cov["by"])
     assert all(g["value"] != "unregistered" for g in cov["by"]["kind"])

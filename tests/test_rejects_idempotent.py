@@ -13,15 +13,15 @@ from .conftest import storyline_cli
 
 
 def mixed_file(path: Path) -> Path:
-    """5 good records and 20 bad ones: 10 malformed JSON lines (reader rejects), 10 records without text
-    (normalize rejects)."""
+    """5 good records and 20 bad ones: 10 malformed JSON lines (reader rejects), 10 records with neither title nor
+    text (normalize rejects; a title alone is a headline-only article)."""
     lines = []
     for i in range(5):
         lines.append(json.dumps({"id": f"g{i}", "source": "Good Post", "title": f"Harbour crane {i} collapses",
                                  "text": f"A crane number {i} collapsed at the harbour on Tuesday, officials said."}))
     for i in range(10):
         lines.append('{"id": "b%d", "title": "broken' % i + "x" * i)
-        lines.append(json.dumps({"id": f"n{i}", "source": "Empty Post", "title": f"No body {i}", "text": ""}))
+        lines.append(json.dumps({"id": f"n{i}", "source": "Empty Post", "title": "", "text": f"{' ' * i}"}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -60,8 +60,8 @@ def test_a_changed_record_at_the_same_place_is_a_new_reject(tmp_path, store):
     from storyline.settings import Settings
 
     pipeline = open_pipeline(store, Settings().with_overrides({"cluster.profile": "lexical"}))
-    empty = RawItem(Origin("feed.jsonl", 3), text="", title="First empty record", source="S")
-    other = RawItem(Origin("feed.jsonl", 3), text="", title="Another empty record", source="S")
+    empty = RawItem(Origin("feed.jsonl", 3), text="", title="", source="S", url="https://s.test/1")
+    other = RawItem(Origin("feed.jsonl", 3), text="", title="", source="S", url="https://s.test/2")
     first = pipeline.run([empty, empty])
     assert first.rejected == 2 and len(store.list_rejects()) == 1
     assert store.query("SELECT n FROM run_rejects WHERE run_id=?", (first.run_id,))[0][0] == 2

@@ -3,7 +3,7 @@ so every worker process and every restart serves it without building it again.
 
 A story's *fingerprint* changes whenever what its view is built from changes: its current articles (ids are content
 hashes, so a new text is a new id; a superseded version leaves the list), its headline, the copy relations its
-articles take part in, and a ``salt`` naming the view builder and its settings. A stored row whose fingerprint is
+articles take part in, the outlet registry's state (its coverage), and a ``salt`` naming the view builder and its settings. A stored row whose fingerprint is
 not the current one is the story's previous version: served while the current one is built, never instead of it.
 """
 
@@ -29,8 +29,10 @@ def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
     ids = [r[0] for r in store.query(
         "SELECT a.id FROM memberships m JOIN articles a ON a.id = m.article_id "
         "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.id", (story_id,))]
+    # the outlet registry feeds the view's coverage (who covered it, who did not): an import changes the version
+    registry = list(store.query("SELECT count(*), max(updated_at) FROM outlets")[0])
     h = hashlib.sha256()
-    h.update(json.dumps([salt, head[0][0], ids]).encode("utf-8"))
+    h.update(json.dumps([salt, head[0][0], ids, registry]).encode("utf-8"))
     for i in range(0, len(ids), 400):
         chunk = ids[i:i + 400]
         marks = ",".join("?" * len(chunk))
