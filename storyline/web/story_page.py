@@ -51,7 +51,9 @@ def _update(conflict: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any
 def _agreement(a: Mapping[str, Any]) -> dict[str, Any] | None:
     """One agreed statement: its text and citation (the first item) and who else reports it."""
     items = [dict(i) for i in (a.get("items") or a.get("support") or []) if isinstance(i, Mapping)]
-    lead = dict(a) if a.get("article_id") else (items[0] if items else None)
+    # the cited span is the item of the agreement's own article (its top level names the article, not the span)
+    lead = next((i for i in items if a.get("article_id") and i.get("article_id") == a.get("article_id")), None)
+    lead = lead or (items[0] if items else (dict(a) if a.get("start") is not None else None))
     if lead is None or not (a.get("text") or lead.get("text")):
         return None
     others = [i for i in items if i.get("article_id") != lead.get("article_id")]
