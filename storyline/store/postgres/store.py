@@ -450,16 +450,22 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
         ref, detail = (s.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
                        for s in (rejected.ref, rejected.detail))
         key = (ref, rejected.stage, rejected.reason, detail, input_hash)
+        find = ("SELECT id FROM rejects WHERE md5(ref)=md5(%s) AND stage=%s AND reason=%s AND md5(detail)=md5(%s) "
+                "AND input_hash=%s AND ref=%s AND detail=%s")
         with self.transaction():
-            self._run("INSERT INTO rejects(run_id, ref, stage, reason, detail, input_hash, created_at) "
-                      "VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (md5(ref), stage, reason, md5(detail), input_hash) "
-                      "WHERE input_hash IS NOT NULL DO NOTHING", (run_id, *key, utcnow()))
+            # looked up before inserting: an INSERT that meets the unique index still draws an id from the
+            # sequence, and the ids would then differ from SQLite's (the insert's ON CONFLICT covers a race)
+            found = self._rows(find, (*key, ref, detail))
+            if not found:
+                found = self._rows(
+                    "INSERT INTO rejects(run_id, ref, stage, reason, detail, input_hash, created_at) "
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (md5(ref), stage, reason, md5(detail), input_hash) "
+                    "WHERE input_hash IS NOT NULL DO NOTHING RETURNING id", (run_id, *key, utcnow())
+                ) or self._rows(find, (*key, ref, detail))
             if run_id is not None:
-                reject_id = self._rows(
-                    "SELECT id FROM rejects WHERE md5(ref)=md5(%s) AND stage=%s AND reason=%s AND md5(detail)=md5(%s) "
-                    "AND input_hash=%s AND ref=%s AND detail=%s", (*key, ref, detail))[0]["id"]
                 self._run("INSERT INTO run_rejects(run_id, reject_id) VALUES (%s, %s) "
-                          "ON CONFLICT (run_id, reject_id) DO UPDATE SET n = run_rejects.n + 1", (run_id, reject_id))
+                          "ON CONFLICT (run_id, reject_id) DO UPDATE SET n = run_rejects.n + 1",
+                          (run_id, found[0]["id"]))
 
     def list_rejects(self, run_id: int | None = None) -> list[dict[str, Any]]:
         """Stored rejects (``run_id``: the run that first stored each); with ``run_id`` given, those that run met,
