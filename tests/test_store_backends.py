@@ -453,6 +453,35 @@ def test_a_view_build_claim_left_by_a_dead_process_expires_on_the_server_clock(p
         assert views.claim(s, "s-1", "fp2", "me")
 
 
+def test_a_postgres_database_of_the_old_schema_is_upgraded_as_the_sqlite_one(pg_url: str) -> None:
+    """Migration 0005 on a database written before it: closed runs finished, an open one interrupted, repeated
+    rejects kept with the first of each input as its row, which later runs link to."""
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL)")
+        for name, sql in pg_migrations():
+            if name >= "0005":
+                break
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (%s, now())", (name,))
+        for run in (1, 2):
+            conn.execute("INSERT INTO runs(id, command, started_at, finished_at, seen, rejected) "
+                         "VALUES (%s, 'ingest', '2026-01-01', '2026-01-01', 1, 1)", (run,))
+            conn.execute("INSERT INTO rejects(run_id, ref, stage, reason, detail, created_at) VALUES (%s, 'a.jsonl:1', "
+                         "'ingest', 'malformed-json', 'Expecting value (column 1)', '2026-01-01')", (run,))
+        conn.execute("INSERT INTO runs(id, command, started_at) VALUES (3, 'ingest', '2026-01-02')")  # killed
+        conn.execute("INSERT INTO runs(id, command, started_at, finished_at, error) "
+                     "VALUES (4, 'ingest', '2026-01-03', '2026-01-03', 'OSError: disk full')")
+        conn.execute("SELECT setval('runs_id_seq', 4)")
+    with open_store(pg_url) as s:
+        assert s.applied_on_open[0] == "0005_runs_state"
+        assert [r["state"] for r in s.runs()] == ["finished", "finished", "interrupted", "failed"]
+        assert [len(s.list_rejects(run_id=r)) for r in (1, 2)] == [1, 1]
+        s.add_reject(Rejected("a.jsonl:1", "ingest", "malformed-json", "Expecting value (column 1)"), 3)
+        assert len(s.list_rejects()) == 2  # the two old rows; the new run links the first
+        assert s.list_rejects(run_id=3)[0]["id"] == s.list_rejects(run_id=1)[0]["id"]
+        assert s.start_run("ingest") == 5
+
+
 def test_a_long_reject_detail_is_stored_once(pg_url: str) -> None:
     """The unique index holds md5 of ref and detail: a detail far over a btree entry's 2.7 kB limit is stored."""
     with open_store(pg_url) as s:
