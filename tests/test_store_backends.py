@@ -180,6 +180,91 @@ def _exercise(store) -> dict:
     for bad in ("s-", "zz-nothing"):
         with pytest.raises(NotFound):
             store.resolve_story_id(bad)
+    out.update(_exercise_runs_and_rejects(store, run))
+    out.update(_exercise_stored_views(store))
+    return out
+
+
+def _runs(store) -> list[tuple]:
+    return [(r["id"], r["state"], r["error"], r["seen"], r["accepted"], r["rejected"]) for r in store.runs()]
+
+
+def _exercise_runs_and_rejects(store, first_run: int) -> dict:
+    """Run states (a run left running reads interrupted once no one holds the ingest lock, and the next run records
+    it so), progress per batch, rejects stored once per input and linked to each run that met them."""
+    out: dict = {}
+    bad = Rejected("f.jsonl:9", "ingest", "malformed-json", "bad \udcff byte")
+    with store.ingest_lock():
+        dead = store.start_run("ingest")
+        store.add_reject(bad, dead)  # the input the first run stored: linked, not stored again
+        for _ in range(2):  # one input met twice in a run: one row
+            store.add_reject(Rejected("f.jsonl:3", "normalize", "empty-text", "no text"), dead, "h-3")
+        store.add_reject(Rejected("f.jsonl:3", "normalize", "empty-text", "no text"), dead, "h-3b")  # changed record
+        store.add_reject(Rejected("f.jsonl:4", "normalize", "too-long", "x" * 20_000), dead, "h-4")
+        store.add_reject(Rejected("f.jsonl:4", "normalize", "too-long", "x" * 20_000), dead, "h-4")
+        store.record_progress(RunStats(dead, 5, 1, 4, 0, 1))
+        out["runs_while_held"] = _runs(store)[-1]
+    out["runs_after_death"] = _runs(store)  # the lock is free: its process is gone
+    with store.ingest_lock():
+        nxt = store.start_run("ingest")  # records the dead run as interrupted in the store
+        store.add_reject(Rejected("f.jsonl:3", "normalize", "empty-text", "no text"), nxt, "h-3")
+        store.add_reject(Rejected("f.jsonl:5", "ingest", "bad-date", "31 Feb"), None)
+        store.finish_run(RunStats(nxt, 2, 1, 1, 0, 0), error="interrupted")
+    failed = store.start_run("watch")
+    store.finish_run(RunStats(failed, 0, 0, 0, 0, 0), error="OSError: [Errno 28] No space left on device")
+    out["runs_final"] = _runs(store)
+    out["rejects_all"] = [{k: v for k, v in r.items() if k != "created_at"} for r in store.list_rejects()]
+    out["rejects_first"] = [r["ref"] for r in store.list_rejects(first_run)]
+    out["rejects_dead"] = [(r["ref"], r["reason"], r["run_id"]) for r in store.list_rejects(dead)]
+    out["rejects_next"] = [(r["ref"], r["run_id"]) for r in store.list_rejects(nxt)]
+    return out
+
+
+def _add_copy(store, article_id: str, origin_id: str) -> None:
+    """A copy relation (written by the copies detector through SQL of its own on SQLite)."""
+    row = (article_id, origin_id, "copy", 0.97, datetime(2031, 4, 9, tzinfo=UTC))
+    if isinstance(store, Store):
+        store.execute("INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) "
+                      "VALUES (?,?,?,?,?)", (*row[:4], row[4].isoformat()))
+        return
+    with psycopg.connect(store.url) as conn:
+        conn.execute("INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) "
+                     "VALUES (%s,%s,%s,%s,%s)", row)
+
+
+def _exercise_stored_views(store) -> dict:
+    """Stored story views (storyline/store/views.py): the same fingerprints (they hash the same rows), the view
+    read back as written (key order included), one live build claim per story across owners."""
+    from storyline.store import views
+
+    out: dict = {}
+    fp = views.story_fingerprint(store, "s-aaa111", "salt")
+    out["fp_unknown"] = views.story_fingerprint(store, "s-nothing", "salt")
+    out["fp_salted"] = views.story_fingerprint(store, "s-aaa111", "other salt") != fp
+    _add_copy(store, "a-0001", "a-0000")
+    after_copy = views.story_fingerprint(store, "s-aaa111", "salt")
+    out["fps"] = (fp, after_copy, views.story_fingerprint(store, "s-ccc333", "salt"))
+    view = {"story_id": "s-aaa111", "zeta": 1, "alpha": [1.5, "Zürich \u2014 “quoted”"],
+            "m": {"b": None, "a": True}, "big": 12345678901234567890}
+    out["load_none"] = views.load_view(store, "s-aaa111")
+    views.save_view(store, "s-aaa111", fp, view, 12.345)
+    views.save_view(store, "s-aaa111", after_copy, {**view, "zeta": 2}, 3.0)  # the next version replaces it
+    got = views.load_view(store, "s-aaa111")
+    out["load"] = (got[0], got[1], list(got[1]), list(got[1]["m"]))
+    out["built_at_is_utc_iso"] = datetime.fromisoformat(got[2]).utcoffset() == timedelta(0)
+    out["with_view"] = views.with_stored_view(store, ["s-aaa111", "s-ccc333", "s-nothing"])
+    claims = [views.claim(store, "s-aaa111", after_copy, "proc-a"),
+              views.claim(store, "s-aaa111", after_copy, "proc-b"),  # a live claim of another owner
+              views.claimed_elsewhere(store, "s-aaa111", after_copy, "proc-b"),
+              views.claimed_elsewhere(store, "s-aaa111", after_copy, "proc-a"),
+              views.claim(store, "s-aaa111", after_copy, "proc-a"),  # its owner renews it
+              views.claim(store, "s-aaa111", "newer", "proc-b"),  # a newer version takes the story over
+              views.claimed_elsewhere(store, "s-aaa111", after_copy, "proc-b")]
+    views.release(store, "s-aaa111", "proc-a")  # not the owner any more: nothing happens
+    claims.append(views.claimed_elsewhere(store, "s-aaa111", "newer", "proc-a"))
+    views.release(store, "s-aaa111", "proc-b")
+    claims.append(views.claimed_elsewhere(store, "s-aaa111", "newer", "proc-a"))
+    out["claims"] = claims
     return out
 
 
@@ -187,6 +272,16 @@ def test_both_backends_give_the_same_records(tmp_path: Path, pg_url: str) -> Non
     with Store(tmp_path / "same.db") as lite, open_store(pg_url) as pg:
         a, b = _exercise(lite), _exercise(pg)
     assert a["touched"] == {"s-ccc333"} and a["counts"] == (8, 2, 2)
+    dead = a["runs_while_held"][0]
+    assert a["runs_while_held"] == (dead, "running", None, 5, 1, 4)
+    assert a["runs_after_death"][-1][:2] == (dead, "interrupted") and "did not finish" in a["runs_after_death"][-1][2]
+    assert [r[1] for r in a["runs_final"]] == ["finished", "interrupted", "interrupted", "failed"]
+    assert len(a["rejects_all"]) == 5 and a["rejects_dead"][0] == ("f.jsonl:9", "malformed-json", dead)
+    assert len(a["rejects_dead"]) == 4 and len(a["rejects_next"]) == 1
+    assert a["fps"][0] != a["fps"][1] and a["fp_unknown"] is None and a["fp_salted"]
+    assert a["load"][2] == ["story_id", "zeta", "alpha", "m", "big"] and a["load"][1]["zeta"] == 2
+    assert a["with_view"] == {"s-aaa111"} and a["built_at_is_utc_iso"]
+    assert a["claims"] == [True, False, True, False, True, True, False, True, False]
     for key in a:
         assert b[key] == a[key], key
 
@@ -287,6 +382,116 @@ def test_the_ingest_lock_is_an_advisory_lock_other_sessions_wait_for(pg_url: str
         other.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
         assert entered.wait(10)
         t.join(10)
+
+
+def test_a_run_is_running_while_any_session_holds_the_advisory_lock_and_interrupted_once_its_process_dies(
+        pg_url: str) -> None:
+    """The advisory lock shows in pg_locks whichever process or machine holds it: a run of a live ingest elsewhere
+    stays running; a killed ingest's session ends, its lock goes with it, and its run reads interrupted."""
+    import signal
+
+    with open_store(pg_url) as s, psycopg.connect(pg_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))  # another machine's ingest
+        run = s.start_run("ingest")
+        s.record_progress(RunStats(run, 4, 3, 1, 0, 2))
+        assert [(r["state"], r["seen"], r["error"]) for r in s.runs()] == [("running", 4, None)]
+        other.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
+        assert [(r["state"], r["seen"]) for r in s.runs()] == [("interrupted", 4)]
+        other.execute("SELECT pg_advisory_lock(%s)", (INGEST_LOCK_KEY + 1,))  # another key is not the ingest lock
+        assert s.runs()[0]["state"] == "interrupted"
+
+        code = ("import sys, time; from storyline.records import RunStats; from storyline.store import open_store; "
+                "s = open_store(sys.argv[1]); lock = s.ingest_lock(); lock.__enter__(); r = s.start_run('ingest'); "
+                "s.record_progress(RunStats(r, 7, 7, 0, 0, 3)); print(r, flush=True); time.sleep(120)")
+        p = subprocess.Popen([sys.executable, "-c", code, pg_url], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+        try:
+            killed = int(p.stdout.readline())
+            assert {r["id"]: r["state"] for r in s.runs()} == {run: "interrupted", killed: "running"}
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait(30)
+            p.stdout.close()
+        for _ in range(100):  # the server ends the session once it sees the client's socket close
+            if s.runs()[-1]["state"] != "running":
+                break
+            threading.Event().wait(0.1)
+        last = s.runs()[-1]
+        assert (last["id"], last["state"], last["seen"], last["accepted"]) == (killed, "interrupted", 7, 7)
+        assert "did not finish" in last["error"]
+        with s.ingest_lock():
+            again = s.start_run("ingest")
+            assert {r["id"]: r["state"] for r in s.runs()} == {run: "interrupted", killed: "interrupted",
+                                                               again: "running"}
+    with psycopg.connect(pg_url) as conn:  # recorded in the store, not only shown so
+        assert dict(conn.execute("SELECT id, state FROM runs").fetchall()) == {
+            run: "interrupted", killed: "interrupted", again: "running"}
+
+
+def test_a_view_build_claim_left_by_a_dead_process_expires_on_the_server_clock(pg_url: str) -> None:
+    from storyline.store import views
+
+    with open_store(pg_url) as s:
+        s.create_story("s-1", "T")
+        assert views.claim(s, "s-1", "fp", "dead-process")
+        assert not views.claim(s, "s-1", "fp", "me") and views.claimed_elsewhere(s, "s-1", "fp", "me")
+        with psycopg.connect(pg_url) as conn:
+            conn.execute("UPDATE view_builds SET started = started - make_interval(secs => %s)",
+                         (views.CLAIM_STALE_S + 1,))
+        assert not views.claimed_elsewhere(s, "s-1", "fp", "me") and views.claim(s, "s-1", "fp", "me")
+        views.release(s, "s-1", "me")
+        with psycopg.connect(pg_url) as conn:
+            assert conn.execute("SELECT count(*) FROM view_builds").fetchone()[0] == 0
+            # a writer holding the claim's row: the claim gives up after CLAIM_BUSY_MS instead of waiting
+            conn.execute("INSERT INTO view_builds VALUES ('s-1', 'fp', 'writer', now())")
+            conn.commit()
+            conn.execute("SELECT * FROM view_builds WHERE story_id = 's-1' FOR UPDATE")
+            t0 = __import__("time").monotonic()
+            assert not views.claim(s, "s-1", "fp2", "me")
+            assert __import__("time").monotonic() - t0 < 5
+            conn.rollback()
+        assert views.claim(s, "s-1", "fp2", "me")
+
+
+def test_a_postgres_database_of_the_old_schema_is_upgraded_as_the_sqlite_one(pg_url: str) -> None:
+    """Migration 0005 on a database written before it: closed runs finished, an open one interrupted, repeated
+    rejects kept with the first of each input as its row, which later runs link to."""
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL)")
+        for name, sql in pg_migrations():
+            if name >= "0005":
+                break
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (%s, now())", (name,))
+        for run in (1, 2):
+            conn.execute("INSERT INTO runs(id, command, started_at, finished_at, seen, rejected) "
+                         "VALUES (%s, 'ingest', '2026-01-01', '2026-01-01', 1, 1)", (run,))
+            conn.execute("INSERT INTO rejects(run_id, ref, stage, reason, detail, created_at) VALUES (%s, 'a.jsonl:1', "
+                         "'ingest', 'malformed-json', 'Expecting value (column 1)', '2026-01-01')", (run,))
+        conn.execute("INSERT INTO runs(id, command, started_at) VALUES (3, 'ingest', '2026-01-02')")  # killed
+        conn.execute("INSERT INTO runs(id, command, started_at, finished_at, error) "
+                     "VALUES (4, 'ingest', '2026-01-03', '2026-01-03', 'OSError: disk full')")
+        conn.execute("SELECT setval('runs_id_seq', 4)")
+    with open_store(pg_url) as s:
+        assert s.applied_on_open[0] == "0005_runs_state"
+        assert [r["state"] for r in s.runs()] == ["finished", "finished", "interrupted", "failed"]
+        assert [len(s.list_rejects(run_id=r)) for r in (1, 2)] == [1, 1]
+        s.add_reject(Rejected("a.jsonl:1", "ingest", "malformed-json", "Expecting value (column 1)"), 3)
+        assert len(s.list_rejects()) == 2  # the two old rows; the new run links the first
+        assert s.list_rejects(run_id=3)[0]["id"] == s.list_rejects(run_id=1)[0]["id"]
+        assert s.start_run("ingest") == 5
+
+
+def test_a_long_reject_detail_is_stored_once(pg_url: str) -> None:
+    """The unique index holds md5 of ref and detail: a detail far over a btree entry's 2.7 kB limit is stored."""
+    with open_store(pg_url) as s:
+        run = s.start_run("ingest")
+        long = Rejected("f.jsonl:1" + "/x" * 5000, "ingest", "malformed-json", "\x00 and more " * 4000)
+        for _ in range(3):
+            s.add_reject(long, run, "h")
+        assert len(s.list_rejects()) == 1 and len(s.list_rejects(run)) == 1
+        with psycopg.connect(pg_url) as conn:
+            assert conn.execute("SELECT n FROM run_rejects").fetchone()[0] == 3
 
 
 def test_migrations_are_applied_once_when_many_processes_open_a_new_database(pg_url: str) -> None:

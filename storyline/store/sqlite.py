@@ -104,11 +104,12 @@ def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
             time.sleep(0.02)
 
 
-def _create_database(path: str) -> None:
+def _create_database(path: str) -> list[str]:
     """Create the database ``path`` names whole or not at all: the schema is built in a temporary file in the same
     folder, which is linked into place once it is complete. A failure (disk full, a file-size limit, Ctrl-C) removes
     the temporary file and leaves no half-made database at ``path``. When another process creates ``path`` at the same
-    moment, its database is kept and this one discarded."""
+    moment, its database is kept and this one discarded. Returns the migrations applied to the database this call
+    put in place (``[]`` when another process's was kept)."""
     import secrets
 
     folder, name = os.path.split(os.path.abspath(path))
@@ -129,10 +130,12 @@ def _create_database(path: str) -> None:
         try:
             os.link(tmp, path)  # unlike a rename, never replaces a database another process has just created
         except FileExistsError:
-            pass
+            return []
         except OSError:  # a file system without hard links (FAT, some network shares): rename, unless it appeared
-            if not os.path.lexists(path):
-                os.replace(tmp, path)
+            if os.path.lexists(path):
+                return []
+            os.replace(tmp, path)
+        return made.applied_on_open
     finally:
         for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm", f"{tmp}-journal"):
             try:
@@ -151,10 +154,11 @@ class Store(SearchQueries):
 
     def __init__(self, path: str | Path = "storyline.db", *, check_same_thread: bool = True):
         self.path = str(path)
+        created: list[str] = []  # the migrations applied to a database this open created (`storyline migrate`)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if not os.path.lexists(self.path):
-                _create_database(self.path)
+                created = _create_database(self.path)
         self.conn = sqlite3.connect(self.path, check_same_thread=check_same_thread, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
@@ -164,7 +168,7 @@ class Store(SearchQueries):
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self._lock = threading.RLock()
         self._depth = 0
-        self.applied_on_open = self.migrate()  # the migration names this open applied (`storyline migrate`)
+        self.applied_on_open = created + self.migrate()  # the migrations this open applied (`storyline migrate`)
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     def close(self) -> None:

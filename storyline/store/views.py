@@ -21,8 +21,20 @@ CLAIM_STALE_S = 300.0  # a build claimed longer ago than this belongs to a proce
 CLAIM_BUSY_MS = 250  # how long a claim waits for a writer's transaction before building unclaimed (readers never stall)
 
 
+def _postgres(store: Any) -> Any:
+    """The PostgreSQL twins of these functions (:mod:`storyline.store.postgres.views`) when ``store`` is a
+    :class:`~storyline.store.postgres.PostgresStore`, else None."""
+    if getattr(store, "backend", None) != "postgresql":
+        return None
+    from .postgres import views as pg
+
+    return pg
+
+
 def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
     """The fingerprint of story ``story_id`` now (None when it has no row: merged away or unknown)."""
+    if pg := _postgres(store):
+        return pg.story_fingerprint(store, story_id, salt)
     head = store.query("SELECT headline FROM stories WHERE id=?", (story_id,))
     if not head:
         return None
@@ -45,6 +57,8 @@ def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
 
 def with_stored_view(store: Store, story_ids: list[str]) -> set[str]:
     """Those of ``story_ids`` that have a stored view (of any version: the story was viewed or warmed before)."""
+    if pg := _postgres(store):
+        return pg.with_stored_view(store, story_ids)
     out: set[str] = set()
     for i in range(0, len(story_ids), 500):
         chunk = story_ids[i:i + 500]
@@ -55,6 +69,8 @@ def with_stored_view(store: Store, story_ids: list[str]) -> set[str]:
 
 def load_view(store: Store, story_id: str) -> tuple[str, dict[str, Any], str] | None:
     """``(fingerprint, view, built_at)`` of the stored view of ``story_id``, or None."""
+    if pg := _postgres(store):
+        return pg.load_view(store, story_id)
     rows = store.query("SELECT fingerprint, view, built_at FROM stored_views WHERE story_id=?", (story_id,))
     if not rows:
         return None
@@ -63,6 +79,9 @@ def load_view(store: Store, story_id: str) -> tuple[str, dict[str, Any], str] | 
 
 def save_view(store: Store, story_id: str, fingerprint: str, view: dict[str, Any], build_ms: float) -> None:
     """Store ``view`` (JSON-ready, ``StoryView.to_dict()``) as the version ``fingerprint`` of ``story_id``."""
+    if pg := _postgres(store):
+        pg.save_view(store, story_id, fingerprint, view, build_ms)
+        return
     store.execute(
         "INSERT INTO stored_views(story_id, fingerprint, view, built_at, build_ms) VALUES (?,?,?,?,?) "
         "ON CONFLICT(story_id) DO UPDATE SET fingerprint=excluded.fingerprint, view=excluded.view, "
@@ -73,6 +92,8 @@ def save_view(store: Store, story_id: str, fingerprint: str, view: dict[str, Any
 
 def claimed_elsewhere(store: Store, story_id: str, fingerprint: str, owner: str) -> bool:
     """Whether another owner (a process, or another server) is building this version of the story now."""
+    if pg := _postgres(store):
+        return pg.claimed_elsewhere(store, story_id, fingerprint, owner, CLAIM_STALE_S)
     rows = store.query("SELECT owner, started FROM view_builds WHERE story_id=? AND fingerprint=?",
                        (story_id, fingerprint))
     return bool(rows) and rows[0][0] != owner and rows[0][1] > time.time() - CLAIM_STALE_S
@@ -82,6 +103,8 @@ def claim(store: Store, story_id: str, fingerprint: str, owner: str) -> bool:
     """Claim the build of this version of the story for ``owner``; False when another owner holds a live claim on
     it, or when a writer's transaction keeps the claim from being written within :data:`CLAIM_BUSY_MS` (the caller
     then builds unclaimed: a duplicate build costs time, a reader stuck behind a writer costs more)."""
+    if pg := _postgres(store):
+        return pg.claim(store, story_id, fingerprint, owner, CLAIM_STALE_S, CLAIM_BUSY_MS)
     with store._lock:
         store.conn.execute(f"PRAGMA busy_timeout = {CLAIM_BUSY_MS}")
         try:
@@ -102,6 +125,9 @@ def claim(store: Store, story_id: str, fingerprint: str, owner: str) -> bool:
 
 def release(store: Store, story_id: str, owner: str) -> None:
     """Drop ``owner``'s claim on the story (best effort: a claim left behind expires)."""
+    if pg := _postgres(store):
+        pg.release(store, story_id, owner, CLAIM_BUSY_MS)
+        return
     with store._lock:
         store.conn.execute(f"PRAGMA busy_timeout = {CLAIM_BUSY_MS}")
         try:

@@ -59,3 +59,17 @@ def advisory_ingest_lock(url: str, connect: Any) -> Iterator[None]:
                         conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
                 finally:
                     conn.close()  # closing the session releases the lock in any case
+
+
+def held_here(url: str) -> bool:
+    """Whether this process holds the ingest lock of the database at ``url`` now."""
+    with _registry_guard:
+        lk = _locks.get(url)
+    return lk is not None and lk.pid == os.getpid() and lk.depth > 0
+
+
+# a bigint advisory key shows in pg_locks as classid (its high 32 bits), objid (its low 32 bits) and objsubid 1
+HELD_SQL = ("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1) AS held")
+HELD_PARAMS = ((INGEST_LOCK_KEY >> 32) & 0xFFFF_FFFF, INGEST_LOCK_KEY & 0xFFFF_FFFF)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 
 from ...errors import NotFound, NotInstalled, StorylineError
 from ...records import Article, Assignment, Rejected, RunStats, Story
-from ..sqlite import MIN_PREFIX, _candidates, iso, utcnow
+from ..sqlite import INTERRUPTED_NOTE, MIN_PREFIX, _candidates, iso, utcnow
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
 
@@ -264,17 +264,41 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
         return int(r["id"]), iso(r["fin"]) or ""
 
     def start_run(self, command: str) -> int:
-        return int(self._rows("INSERT INTO runs(command, started_at) VALUES (%s, %s) RETURNING id",
-                              (command, utcnow()))[0]["id"])
+        """Record a new run in state ``running``; any other run still ``running`` is marked ``interrupted`` (the
+        caller holds the ingest lock, so its process died; see the SQLite store)."""
+        with self.transaction():
+            self._run("UPDATE runs SET state='interrupted', error=coalesce(error, %s) WHERE state='running'",
+                      (INTERRUPTED_NOTE,))
+            return int(self._rows("INSERT INTO runs(command, started_at, state) VALUES (%s, %s, 'running') "
+                                  "RETURNING id", (command, utcnow()))[0]["id"])
+
+    def record_progress(self, stats: RunStats) -> None:
+        """Write a run's counts so far; called inside each batch's transaction, so they are what it committed."""
+        self._run("UPDATE runs SET seen=%s, accepted=%s, rejected=%s, duplicates=%s, new_stories=%s WHERE id=%s",
+                  (stats.seen, stats.accepted, stats.rejected, stats.duplicates, stats.new_stories, stats.run_id))
 
     def finish_run(self, stats: RunStats, error: str | None = None) -> None:
+        """Close a run with its counts and its state (see the SQLite store)."""
+        state = "finished" if error is None else "interrupted" if error == "interrupted" else "failed"
         self._run("UPDATE runs SET finished_at=%s, seen=%s, accepted=%s, rejected=%s, duplicates=%s, "
-                  "new_stories=%s, error=%s WHERE id=%s",
+                  "new_stories=%s, error=%s, state=%s WHERE id=%s",
                   (utcnow(), stats.seen, stats.accepted, stats.rejected, stats.duplicates, stats.new_stories,
-                   error, stats.run_id))
+                   error, state, stats.run_id))
 
     def runs(self) -> list[dict[str, Any]]:
-        return [_iso_fields(r, "started_at", "finished_at") for r in self._rows("SELECT * FROM runs ORDER BY id")]
+        """Every run, oldest first. A run recorded as ``running`` while no session of the server holds the ingest
+        advisory lock (``pg_locks``; a session that ends, however its process died, lets go of it) is listed as
+        ``interrupted`` with the counts it committed, as on SQLite."""
+        from .lock import HELD_PARAMS, HELD_SQL, held_here
+
+        rows = [_iso_fields(r, "started_at", "finished_at") for r in self._rows("SELECT * FROM runs ORDER BY id")]
+        if any(r["state"] == "running" for r in rows):
+            if not held_here(self.url) and not self._rows(HELD_SQL, HELD_PARAMS)[0]["held"]:
+                for r in rows:
+                    if r["state"] == "running":
+                        r["state"] = "interrupted"
+                        r["error"] = r["error"] or INTERRUPTED_NOTE
+        return rows
 
     # -- articles ---------------------------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
@@ -418,19 +442,39 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
                  "date": h["date"], "snippet": h["snippet"], "rank": -h["score"]} for h in hits]
 
     # -- rejects ----------------------------------------------------------------------------------------------
-    def add_reject(self, rejected: Rejected, run_id: int | None = None) -> None:
+    def add_reject(self, rejected: Rejected, run_id: int | None = None, input_hash: str = "") -> None:
+        """Store a reject once per input (the same ``ref``, stage, reason, detail and ``input_hash``), linked to
+        each run that met it and counted in ``run_rejects.n`` (see the SQLite store)."""
         # a reject's detail may quote the bad input: unpaired surrogates (not UTF-8) and NUL (not storable in a
         # PostgreSQL text) are escaped
         ref, detail = (s.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
                        for s in (rejected.ref, rejected.detail))
-        self._run("INSERT INTO rejects(run_id, ref, stage, reason, detail, created_at) VALUES (%s,%s,%s,%s,%s,%s)",
-                  (run_id, ref, rejected.stage, rejected.reason, detail, utcnow()))
+        key = (ref, rejected.stage, rejected.reason, detail, input_hash)
+        find = ("SELECT id FROM rejects WHERE md5(ref)=md5(%s) AND stage=%s AND reason=%s AND md5(detail)=md5(%s) "
+                "AND input_hash=%s AND ref=%s AND detail=%s")
+        with self.transaction():
+            # looked up before inserting: an INSERT that meets the unique index still draws an id from the
+            # sequence, and the ids would then differ from SQLite's (the insert's ON CONFLICT covers a race)
+            found = self._rows(find, (*key, ref, detail))
+            if not found:
+                found = self._rows(
+                    "INSERT INTO rejects(run_id, ref, stage, reason, detail, input_hash, created_at) "
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (md5(ref), stage, reason, md5(detail), input_hash) "
+                    "WHERE input_hash IS NOT NULL DO NOTHING RETURNING id", (run_id, *key, utcnow())
+                ) or self._rows(find, (*key, ref, detail))
+            if run_id is not None:
+                self._run("INSERT INTO run_rejects(run_id, reject_id) VALUES (%s, %s) "
+                          "ON CONFLICT (run_id, reject_id) DO UPDATE SET n = run_rejects.n + 1",
+                          (run_id, found[0]["id"]))
 
     def list_rejects(self, run_id: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, run_id, ref, stage, reason, detail, created_at FROM rejects"
-        params: tuple[Any, ...] = ()
-        if run_id is not None:
-            sql += " WHERE run_id=%s"
+        """Stored rejects (``run_id``: the run that first stored each); with ``run_id`` given, those that run met,
+        including inputs an earlier run had already stored."""
+        if run_id is None:
+            sql, params = "SELECT id, run_id, ref, stage, reason, detail, created_at FROM rejects", ()
+        else:
+            sql = ("SELECT r.id, rr.run_id, r.ref, r.stage, r.reason, r.detail, r.created_at FROM rejects r "
+                   "JOIN run_rejects rr ON rr.reject_id = r.id WHERE rr.run_id=%s")
             params = (run_id,)
         return [_iso_fields(r, "created_at") for r in self._rows(sql + " ORDER BY id", params)]
 
