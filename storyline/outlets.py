@@ -16,7 +16,9 @@ outlet, by a desk-tag code registered as an alias (``sct/dw`` with ``aliases = [
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -56,6 +58,14 @@ class Outlet:
         return {"name": self.name, "aliases": list(self.aliases), "domains": list(self.domains),
                 "country": self.country, "language": self.language, "kind": self.kind, "owner": self.owner,
                 "attributes": dict(self.attributes)}
+
+def registry_digest(outlets: Sequence[Outlet]) -> str:
+    """A digest of the registry's content (what coverage reads), the same whichever backend stores it: part of a
+    stored story view's version, so an import that changes an outlet's attributes rebuilds the views."""
+    rows = sorted([o.name, list(o.aliases), list(o.domains), o.country, o.language, o.kind, o.owner,
+                   sorted(dict(o.attributes).items())] for o in outlets)
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
 
 
 def name_key(name: str) -> str:

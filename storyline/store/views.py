@@ -3,8 +3,9 @@ so every worker process and every restart serves it without building it again.
 
 A story's *fingerprint* changes whenever what its view is built from changes: its current articles (ids are content
 hashes, so a new text is a new id; a superseded version leaves the list), its headline, the copy relations its
-articles take part in, the outlet registry's state (its coverage), and a ``salt`` naming the view builder and its settings. A stored row whose fingerprint is
-not the current one is the story's previous version: served while the current one is built, never instead of it.
+articles take part in, the outlet registry's content (the view's coverage), and a ``salt`` naming the view builder
+and its settings. A stored row whose fingerprint is not the current one is the story's previous version: served
+while the current one is built, never instead of it.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
         "SELECT a.id FROM memberships m JOIN articles a ON a.id = m.article_id "
         "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.id", (story_id,))]
     # the outlet registry feeds the view's coverage (who covered it, who did not): an import changes the version
-    registry = list(store.query("SELECT count(*), max(updated_at) FROM outlets")[0])
+    from ..outlets import registry_digest
+
+    registry = registry_digest(store.list_outlets())
     h = hashlib.sha256()
     h.update(json.dumps([salt, head[0][0], ids, registry]).encode("utf-8"))
     for i in range(0, len(ids), 400):

@@ -33,8 +33,11 @@ def story_fingerprint(store: "PostgresStore", story_id: str, salt: str) -> str |
     ids = [r["id"] for r in store._rows(
         "SELECT a.id FROM memberships m JOIN articles a ON a.id = m.article_id "
         "WHERE m.story_id=%s AND a.superseded_by IS NULL ORDER BY a.id", (story_id,))]
+    from ...outlets import registry_digest
+
+    registry = registry_digest(store.list_outlets())  # the outlet registry's content, as the SQLite twin hashes it
     h = hashlib.sha256()
-    h.update(json.dumps([salt, head[0]["headline"], ids]).encode("utf-8"))
+    h.update(json.dumps([salt, head[0]["headline"], ids, registry]).encode("utf-8"))
     for i in range(0, len(ids), 400):  # the SQLite twin's chunks, so the hashed text is the same
         chunk = ids[i:i + 400]
         rows = store._rows("SELECT article_id, origin_id, relation FROM copies WHERE article_id = ANY(%s) "
