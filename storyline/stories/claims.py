@@ -81,6 +81,8 @@ _SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|ad
                        re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:({_MONTHS})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\s+({_MONTHS})\b)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]*\))?\s*[-–—]\s*")
+# quoted words: “…”, "…" (a single ‘…’ is too often an apostrophe to tell apart here)
+_QUOTED = re.compile(r"“([^“”]+)”?|\"([^\"\n]+)\"")
 _NAME = r"[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _SPEAKER = re.compile(rf"(?:({_NAME}(?:\s+{_NAME})*)\s+(?:said|says|told|added|warned|insisted|argued)\b|"
                       rf"\b(?:said|says|added|warned)\s+({_NAME}(?:\s+{_NAME})+))")
@@ -127,6 +129,7 @@ class Claim:
     states: frozenset[int]  # indices of _OPPOSITES sides: 2k (left side) / 2k+1 (right side)
     words: frozenset[str] = frozenset()  # content-word stems
     plain: frozenset[str] = frozenset()  # content-word stems that are neither names (capitalised) nor numbers
+    quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
 
 
 def _word_value(s: str) -> float | None:
@@ -223,8 +226,9 @@ def claim_of(text: str) -> Claim:
         end = _CLAUSE_END.search(body, m.end())
         negated.update(terms(body[m.end():end.start() if end else len(body)]))
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
+    quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
-                 frozenset(plain) - _NUMBER_WORDS)
+                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted))
 
 
 def compatible(a: Num, b: Num) -> bool:
@@ -263,6 +267,10 @@ def conflict(a: Claim, b: Claim) -> str | None:
         return f"negation on one side: {', '.join(sorted(one_sided))}"
     if a.days and b.days and not a.days & b.days:
         return f"days: {sorted(a.days)} vs {sorted(b.days)}"
+    if a.quoted and b.quoted and not (a.quoted & b.words) and not (b.quoted & a.words):
+        # what a speaker is quoted saying shares no word with the other sentence: two things said (often by one
+        # named person, whose name and role make the sentences look alike)
+        return "different words quoted"
     if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker):
         return f"speakers: {a.speaker} vs {b.speaker}"
     for k in range(len(_OPPOSITES)):
@@ -308,6 +316,12 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     _, first = np.unique(key, return_index=True)
     first = np.sort(first[ca[first] != cb[first]])
     rows, cols, vals = rows[first], cols[first], vals[first]
+    # pairs of two independent articles first, then those with a copy or rewrite: a rewritten sentence joins the
+    # claim it carries, and never takes an independent sentence into a group of its own first
+    carried = np.array([relation.get(r.article_id) in ("copy", "rewrite") for r in refs], dtype=bool)
+    later = carried[rows] | carried[cols]
+    order = np.concatenate([np.flatnonzero(~later), np.flatnonzero(later)])
+    rows, cols, vals = rows[order], cols[order], vals[order]
     parent = list(range(n))
     members: dict[int, list[int]] = {}
     B = al.adjacency.tocsr().astype(np.float32, copy=True)  # aligned pairs kept: 1, others dropped
