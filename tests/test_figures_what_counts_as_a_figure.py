@@ -128,3 +128,26 @@ def test_a_number_inside_another_sources_range_agrees_with_it() -> None:
     r3 = "Some 1,500 to 1,600 households downstream were told to leave their homes, the authority said."
     assert find_conflicts(figures_of(r1, "a", "A") + figures_of(r2, "b", "B"), {"a": r1, "b": r2}) == []
     assert len(find_conflicts(figures_of(r1, "a", "A") + figures_of(r3, "b", "B"), {"a": r1, "b": r3})) == 1
+
+
+@pytest.mark.parametrize("text, span, days", [
+    ("The walkout enters its sixth day on Monday.", "sixth day", 6.0),
+    ("Workers have been on strike for a week.", "a week", 7.0),
+    ("The road will stay shut for a fortnight.", "a fortnight", 14.0),
+    ("The siege entered its 12th day.", "12th day", 12.0),
+])
+def test_durations_without_a_cardinal_are_figures(text, span, days):
+    from storyline.stories.figures import value_interval
+
+    got = [f for f in figures_of(text) if f.unit == "duration"]
+    assert [f.text for f in got] == [span]
+    assert value_interval(got[0]) == (days, days)
+
+
+@pytest.mark.parametrize("text", [
+    "The first day of the trial was quiet.",  # "the first day of …" names a day, it measures nothing
+    "A week ago the road reopened.",
+    "She said it was the best week of her life.",
+])
+def test_days_named_by_an_ordinal_or_a_week_ago_are_no_durations(text):
+    assert [f.text for f in figures_of(text) if f.unit == "duration"] == []

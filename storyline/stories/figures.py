@@ -338,11 +338,43 @@ def _named_before(text: str, lo: int, a: int) -> str:
     return m.group(1) if m else ""
 
 
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+             "twentieth": 20, "thirtieth": 30}
+# a duration written without a cardinal: "as the walkout enters its sixth day" (6 days so far), "on strike for a
+# week" / "for a fortnight" (1 week, 2 weeks); the figure's span is the words from the ordinal or "a"
+_ORDINAL_DURATION = re.compile(
+    r"\b(?:its|their|a|the)\s+(?P<ord>" + "|".join(_ORDINALS) + r"|\d{1,3}(?:st|nd|rd|th))\s+(?:straight\s+|"
+    r"consecutive\s+|full\s+)?(?P<unit>day|week|month|year)\b(?!\s+of\b)", re.IGNORECASE)
+_ONE_DURATION = re.compile(r"\bfor\s+(?P<a>a|one)\s+(?:full\s+|whole\s+)?(?P<unit>day|week|month|year|fortnight)\b"
+                           r"(?![\w-])", re.IGNORECASE)
+
+
+def _unit_durations(article: Article, sent: Sentence) -> list[Figure]:
+    """Durations with no cardinal number (``_ORDINAL_DURATION``, ``_ONE_DURATION``) in one sentence."""
+    text, out = article.text, []
+    for m in _ORDINAL_DURATION.finditer(text, sent.start, sent.end):
+        o = m.group("ord").lower()
+        value = float(_ORDINALS[o]) if o in _ORDINALS else float(o[:-2])
+        a = m.start("ord")
+        out.append(Figure(text[a:m.end()], value, False, "duration", m.group("unit").lower(), "duration",
+                          article.id, article.source, a, m.end(), sent.text, sent.start, sent.end))
+    for m in _ONE_DURATION.finditer(text, sent.start, sent.end):
+        unit = m.group("unit").lower()
+        value, unit = (2.0, "week") if unit == "fortnight" else (1.0, unit)
+        a = m.start("a")
+        out.append(Figure(text[a:m.end()], value, False, "duration", unit, "duration", article.id,
+                          article.source, a, m.end(), sent.text, sent.start, sent.end))
+    return out
+
+
 def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Figure]:
     """Every figure in ``article`` with what it counts and its sentence."""
     out: list[Figure] = []
     text = article.text
     for sent in sentences:
+        out += _unit_durations(article, sent)
         named = non_quantity_spans(text, sent.start, sent.end)
         taken = sent.start  # the end of the last range: its upper bound is no figure of its own
         for m in _FIGURE.finditer(text, sent.start, sent.end):
