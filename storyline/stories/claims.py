@@ -98,6 +98,20 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"adjourn"}, {"reach", "agre"})]
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
 _TOLERANCE = 0.1  # approximate figures agree with values within 10% ("nearly 40" vs 37; not "a dozen" vs 14)
+_OVER = 0.25  # a lower bound reaches this far above its number ("more than 2,000" allows 2,350), as figures.OVER
+_LOWER_MODS = frozenset({"over", "more than", "at least", "just over", "upwards of", "in excess of"})
+_UPPER_MODS = frozenset({"almost", "nearly", "under", "fewer than", "less than", "at most", "up to", "as many as",
+                         "as much as", "just under"})
+# measurement units (stems, after _UNIT_ALIASES) → (dimension, factor to the dimension's base unit): "a two-mile
+# route" and "a 3.2-kilometre route" are one length
+_CONVERT = {"millimetr": ("length", 0.001), "centimetr": ("length", 0.01), "metr": ("length", 1.0),
+            "kilometr": ("length", 1000.0), "mile": ("length", 1609.34), "feet": ("length", 0.3048),
+            "yard": ("length", 0.9144), "inch": ("length", 0.0254), "kilogram": ("mass", 1.0), "gram": ("mass", 0.001),
+            "tonn": ("mass", 1000.0), "pound": ("mass", 0.4536), "litr": ("volume", 1.0), "gallon": ("volume", 3.785),
+            "hectar": ("area", 1.0), "acr": ("area", 0.4047), "mph": ("speed", 1.609), "kph": ("speed", 1.0),
+            "second": ("time", 1 / 86400), "minut": ("time", 1 / 1440), "hour": ("time", 1 / 24),
+            "day": ("time", 1.0), "week": ("time", 7.0), "month": ("time", 30.4), "year": ("time", 365.0)}
+_ONE_NOT_A_NUMBER = re.compile(r"(?:\b(?:no|any|every|some|each|the|that|this|which|no-|anyone)[\s-]*)$", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
 _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
 _STATE_STEMS = frozenset(w for pair in _OPPOSITES for side in pair for w in side if " " not in w)
@@ -118,6 +132,8 @@ class Num:
     noun: str
     unit: str  # "percent" | "money" | "count"
     high: float | None = None  # a vague amount's upper bound ("thousands": 2,000-10,000); value is its lower bound
+    bound: str = ""  # "lower" ("more than 2,000": 2,000 or a little more), "upper" ("nearly 40", "up to 5"), or ""
+    mod: str = ""  # the modifier as written, lower-cased ("more than", "nearly"), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +208,15 @@ def claim_of(text: str) -> Claim:
             nm = _NOUN.match(body, m.end())
             noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
             noun = _UNIT_ALIASES.get(noun, noun)
+        if num.lower() == "one" and (_ONE_NOT_A_NUMBER.search(before[-12:]) or body.startswith(" of", m.end())):
+            continue  # "no one was hurt", "one of the …": no count
         approx = bool(m.group("mod")) or num.lower() in ("dozen",)
-        nums.append(Num(v, approx, noun, unit))
+        mod = (m.group("mod") or "").lower()
+        bound = "lower" if mod in _LOWER_MODS else "upper" if mod in _UPPER_MODS else ""
+        if unit == "count" and noun in _CONVERT:  # one base unit per dimension (rounded when converted)
+            dim, factor = _CONVERT[noun]
+            v, noun, approx = v * factor, dim, approx or factor != 1.0
+        nums.append(Num(v, approx, noun, unit, None, bound, mod))
     for m in _VAGUE.finditer(body):
         lo, hi = _VAGUE_RANGE[m.group("v").lower()]
         nm = _NOUN.match(body, m.end())
@@ -231,17 +254,48 @@ def claim_of(text: str) -> Claim:
                  frozenset(plain) - _NUMBER_WORDS, frozenset(quoted))
 
 
+def _interval(n: Num) -> tuple[float, float]:
+    """The values a number allows, as figures.value_interval reads them: "more than 2,000" 2,000–2,500, "just over
+    41" 41–43, "nearly 40" 36–40, "under 50" 37.5–50, "about 40" 36–44."""
+    v = n.value
+    if n.bound == "lower":
+        return v, v * (1 + (_TOLERANCE / 2 if n.mod == "just over" else _OVER))
+    if n.bound == "upper":
+        return v * (1 - (_OVER if n.mod in ("under", "fewer than", "less than") else _TOLERANCE)), v
+    if n.approx:
+        return v * (1 - _TOLERANCE), v * (1 + _TOLERANCE)
+    return v, v
+
+
 def compatible(a: Num, b: Num) -> bool:
-    """Equal values, or within ``_TOLERANCE`` when either is approximate; a vague amount is a range."""
+    """Equal values, or within ``_TOLERANCE`` when either is approximate, or inside a bound's reach ("more than
+    2,000" and 2,350); a vague amount is a range."""
     if a.high is not None or b.high is not None:
         alo, ahi = a.value, a.high if a.high is not None else a.value
         blo, bhi = b.value, b.high if b.high is not None else b.value
         return alo <= bhi * (1 + _TOLERANCE) and blo <= ahi * (1 + _TOLERANCE)
     if a.value == b.value:
         return True
+    if a.bound or b.bound:
+        (alo, ahi), (blo, bhi) = _interval(a), _interval(b)
+        return alo <= bhi + 1e-9 and blo <= ahi + 1e-9
     if a.approx or b.approx:
         return abs(a.value - b.value) <= _TOLERANCE * max(abs(a.value), abs(b.value))
     return False
+
+
+def _kind(n: Num) -> str:
+    """What a number measures, as far as comparing goes: a dimension ("length", "time"), "money", "percent" or
+    "count" (any counted noun: "40 injured" and "37 people" are compared)."""
+    if n.unit != "count":
+        return n.unit
+    return _CONVERT[n.noun][0] if n.noun in _CONVERT else n.noun if n.noun in ("length", "mass", "volume", "area",
+                                                                                   "speed", "time") else "count"
+
+
+def comparable(a: Num, b: Num) -> bool:
+    """Whether two numbers can state one quantity: the same kind (see :func:`_kind`)."""
+    return _kind(a) == _kind(b)
 
 
 def _speaker_words(s: str) -> set[str]:
@@ -251,7 +305,8 @@ def _speaker_words(s: str) -> set[str]:
 def conflict(a: Claim, b: Claim) -> str | None:
     """Why two claims do not agree, or ``None``."""
     if a.numbers and b.numbers:
-        if not any(compatible(n, m) for n in a.numbers for m in b.numbers):
+        pairs = [(n, m) for n in a.numbers for m in b.numbers if comparable(n, m)]
+        if pairs and not any(compatible(n, m) for n, m in pairs):
             return "figures: no value in common"
         # a counted noun both sentences give a figure for, with a value on each side that nothing on the other side
         # matches ("8,000 litres" vs "12,000 litres"); "three workers" matched by "three people" is no conflict
