@@ -284,20 +284,6 @@ def compatible(a: Num, b: Num) -> bool:
     return False
 
 
-def _kind(n: Num) -> str:
-    """What a number measures, as far as comparing goes: a dimension ("length", "time"), "money", "percent" or
-    "count" (any counted noun: "40 injured" and "37 people" are compared)."""
-    if n.unit != "count":
-        return n.unit
-    return _CONVERT[n.noun][0] if n.noun in _CONVERT else n.noun if n.noun in ("length", "mass", "volume", "area",
-                                                                                   "speed", "time") else "count"
-
-
-def comparable(a: Num, b: Num) -> bool:
-    """Whether two numbers can state one quantity: the same kind (see :func:`_kind`)."""
-    return _kind(a) == _kind(b)
-
-
 def _speaker_words(s: str) -> set[str]:
     return {w.lower() for w in s.split()}
 
@@ -305,8 +291,9 @@ def _speaker_words(s: str) -> set[str]:
 def conflict(a: Claim, b: Claim) -> str | None:
     """Why two claims do not agree, or ``None``."""
     if a.numbers and b.numbers:
-        pairs = [(n, m) for n in a.numbers for m in b.numbers if comparable(n, m)]
-        if pairs and not any(compatible(n, m) for n, m in pairs):
+        # figures on both sides and not one in common: sentences whose figures are their content state different
+        # things, even when the figures measure different kinds ("60,000 homes" / "$40 million")
+        if not any(compatible(n, m) for n in a.numbers for m in b.numbers):
             return "figures: no value in common"
         # a counted noun both sentences give a figure for, with a value on each side that nothing on the other side
         # matches ("8,000 litres" vs "12,000 litres"); "three workers" matched by "three people" is no conflict
