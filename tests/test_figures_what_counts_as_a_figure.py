@@ -151,3 +151,14 @@ def test_durations_without_a_cardinal_are_figures(text, span, days):
 ])
 def test_days_named_by_an_ordinal_or_a_week_ago_are_no_durations(text):
     assert [f.text for f in figures_of(text) if f.unit == "duration"] == []
+
+
+def test_how_long_something_has_gone_on_is_an_update_as_reports_go_on():
+    from datetime import datetime, timezone
+
+    texts = {"a": "Talks will begin this morning, as the walkout at the docks enters its sixth day.",
+             "b": "Around 1,100 dock workers have been on strike for a week."}
+    figs = [f for aid, t in texts.items() for f in figures_of(t, aid, aid.upper()) if f.unit == "duration"]
+    dates = {"a": datetime(2025, 5, 12, tzinfo=timezone.utc), "b": datetime(2025, 5, 13, tzinfo=timezone.utc)}
+    got = find_conflicts(figs, texts, dates=dates)
+    assert [(c.kind, [v.value for v in c.values]) for c in got] == [("update", ["sixth day", "a week"])]

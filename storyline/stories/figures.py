@@ -521,6 +521,9 @@ _PREDICATE_CLASSES: dict[str, tuple[str, ...]] = {  # word prefixes, matched on 
     "hospital": ("hospital", "treated", "treating", "discharg", "intensive"),
     "arrest": ("arrest", "detain", "custody"),
     "missing": ("missing", "unaccounted"),
+    # how long something has gone on so far: "the walkout enters its sixth day", "have been on strike for a week", "a
+    # strike that has lasted nine days", "now in its third week"
+    "elapsed": ("enters its", "entered its", "entering its", "now in its", "lasted", "been on"),
 }
 _CLASS_RE = [(c, re.compile(r"\b(?:" + "|".join(ws) + r")", re.IGNORECASE)) for c, ws in _PREDICATE_CLASSES.items()]
 
