@@ -135,6 +135,7 @@ def test_a_number_inside_another_sources_range_agrees_with_it() -> None:
     ("Workers have been on strike for a week.", "a week", 7.0),
     ("The road will stay shut for a fortnight.", "a fortnight", 14.0),
     ("The siege entered its 12th day.", "12th day", 12.0),
+    ("Dockworkers stayed off the job for a second day.", "second day", 2.0),
 ])
 def test_durations_without_a_cardinal_are_figures(text, span, days):
     from storyline.stories.figures import value_interval
@@ -146,6 +147,7 @@ def test_durations_without_a_cardinal_are_figures(text, span, days):
 
 @pytest.mark.parametrize("text", [
     "The first day of the trial was quiet.",  # "the first day of …" names a day, it measures nothing
+    "The talks ended their first day without a breakthrough.",
     "A week ago the road reopened.",
     "She said it was the best week of her life.",
 ])
@@ -162,3 +164,18 @@ def test_how_long_something_has_gone_on_is_an_update_as_reports_go_on():
     dates = {"a": datetime(2025, 5, 12, tzinfo=timezone.utc), "b": datetime(2025, 5, 13, tzinfo=timezone.utc)}
     got = find_conflicts(figs, texts, dates=dates)
     assert [(c.kind, [v.value for v in c.values]) for c in got] == [("update", ["sixth day", "a week"])]
+
+
+def test_counts_of_one_thing_under_different_nouns_link_when_the_same_is_said_of_them():
+    from datetime import datetime, timezone
+
+    texts = {"a": "Thieves broke into the museum overnight and escaped with three paintings, police said.",
+             "b": "Thieves stole three works from the museum early on Monday.",
+             "c": "Another item was taken during the raid, bringing the number of stolen items to four.",
+             "d": "The museum has three galleries and four members of staff."}
+    figs = [f for aid, t in texts.items() for f in figures_of(t, aid, aid.upper())]
+    day = {"a": 14, "b": 14, "c": 16, "d": 16}
+    dates = {k: datetime(2025, 7, v, tzinfo=timezone.utc) for k, v in day.items()}
+    got = find_conflicts(figs, texts, dates=dates)
+    assert [(c.kind, sorted(v.value for v in c.values)) for c in got] == \
+        [("update", ["four", "three paintings", "three works"])]  # galleries and staff are other things

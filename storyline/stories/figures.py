@@ -342,11 +342,13 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
              "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
              "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
              "twentieth": 20, "thirtieth": 30}
-# a duration written without a cardinal: "as the walkout enters its sixth day" (6 days so far), "on strike for a
-# week" / "for a fortnight" (1 week, 2 weeks); the figure's span is the words from the ordinal or "a"
+# a duration written without a cardinal: "as the walkout enters its sixth day", "now in its third week", "stayed off
+# the job for a second day" (how long so far: 6 days, 3 weeks, 2 days; "ended their first day" names a day and is
+# no duration), "on strike for a week" / "for a fortnight" (1 week, 2 weeks); the span starts at the ordinal or "a"
 _ORDINAL_DURATION = re.compile(
-    r"\b(?:its|their|a|the)\s+(?P<ord>" + "|".join(_ORDINALS) + r"|\d{1,3}(?:st|nd|rd|th))\s+(?:straight\s+|"
-    r"consecutive\s+|full\s+)?(?P<unit>day|week|month|year)\b(?!\s+of\b)", re.IGNORECASE)
+    r"\b(?:(?:enters?|entered|entering|into|in)\s+(?:its|their)|for\s+a)\s+(?P<ord>" + "|".join(_ORDINALS)
+    + r"|\d{1,3}(?:st|nd|rd|th))\s+(?:straight\s+|consecutive\s+|full\s+)?(?P<unit>day|week|month|year)\b"
+    r"(?!\s+of\b)", re.IGNORECASE)
 _ONE_DURATION = re.compile(r"\bfor\s+(?P<a>a|one)\s+(?:full\s+|whole\s+)?(?P<unit>day|week|month|year|fortnight)\b"
                            r"(?![\w-])", re.IGNORECASE)
 
@@ -523,7 +525,9 @@ _PREDICATE_CLASSES: dict[str, tuple[str, ...]] = {  # word prefixes, matched on 
     "missing": ("missing", "unaccounted"),
     # how long something has gone on so far: "the walkout enters its sixth day", "have been on strike for a week", "a
     # strike that has lasted nine days", "now in its third week"
-    "elapsed": ("enters its", "entered its", "entering its", "now in its", "lasted", "been on"),
+    "stolen": ("stole", "stolen", "steal", "looted", "made off with", "escaped with", "snatched"),
+    "elapsed": ("enters its", "entered its", "entering its", "now in its", "has lasted", "have lasted", "had lasted",
+                "been on"),
 }
 _CLASS_RE = [(c, re.compile(r"\b(?:" + "|".join(ws) + r")", re.IGNORECASE)) for c, ws in _PREDICATE_CLASSES.items()]
 
@@ -703,7 +707,14 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     art_code: dict[str, int] = {}
     art = np.array([art_code.setdefault(f.article_id, len(art_code)) for f in cand])
     i_, j_ = shared.row, shared.col
-    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_])
+    # counts of things under different nouns ("three paintings" / "three works" / "the number of stolen items") are
+    # one quantity when the same is said of them (a shared class of predicate: stolen)
+    things = np.array([f.category.startswith("count:") for f in cand], dtype=bool)
+    same = cat[i_] == cat[j_]
+    cross = ~same & things[i_] & things[j_]
+    if cross.any():
+        cross[cross] = [bool(cls[a] & cls[b]) for a, b in zip(i_[cross].tolist(), j_[cross].tolist())]
+    ok = (i_ < j_) & (same | cross) & (art[i_] != art[j_])
     i_, j_, sw = i_[ok], j_[ok], shared.data[ok]
     ss = np.asarray(S[i_].multiply(S[j_]).sum(axis=1)).ravel() if len(i_) else np.zeros(0)
     score = 0.5 * (sw + ss)
