@@ -209,6 +209,13 @@ class CopiesSettings:
     # rewrite: both articles have >= this share of content stems in aligned sentences (sweep over 0.5-0.8 on allsides
     # + neus seed 1: 0.7 keeps same-story independent pairs called copy/rewrite under 1 %)
     rewrite_coverage: float = 0.7
+    # ... or a rewrite that condenses/extends its origin in the same order: one side >= rewrite_ordered_high covered,
+    # the other >= rewrite_ordered_coverage, >= rewrite_ordered_min_pairs aligned body sentences of which >=
+    # rewrite_ordered_share keep their order (checked on allsides + neus seed 2: docs/copies.md)
+    rewrite_ordered_coverage: float = 0.5
+    rewrite_ordered_high: float = 0.8
+    rewrite_ordered_share: float = 0.5
+    rewrite_ordered_min_pairs: int = 4
     align_lexical: float = 0.6  # a sentence aligns when >= this share of its content stems is in 1-2 sentences
     align_dense: float = 0.8  # ... or when its embedding cosine with a sentence reaches this (dense encoder)
     dense: bool = False  # use the MiniLM encoder for alignment (slower; lexical-only when False or not installed)

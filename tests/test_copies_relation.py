@@ -105,3 +105,31 @@ def test_evaluation_merges_originals_with_identical_bodies():
     rep = evaluate_records(recs)
     assert rep.duplicate_originals == 1
     assert rep.independent_pairs == 2 and rep.confusion["copy"].get("copy") == 1
+
+
+def _pair(coverage_a: float, coverage_b: float, order: list[int]):
+    from storyline.copies.align import AlignedSentences, PairAlignment
+
+    pairs = tuple(AlignedSentences(a, b, 0, 1, 0, 1, 0.9, None) for a, b in enumerate(order))
+    return PairAlignment(pairs, coverage_a, coverage_b, "lexical")
+
+
+def test_in_order_is_the_longest_increasing_run_of_aligned_sentences():
+    from storyline.copies.relation import in_order
+
+    assert in_order(_pair(1, 1, [0, 1, 2, 3])) == 1.0
+    assert in_order(_pair(1, 1, [3, 2, 1, 0])) == 0.25
+    assert in_order(_pair(1, 1, [0, 2, 1, 3])) == 0.75
+    assert in_order(_pair(1, 1, [])) == 0.0
+
+
+def test_a_condensed_rewrite_in_its_origins_order_is_a_rewrite_but_not_out_of_order_or_too_thin():
+    from storyline.copies.relation import _ordered_rewrite
+    from storyline.settings import CopiesSettings
+
+    s = CopiesSettings()
+    assert _ordered_rewrite(_pair(0.85, 0.55, [0, 1, 2, 4, 5]), s)  # one side all but covered, in order
+    assert not _ordered_rewrite(_pair(0.85, 0.55, [5, 4, 3, 2, 1]), s)  # reordered: two reports of one event
+    assert not _ordered_rewrite(_pair(0.85, 0.40, [0, 1, 2, 4, 5]), s)  # too little of the other side
+    assert not _ordered_rewrite(_pair(0.75, 0.65, [0, 1, 2, 4, 5]), s)  # neither side nearly all covered
+    assert not _ordered_rewrite(_pair(0.95, 0.60, [0, 1, 2]), s)  # too few aligned sentences to tell an order

@@ -128,3 +128,54 @@ def test_a_number_inside_another_sources_range_agrees_with_it() -> None:
     r3 = "Some 1,500 to 1,600 households downstream were told to leave their homes, the authority said."
     assert find_conflicts(figures_of(r1, "a", "A") + figures_of(r2, "b", "B"), {"a": r1, "b": r2}) == []
     assert len(find_conflicts(figures_of(r1, "a", "A") + figures_of(r3, "b", "B"), {"a": r1, "b": r3})) == 1
+
+
+@pytest.mark.parametrize("text, span, days", [
+    ("The walkout enters its sixth day on Monday.", "sixth day", 6.0),
+    ("Workers have been on strike for a week.", "a week", 7.0),
+    ("The road will stay shut for a fortnight.", "a fortnight", 14.0),
+    ("The siege entered its 12th day.", "12th day", 12.0),
+    ("Dockworkers stayed off the job for a second day.", "second day", 2.0),
+])
+def test_durations_without_a_cardinal_are_figures(text, span, days):
+    from storyline.stories.figures import value_interval
+
+    got = [f for f in figures_of(text) if f.unit == "duration"]
+    assert [f.text for f in got] == [span]
+    assert value_interval(got[0]) == (days, days)
+
+
+@pytest.mark.parametrize("text", [
+    "The first day of the trial was quiet.",  # "the first day of …" names a day, it measures nothing
+    "The talks ended their first day without a breakthrough.",
+    "A week ago the road reopened.",
+    "She said it was the best week of her life.",
+])
+def test_days_named_by_an_ordinal_or_a_week_ago_are_no_durations(text):
+    assert [f.text for f in figures_of(text) if f.unit == "duration"] == []
+
+
+def test_how_long_something_has_gone_on_is_an_update_as_reports_go_on():
+    from datetime import datetime, timezone
+
+    texts = {"a": "Talks will begin this morning, as the walkout at the docks enters its sixth day.",
+             "b": "Around 1,100 dock workers have been on strike for a week."}
+    figs = [f for aid, t in texts.items() for f in figures_of(t, aid, aid.upper()) if f.unit == "duration"]
+    dates = {"a": datetime(2025, 5, 12, tzinfo=timezone.utc), "b": datetime(2025, 5, 13, tzinfo=timezone.utc)}
+    got = find_conflicts(figs, texts, dates=dates)
+    assert [(c.kind, [v.value for v in c.values]) for c in got] == [("update", ["sixth day", "a week"])]
+
+
+def test_counts_of_one_thing_under_different_nouns_link_when_the_same_is_said_of_them():
+    from datetime import datetime, timezone
+
+    texts = {"a": "Thieves broke into the museum overnight and escaped with three paintings, police said.",
+             "b": "Thieves stole three works from the museum early on Monday.",
+             "c": "Another item was taken during the raid, bringing the number of stolen items to four.",
+             "d": "The museum has three galleries and four members of staff."}
+    figs = [f for aid, t in texts.items() for f in figures_of(t, aid, aid.upper())]
+    day = {"a": 14, "b": 14, "c": 16, "d": 16}
+    dates = {k: datetime(2025, 7, v, tzinfo=timezone.utc) for k, v in day.items()}
+    got = find_conflicts(figs, texts, dates=dates)
+    assert [(c.kind, sorted(v.value for v in c.values)) for c in got] == \
+        [("update", ["four", "three paintings", "three works"])]  # galleries and staff are other things

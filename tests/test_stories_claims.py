@@ -135,3 +135,47 @@ def test_renderers_show_agreements_and_latest():
 def test_a_negated_subject_scopes_over_its_relative_clause():
     assert differ("Patients waiting for an operation will wait longer, the union says.",
                   "Nobody who is waiting for an operation will wait longer because of this.")
+
+
+def test_bounds_units_and_no_one():
+    # a lower bound reaches a little above its number; an upper bound a little below
+    assert differ("A petition against the closure has gathered more than 2,000 signatures.",
+                  "The petition against the closure had been signed by 2,350 signatures.") is None
+    assert differ("A petition against the closure has gathered more than 2,000 signatures.",
+                  "The petition against the closure had been signed by 4,000 signatures.")
+    assert differ("Nearly 80mm of rain fell in 24 hours.", "62 millimetres of rain fell in 24 hours.")
+    assert differ("The strike costs the company up to 5 million crowns a day.",
+                  "The strike costs the company 4 million crowns a day.")
+    # one length in two units
+    assert differ("The march followed a two-mile route to the county hall.",
+                  "The march covered a 3.2-kilometre route to the county hall.") is None
+    assert differ("The march followed a two-mile route to the county hall.",
+                  "The march covered a 5-kilometre route to the county hall.")
+    # "no one" counts nothing
+    assert claim_of("No one was taken to hospital.").numbers == ()
+    assert claim_of("One of the crew was taken to hospital.").numbers == ()
+    assert [n.value for n in claim_of("One man was taken to hospital.").numbers] == [1.0]
+
+
+def test_one_person_quoted_saying_two_things_does_not_agree():
+    assert differ('The museum’s director, Jonathan Ebright, said staff were “heartbroken”.',
+                  '"We are devastated," said museum director Jonathan Ebright.')
+    assert differ('“They dug in and kept each other warm,” he said.',
+                  '“We dug a snow hole and kept each other warm,” she said.') is None
+    # a quote on one side only is no evidence: the claim may be outside the quote
+    assert differ('Robert Ingleby said the 4 per cent offer was "fair and affordable".',
+                  "Aldric Harbour Holdings has offered 4 per cent.") is None
+
+
+def test_a_rewritten_sentence_joins_the_claim_it_carries_not_a_group_of_its_own():
+    from storyline.stories.align import align_sentences
+    from storyline.stories.claims import agreement_groups
+
+    origin = Article("o", "t", "Turnout was just over 41 per cent. The count ended at dawn.", "Wire", None)
+    rewrite = Article("r", "t", "The swing was almost 5 per cent, on a turnout of just over 41 per cent. "
+                      "The count ended at dawn.", "Herald", None)
+    other = Article("x", "t", "Turnout was 41.3 per cent, down from 58 per cent.", "Post", None)
+    al = align_sentences([origin, rewrite, other], settings=RULES)
+    groups = agreement_groups(al, {"r": "rewrite"}, linkage=1.0)
+    turnout = [g for g in groups if any(al.sentences[i].article_id == "x" for i in g)]
+    assert turnout and any(al.sentences[i].text == "Turnout was just over 41 per cent." for i in turnout[0])

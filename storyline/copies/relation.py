@@ -24,6 +24,7 @@ The judge sees only the two articles' text (never generator metadata).
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -50,6 +51,34 @@ class PairJudgement:
     edit_cost: float | None  # weighted edits between the two (see edit_cost); None when containment was too low
     method: str  # "hash", "lexical" or "dense+lexical"
     alignment: PairAlignment | None = None
+
+
+def in_order(al: PairAlignment) -> float:
+    """The share of aligned body sentences that keep their order: the longest run of pairs increasing on both sides
+    (longest increasing subsequence of B's sentence numbers, taken in A's order) over all aligned body pairs."""
+    seq = [p.b for p in sorted(al.pairs, key=lambda p: (p.a, p.b)) if p.a >= 0 and p.b >= 0]
+    if not seq:
+        return 0.0
+    tails: list[int] = []
+    for x in seq:
+        k = bisect_left(tails, x)
+        if k == len(tails):
+            tails.append(x)
+        else:
+            tails[k] = x
+    return len(tails) / len(seq)
+
+
+def _ordered_rewrite(al: PairAlignment, s: CopiesSettings) -> bool:
+    """A rewrite that condenses or extends its origin: one article almost all aligned with the other
+    (``rewrite_ordered_high``), the other at least ``rewrite_ordered_coverage``, with at least
+    ``rewrite_ordered_min_pairs`` aligned body sentences nearly all in the same order (``rewrite_ordered_share``).
+    A rewriter follows its origin paragraph by paragraph; two reporters of one event order their facts each their
+    own way."""
+    lo, hi = sorted((al.coverage_a, al.coverage_b))
+    body_pairs = sum(1 for p in al.pairs if p.a >= 0 and p.b >= 0)
+    return (hi >= s.rewrite_ordered_high - 1e-9 and lo >= s.rewrite_ordered_coverage - 1e-9
+            and body_pairs >= s.rewrite_ordered_min_pairs and in_order(al) >= s.rewrite_ordered_share - 1e-9)
 
 
 def shingle_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -219,7 +248,7 @@ class PairJudge:
             return False
         s = self.settings
         ca, cb = self._stem_counts(a), self._stem_counts(b)
-        limit = s.rewrite_coverage - 1e-3
+        limit = min(s.rewrite_coverage, s.rewrite_ordered_coverage) - 1e-3
         return (coverage_upper_bound(ca, cb, s.align_lexical) < limit
                 or coverage_upper_bound(cb, ca, s.align_lexical) < limit)
 
@@ -258,5 +287,5 @@ class PairJudge:
             lexical_threshold=s.align_lexical, dense_threshold=s.align_dense, encoder=self.encoder,
         )
         cov = round(al.coverage, 4)
-        relation: Relation = "rewrite" if cov >= s.rewrite_coverage else "independent"
+        relation: Relation = "rewrite" if cov >= s.rewrite_coverage or _ordered_rewrite(al, s) else "independent"
         return PairJudgement(relation, cov, cont, jac, cov, cost, al.method, al)

@@ -81,6 +81,8 @@ _SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|ad
                        re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:({_MONTHS})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\s+({_MONTHS})\b)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]*\))?\s*[-–—]\s*")
+# quoted words: “…”, "…" (a single ‘…’ is too often an apostrophe to tell apart here)
+_QUOTED = re.compile(r"“([^“”]+)”?|\"([^\"\n]+)\"")
 _NAME = r"[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
 _SPEAKER = re.compile(rf"(?:({_NAME}(?:\s+{_NAME})*)\s+(?:said|says|told|added|warned|insisted|argued)\b|"
                       rf"\b(?:said|says|added|warned)\s+({_NAME}(?:\s+{_NAME})+))")
@@ -96,6 +98,20 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"adjourn"}, {"reach", "agre"})]
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
 _TOLERANCE = 0.1  # approximate figures agree with values within 10% ("nearly 40" vs 37; not "a dozen" vs 14)
+_OVER = 0.25  # a lower bound reaches this far above its number ("more than 2,000" allows 2,350), as figures.OVER
+_LOWER_MODS = frozenset({"over", "more than", "at least", "just over", "upwards of", "in excess of"})
+_UPPER_MODS = frozenset({"almost", "nearly", "under", "fewer than", "less than", "at most", "up to", "as many as",
+                         "as much as", "just under"})
+# measurement units (stems, after _UNIT_ALIASES) → (dimension, factor to the dimension's base unit): "a two-mile
+# route" and "a 3.2-kilometre route" are one length
+_CONVERT = {"millimetr": ("length", 0.001), "centimetr": ("length", 0.01), "metr": ("length", 1.0),
+            "kilometr": ("length", 1000.0), "mile": ("length", 1609.34), "feet": ("length", 0.3048),
+            "yard": ("length", 0.9144), "inch": ("length", 0.0254), "kilogram": ("mass", 1.0), "gram": ("mass", 0.001),
+            "tonn": ("mass", 1000.0), "pound": ("mass", 0.4536), "litr": ("volume", 1.0), "gallon": ("volume", 3.785),
+            "hectar": ("area", 1.0), "acr": ("area", 0.4047), "mph": ("speed", 1.609), "kph": ("speed", 1.0),
+            "second": ("time", 1 / 86400), "minut": ("time", 1 / 1440), "hour": ("time", 1 / 24),
+            "day": ("time", 1.0), "week": ("time", 7.0), "month": ("time", 30.4), "year": ("time", 365.0)}
+_ONE_NOT_A_NUMBER = re.compile(r"(?:\b(?:no|any|every|some|each|the|that|this|which|no-|anyone)[\s-]*)$", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
 _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
 _STATE_STEMS = frozenset(w for pair in _OPPOSITES for side in pair for w in side if " " not in w)
@@ -116,6 +132,8 @@ class Num:
     noun: str
     unit: str  # "percent" | "money" | "count"
     high: float | None = None  # a vague amount's upper bound ("thousands": 2,000-10,000); value is its lower bound
+    bound: str = ""  # "lower" ("more than 2,000": 2,000 or a little more), "upper" ("nearly 40", "up to 5"), or ""
+    mod: str = ""  # the modifier as written, lower-cased ("more than", "nearly"), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +145,7 @@ class Claim:
     states: frozenset[int]  # indices of _OPPOSITES sides: 2k (left side) / 2k+1 (right side)
     words: frozenset[str] = frozenset()  # content-word stems
     plain: frozenset[str] = frozenset()  # content-word stems that are neither names (capitalised) nor numbers
+    quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
 
 
 def _word_value(s: str) -> float | None:
@@ -189,8 +208,15 @@ def claim_of(text: str) -> Claim:
             nm = _NOUN.match(body, m.end())
             noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
             noun = _UNIT_ALIASES.get(noun, noun)
+        if num.lower() == "one" and (_ONE_NOT_A_NUMBER.search(before[-12:]) or body.startswith(" of", m.end())):
+            continue  # "no one was hurt", "one of the …": no count
         approx = bool(m.group("mod")) or num.lower() in ("dozen",)
-        nums.append(Num(v, approx, noun, unit))
+        mod = (m.group("mod") or "").lower()
+        bound = "lower" if mod in _LOWER_MODS else "upper" if mod in _UPPER_MODS else ""
+        if unit == "count" and noun in _CONVERT:  # one base unit per dimension (rounded when converted)
+            dim, factor = _CONVERT[noun]
+            v, noun, approx = v * factor, dim, approx or factor != 1.0
+        nums.append(Num(v, approx, noun, unit, None, bound, mod))
     for m in _VAGUE.finditer(body):
         lo, hi = _VAGUE_RANGE[m.group("v").lower()]
         nm = _NOUN.match(body, m.end())
@@ -223,18 +249,36 @@ def claim_of(text: str) -> Claim:
         end = _CLAUSE_END.search(body, m.end())
         negated.update(terms(body[m.end():end.start() if end else len(body)]))
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
+    quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
-                 frozenset(plain) - _NUMBER_WORDS)
+                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted))
+
+
+def _interval(n: Num) -> tuple[float, float]:
+    """The values a number allows, as figures.value_interval reads them: "more than 2,000" 2,000–2,500, "just over
+    41" 41–43, "nearly 40" 36–40, "under 50" 37.5–50, "about 40" 36–44."""
+    v = n.value
+    if n.bound == "lower":
+        return v, v * (1 + (_TOLERANCE / 2 if n.mod == "just over" else _OVER))
+    if n.bound == "upper":
+        return v * (1 - (_OVER if n.mod in ("under", "fewer than", "less than") else _TOLERANCE)), v
+    if n.approx:
+        return v * (1 - _TOLERANCE), v * (1 + _TOLERANCE)
+    return v, v
 
 
 def compatible(a: Num, b: Num) -> bool:
-    """Equal values, or within ``_TOLERANCE`` when either is approximate; a vague amount is a range."""
+    """Equal values, or within ``_TOLERANCE`` when either is approximate, or inside a bound's reach ("more than
+    2,000" and 2,350); a vague amount is a range."""
     if a.high is not None or b.high is not None:
         alo, ahi = a.value, a.high if a.high is not None else a.value
         blo, bhi = b.value, b.high if b.high is not None else b.value
         return alo <= bhi * (1 + _TOLERANCE) and blo <= ahi * (1 + _TOLERANCE)
     if a.value == b.value:
         return True
+    if a.bound or b.bound:
+        (alo, ahi), (blo, bhi) = _interval(a), _interval(b)
+        return alo <= bhi + 1e-9 and blo <= ahi + 1e-9
     if a.approx or b.approx:
         return abs(a.value - b.value) <= _TOLERANCE * max(abs(a.value), abs(b.value))
     return False
@@ -247,6 +291,8 @@ def _speaker_words(s: str) -> set[str]:
 def conflict(a: Claim, b: Claim) -> str | None:
     """Why two claims do not agree, or ``None``."""
     if a.numbers and b.numbers:
+        # figures on both sides and not one in common: sentences whose figures are their content state different
+        # things, even when the figures measure different kinds ("60,000 homes" / "$40 million")
         if not any(compatible(n, m) for n in a.numbers for m in b.numbers):
             return "figures: no value in common"
         # a counted noun both sentences give a figure for, with a value on each side that nothing on the other side
@@ -263,6 +309,10 @@ def conflict(a: Claim, b: Claim) -> str | None:
         return f"negation on one side: {', '.join(sorted(one_sided))}"
     if a.days and b.days and not a.days & b.days:
         return f"days: {sorted(a.days)} vs {sorted(b.days)}"
+    if a.quoted and b.quoted and not (a.quoted & b.words) and not (b.quoted & a.words):
+        # what a speaker is quoted saying shares no word with the other sentence: two things said (often by one
+        # named person, whose name and role make the sentences look alike)
+        return "different words quoted"
     if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker):
         return f"speakers: {a.speaker} vs {b.speaker}"
     for k in range(len(_OPPOSITES)):
@@ -308,6 +358,12 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     _, first = np.unique(key, return_index=True)
     first = np.sort(first[ca[first] != cb[first]])
     rows, cols, vals = rows[first], cols[first], vals[first]
+    # pairs of two independent articles first, then those with a copy or rewrite: a rewritten sentence joins the
+    # claim it carries, and never takes an independent sentence into a group of its own first
+    carried = np.array([relation.get(r.article_id) in ("copy", "rewrite") for r in refs], dtype=bool)
+    later = carried[rows] | carried[cols]
+    order = np.concatenate([np.flatnonzero(~later), np.flatnonzero(later)])
+    rows, cols, vals = rows[order], cols[order], vals[order]
     parent = list(range(n))
     members: dict[int, list[int]] = {}
     B = al.adjacency.tocsr().astype(np.float32, copy=True)  # aligned pairs kept: 1, others dropped

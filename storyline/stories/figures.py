@@ -338,11 +338,45 @@ def _named_before(text: str, lo: int, a: int) -> str:
     return m.group(1) if m else ""
 
 
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+             "twentieth": 20, "thirtieth": 30}
+# a duration written without a cardinal: "as the walkout enters its sixth day", "now in its third week", "stayed off
+# the job for a second day" (how long so far: 6 days, 3 weeks, 2 days; "ended their first day" names a day and is
+# no duration), "on strike for a week" / "for a fortnight" (1 week, 2 weeks); the span starts at the ordinal or "a"
+_ORDINAL_DURATION = re.compile(
+    r"\b(?:(?:enters?|entered|entering|into|in)\s+(?:its|their)|for\s+a)\s+(?P<ord>" + "|".join(_ORDINALS)
+    + r"|\d{1,3}(?:st|nd|rd|th))\s+(?:straight\s+|consecutive\s+|full\s+)?(?P<unit>day|week|month|year)\b"
+    r"(?!\s+of\b)", re.IGNORECASE)
+_ONE_DURATION = re.compile(r"\bfor\s+(?P<a>a|one)\s+(?:full\s+|whole\s+)?(?P<unit>day|week|month|year|fortnight)\b"
+                           r"(?![\w-])", re.IGNORECASE)
+
+
+def _unit_durations(article: Article, sent: Sentence) -> list[Figure]:
+    """Durations with no cardinal number (``_ORDINAL_DURATION``, ``_ONE_DURATION``) in one sentence."""
+    text, out = article.text, []
+    for m in _ORDINAL_DURATION.finditer(text, sent.start, sent.end):
+        o = m.group("ord").lower()
+        value = float(_ORDINALS[o]) if o in _ORDINALS else float(o[:-2])
+        a = m.start("ord")
+        out.append(Figure(text[a:m.end()], value, False, "duration", m.group("unit").lower(), "duration",
+                          article.id, article.source, a, m.end(), sent.text, sent.start, sent.end))
+    for m in _ONE_DURATION.finditer(text, sent.start, sent.end):
+        unit = m.group("unit").lower()
+        value, unit = (2.0, "week") if unit == "fortnight" else (1.0, unit)
+        a = m.start("a")
+        out.append(Figure(text[a:m.end()], value, False, "duration", unit, "duration", article.id,
+                          article.source, a, m.end(), sent.text, sent.start, sent.end))
+    return out
+
+
 def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Figure]:
     """Every figure in ``article`` with what it counts and its sentence."""
     out: list[Figure] = []
     text = article.text
     for sent in sentences:
+        out += _unit_durations(article, sent)
         named = non_quantity_spans(text, sent.start, sent.end)
         taken = sent.start  # the end of the last range: its upper bound is no figure of its own
         for m in _FIGURE.finditer(text, sent.start, sent.end):
@@ -489,6 +523,11 @@ _PREDICATE_CLASSES: dict[str, tuple[str, ...]] = {  # word prefixes, matched on 
     "hospital": ("hospital", "treated", "treating", "discharg", "intensive"),
     "arrest": ("arrest", "detain", "custody"),
     "missing": ("missing", "unaccounted"),
+    # how long something has gone on so far: "the walkout enters its sixth day", "have been on strike for a week", "a
+    # strike that has lasted nine days", "now in its third week"
+    "stolen": ("stole", "stolen", "steal", "looted", "made off with", "escaped with", "snatched"),
+    "elapsed": ("enters its", "entered its", "entering its", "now in its", "has lasted", "have lasted", "had lasted",
+                "been on"),
 }
 _CLASS_RE = [(c, re.compile(r"\b(?:" + "|".join(ws) + r")", re.IGNORECASE)) for c, ws in _PREDICATE_CLASSES.items()]
 
@@ -668,7 +707,14 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     art_code: dict[str, int] = {}
     art = np.array([art_code.setdefault(f.article_id, len(art_code)) for f in cand])
     i_, j_ = shared.row, shared.col
-    ok = (i_ < j_) & (cat[i_] == cat[j_]) & (art[i_] != art[j_])
+    # counts of things under different nouns ("three paintings" / "three works" / "the number of stolen items") are
+    # one quantity when the same is said of them (a shared class of predicate: stolen)
+    things = np.array([f.category.startswith("count:") for f in cand], dtype=bool)
+    same = cat[i_] == cat[j_]
+    cross = ~same & things[i_] & things[j_]
+    if cross.any():
+        cross[cross] = [bool(cls[a] & cls[b]) for a, b in zip(i_[cross].tolist(), j_[cross].tolist())]
+    ok = (i_ < j_) & (same | cross) & (art[i_] != art[j_])
     i_, j_, sw = i_[ok], j_[ok], shared.data[ok]
     ss = np.asarray(S[i_].multiply(S[j_]).sum(axis=1)).ravel() if len(i_) else np.zeros(0)
     score = 0.5 * (sw + ss)
