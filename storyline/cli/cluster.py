@@ -80,6 +80,8 @@ def eval_(
                                 "source, title, text (cluster = gold story, used only for scoring)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="default (dense + lexical) or lexical."),
     order: str = typer.Option("time", "--order", help="time (arrival order) or shuffled (seeded)."),
+    seed: int = typer.Option(12, "--seed", help="Seed of the shuffle that breaks ties of equal dates and orders "
+                             "undated items (and of --order shuffled); never the ids, which may encode the story."),
     embedding_cache: Optional[Path] = typer.Option(
         None, "--embedding-cache", help="Cache dense vectors under this folder, keyed by text (for experiments)."),
     fmt: Format = FORMAT,
@@ -94,7 +96,7 @@ def eval_(
         from ..represent.dense import CachedEncoder
 
         encoder = CachedEncoder(make_encoder(settings), embedding_cache)
-    result = evaluate(path, settings, encoder=encoder, order=order)
+    result = evaluate(path, settings, encoder=encoder, order=order, seed=seed)
     payload = result.as_dict()
     if fmt in (Format.json, Format.jsonl):
         emit_one(payload, fmt)
