@@ -177,22 +177,35 @@ def _fix_nested(value: Any) -> tuple[Any, int]:
 
 
 def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+    """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason.
+
+    An item with a title and no body (an aggregator export, a feed entry without a summary, a link list entry) is
+    a *headline-only* article: ``text`` is ``""`` (the body is never invented nor copied from the title) and
+    ``Article.headline_only`` is true; the title is what is searched, clustered and shown. A body shorter than
+    ``ingest.min_text_chars`` counts as no body. Only an item with neither title nor text is rejected
+    (``no-text``).
+    """
     settings = settings or IngestSettings()
     ref = str(raw.origin)
     raw, surrogates = _without_surrogates(raw)
     text = clean_text(raw.text or "")
+    title = clean_line(raw.title or "")
+    notes: list[str] = []
     if len(text) < max(1, settings.min_text_chars):
-        return Rejected(ref, "normalize", "no-text", "the record has no article text")
+        if not title:
+            return Rejected(ref, "normalize", "no-text", "the record has neither a title nor article text")
+        if text:  # a body under the floor is not a body: kept out of the text, said in a warning
+            notes.append(f"body of {len(text)} characters is under ingest.min_text_chars="
+                         f"{settings.min_text_chars}; stored as a headline-only article")
+        text = ""  # headline-only: the title is the whole article, the text stays empty (never a copy of it)
     if len(text) > settings.max_text_chars:
         return Rejected(
             ref, "normalize", "text-too-long",
             f"text has {len(text)} characters, over ingest.max_text_chars={settings.max_text_chars}; "
             f"raise it with --set ingest.max_text_chars={len(text)} (the text is never cut)",
         )
-    notes: list[str] = []
     if surrogates:
         notes.append(f"replaced {surrogates} unpaired UTF-16 surrogate(s) (broken characters) with U+FFFD")
-    title = clean_line(raw.title or "")
     title_derived = raw.title_derived
     if not title:
         title = derive_headline(text)

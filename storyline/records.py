@@ -71,10 +71,15 @@ class Article:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def headline_only(self) -> bool:
+        """True for an article that is only a headline (a title and no body: ``text`` is empty)."""
+        return not self.text
+
+    @property
     def lead(self) -> str:
         """The title and first paragraph: what the dense encoder reads."""
         first = self.text.split("\n\n", 1)[0]
-        return f"{self.title}\n{first}" if self.title else first
+        return f"{self.title}\n{first}" if self.title and first else self.title or first
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,9 @@ class IngestSettings:
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are rejected (reason "too-large"), never truncated
     max_text_chars: int = 200_000  # longer article bodies are rejected, never silently cut
     batch_size: int = 64  # articles normalized/encoded/clustered together
-    min_text_chars: int = 1  # a record whose text is shorter is rejected ("no-text")
+    # a body shorter than this counts as no body: with a title the item is a headline-only article (empty text, a
+    # warning says what was left out), without one it is rejected ("no-text")
+    min_text_chars: int = 1
     # `ingest` sorts each window of this many items by date before clustering (undated last), so files read in
     # any order arrive in time order, as the clusterer expects (1 = keep input order)
     order_window: int = 10_000

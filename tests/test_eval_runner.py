@@ -68,9 +68,12 @@ def test_eval_cli_json_contract(tmp_path):
 def test_records_the_reader_rejects_are_counted_and_left_out(tmp_path):
     p = write_set(tmp_path / "s.jsonl")
     with p.open("a", encoding="utf-8") as f:
-        f.write(json.dumps({"id": "empty", "cluster": "storm", "title": "Storm", "text": ""}) + "\n")
+        f.write(json.dumps({"id": "empty", "cluster": "storm", "title": "", "text": ""}) + "\n")
     r = evaluate(p, LEXICAL)
     assert (r.n_articles, r.n_rejected, r.bcubed.f1) == (6, 1, 1.0)
+    with p.open("a", encoding="utf-8") as f:  # a headline with no text is an article (headline-only), scored
+        f.write(json.dumps({"id": "h", "cluster": "storm", "title": "Storm Hera floods Maravel", "text": ""}) + "\n")
+    assert (evaluate(p, LEXICAL).n_articles, evaluate(p, LEXICAL).n_rejected) == (7, 1)
 
 
 @needs_data

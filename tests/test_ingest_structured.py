@@ -34,16 +34,17 @@ def test_json_object_and_array(tmp_path):
 def test_csv_with_header_and_extra_columns(tmp_path):
     f = tmp_path / "a.csv"
     f.write_text('id,title,text,date,source,topic\n1,Hello,"Line one,\nline two",2021-10-09,Wire,politics\n'
-                 '2,Empty,,2021-10-09,Wire,x\n', encoding="utf-8")
+                 '2,Headline only,,2021-10-09,Wire,x\n3,,,2021-10-09,Wire,x\n', encoding="utf-8")
     items = _items([f])
     assert isinstance(items[0], RawItem) and items[0].text == "Line one,\nline two"
     assert items[0].extra == {"topic": "politics"} and items[0].date == "2021-10-09"
-    assert isinstance(items[1], Rejected) and items[1].reason == "no-text"
+    assert isinstance(items[1], RawItem) and items[1].title == "Headline only" and items[1].text == ""
+    assert isinstance(items[2], Rejected) and items[2].reason == "no-text"
 
 
-def test_record_without_text_is_rejected(tmp_path):
+def test_record_without_title_and_text_is_rejected(tmp_path):
     f = tmp_path / "a.jsonl"
-    f.write_text('{"title": "only a title"}\n')
+    f.write_text('{"title": " ", "source": "Wire"}\n')
     [r] = _items([f])
     assert isinstance(r, Rejected) and r.reason == "no-text" and r.ref.endswith(":1")
 

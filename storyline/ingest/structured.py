@@ -44,8 +44,6 @@ def record_to_item(rec: Any, origin: Origin, fmt: str) -> RawItem | Rejected:
     if text is not None and not isinstance(text, str):
         return Rejected(str(origin), "ingest", "malformed-record",
                         f"field 'text' must be a string, got {type(text).__name__} ({_short(text)})")
-    if not isinstance(text, str) or not text.strip():
-        return Rejected(str(origin), "ingest", "no-text", "the record has no 'text' field with content")
     for name, v in fields.items():  # a list or object would otherwise be stored as its Python repr
         if isinstance(v, (list, dict)):
             return Rejected(str(origin), "ingest", "malformed-record",
@@ -55,7 +53,13 @@ def record_to_item(rec: Any, origin: Origin, fmt: str) -> RawItem | Rejected:
         v = fields.get(name)
         return None if v is None or v == "" else str(v)
 
-    return RawItem(origin=origin, text=text, title=opt("title"), date=opt("date"), source=opt("source"),
+    title = opt("title")
+    if not (text or "").strip() and not (title or "").strip():
+        return Rejected(str(origin), "ingest", "no-text",
+                        "the record has neither a 'title' nor a 'text' field with content")
+    # a record with a title and no text is a headline-only article (aggregator exports): normalize keeps its
+    # text empty
+    return RawItem(origin=origin, text=text or "", title=title, date=opt("date"), source=opt("source"),
                    url=opt("url"), lang=opt("lang"), byline=opt("byline"), external_id=opt("id"), format=fmt,
                    extra=extra)
 
