@@ -83,10 +83,12 @@ def test_threshold_changes_the_stories_under_the_lexical_profile():
 
     arts = [a for a in _demo_articles()]
     n = {}
-    for cut in (0.02, 0.97):
+    for cut in (0.02, 0.5, 0.99):
         c = make_clusterer(LEXICAL.with_overrides({"cluster.threshold": cut}))
-        n[cut] = len({x.story_id for x in c.assign(arts)})
-    assert n[0.97] == len(arts) > n[0.02]
+        out = c.assign(arts)
+        n[cut] = len({x.story_id for x in out})
+        assert all(x.score >= cut for x in out if not x.is_new)
+    assert n[0.99] > n[0.5] > n[0.02]
     assert all(isinstance(a, Article) for a in arts)
 
 
