@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip scoring the held-out stories inside the whole stream (the cut is then chosen on the "
                          "held-out folds run alone)")
     ap.add_argument("--no-loso", action="store_true", help="skip leave-one-set-out")
+    ap.add_argument("--table", action="store_true", help="only print the Markdown table of the last run's figures")
     ap.add_argument("--cut", type=float, default=None,
                     help="skip the cross-validation: fit the shipped model with this cut, keeping the CV figures of "
                          "the last full run (bench/out/train_cluster.json)")
@@ -199,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     from storyline.settings import Settings
 
     cuts = [float(x) for x in args.cuts.split(",")]
+    out_path0 = OUT / "train_cluster.json"
+    if args.table:
+        print(table(json.loads(out_path0.read_text("utf-8"))))
+        return 0
     profiles = ("default", "lexical") if args.profile == "both" else (args.profile,)
     OUT.mkdir(parents=True, exist_ok=True)
     out_path = OUT / "train_cluster.json"
@@ -280,6 +285,33 @@ def _final(profile, encoder, streams, best, summary, res, args, t0) -> None:
     res["seconds"] = round(time.time() - t0, 1)
     print(f"{profile} in-sample (final model, whole streams): " + "  ".join(
         f"{k}={v['f1']:.3f} (score {in_sample_score[k]['f1']:.3f})" for k, v in in_sample.items()), flush=True)
+
+
+def table(results: dict) -> str:
+    """Held-out (fold alone, and held-out stories inside the whole stream) and in-sample B-cubed F1, per stream:
+    the old score threshold vs the learned model at its chosen cut."""
+    lines = ["| profile | stream | score, held-out fold | learned, held-out fold | score, held-out in stream | "
+             "learned, held-out in stream | score, whole stream | learned, whole stream (in-sample) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for profile, res in results.items():
+        S, cut = res["summary"], res["chosen_cut"]
+
+        def f(key, stream):
+            v = S.get(key, {}).get("streams", {}).get(stream)
+            return f"{v['f1']:.3f}" if v else "-"
+        for stream in S["score"]["streams"]:
+            ins, sc = res.get("in_sample", {}).get(stream), res.get("whole_stream_score_threshold", {}).get(stream)
+            lines.append(f"| {profile} | {stream} | {f('score', stream)} | {f(f'learned@{cut}', stream)} | "
+                         f"{f('whole:score', stream)} | {f(f'whole:learned@{cut}', stream)} | "
+                         f"{sc['f1']:.3f} | {ins['f1']:.3f} |" if ins and sc else "")
+
+        def m(key):
+            return f"**{S[key]['mean_f1']:.3f}**" if key in S else "-"
+        mean = lambda d: f"**{sum(v['f1'] for v in d.values()) / len(d):.3f}**" if d else "-"  # noqa: E731
+        lines.append(f"| {profile} | **mean** (cut {cut}, {res['folds']} folds) | {m('score')} | "
+                     f"{m(f'learned@{cut}')} | {m('whole:score')} | {m(f'whole:learned@{cut}')} | "
+                     f"{mean(res.get('whole_stream_score_threshold', {}))} | {mean(res.get('in_sample', {}))} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
