@@ -306,7 +306,9 @@ def test_the_lead_cache_is_bounded():
 
 
 def test_dense_path_uses_the_ann_index_and_keeps_it_to_active_stories():
-    settings = Settings().with_overrides({"cluster.hnsw_rebuild_min": 10})
+    # the index's mechanics, under the score decision (the learned model is calibrated on MiniLM, not on this
+    # 64-dimension hashing encoder)
+    settings = Settings().with_overrides({"cluster.hnsw_rebuild_min": 10, "cluster.decision": "score"})
     c = make_clusterer(settings, HashingEncoder())
     topics = sorted(TOPICS)
     # ten bursts of four trios (one per topic), ten days apart: each burst's stories are asleep by the next one

@@ -95,10 +95,15 @@ def test_learned_decision_joins_the_same_story_and_starts_others():
 
 
 def test_the_default_profile_model_runs_with_dense_features():
+    # the model is calibrated on MiniLM; this 64-dimension hashing encoder only checks the mechanics: dense
+    # features are computed, and every join is the most probable candidate at or above the cut
     c = make_clusterer(Settings().with_overrides({"cluster.decision": "learned"}), HashingEncoder())
-    out = c.assign([article(0, "storm", 0, 0), article(1, "storm", 1, 0), article(2, "vote", 0, 0)])
-    assert out[1].story_id == out[0].story_id != out[2].story_id
-    assert out[1].components["f:dense_best"] >= out[1].components["f:dense_avg"] > 0
+    topics = ["storm", "vote", "match", "fire"]
+    out = c.assign([article(i, topics[i % 4], i // 4, 0) for i in range(12)])
+    joined = [o for o in out if not o.is_new]
+    assert joined and all(o.components["f:dense_best"] >= o.components["f:dense_avg"] > 0 for o in joined)
+    assert all(o.score == o.components["p_join"] >= c.settings.threshold for o in joined)
+    assert all(o.components["nearest_story_score"] < c.settings.threshold for o in out if o.is_new)
 
 
 def test_teacher_forcing_labels_the_gold_story():
