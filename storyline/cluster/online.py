@@ -37,7 +37,7 @@ import hashlib
 import heapq
 import math
 import operator
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
@@ -46,7 +46,7 @@ import numpy as np
 
 from ..records import Article, Assignment, content_id
 from ..represent.entities import entities
-from ..represent.lexical import DocumentFrequencies, term_counts
+from ..represent.lexical import DocumentFrequencies, tokens
 from .model import JoinModel, features_for, load_model
 
 if TYPE_CHECKING:
@@ -169,12 +169,16 @@ class OnlineClusterer:
     def features(self, article: Article, dense: np.ndarray | None = None) -> Features:
         s = self.settings
         body = article.text if s.body_chars <= 0 else article.text[: s.body_chars]
-        tf = term_counts(article.title, body, s.title_weight)
+        # term_counts(title, body, title_weight), with the title tokenized once for both vectors
+        title_counts = Counter(tokens(article.title))
+        tf: dict[str, float] = dict(Counter(tokens(body)))
+        for t, c in title_counts.items():
+            tf[t] = tf.get(t, 0.0) + c * s.title_weight
         ent_counts = entities(article.title, body)
         self.df.add(tf)
         self.edf.add(ent_counts)
         f = Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
-        f.title = self.df.vector(term_counts(article.title, "", 1.0))
+        f.title = self.df.vector(title_counts)
         f.n_tokens = sum(tf.values())
         return f
 
