@@ -310,7 +310,7 @@ def test_ingest_json_and_jsonl_stores_counts_and_rejects(db_copy):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(db_copy, LEXICAL, token=TOKEN)) as c:
         before = c.get("/api/health").json()["articles"]
-        body = c.post("/api/ingest", json=[ARTICLE, {"title": "no text here"}], headers=auth).json()
+        body = c.post("/api/ingest", json=[ARTICLE, {"title": "", "text": ""}], headers=auth).json()
         assert (body["seen"], body["accepted"], body["rejected"], body["duplicates"]) == (2, 1, 1, 0)
         assert body["rejects"][0]["reason"] == "no-text" and body["rejects"][0]["ref"] == "api:2"
         new_id = body["articles"][0]
