@@ -36,7 +36,7 @@ DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "bench" / "out"
 CACHE = Path("/tmp/storyline-cache-cluster/emb")
 
-SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread"),
+SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4"),
         "neus-train": ("given", "headline", "lead")}  # neus is undated: its undated/spread variants are itself
 CUTS = (0.2, 0.3, 0.4, 0.5, 0.6)
 BATCH = 64

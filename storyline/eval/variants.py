@@ -30,6 +30,7 @@ LABELS = {
     "undated": "dates removed",
     "spread": "dates spread (uniform 0-2 d)",
     "no-outlet": "outlets unknown",
+    "spread4": "dates spread (uniform 0-4 d)",
 }
 
 
@@ -66,9 +67,11 @@ def variant(rec: Record, name: str, seed: int = 1) -> Record:
         return {**rec, "date": None}
     if name == "spread":
         return spread_date(rec, "uniform", 2.0, seed)
+    if name == "spread4":  # a wider spread, for training (stories whose reports run over several days)
+        return spread_date(rec, "uniform", 4.0, seed)
     if name == "no-outlet":
         return {**rec, "source": None}
-    raise StorylineError(f"unknown variant {name!r}; valid variants: {list(VARIANTS)}")
+    raise StorylineError(f"unknown variant {name!r}; valid variants: {list(VARIANTS) + ['spread4']}")
 
 
 def compose(names: Iterable[str]) -> Callable[[Record, int], Record]:
