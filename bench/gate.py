@@ -2,12 +2,15 @@
 
 Run by .ci/gate after `make test`. Skips (exit 0) when ../shared/data is absent. Each floor is the figure measured
 when it was recorded minus a small tolerance for run-to-run noise; raising a floor is a commit that says why.
+A set named ``NAME@VARIANT`` is that set under a variant of storyline/eval/variants.py (e.g. headline only), as
+bench/robustness.py runs it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,12 +27,18 @@ def main() -> int:
         print(f"gate: {DATA} not found; skipping the clustering quality gate")
         return 0
     floors = json.loads((REPO / "bench" / "floors.json").read_text("utf-8"))["bcubed_f1"]
+    from storyline.eval.variants import write_variant
+
     failed = []
+    tmp = tempfile.TemporaryDirectory(prefix="storyline-gate-")
     for name, by_profile in sorted(floors.items()):
-        path = DATA / f"{name}.jsonl"
+        stem, _, variant = name.partition("@")
+        path = DATA / f"{stem}.jsonl"
         if not path.exists():
             print(f"gate: {path} not found; skipping {name}")
             continue
+        if variant:
+            path = write_variant(path, Path(tmp.name) / f"{stem}-{variant}.jsonl", variant)
         for profile, floor in sorted(by_profile.items()):
             r = evaluate(path, with_profile(Settings(), profile))
             ok = r.bcubed.f1 >= floor
@@ -37,6 +46,7 @@ def main() -> int:
                   f"{'ok' if ok else 'BELOW FLOOR'}; {r.articles_per_s:.0f} articles/s", flush=True)
             if not ok:
                 failed.append(f"{name}/{profile}")
+    tmp.cleanup()
     if failed:
         print(f"gate: FAILED for {', '.join(failed)}; a change lowered clustering quality below bench/floors.json")
         return 1

@@ -2,6 +2,8 @@
 
 Every item is accounted for: ``seen == accepted + rejected + duplicates`` for every run (checked by tests).
 Observers (e.g. the copy detector) see each stored batch with its assignments, inside the same transaction.
+A batch that does not commit leaves no trace in memory either: the clusterer and the observers are rebuilt from the
+store (which holds only committed batches), so a rolled-back batch leaves no phantom story or copy-index entry.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Pipeline:
         # the store's ingest generation, read before restoring: a run another process finishes while this one
         # restores makes it differ, and the next run() restores again (a clusterer passed in is taken as restored)
         self._generation = self.store.ingest_generation()
+        self._stale = False  # a batch failed and the in-memory state could not be rebuilt then: rebuild before a run
         if self.clusterer is None:
             self.clusterer = make_clusterer(self.settings).restore(self.store)
         if hasattr(self.clusterer, "observe") and self.clusterer not in self.observers:
@@ -52,8 +55,9 @@ class Pipeline:
         run), the clusterer and the observers are restored first, so every article is clustered against every
         story stored before it."""
         with self.store.ingest_lock():
-            if self.store.ingest_generation() != self._generation:
+            if self._stale or self.store.ingest_generation() != self._generation:
                 self._restore()
+                self._stale = False
             try:
                 return self._run(items, command, progress)
             finally:
@@ -125,6 +129,26 @@ class Pipeline:
                 batch_ids.add(a.id)
                 articles.append(a)
         articles = self._flag_reused_ids(articles)
+        try:
+            return self._cluster_and_store(articles, rejects, duplicates, run_id)
+        except BaseException as e:
+            self._discard_uncommitted(e)
+            raise
+
+    def _discard_uncommitted(self, error: BaseException) -> None:
+        """The batch did not commit (the store rolled it back): the clusterer and the observers drop what it
+        added to their in-memory state by being rebuilt from the store. On Ctrl-C (or if the store cannot be read
+        now) the rebuild waits for the next run."""
+        self._stale = True
+        if isinstance(error, Exception):
+            try:
+                self._restore()
+                self._stale = False
+            except Exception:  # noqa: BLE001 - the original error is the one to report; the next run rebuilds
+                pass
+
+    def _cluster_and_store(self, articles: list[Article], rejects: list[Rejected], duplicates: int,
+                           run_id: int) -> tuple[int, int, int, int]:
         assignments = self.clusterer.assign(articles) if articles else []
         new_stories = 0
         with self.store.transaction():

@@ -36,8 +36,18 @@ class ClusterSettings:
     # --- the online clusterer (storyline/cluster/online.py); calibrated on ../shared/data allsides-2021 + neus-train
     # together (one configuration for both; see docs/clustering.md for the sweep and the held-out check)
     # sweep (online, arrival order): default profile th 0.30 → allsides F1 0.953 / neus 0.780; 0.35 → 0.946 / 0.71
-    threshold: float = 0.30  # join the best story when its score reaches this (default profile), else start one
-    lexical_threshold: float = 0.20  # the same for the lexical profile (th 0.20 → allsides 0.912 / neus 0.750)
+    # the join decision: "learned" (a logistic join-or-new model over features of (article, candidate story), one
+    # per profile, shipped in storyline/cluster/models/<profile>.json and retrained by `python bench/train_cluster.py`
+    # from ../shared/data; docs/clustering.md) or "score" (the hand-weighted score below against one threshold)
+    decision: str = "learned"
+    # when > 0 it replaces the profile's own cut (0 = use the profile's): with decision=learned the model's P(join)
+    # cut (stored in the model file, chosen by cross-validation), with decision=score the score threshold
+    threshold: float = 0.0
+    default_threshold: float = 0.30  # decision=score, default profile: join when the score reaches this
+    join_model: str = ""  # decision=learned: a model JSON to use instead of the profile's shipped one ("" = shipped)
+    decision_candidates: int = 5  # decision=learned: the model scores this many best candidates (by score)
+    best_link_members: int = 8  # best-link features look at a story's this many most recent members
+    lexical_threshold: float = 0.20  # decision=score, lexical profile (th 0.20 → allsides 0.912 / neus 0.750)
     merge_threshold: float = 0.55  # merge two stories when their story-to-story (average-link) score reaches this
     w_lexical: float = 1.0  # weight of title-weighted TF-IDF similarity (mean over the story's members)
     w_dense: float = 1.0  # weight of MiniLM cosine (title + lead), mean over the story's members

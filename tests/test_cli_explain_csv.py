@@ -1,4 +1,4 @@
-"""`storyline explain ID --format csv` is plain CSV: a header and one row per signal, nothing else."""
+"""`storyline explain ID --format csv` is plain CSV: a header and one row per signal or feature, nothing else."""
 
 import csv
 import io
@@ -17,6 +17,7 @@ def test_explain_csv_is_only_csv(tmp_path):
     p = run(db, "explain", art, "--format", "csv")
     assert p.returncode == 0, p.stderr.decode()
     rows = list(csv.reader(io.StringIO(p.stdout.decode())))
-    assert rows[0] == ["article_id", "story_id", "signal", "similarity"]
-    assert len(rows) >= 2 and all(len(r) == 4 and r[0] == art for r in rows[1:])
+    # one row per signal and per join-model feature (with its contribution to the log-odds, when it has one)
+    assert rows[0] == ["article_id", "story_id", "signal", "value", "contribution"]
+    assert len(rows) >= 2 and all(len(r) == 5 and r[0] == art for r in rows[1:])
     assert rows[1][2] == "score"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -65,7 +66,10 @@ def test_every_article_gets_exactly_one_story_and_scores_are_in_unit_interval(re
     assert [a.article_id for a in out] == [a.id for a in arts]
     for a in out:
         assert 0.0 <= a.score <= 1.0
-        assert all(0.0 <= v <= 1.0 for v in a.components.values()), a.components
+        signals = {k: v for k, v in a.components.items() if not k.startswith("f:") and k != "nearest_story"}
+        assert all(0.0 <= v <= 1.0 for v in signals.values()), a.components
+        assert all(math.isfinite(v) for k, v in a.components.items() if k.startswith("f:"))  # the model's features
+        assert c.resolve(a.components.get("nearest_story", a.story_id)) in c.stories
         assert c.resolve(a.story_id) in c.stories
     assert sum(s.n for s in c.stories.values()) == len(arts)
 
@@ -132,7 +136,7 @@ def _bridge_articles() -> list[Article]:
 
 
 def test_a_bridging_article_merges_two_stories_and_the_older_id_survives(tmp_path):
-    cs = replace(LEXICAL.cluster, lexical_threshold=0.45, merge_threshold=0.2)
+    cs = replace(LEXICAL.cluster, decision="score", lexical_threshold=0.45, merge_threshold=0.2)
     settings = replace(LEXICAL, cluster=cs)
     with Store(tmp_path / "m.db") as store:
         pipe = Pipeline(store, settings, make_clusterer(settings))
@@ -302,7 +306,9 @@ def test_the_lead_cache_is_bounded():
 
 
 def test_dense_path_uses_the_ann_index_and_keeps_it_to_active_stories():
-    settings = Settings().with_overrides({"cluster.hnsw_rebuild_min": 10})
+    # the index's mechanics, under the score decision (the learned model is calibrated on MiniLM, not on this
+    # 64-dimension hashing encoder)
+    settings = Settings().with_overrides({"cluster.hnsw_rebuild_min": 10, "cluster.decision": "score"})
     c = make_clusterer(settings, HashingEncoder())
     topics = sorted(TOPICS)
     # ten bursts of four trios (one per topic), ten days apart: each burst's stories are asleep by the next one

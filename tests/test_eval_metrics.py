@@ -72,3 +72,13 @@ def test_metrics_are_in_unit_interval_and_bcubed_swaps_precision_and_recall(pair
     a, b = bcubed(pred, gold), bcubed(gold, pred)
     assert a.precision == pytest.approx(b.recall) and a.recall == pytest.approx(b.precision)
     assert bcubed(gold, gold).f1 == 1.0
+
+
+def test_bcubed_of_some_items_counts_their_mistakes_against_the_others():
+    from storyline.eval.metrics import bcubed, bcubed_of
+
+    gold = {"a": 1, "b": 1, "c": 2, "d": 2}
+    pred = {"a": "x", "b": "x", "c": "x", "d": "y"}  # c wrongly joined a and b
+    assert bcubed_of(pred, gold, gold) == bcubed(pred, gold)
+    held = bcubed_of(pred, gold, ["c", "d"])
+    assert held.precision == (1 / 3 + 1) / 2 and held.recall == (1 / 2 + 1 / 2) / 2

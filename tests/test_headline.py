@@ -31,7 +31,8 @@ def test_stored_headline_is_the_view_headline_and_follows_the_story(store):
     items = [RawItem(origin=Origin("x", i), source=f"S{i}", title=t, date=f"2026-03-0{i + 1}", text=TEXTS[i])
              for i, t in enumerate(["Ferry strike", "Vellmar ferry crews strike over pay",
                                     "Ferry crews in Vellmar strike over pay, crossings cancelled"])]
-    ingest(store, items, Settings().with_overrides({"cluster.profile": "lexical", "cluster.lexical_threshold": 0.05}))
+    ingest(store, items, Settings().with_overrides({"cluster.profile": "lexical", "cluster.decision": "score",
+                                                  "cluster.lexical_threshold": 0.05}))
     [story] = store.list_stories()
     assert story.n_articles == 3
     assert story.headline == build_view(store, story.id).to_dict()["headline"] == \

@@ -12,25 +12,62 @@ from .core import FORMAT
 from .output import Format, emit, emit_one, stdout
 
 
-def explain_payload(store, article_id: str) -> dict:
-    """Why an article is in its story: score, per-signal components and the top shared terms/entities."""
+def explain_payload(store, article_id: str, settings=None) -> dict:
+    """Why an article is in its story: the decision (P(join) or score against the threshold), the join model's
+    features and their contributions to the log-odds, the nearest story (id and headline) and the shared terms."""
     article = store.get_article(article_id)
     m = store.membership(article.id)
     story_id = store.resolve_story_id(m["story_id"])
-    return {
+    comps = dict(m["components"])
+    started = "nearest_story_score" in comps
+    nearest_id = comps.pop("nearest_story", None)
+    features = {k[2:]: v for k, v in comps.items() if k.startswith("f:")}
+    signals = {k: v for k, v in comps.items() if not k.startswith("f:")}
+    payload = {
         "article_id": article.id,
         "title": article.title,
         "source": article.source,
         "date": article.date,
         "story_id": story_id,
         "headline": store.get_story(story_id).headline,
+        "decision": "learned" if "p_join" in signals else "score",
         "score": m["score"],
-        "components": m["components"],
+        "threshold": signals.get("threshold"),
+        "components": signals,
+        "features": features,
+        "contributions": {},
+        "intercept": None,
         "shared": m["shared"],
-        "started_story": "nearest_story_score" in m["components"],
+        "started_story": started,
         # it started a story that a later merge folded into this one (the story's first member is another article)
-        "started_merged_story": "nearest_story_score" in m["components"] and _first_member(store, story_id) != article.id,
+        "started_merged_story": started and _first_member(store, story_id) != article.id,
+        "nearest_story": None,
     }
+    if features:
+        model = _model_for(features, settings)
+        if model is not None:
+            payload["contributions"] = model.contributions([features[n] for n in model.features])
+            payload["intercept"] = model.intercept
+    if started and nearest_id:
+        nid = store.resolve_story_id(str(nearest_id))
+        payload["nearest_story"] = {"id": nid, "headline": store.get_story(nid).headline,
+                                    "score": signals.get("nearest_story_score")}
+    elif not started:
+        payload["nearest_story"] = {"id": story_id, "headline": payload["headline"], "score": m["score"]}
+    return payload
+
+
+def _model_for(features: dict, settings):
+    """The join model whose features these are (the configured one, else the shipped one of that profile)."""
+    from ..cluster.model import features_for, load_model
+
+    profile = "default" if "dense_avg" in features else "lexical"
+    path = settings.cluster.join_model if settings is not None and settings.cluster.join_model else None
+    try:
+        model = load_model(profile, path)
+    except Exception:  # noqa: BLE001 - explain still shows the stored features without contributions
+        return None
+    return model if set(model.features) == set(features) == set(features_for(profile)) else None
 
 
 def _first_member(store, story_id: str) -> str:
@@ -43,32 +80,47 @@ def explain(
     article_id: str = typer.Argument(..., help="An article id (or a unique prefix)."),
     fmt: Format = FORMAT,
 ) -> None:
-    """Why an article is in its story: the score, its components (lexical, dense, entities, time) and the
-    terms and entities it shares with the story."""
+    """Why an article is in its story: the decision against its threshold, the join model's features and what
+    each contributed, the nearest story, and the terms and entities it shares with the story."""
     with state.open_store() as store:
-        payload = explain_payload(store, article_id)
+        payload = explain_payload(store, article_id, state.settings)
     if fmt in (Format.json, Format.jsonl):
         emit_one(payload, fmt)
         return
-    if fmt is Format.csv:  # machine-readable: one row per signal, no prose lines around the CSV
-        rows = [{"article_id": payload["article_id"], "story_id": payload["story_id"], "signal": k, "similarity": v}
-                for k, v in {"score": payload["score"], **payload["components"]}.items()]
-        emit(rows, fmt, ["article_id", "story_id", "signal", "similarity"])
+    if fmt is Format.csv:  # machine-readable: one row per signal/feature, no prose lines around the CSV
+        rows = [{"article_id": payload["article_id"], "story_id": payload["story_id"], "signal": k, "value": v,
+                 "contribution": payload["contributions"].get(k[2:], "") if k.startswith("f:") else ""}
+                for k, v in {"score": payload["score"], **payload["components"],
+                             **{f"f:{n}": x for n, x in payload["features"].items()}}.items()]
+        emit(rows, fmt, ["article_id", "story_id", "signal", "value", "contribution"])
         return
     from rich.markup import escape  # titles, headlines and terms are data, never markup
 
     stdout.print(f"[bold]{escape(payload['title'])}[/bold]  ({escape(payload['article_id'])}, "
                  f"{escape(payload['source'])})", highlight=False)
-    if payload["started_merged_story"]:
-        verdict = (f"started a story that was later merged into this one (the nearest story then scored "
-                   f"{payload['components']['nearest_story_score']:.3f})")
-    elif payload["started_story"]:
-        verdict = (f"started this story (the nearest story scored "
-                   f"{payload['components']['nearest_story_score']:.3f})")
+    what = "P(join)" if payload["decision"] == "learned" else "score"
+    th = payload["threshold"]
+    th_txt = f" (threshold {th:.3f})" if th is not None else ""
+    near = payload["nearest_story"]
+    near_txt = f"{near['id']} \"{escape(near['headline'])}\"" if near else "none (no candidate story)"
+    if payload["started_story"]:
+        nscore = payload["components"].get("nearest_story_score", 0.0)
+        how = "started a story that was later merged into this one" if payload["started_merged_story"] \
+            else "started this story"
+        under = f"under the threshold {th:.3f}" if th is not None else "under the threshold"
+        verdict = f"{how}: the nearest story {near_txt} reached {what} {nscore:.3f}, {under}"
     else:
-        verdict = f"joined with score {payload['score']:.3f}"
+        verdict = f"joined with {what} {payload['score']:.3f}{th_txt}"
     stdout.print(f"story {payload['story_id']}: {escape(payload['headline'])}\n{verdict}", highlight=False)
-    rows = [{"signal": k, "similarity": v} for k, v in payload["components"].items()]
+    if payload["features"]:
+        rows = [{"feature": k, "value": v, "contribution": payload["contributions"].get(k, "")}
+                for k, v in payload["features"].items()]
+        emit(rows, fmt, ["feature", "value", "contribution"])
+        if payload["intercept"] is not None:
+            logit = payload["intercept"] + sum(payload["contributions"].values())
+            stdout.print(f"log-odds = intercept {payload['intercept']:.3f} + contributions = {logit:.3f}",
+                         highlight=False)
+    rows = [{"signal": k, "similarity": v} for k, v in payload["components"].items() if k != "threshold"]
     emit(rows, fmt, ["signal", "similarity"])
     if payload["shared"]:
         stdout.print("shared: " + escape(", ".join(payload["shared"])), highlight=False)
@@ -80,6 +132,8 @@ def eval_(
                                 "source, title, text (cluster = gold story, used only for scoring)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="default (dense + lexical) or lexical."),
     order: str = typer.Option("time", "--order", help="time (arrival order) or shuffled (seeded)."),
+    seed: int = typer.Option(12, "--seed", help="Seed of the shuffle that breaks ties of equal dates and orders "
+                             "undated items (and of --order shuffled); never the ids, which may encode the story."),
     embedding_cache: Optional[Path] = typer.Option(
         None, "--embedding-cache", help="Cache dense vectors under this folder, keyed by text (for experiments)."),
     fmt: Format = FORMAT,
@@ -94,7 +148,7 @@ def eval_(
         from ..represent.dense import CachedEncoder
 
         encoder = CachedEncoder(make_encoder(settings), embedding_cache)
-    result = evaluate(path, settings, encoder=encoder, order=order)
+    result = evaluate(path, settings, encoder=encoder, order=order, seed=seed)
     payload = result.as_dict()
     if fmt in (Format.json, Format.jsonl):
         emit_one(payload, fmt)

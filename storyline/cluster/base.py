@@ -12,10 +12,11 @@ from ..records import Article, Assignment
 
 if TYPE_CHECKING:
     from ..represent.dense import Encoder
-    from ..settings import Settings
+    from ..settings import ClusterSettings, Settings
     from ..store import Store
 
 PROFILES = ("default", "lexical")
+DECISIONS = ("learned", "score")
 ENCODER_BACKENDS = ("onnx", "torch")
 
 
@@ -61,11 +62,29 @@ def make_clusterer(settings: "Settings", encoder: "Encoder | None" = None) -> Cl
     from .online import OnlineClusterer
 
     cs = settings.cluster
+    if cs.profile not in PROFILES:
+        raise ConfigError(
+            f"cluster.profile must be one of {list(PROFILES)}, got {cs.profile!r}; "
+            "e.g. --set cluster.profile=lexical for the fast profile without torch"
+        )
+    if cs.decision not in DECISIONS:
+        raise ConfigError(f"cluster.decision must be one of {list(DECISIONS)}, got {cs.decision!r}; "
+                          "e.g. --set cluster.decision=score for the single score threshold")
+    resolved = replace(cs, threshold=profile_threshold(cs))
     if cs.profile == "default":
-        return OnlineClusterer(cs, encoder if encoder is not None else make_encoder(settings))
-    if cs.profile == "lexical":
-        return OnlineClusterer(replace(cs, threshold=cs.lexical_threshold), None)
-    raise ConfigError(
-        f"cluster.profile must be one of {list(PROFILES)}, got {cs.profile!r}; "
-        "e.g. --set cluster.profile=lexical for the fast profile without torch"
-    )
+        return OnlineClusterer(resolved, encoder if encoder is not None else make_encoder(settings))
+    return OnlineClusterer(resolved, None)
+
+
+def profile_threshold(cs: "ClusterSettings") -> float:
+    """The cut the clusterer uses: ``cluster.threshold`` when set (> 0), else the profile's own (the model's
+    calibrated P(join) cut with ``decision=learned``, ``default_threshold`` / ``lexical_threshold`` with
+    ``decision=score``)."""
+    if cs.threshold > 0:
+        return cs.threshold
+    if cs.decision == "learned":
+        from .model import load_model
+
+        return load_model(cs.profile).threshold
+    return cs.default_threshold if cs.profile == "default" else cs.lexical_threshold
+

@@ -20,7 +20,12 @@ Design (after Miranda et al. 2018 and Staykovski et al. 2019; see docs/clusterin
   ``gap`` being the distance in days from the article's date to the story's date range. With no date on either side
   ``time = undated_time``: undated articles cluster on content alone, but need a little more of it (no time evidence).
   Every score and component lies in [0, 1].
-* **Decision.** Join the best candidate when its score reaches ``threshold``; else start a story.
+* **Decision.** ``decision="learned"`` (the default): for the ``decision_candidates`` best candidates (by score) a
+  logistic join model (:mod:`storyline.cluster.model`) turns features of the pair — average and best link per signal,
+  title similarity, time gaps to the story's newest and oldest member, story size, the article's length and density,
+  the margin over the other candidates — into P(join); the article joins the most probable candidate when P(join)
+  reaches the profile's cut, else it starts a story. ``decision="score"``: join the best candidate when its score
+  reaches ``threshold``.
 * **Merging.** After a join, the grown story is compared (story to story, average link over member pairs, same
   formula) with the other candidates that also scored above ``threshold`` for this article; at ``merge_threshold``
   the two are one story: the older id survives and the younger becomes an alias (``Assignment.merged``).
@@ -32,7 +37,7 @@ import hashlib
 import heapq
 import math
 import operator
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
@@ -41,7 +46,8 @@ import numpy as np
 
 from ..records import Article, Assignment, content_id
 from ..represent.entities import entities
-from ..represent.lexical import DocumentFrequencies, term_counts
+from ..represent.lexical import DocumentFrequencies, tokens
+from .model import JoinModel, features_for, load_model
 
 if TYPE_CHECKING:
     from ..represent.dense import Encoder
@@ -71,6 +77,8 @@ class Features:
     dense: np.ndarray | None = None
     density: float = 0.0
     index_terms: list[tuple[str, float]] | None = None
+    title: dict[str, float] = field(default_factory=dict)  # TF-IDF of the title alone
+    n_tokens: float = 0.0
 
 
 @dataclass(slots=True)
@@ -86,6 +94,9 @@ class StoryState:
     last: float | None = None
     active: bool = True
     indexed: set[str] = field(default_factory=set)
+    title: dict[str, float] = field(default_factory=dict)  # sum of the members' title vectors
+    recent_lex: list[dict[str, float]] = field(default_factory=list)  # the last best_link_members members' vectors
+    recent_dense: list[np.ndarray] = field(default_factory=list)
 
 
 _weight = operator.itemgetter(1)
@@ -138,6 +149,16 @@ class OnlineClusterer:
         self.dim = encoder.dim if encoder is not None else 0
         self._recent_leads: OrderedDict[bytes, np.ndarray] = OrderedDict()  # lead hash -> vector (encoder_reuse)
         self.reused_encodings = 0  # leads whose vector came from an identical text instead of the encoder
+        self.model: JoinModel | None = None
+        if settings.decision == "learned":
+            profile = "default" if encoder is not None else "lexical"
+            self.model = load_model(profile, settings.join_model or None)
+            if self.model.features != features_for(profile):
+                from ..errors import ConfigError
+
+                raise ConfigError(f"the join model {settings.join_model or profile!r} has features "
+                                  f"{list(self.model.features)}, the {profile} profile computes "
+                                  f"{list(features_for(profile))}; train one with: python bench/train_cluster.py")
 
     def warm_up(self) -> None:
         """Load the encoder's model now rather than on the first batch."""
@@ -148,11 +169,18 @@ class OnlineClusterer:
     def features(self, article: Article, dense: np.ndarray | None = None) -> Features:
         s = self.settings
         body = article.text if s.body_chars <= 0 else article.text[: s.body_chars]
-        tf = term_counts(article.title, body, s.title_weight)
+        # term_counts(title, body, title_weight), with the title tokenized once for both vectors
+        title_counts = Counter(tokens(article.title))
+        tf: dict[str, float] = dict(Counter(tokens(body)))
+        for t, c in title_counts.items():
+            tf[t] = tf.get(t, 0.0) + c * s.title_weight
         ent_counts = entities(article.title, body)
         self.df.add(tf)
         self.edf.add(ent_counts)
-        return Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
+        f = Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
+        f.title = self.df.vector(title_counts)
+        f.n_tokens = sum(tf.values())
+        return f
 
     # -- the story index ---------------------------------------------------------------------------------------
     def _index_terms(self, f: Features) -> list[tuple[str, float]]:
@@ -226,7 +254,7 @@ class OnlineClusterer:
         bounded by the active stories); its id, size and dates remain."""
         st.active = False
         self._unindex_story(st)
-        st.lex, st.ent, st.dense = {}, {}, None
+        st.lex, st.ent, st.dense, st.title, st.recent_lex, st.recent_dense = {}, {}, None, {}, [], []
         self._dormant_rows += st.n
 
     def _rebuild_dense(self) -> None:
@@ -323,8 +351,14 @@ class OnlineClusterer:
     def _add_member(self, st: StoryState, f: Features) -> None:
         _add_sparse(st.lex, f.lex)
         _add_sparse(st.ent, f.ent)
+        _add_sparse(st.title, f.title)
+        m = self.settings.best_link_members
+        st.recent_lex.append(f.lex)
+        del st.recent_lex[:-m]
         if f.dense is not None:
             st.dense = f.dense.copy() if st.dense is None else st.dense + f.dense
+            st.recent_dense.append(f.dense)
+            del st.recent_dense[:-m]
         st.n += 1
         st.density_sum += f.density
         if f.day is not None:
@@ -352,6 +386,10 @@ class OnlineClusterer:
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
         _add_sparse(keep.lex, gone.lex)
         _add_sparse(keep.ent, gone.ent)
+        _add_sparse(keep.title, gone.title)
+        m = self.settings.best_link_members
+        keep.recent_lex = (keep.recent_lex + gone.recent_lex)[-m:]
+        keep.recent_dense = (keep.recent_dense + gone.recent_dense)[-m:]
         if gone.dense is not None:
             keep.dense = gone.dense.copy() if keep.dense is None else keep.dense + gone.dense
         keep.n += gone.n
@@ -431,47 +469,173 @@ class OnlineClusterer:
         f.density = self._density([c for _, _, c in rows])
         return rows
 
+    def _score(self, f: Features) -> tuple[list[tuple[float, int, str, dict[str, float]]], dict[str, float]]:
+        """The candidates scored, best first, as (score, -seq, story id, components), and their content
+        similarities by story id; sets the article's density and counts it in the stream's mean."""
+        rows = self._compare(f)
+        scored = []
+        contents: dict[str, float] = {}
+        for st, comps, content in rows:
+            sc = self.combine(content, 0.5 * (f.density + st.density_sum / st.n), comps["time"])
+            scored.append((sc, -st.seq, st.id, comps))
+            contents[st.id] = content
+        scored.sort(reverse=True)
+        self._density_sum += f.density
+        self._density_n += 1
+        return scored, contents
+
+    def pair_features(self, f: Features, scored: list[tuple[float, int, str, dict[str, float]]],
+                      contents: dict[str, float], names: Sequence[str]) -> np.ndarray:
+        """The join model's features (columns ``names``) for each scored candidate (rows, in ``scored`` order)."""
+        X = np.zeros((len(scored), len(names)), dtype=np.float64)
+        if not scored:
+            return X
+        best2 = heapq.nlargest(2, contents.values())
+        log_tokens = math.log1p(f.n_tokens)
+        for i, (sc, _, sid, comps) in enumerate(scored):
+            st = self.stories[sid]
+            content = contents[sid]
+            other = best2[1] if content == best2[0] and len(best2) > 1 else best2[0] if content != best2[0] else 0.0
+            undated = f.day is None or st.first is None or st.last is None
+            d = {
+                "lex_avg": comps["lexical"],
+                "lex_best": max((_mean_dot(f.lex, m, 1) for m in st.recent_lex), default=0.0),
+                "ent_avg": comps["entities"],
+                "title_avg": _mean_dot(f.title, st.title, st.n),
+                "score": sc,
+                "log_gap_newest": 0.0 if undated else math.log1p(abs(f.day - st.last)),  # type: ignore[operator]
+                "log_gap_oldest": 0.0 if undated else math.log1p(abs(f.day - st.first)),  # type: ignore[operator]
+                "undated": 1.0 if undated else 0.0,
+                "log_size": math.log(st.n),
+                "log_tokens": log_tokens,
+                "density": f.density,
+                "margin": content - other,
+            }
+            if f.dense is not None:
+                d["dense_avg"] = comps.get("dense", 0.0)
+                d["dense_best"] = (float(np.max(np.stack(st.recent_dense) @ f.dense))
+                                   if st.recent_dense else 0.0)
+            X[i] = [d.get(n, 0.0) for n in names]
+        return X
+
     def _assign_one(self, a: Article, vec: np.ndarray | None) -> Assignment:
         s = self.settings
         f = self.features(a, vec)
         self._advance_clock(f.day)
-        rows = self._compare(f)
-        scored = []
-        for st, comps, content in rows:
-            sc = self.combine(content, 0.5 * (f.density + st.density_sum / st.n), comps["time"])
-            scored.append((sc, -st.seq, st.id, comps))
-        scored.sort(reverse=True)
-        self._density_sum += f.density
-        self._density_n += 1
+        scored, contents = self._score(f)
+        if self.model is not None:
+            return self._decide_learned(a, f, vec, scored, contents)
         merged: list[str] = []
         if scored and scored[0][0] >= s.threshold:
             sc, _, sid, comps = scored[0]
             st = self.stories[sid]
             shared = self._shared(f, st)
             self._add_member(st, f)
-            for sc2, _, sid2, _ in scored[1:]:
-                if sc2 < s.threshold:
-                    break
-                other = self.stories.get(sid2)
-                if other is None or other.id == st.id:
-                    continue
-                if self.story_similarity(st, other) >= s.merge_threshold:
-                    keep, gone = (st, other) if st.seq < other.seq else (other, st)
-                    self._merge(keep, gone)
-                    merged.append(gone.id)
-                    st = keep
-            asg = Assignment(a.id, st.id, sc, False, comps, shared, tuple(merged))
+            st = self._merge_passing(st, [(x[0], x[2]) for x in scored[1:]], merged)
+            asg = Assignment(a.id, st.id, sc, False, {**comps, "threshold": s.threshold}, shared, tuple(merged))
         else:
             st = self._new_story(a.id)
             self._add_member(st, f)
             # a new story: the components say how close the nearest existing story came
             comps = dict(scored[0][3]) if scored else {}
             comps["nearest_story_score"] = scored[0][0] if scored else 0.0
+            comps["threshold"] = s.threshold
+            if scored:
+                comps["nearest_story"] = scored[0][2]  # type: ignore[assignment]  # an id, kept for explain
             asg = Assignment(a.id, st.id, 1.0, True, comps, ())
+        self._after_assign(a, st, vec)
+        return asg
+
+    def _merge_passing(self, st: StoryState, others: list[tuple[float, str]], merged: list[str]) -> StoryState:
+        """After a join: merge the grown story with each other candidate that also passed the cut (``others``,
+        best first, as (score or P(join), story id)) when their story-to-story score reaches merge_threshold."""
+        s = self.settings
+        for sc2, sid2 in others:
+            if sc2 < s.threshold:
+                break
+            other = self.stories.get(sid2)
+            if other is None or other.id == st.id:
+                continue
+            if self.story_similarity(st, other) >= s.merge_threshold:
+                keep, gone = (st, other) if st.seq < other.seq else (other, st)
+                self._merge(keep, gone)
+                merged.append(gone.id)
+                st = keep
+        return st
+
+    def _after_assign(self, a: Article, st: StoryState, vec: np.ndarray | None) -> None:
         if vec is not None:
             self._add_dense(st.id, vec)
             self._pending.append((a.id, vec))
+
+    def _decide_learned(self, a: Article, f: Features, vec: np.ndarray | None,
+                        scored: list[tuple[float, int, str, dict[str, float]]],
+                        contents: dict[str, float]) -> Assignment:
+        """Join the candidate the model finds most probable when P(join) reaches the cut; the membership keeps the
+        features (``f:<name>``), P(join) and, for a new story, the nearest story's id (for ``explain``)."""
+        s = self.settings
+        model = self.model
+        assert model is not None
+        top = scored[: s.decision_candidates]
+        X = self.pair_features(f, top, contents, model.features)
+        p = model.predict(X) if top else np.zeros(0)
+        order = np.argsort(-p, kind="stable")
+        merged: list[str] = []
+        comps: dict[str, float] = {}
+        if top:
+            j = int(order[0])
+            comps = dict(top[j][3])
+            comps.update({f"f:{n}": float(x) for n, x in zip(model.features, X[j])})
+            comps["p_join"] = float(p[j])
+        comps["threshold"] = s.threshold
+        if top and p[order[0]] >= s.threshold:
+            sid = top[int(order[0])][2]
+            st = self.stories[sid]
+            shared = self._shared(f, st)
+            self._add_member(st, f)
+            st = self._merge_passing(st, [(float(p[k]), top[k][2]) for k in order[1:]], merged)
+            asg = Assignment(a.id, st.id, float(p[order[0]]), False, comps, shared, tuple(merged))
+        else:
+            st = self._new_story(a.id)
+            self._add_member(st, f)
+            comps["nearest_story_score"] = float(p[order[0]]) if top else 0.0
+            if top:
+                comps["nearest_story"] = top[int(order[0])][2]  # type: ignore[assignment]  # an id, for explain
+            asg = Assignment(a.id, st.id, 1.0, True, comps, ())
+        self._after_assign(a, st, vec)
         return asg
+
+    def teach(self, articles: Sequence[Article], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Teacher forcing, for training the join model: each article is scored against its candidates exactly as
+        :meth:`assign` would (features in :func:`~storyline.cluster.model.features_for` order), then put in the
+        story of its gold label. Returns (X, y): one row per (article, candidate), y = 1 when the candidate is the
+        article's gold story."""
+        names = features_for("default" if self.encoder is not None else "lexical")
+        dense = self._encode_leads([a.lead for a in articles]) if self.encoder is not None else None
+        label_of: dict[str, str] = getattr(self, "_gold_of_story", {})
+        story_of: dict[str, str] = getattr(self, "_story_of_gold", {})
+        self._gold_of_story, self._story_of_gold = label_of, story_of
+        xs, ys = [], []
+        for i, (a, lab) in enumerate(zip(articles, labels)):
+            vec = None if dense is None else dense[i]
+            f = self.features(a, vec)
+            self._advance_clock(f.day)
+            scored, contents = self._score(f)
+            top = scored[: self.settings.decision_candidates]
+            if top:
+                xs.append(self.pair_features(f, top, contents, names))
+                ys.extend(1 if label_of.get(x[2]) == lab else 0 for x in top)
+            sid = story_of.get(lab)
+            if sid is None or sid not in self.stories:
+                st = self._new_story(a.id)
+                story_of[lab], label_of[st.id] = st.id, lab
+            else:
+                st = self.stories[sid]
+            self._add_member(st, f)
+            self._after_assign(a, st, vec)
+        self._pending = []
+        X = np.concatenate(xs) if xs else np.zeros((0, len(names)))
+        return X, np.asarray(ys, dtype=np.int8)
 
     # -- persistence -------------------------------------------------------------------------------------------
     def observe(self, store: "Store", articles: Sequence[Article], assignments: Sequence[Assignment]) -> None:

@@ -57,6 +57,21 @@ def bcubed(pred: Mapping[Hashable, Hashable], gold: Mapping[Hashable, Hashable])
     return PRF(p, r, _f1(p, r))
 
 
+def bcubed_of(pred: Mapping[Hashable, Hashable], gold: Mapping[Hashable, Hashable], items) -> PRF:
+    """B-cubed over the whole clustering, averaged over ``items`` only (e.g. the held-out stories' articles of a
+    stream clustered whole: a held-out article wrongly put with other articles still loses precision)."""
+    _check(pred, gold)
+    items = list(items)
+    if not items:
+        return PRF(1.0, 1.0, 1.0)
+    joint = Counter((pred[i], gold[i]) for i in gold)
+    psize = Counter(pred.values())
+    gsize = Counter(gold.values())
+    p = sum(joint[pred[i], gold[i]] / psize[pred[i]] for i in items) / len(items)
+    r = sum(joint[pred[i], gold[i]] / gsize[gold[i]] for i in items) / len(items)
+    return PRF(p, r, _f1(p, r))
+
+
 def pairwise(pred: Mapping[Hashable, Hashable], gold: Mapping[Hashable, Hashable]) -> PRF:
     """Pairwise precision, recall and F1 (pairs of items placed together)."""
     _check(pred, gold)

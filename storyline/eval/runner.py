@@ -2,8 +2,9 @@
 
 The file has one article per line, ``{"id", "cluster", "date", "source", "title", "text"}`` (the format of
 ``../shared/data``); ``cluster`` is the gold story and is used only for scoring. Articles are read with the project's
-readers, put in arrival order (by date, undated ones last, ties by id — the order a live feed would give), and run
-into a fresh temporary store by :class:`~storyline.pipeline.Pipeline` (normalize → dedupe → cluster → store). The
+readers, the gold label is taken out of each record (it never reaches the pipeline, not even in ``extra``), they are
+put in arrival order (by date, undated ones last; ties of equal dates and the order of undated items come from a
+seeded shuffle, never from ids, which often encode the gold story), and run into a fresh temporary store by :class:`~storyline.pipeline.Pipeline` (normalize → dedupe → cluster → store). The
 clock runs around the pipeline only: ingest to stored stories.
 """
 
@@ -67,9 +68,21 @@ class EvalResult:
         }
 
 
-def _arrival_key(item: RawItem) -> tuple[bool, float, str]:
+DEFAULT_SEED = 12  # the seeded shuffle that breaks date ties and orders undated items (`storyline eval --seed`)
+
+
+def _arrival_key(item: RawItem) -> tuple[bool, float]:
     dt, _ = parse_date(item.date)
-    return (dt is None, dt.timestamp() if dt is not None else 0.0, item.external_id or "")
+    return (dt is None, dt.timestamp() if dt is not None else 0.0)
+
+
+def arrival_order(items: list[RawItem], seed: int = DEFAULT_SEED) -> list[RawItem]:
+    """Items in the order a live feed would give: by date, undated last; equal dates and undated items in a seeded
+    random order (a stable sort after a shuffle), never by id."""
+    out = list(items)
+    random.Random(seed).shuffle(out)
+    out.sort(key=_arrival_key)
+    return out
 
 
 def labelled_items(path: str | Path, settings: "Settings") -> tuple[list[RawItem], dict[str, str], list[str]]:
@@ -86,7 +99,8 @@ def labelled_items(path: str | Path, settings: "Settings") -> tuple[list[RawItem
         if it.external_id is None or label is None:
             raise StorylineError(f"{it.origin}: an evaluation record needs 'id' and 'cluster' fields, "
                                  f"got fields {sorted(it.extra)} plus the known ones")
-        items.append(it)
+        # the gold label is for scoring only: it never reaches the pipeline
+        items.append(replace(it, extra={k: v for k, v in it.extra.items() if k != "cluster"}))
         gold[it.external_id] = str(label)
     if not items:
         raise StorylineError(f"{path}: no articles to evaluate")
@@ -99,13 +113,14 @@ def evaluate(
     *,
     encoder: "Encoder | None" = None,
     order: str = "time",
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     workdir: str | Path | None = None,
 ) -> EvalResult:
     """Run ``path`` through the pipeline into a fresh store and score the stories against the gold labels.
 
-    ``order="shuffled"`` feeds the articles in a seeded random order instead of arrival order (a check that the
-    clusterer does not lean on the order of undated data).
+    ``order="time"`` feeds them in arrival order (:func:`arrival_order`, ties and undated items shuffled with
+    ``seed``); ``order="shuffled"`` in a seeded random order regardless of dates (a check that the clusterer does not
+    lean on the order of undated data).
     """
     from ..cluster import make_clusterer
     from ..pipeline import Pipeline
@@ -115,7 +130,7 @@ def evaluate(
         raise StorylineError(f"order must be one of {list(ORDERS)}, got {order!r}")
     items, gold, rejected = labelled_items(path, settings)
     if order == "time":
-        items.sort(key=_arrival_key)
+        items = arrival_order(items, seed)
     else:
         random.Random(seed).shuffle(items)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="storyline-eval-") as tmp:

@@ -527,7 +527,8 @@ class Store(SearchQueries):
         now = iso(utcnow())
         rows = [
             (a.article_id, a.story_id, float(a.score),
-             json.dumps({k: round(float(v), 4) for k, v in a.components.items()}), json.dumps(list(a.shared)), now)
+             json.dumps({k: v if isinstance(v, str) else round(float(v), 4) for k, v in a.components.items()}),
+             json.dumps(list(a.shared)), now)  # a str component is an id (the nearest story of a new story)
             for a in assignments
         ]
         with self._lock:

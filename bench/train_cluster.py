@@ -1,0 +1,318 @@
+"""Train the join-or-new models (storyline/cluster/models/<profile>.json) and measure them on held-out stories.
+
+Training pairs come from replaying each labelled stream through the clusterer's own candidate generation with
+teacher forcing (each article is put in its gold story after its candidates are scored); the streams are
+allsides-2021 and neus-train from ../shared/data AND their variants (headline only, title + first sentence, dates
+removed, dates spread: storyline/eval/variants.py), so one model covers short texts and undated streams.
+
+Everything is chosen by cross-validation with folds split by gold story (GroupKFold on the cluster id, per set):
+for fold i the model is trained on the pairs of the other folds' articles, then the *online* clusterer runs on fold
+i's articles only (in arrival order, seeded ties) and is scored (B-cubed). The P(join) cut is the one with the best
+mean held-out F1 over every (set, variant) stream. The old single score threshold runs on the same held-out folds.
+Leave-one-set-out: trained on one set (all its variants), run on the other set's streams whole.
+
+    python bench/train_cluster.py                          # both profiles: CV, then the shipped models
+    python bench/train_cluster.py --profile lexical --folds 3
+    python bench/train_cluster.py --no-save                # measure only
+
+Results: bench/out/train_cluster.json; the models keep their CV figures under "meta".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data"
+OUT = REPO / "bench" / "out"
+CACHE = Path("/tmp/storyline-cache-cluster/emb")
+
+SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4"),
+        "neus-train": ("given", "headline", "lead")}  # neus is undated: its undated/spread variants are itself
+CUTS = (0.2, 0.3, 0.4, 0.5, 0.6)
+BATCH = 64
+
+
+def load_streams(data: Path, tmp: Path, seed: int) -> list[dict]:
+    """Every (set, variant) stream as normalized articles in arrival order with their gold labels."""
+    from storyline.eval.runner import arrival_order, labelled_items
+    from storyline.eval.variants import write_variant
+    from storyline.normalize import normalize
+    from storyline.records import Article
+    from storyline.settings import Settings
+
+    settings = Settings()
+    streams = []
+    for name, variants in SETS.items():
+        src = data / f"{name}.jsonl"
+        if not src.exists():
+            continue
+        for v in variants:
+            path = write_variant(src, tmp / f"{name}-{v}.jsonl", v)
+            items, gold, _ = labelled_items(path, settings)
+            arts, labels = [], []
+            for it in arrival_order(items, seed):
+                a = normalize(it, settings.ingest)
+                if isinstance(a, Article):
+                    arts.append(a)
+                    labels.append(f"{name}/{gold[it.external_id]}")
+            streams.append({"set": name, "variant": v, "articles": arts, "labels": labels})
+    return streams
+
+
+def folds_of(streams: list[dict], k: int) -> dict[str, int]:
+    """Gold story -> fold, GroupKFold per set (the same split for every variant of a set)."""
+    from sklearn.model_selection import GroupKFold
+
+    fold: dict[str, int] = {}
+    for name in dict.fromkeys(s["set"] for s in streams):
+        labels = sorted({lab for s in streams if s["set"] == name for lab in s["labels"]})
+        for i, (_, test) in enumerate(GroupKFold(n_splits=k).split(labels, groups=labels)):
+            for j in test:
+                fold[labels[j]] = i
+    return fold
+
+
+def new_clusterer(profile: str, encoder, **overrides):
+    from storyline.cluster.base import profile_threshold
+    from storyline.cluster.online import OnlineClusterer
+    from storyline.settings import Settings
+
+    cs = replace(Settings().cluster, profile=profile, decision="score", **overrides)
+    cs = replace(cs, threshold=profile_threshold(cs))
+    return OnlineClusterer(cs, encoder if profile == "default" else None)
+
+
+def teach(profile: str, encoder, streams: list[dict], keep) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for s in streams:
+        pairs = [(a, lab) for a, lab in zip(s["articles"], s["labels"]) if keep(lab)]
+        c = new_clusterer(profile, encoder)
+        for i in range(0, len(pairs), BATCH):
+            chunk = pairs[i:i + BATCH]
+            X, y = c.teach([a for a, _ in chunk], [lab for _, lab in chunk])
+            xs.append(X)
+            ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def fit(profile: str, X: np.ndarray, y: np.ndarray, cut: float, meta: dict):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from storyline.cluster.model import JoinModel, features_for
+
+    scaler = StandardScaler().fit(X)
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(X), y)
+    return JoinModel(profile, features_for(profile), scaler.mean_.copy(), scaler.scale_.copy(), lr.coef_[0].copy(),
+                     float(lr.intercept_[0]), cut, meta)
+
+
+def run_online(profile: str, encoder, articles, labels, model=None, cut: float | None = None,
+               only=None) -> dict:
+    """The online clusterer over ``articles`` (with ``model`` at ``cut``, else the score threshold), B-cubed against
+    ``labels``; ``only(label)`` restricts the scoring to those gold stories' articles."""
+    from storyline.eval.metrics import bcubed, bcubed_of
+
+    c = new_clusterer(profile, encoder)
+    if model is not None:
+        c.model = model
+        c.settings = replace(c.settings, threshold=cut)
+    pred = {}
+    for i in range(0, len(articles), BATCH):
+        chunk = articles[i:i + BATCH]
+        for a, asg in zip(chunk, c.assign(chunk)):
+            pred[a.id] = asg.story_id
+    resolved = {aid: c.resolve(sid) for aid, sid in pred.items()}
+    gold = {a.id: lab for a, lab in zip(articles, labels)}
+    r = bcubed(resolved, gold) if only is None else bcubed_of(resolved, gold, [a for a in gold if only(gold[a])])
+    return {"p": r.precision, "r": r.recall, "f1": r.f1}
+
+
+def cross_validate(profile: str, encoder, streams: list[dict], k: int, cuts, whole: bool) -> dict:
+    fold = folds_of(streams, k)
+    rows = []
+    for i in range(k):
+        t0 = time.time()
+        X, y = teach(profile, encoder, streams, lambda lab: fold[lab] != i)
+        model = fit(profile, X, y, 0.5, {})
+        for s in streams:
+            idx = [j for j, lab in enumerate(s["labels"]) if fold[lab] == i]
+            arts = [s["articles"][j] for j in idx]
+            labs = [s["labels"][j] for j in idx]
+            row = {"fold": i, "set": s["set"], "variant": s["variant"], "n": len(arts),
+                   "score": run_online(profile, encoder, arts, labs)}
+            for cut in cuts:
+                row[f"learned@{cut}"] = run_online(profile, encoder, arts, labs, model, cut)
+            if whole:  # the held-out stories among all the others (a stream as dense as the real one)
+                held = lambda lab: fold[lab] == i  # noqa: E731
+                row["whole:score"] = run_online(profile, encoder, s["articles"], s["labels"], only=held)
+                for cut in cuts:
+                    row[f"whole:learned@{cut}"] = run_online(profile, encoder, s["articles"], s["labels"], model,
+                                                             cut, only=held)
+            rows.append(row)
+        print(f"  {profile} fold {i}: {len(y)} pairs ({int(y.sum())} joins), {time.time() - t0:.0f} s", flush=True)
+    return {"rows": rows}
+
+
+def summarise(rows: list[dict], keys: list[str]) -> dict:
+    """Mean held-out B-cubed (P, R, F1) per method, per (set, variant) and over all streams."""
+    out: dict = {}
+    for key in keys:
+        per: dict = {}
+        for r in rows:
+            per.setdefault(f"{r['set']}/{r['variant']}", []).append(r[key])
+        streams = {s: {m: float(np.mean([x[m] for x in v])) for m in ("p", "r", "f1")} for s, v in per.items()}
+        out[key] = {"streams": streams, "mean_f1": float(np.mean([v["f1"] for v in streams.values()]))}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", choices=("default", "lexical", "both"), default="both")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--cuts", default=",".join(map(str, CUTS)))
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--embedding-cache", type=Path, default=CACHE)
+    ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--no-whole", dest="whole", action="store_false",
+                    help="skip scoring the held-out stories inside the whole stream (the cut is then chosen on the "
+                         "held-out folds run alone)")
+    ap.add_argument("--no-loso", action="store_true", help="skip leave-one-set-out")
+    ap.add_argument("--table", action="store_true", help="only print the Markdown table of the last run's figures")
+    ap.add_argument("--cut", type=float, default=None,
+                    help="skip the cross-validation: fit the shipped model with this cut, keeping the CV figures of "
+                         "the last full run (bench/out/train_cluster.json)")
+    args = ap.parse_args(argv)
+    from storyline.cluster.base import make_encoder
+    from storyline.cluster.model import model_path
+    from storyline.represent.dense import CachedEncoder
+    from storyline.settings import Settings
+
+    cuts = [float(x) for x in args.cuts.split(",")]
+    out_path0 = OUT / "train_cluster.json"
+    if args.table:
+        print(table(json.loads(out_path0.read_text("utf-8"))))
+        return 0
+    profiles = ("default", "lexical") if args.profile == "both" else (args.profile,)
+    OUT.mkdir(parents=True, exist_ok=True)
+    out_path = OUT / "train_cluster.json"
+    results = json.loads(out_path.read_text("utf-8")) if out_path.exists() else {}
+    with tempfile.TemporaryDirectory(prefix="storyline-train-") as tmp:
+        streams = load_streams(args.data, Path(tmp), args.seed)
+    if not streams:
+        raise SystemExit(f"no labelled sets in {args.data}")
+    encoder = None
+    if "default" in profiles:
+        encoder = CachedEncoder(make_encoder(Settings()), args.embedding_cache)
+        encoder.warm_up()
+    for profile in profiles:
+        t0 = time.time()
+        if args.cut is not None:
+            res = results.get(profile, {})
+            if "summary" not in res:
+                raise SystemExit(f"--cut needs a previous cross-validation of {profile} in {out_path}")
+            best, summary = args.cut, res["summary"]
+            _final(profile, encoder, streams, best, summary, res, args, t0)
+            results[profile] = res
+            out_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+            continue
+        cv = cross_validate(profile, encoder, streams, args.folds, cuts, args.whole)
+        keys = ["score"] + [f"learned@{c}" for c in cuts]
+        if args.whole:
+            keys += ["whole:score"] + [f"whole:learned@{c}" for c in cuts]
+        summary = summarise(cv["rows"], keys)
+        # the cut: best mean held-out F1 over every stream, measured on the held-out stories among all the others
+        # (as dense as a real stream) when that was run, else on the held-out folds alone
+        prefix = "whole:" if args.whole else ""
+        best = max(cuts, key=lambda c: summary[f"{prefix}learned@{c}"]["mean_f1"])
+        res = {"folds": args.folds, "cuts": cuts, "chosen_cut": best, "summary": summary, "rows": cv["rows"]}
+        for key in keys:
+            print(f"{profile} {key:<14} held-out mean F1 {summary[key]['mean_f1']:.4f}  " + "  ".join(
+                f"{s}={v['f1']:.3f}" for s, v in summary[key]["streams"].items()), flush=True)
+        if not args.no_loso:
+            loso = {}
+            for held in dict.fromkeys(s["set"] for s in streams):
+                X, y = teach(profile, encoder, [s for s in streams if s["set"] != held], lambda lab: True)
+                model = fit(profile, X, y, best, {})
+                for s in streams:
+                    if s["set"] == held:
+                        loso[f"{s['set']}/{s['variant']}"] = {
+                            "learned": run_online(profile, encoder, s["articles"], s["labels"], model, best),
+                            "score": run_online(profile, encoder, s["articles"], s["labels"])}
+            res["leave_one_set_out"] = loso
+            print(f"{profile} leave-one-set-out: " + "  ".join(
+                f"{k}={v['learned']['f1']:.3f} (score {v['score']['f1']:.3f})" for k, v in loso.items()), flush=True)
+        _final(profile, encoder, streams, best, summary, res, args, t0)
+        results[profile] = res
+        out_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def _final(profile, encoder, streams, best, summary, res, args, t0) -> None:
+    """Fit the model on every stream, save it, and run it on the whole streams (in-sample figures)."""
+    from storyline.cluster.model import model_path
+
+    X, y = teach(profile, encoder, streams, lambda lab: True)
+    folds = res.get("folds")
+    meta = {"trained_on": [f"{s['set']}/{s['variant']}" for s in streams], "pairs": int(len(y)),
+            "joins": int(y.sum()), "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1",
+            "heldout_mean_f1_score_threshold": round(summary["score"]["mean_f1"], 4)}
+    for prefix, name in (("", "heldout_mean_f1_folds_alone"), ("whole:", "heldout_mean_f1_in_whole_stream")):
+        if f"{prefix}learned@{best}" in summary:
+            meta[name] = round(summary[f"{prefix}learned@{best}"]["mean_f1"], 4)
+    model = fit(profile, X, y, best, meta)
+    if not args.no_save:
+        model.save(model_path(profile))
+        print(f"wrote {model_path(profile)} (cut {best})")
+    in_sample = {f"{s['set']}/{s['variant']}": run_online(profile, encoder, s["articles"], s["labels"], model,
+                                                           best) for s in streams}
+    in_sample_score = {f"{s['set']}/{s['variant']}": run_online(profile, encoder, s["articles"], s["labels"])
+                       for s in streams}
+    res["chosen_cut"] = best
+    res["in_sample"] = in_sample
+    res["whole_stream_score_threshold"] = in_sample_score
+    res["seconds"] = round(time.time() - t0, 1)
+    print(f"{profile} in-sample (final model, whole streams): " + "  ".join(
+        f"{k}={v['f1']:.3f} (score {in_sample_score[k]['f1']:.3f})" for k, v in in_sample.items()), flush=True)
+
+
+def table(results: dict) -> str:
+    """Held-out (fold alone, and held-out stories inside the whole stream) and in-sample B-cubed F1, per stream:
+    the old score threshold vs the learned model at its chosen cut."""
+    lines = ["| profile | stream | score, held-out fold | learned, held-out fold | score, held-out in stream | "
+             "learned, held-out in stream | score, whole stream | learned, whole stream (in-sample) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for profile, res in results.items():
+        S, cut = res["summary"], res["chosen_cut"]
+
+        def f(key, stream):
+            v = S.get(key, {}).get("streams", {}).get(stream)
+            return f"{v['f1']:.3f}" if v else "-"
+        for stream in S["score"]["streams"]:
+            ins, sc = res.get("in_sample", {}).get(stream), res.get("whole_stream_score_threshold", {}).get(stream)
+            lines.append(f"| {profile} | {stream} | {f('score', stream)} | {f(f'learned@{cut}', stream)} | "
+                         f"{f('whole:score', stream)} | {f(f'whole:learned@{cut}', stream)} | "
+                         f"{sc['f1']:.3f} | {ins['f1']:.3f} |" if ins and sc else "")
+
+        def m(key):
+            return f"**{S[key]['mean_f1']:.3f}**" if key in S else "-"
+        mean = lambda d: f"**{sum(v['f1'] for v in d.values()) / len(d):.3f}**" if d else "-"  # noqa: E731
+        lines.append(f"| {profile} | **mean** (cut {cut}, {res['folds']} folds) | {m('score')} | "
+                     f"{m(f'learned@{cut}')} | {m('whole:score')} | {m(f'whole:learned@{cut}')} | "
+                     f"{mean(res.get('whole_stream_score_threshold', {}))} | {mean(res.get('in_sample', {}))} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

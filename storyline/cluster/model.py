@@ -1,0 +1,117 @@
+"""The learned join-or-new decision: a logistic model over features of (article, candidate story).
+
+The clusterer (:mod:`storyline.cluster.online`) computes :data:`FEATURES` for its best candidate stories; the model
+gives each a probability that the article belongs to that story. The article joins the most probable candidate when
+that probability reaches the profile's cut (``threshold``, chosen by cross-validation with folds split by gold
+story), else it starts a story. One model per profile (the lexical one has no dense features), shipped as JSON in
+``storyline/cluster/models/<profile>.json`` and retrained by ``python bench/train_cluster.py`` (docs/clustering.md).
+
+A logistic model keeps every decision explainable: the log-odds are the intercept plus one contribution per feature
+(coefficient × standardised value), which ``storyline explain`` prints. Inference is a few numpy operations on a
+(candidates × features) matrix; no scikit-learn at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+
+MODELS = Path(__file__).with_name("models")
+
+# every feature of an (article, candidate story) pair; the lexical profile's model leaves out the dense ones
+FEATURES = (
+    "lex_avg",  # title-weighted TF-IDF cosine, mean over the story's members (average link)
+    "lex_best",  # ... the best over the story's most recent members (best link)
+    "ent_avg",  # idf-weighted entity overlap, average link
+    "dense_avg",  # MiniLM cosine (title + lead), average link
+    "dense_best",  # ... best link over the most recent members
+    "title_avg",  # TF-IDF cosine of the titles alone, average link
+    "score",  # the hand-weighted score (content − density correction) × time factor
+    "log_gap_newest",  # ln(1 + days between the article and the story's newest member) (0 when undated)
+    "log_gap_oldest",  # ln(1 + days between the article and the story's oldest member)
+    "undated",  # 1 when the article or the story has no date
+    "log_size",  # ln(story size)
+    "log_tokens",  # ln(1 + the article's token count): headlines, leads and full texts are held to different cuts
+    "density",  # the article's local density: mean of its best content similarities to candidate stories
+    "margin",  # this candidate's content similarity minus the best other candidate's
+)
+DENSE_FEATURES = ("dense_avg", "dense_best")
+
+
+def features_for(profile: str) -> tuple[str, ...]:
+    return FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
+
+
+@dataclass(frozen=True)
+class JoinModel:
+    """Standardise, then logistic: ``p = σ(b + Σ coef_i · (x_i − mean_i) / scale_i)``."""
+
+    profile: str
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """P(join) for each row of ``X`` (columns in :attr:`features` order)."""
+        z = np.clip(self.logits(X), -35.0, 35.0)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def contributions(self, x: Sequence[float]) -> dict[str, float]:
+        """Each feature's share of the log-odds for one pair (the intercept is :attr:`intercept`)."""
+        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale * self.coef
+        return {name: float(v) for name, v in zip(self.features, z)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile, "features": list(self.features), "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
+            "threshold": self.threshold, "meta": dict(self.meta),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "JoinModel":
+        feats = tuple(d["features"])
+        unknown = [f for f in feats if f not in FEATURES]
+        if unknown:
+            raise ConfigError(f"join model for profile {d.get('profile')!r} uses unknown features {unknown}; "
+                              f"known: {list(FEATURES)}; retrain it with: python bench/train_cluster.py")
+        arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
+        if any(a.shape != (len(feats),) for a in arrays) or not math.isfinite(float(d["intercept"])):
+            raise ConfigError(f"join model for profile {d.get('profile')!r} is malformed (arrays must have one "
+                              f"value per feature, {len(feats)}); retrain it with: python bench/train_cluster.py")
+        mean, scale, coef = arrays
+        return cls(str(d["profile"]), feats, mean, np.where(scale > 0, scale, 1.0), coef, float(d["intercept"]),
+                   float(d["threshold"]), dict(d.get("meta", {})))
+
+    def save(self, path: str | Path) -> Path:
+        Path(path).write_text(json.dumps(self.as_dict(), indent=1) + "\n", encoding="utf-8")
+        return Path(path)
+
+
+def model_path(profile: str) -> Path:
+    return MODELS / f"{profile}.json"
+
+
+@lru_cache(maxsize=8)
+def load_model(profile: str, path: str | None = None) -> JoinModel:
+    """The shipped join model of ``profile`` (or the one at ``path``)."""
+    p = Path(path) if path else model_path(profile)
+    if not p.is_file():
+        raise ConfigError(f"no join model for profile {profile!r} at {p}; train it with: python "
+                          "bench/train_cluster.py (or use --set cluster.decision=score)")
+    return JoinModel.from_dict(json.loads(p.read_text(encoding="utf-8")))

@@ -1,0 +1,142 @@
+"""The learned join decision: the shipped models load, the features are what they say, decisions are explainable."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from storyline.cluster import make_clusterer
+from storyline.cluster.model import FEATURES, JoinModel, features_for, load_model, model_path
+from storyline.errors import ConfigError
+from storyline.settings import Settings
+
+from .test_cluster import BIN, DEMO_CORPUS, HashingEncoder, article
+
+LEARNED = Settings().with_overrides({"cluster.profile": "lexical", "cluster.decision": "learned"})
+
+
+@pytest.mark.parametrize("profile", ["default", "lexical"])
+def test_the_shipped_models_load_with_their_profiles_features(profile):
+    m = load_model(profile)
+    assert m.profile == profile and m.features == features_for(profile)
+    assert 0.0 < m.threshold < 1.0 and np.all(np.isfinite(m.coef)) and np.all(m.scale > 0)
+    assert m.meta["cut_chosen_by"] and m.meta["pairs"] > 1000
+    assert ("dense_avg" in m.features) == (profile == "default")
+    raw = json.loads(model_path(profile).read_text("utf-8"))
+    assert set(raw) >= {"features", "mean", "scale", "coef", "intercept", "threshold"}  # plain JSON, no pickle
+
+
+def test_predict_and_contributions_agree():
+    names = features_for("lexical")
+    rng = np.random.default_rng(3)
+    m = JoinModel("lexical", names, rng.normal(size=len(names)), rng.uniform(0.5, 2, len(names)),
+                  rng.normal(size=len(names)), -0.7, 0.4)
+    X = rng.normal(size=(6, len(names)))
+    p = m.predict(X)
+    assert np.all((p > 0) & (p < 1))
+    for x, pi in zip(X, p):
+        logit = m.intercept + sum(m.contributions(x).values())
+        assert math.isclose(1 / (1 + math.exp(-logit)), pi, rel_tol=1e-9)
+    assert JoinModel.from_dict(m.as_dict()).as_dict() == m.as_dict()
+
+
+def test_a_malformed_or_missing_model_is_a_config_error(tmp_path):
+    d = load_model("lexical").as_dict()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**d, "coef": d["coef"][:-1]}))
+    with pytest.raises(ConfigError, match="retrain"):
+        load_model("lexical", str(bad))
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({**d, "features": ["shoe_size"] + d["features"][1:]}))
+    with pytest.raises(ConfigError, match="unknown features"):
+        load_model("lexical", str(unknown))
+    with pytest.raises(ConfigError, match="train_cluster"):
+        make_clusterer(LEARNED.with_overrides({"cluster.join_model": str(tmp_path / "none.json")}))
+    with pytest.raises(ConfigError, match="features"):  # the default profile's model under the lexical profile
+        make_clusterer(LEARNED.with_overrides({"cluster.join_model": str(model_path("default"))}))
+
+
+def test_pair_features_on_a_hand_made_stream():
+    c = make_clusterer(LEARNED)
+    c.assign([article(0, "storm", 0, 0), article(1, "storm", 1, 1), article(2, "vote", 0, 0)])
+    f = c.features(article(3, "storm", 2, 3))
+    c._advance_clock(f.day)
+    scored, contents = c._score(f)
+    X = c.pair_features(f, scored, contents, FEATURES)
+    row = dict(zip(FEATURES, X[0]))
+    storm = c.stories[scored[0][2]]
+    assert storm.n == 2 and math.isclose(row["log_size"], math.log(2))
+    assert row["lex_best"] >= row["lex_avg"] > 0.3 and row["title_avg"] > 0.5
+    assert math.isclose(row["log_gap_newest"], math.log1p(2.0)) and math.isclose(row["log_gap_oldest"], math.log1p(3))
+    assert row["undated"] == 0.0 and row["margin"] > 0 and row["dense_avg"] == 0.0  # no encoder: no dense
+    assert math.isclose(row["log_tokens"], math.log1p(f.n_tokens))
+    if len(X) > 1:
+        assert dict(zip(FEATURES, X[1]))["margin"] < 0
+    undated = c.features(article(4, "storm", 0, None))
+    sc2, ct2 = c._score(undated)
+    assert dict(zip(FEATURES, c.pair_features(undated, sc2, ct2, FEATURES)[0]))["undated"] == 1.0
+
+
+def test_learned_decision_joins_the_same_story_and_starts_others():
+    c = make_clusterer(LEARNED)
+    out = c.assign([article(0, "storm", 0, 0), article(1, "storm", 1, 0), article(2, "vote", 0, 0),
+                    article(3, "fire", 0, None), article(4, "fire", 2, None)])
+    assert out[0].is_new and not out[1].is_new and out[2].is_new
+    assert out[1].story_id == out[0].story_id != out[2].story_id and out[4].story_id == out[3].story_id
+    assert out[1].score >= c.settings.threshold and out[1].components["p_join"] == out[1].score
+    assert {f"f:{n}" for n in features_for("lexical")} <= set(out[1].components)
+    assert out[2].components["nearest_story_score"] < c.settings.threshold
+    assert out[2].components.get("nearest_story", out[0].story_id) == out[0].story_id  # (when it had a candidate)
+
+
+def test_the_default_profile_model_runs_with_dense_features():
+    # the model is calibrated on MiniLM; this 64-dimension hashing encoder only checks the mechanics: dense
+    # features are computed, and every join is the most probable candidate at or above the cut
+    c = make_clusterer(Settings().with_overrides({"cluster.decision": "learned"}), HashingEncoder())
+    topics = ["storm", "vote", "match", "fire"]
+    out = c.assign([article(i, topics[i % 4], i // 4, 0) for i in range(12)])
+    joined = [o for o in out if not o.is_new]
+    assert joined and all(o.components["f:dense_best"] >= o.components["f:dense_avg"] > 0 for o in joined)
+    assert all(o.score == o.components["p_join"] >= c.settings.threshold for o in joined)
+    assert all(o.components["nearest_story_score"] < c.settings.threshold for o in out if o.is_new)
+
+
+def test_teacher_forcing_labels_the_gold_story():
+    c = make_clusterer(LEARNED.with_overrides({"cluster.decision": "score"}))
+    arts = [article(0, "storm", 0, 0), article(1, "vote", 0, 0), article(2, "storm", 1, 0), article(3, "vote", 2, 0)]
+    X, y = c.teach(arts, ["s", "v", "s", "v"])
+    assert X.shape[1] == len(features_for("lexical")) and len(X) == len(y) and y.sum() == 2
+    assert {st.n for st in c.stories.values()} == {2}
+
+
+def test_explain_names_the_nearest_story_and_shows_features_and_threshold(tmp_path):
+    db = tmp_path / "e.db"
+    env = {**os.environ, "STORYLINE_CLUSTER_PROFILE": "lexical", "STORYLINE_CLUSTER_DECISION": "learned"}
+    p = subprocess.run([str(BIN), "--db", str(db), "ingest", str(DEMO_CORPUS / "articles.jsonl")],
+                       capture_output=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    from storyline.store import Store
+
+    with Store(db) as store:
+        started = [r[0] for r in store.query("SELECT article_id FROM memberships WHERE components "
+                                             "LIKE '%\"nearest_story\"%'")]
+        joined = store.query("SELECT article_id FROM memberships WHERE shared != '[]' LIMIT 1")[0][0]
+    out = json.loads(subprocess.run([str(BIN), "--db", str(db), "explain", started[-1], "--format", "json"],
+                                    capture_output=True, env=env, timeout=120).stdout)
+    th = load_model("lexical").threshold
+    assert out["started_story"] and out["decision"] == "learned" and out["threshold"] == pytest.approx(th, abs=1e-4)
+    near = out["nearest_story"]
+    assert near["id"].startswith("s-") and near["id"] != out["story_id"] and near["headline"]
+    assert near["score"] < out["threshold"]
+    assert set(out["features"]) == set(features_for("lexical")) == set(out["contributions"])
+    text = subprocess.run([str(BIN), "--db", str(db), "explain", started[-1]], capture_output=True, env=env,
+                          timeout=120).stdout.decode()
+    assert near["id"] in text and "threshold" in text and "contribution" in text and "log-odds" in text
+    out = json.loads(subprocess.run([str(BIN), "--db", str(db), "explain", joined, "--format", "json"],
+                                    capture_output=True, env=env, timeout=120).stdout)
+    assert not out["started_story"] and out["score"] >= out["threshold"] and out["nearest_story"]["id"] == out["story_id"]

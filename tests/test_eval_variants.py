@@ -1,0 +1,44 @@
+"""Variants of a labelled set (bench/robustness.py): the same stories as a real stream might carry them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from storyline.errors import StorylineError
+from storyline.eval.runner import evaluate, with_profile
+from storyline.eval.variants import VARIANTS, variant, write_variant
+from storyline.settings import Settings
+
+from .test_eval_runner import write_set
+
+REC = {"id": "x-1", "cluster": "c", "date": "2026-03-01T10:00:00+00:00", "source": "Daily A",
+       "title": "Storm Hera floods Maravel", "text": "Storm Hera flooded the town of Maravel on Monday. Rescuers "
+       "evacuated hundreds.\n\nThe river burst its banks."}
+
+
+def test_each_variant_changes_only_what_it_names():
+    assert variant(REC, "given") == REC
+    assert variant(REC, "headline") == {**REC, "text": ""}
+    assert variant(REC, "lead")["text"] == "Storm Hera flooded the town of Maravel on Monday."
+    assert variant(REC, "full") == REC and variant({**REC, "full_text": "long"}, "full")["text"] == "long"
+    assert variant(REC, "undated") == {**REC, "date": None}
+    assert variant(REC, "no-outlet") == {**REC, "source": None}
+    spread = variant(REC, "spread", seed=3)
+    shift = datetime.fromisoformat(spread["date"]) - datetime.fromisoformat(REC["date"])
+    assert 0 <= shift.total_seconds() <= 2 * 86400 and spread == variant(REC, "spread", seed=3)
+    assert {k: v for k, v in spread.items() if k != "date"} == {k: v for k, v in REC.items() if k != "date"}
+    with pytest.raises(StorylineError, match="valid variants"):
+        variant(REC, "upside-down")
+
+
+def test_every_variant_of_a_set_evaluates(tmp_path):
+    src = write_set(tmp_path / "s.jsonl")
+    for v in VARIANTS:
+        path = write_variant(src, tmp_path / f"{v}.jsonl", v)
+        rows = [json.loads(x) for x in path.read_text().splitlines()]
+        assert [r["cluster"] for r in rows] == [json.loads(x)["cluster"] for x in src.read_text().splitlines()]
+        r = evaluate(path, with_profile(Settings(), "lexical"))
+        assert r.n_articles == 6 and r.n_rejected == 0 and r.bcubed.f1 > 0.5  # headline-only items are articles
