@@ -130,7 +130,7 @@ class Pipeline:
                 articles.append(a)
         articles = self._flag_reused_ids(articles)
         try:
-            return self._cluster_and_store(articles, rejects, duplicates, run_id)
+            return self._cluster_and_store(articles, rejects, duplicates, run_id, len(batch), done)
         except BaseException as e:
             self._discard_uncommitted(e)
             raise
@@ -147,8 +147,10 @@ class Pipeline:
             except Exception:  # noqa: BLE001 - the original error is the one to report; the next run rebuilds
                 pass
 
-    def _cluster_and_store(self, articles: list[Article], rejects: list[Rejected], duplicates: int,
-                           run_id: int) -> tuple[int, int, int, int]:
+    def _cluster_and_store(self, articles: list[Article], rejects: list[tuple[Rejected, str]], duplicates: int,
+                           run_id: int, n_seen: int, done: RunStats) -> tuple[int, int, int, int]:
+        """Cluster ``articles`` and store them, the rejects and the run's counts (``done`` plus this batch's
+        ``n_seen`` items) in one transaction."""
         assignments = self.clusterer.assign(articles) if articles else []
         new_stories = 0
         with self.store.transaction():
@@ -167,7 +169,7 @@ class Pipeline:
             for obs in self.observers:
                 obs.observe(self.store, articles, assignments)
             self.store.record_progress(RunStats(
-                run_id, done.seen + len(batch), done.accepted + len(articles), done.rejected + len(rejects),
+                run_id, done.seen + n_seen, done.accepted + len(articles), done.rejected + len(rejects),
                 done.duplicates + duplicates, done.new_stories + new_stories))
         return len(articles), len(rejects), duplicates, new_stories
 
