@@ -113,6 +113,9 @@ def test_story_page_has_every_section_and_why_explanations(tmp_path):
         sid = c.get("/api/stories", params={"order": "most-covered", "limit": 1}).json()["stories"][0]["id"]
         data = c.get(f"/api/stories/{sid}").json()
         html = c.get(f"/stories/{sid}").text
+        # every story page renders, whatever its articles' decision components hold (numbers, a nearest story's id)
+        every = c.get("/api/stories", params={"limit": 100}).json()["stories"]
+        assert all(c.get(f"/stories/{s['id']}").status_code == 200 for s in every)
     for section in ("differs", "agrees", "unique", "quotes", "coverage", "timeline", "related", "articles"):
         assert f'<section id="{section}"' in html
     # the reader's order: what differs before what agrees, both before the timeline and the articles
