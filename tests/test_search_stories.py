@@ -166,7 +166,9 @@ def test_api_search_answers_stories_with_filters(client):
     assert body["stories"] and all(st["articles"] for st in body["stories"])
     assert [st["score"] for st in body["stories"]] == sorted((st["score"] for st in body["stories"]), reverse=True)
     wide = client.get("/api/search", params={"q": "strike", "min_sources": 3}).json()["stories"]
-    assert wide and all(st["n_sources"] >= 3 for st in wide) and len(wide) < len(body["stories"])
+    assert wide and [st["id"] for st in wide] == [st["id"] for st in body["stories"] if st["n_sources"] >= 3]
+    most = max(st["n_sources"] for st in body["stories"])
+    assert client.get("/api/search", params={"q": "strike", "min_sources": most + 1}).json()["stories"] == []
     late = client.get("/api/search", params={"q": "strike", "since": "2026-03-09"}).json()["stories"]
     assert late and all(a["date"] >= "2026-03-09" for st in late for a in st["articles"])
     es = client.get("/api/search", params={"q": "terremoto", "lang": "es"}).json()["stories"]
