@@ -59,3 +59,29 @@ def test_show_article_prints_the_day_credited_agencies_and_origin(demo):
     assert "sarn_talks_first_day.txt" in out  # the file name is where it was read from, not its outlet
     payload = json.loads(run(db, "show", aid, "--format", "json").stdout)
     assert payload["date_only"] is True and payload["credited"] == ["Meridian Press", "Continental Radio"]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_markdown_and_html_timelines_print_a_day_alone_for_a_date_only_article(demo, fmt):
+    db, sid = demo
+    out = run(db, "show", sid, "--format", fmt).stdout.decode()
+    line = next(x for x in out.splitlines() if "first day ends" in x and "2026-03-05" in x and " · first · " in x)
+    assert "2026-03-05 00:00" not in line and "2026-03-05 · first" in line
+
+
+def test_the_story_page_prints_a_day_alone_for_a_date_only_article(demo):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from storyline.api import create_app
+    from storyline.settings import Settings
+
+    db, sid = demo
+    with TestClient(create_app(db, Settings().with_overrides({"cluster.profile": "lexical"}))) as c:
+        data = c.get(f"/api/stories/{sid}").json()
+        html = c.get(f"/stories/{sid}").text
+    day = next(a for a in data["articles"] if a["date_only"])
+    row = html[html.index(f'data-article-id="{day["id"]}"'):]
+    row = row[:row.index("</li>")]
+    assert day["date"][:10] in row and f'{day["date"][:10]} 00:00' not in row
+    assert any(not a["date_only"] and " UTC" in html for a in data["articles"])

@@ -90,7 +90,9 @@ def _templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["day"] = lambda d: "" if d is None else _utc(d).strftime("%Y-%m-%d")
-    env.filters["when"] = lambda d: "undated" if d is None else _utc(d).strftime("%Y-%m-%d %H:%M UTC")
+    # ``day``: the input gave a day without a time of day (Article.date_only): show the day, not midnight
+    env.filters["when"] = lambda d, day=False: "undated" if d is None else _utc(d).strftime(
+        "%Y-%m-%d" if day else "%Y-%m-%d %H:%M UTC")
     env.filters["short"] = lambda s, n=10: s[:n]
     # only http(s) article URLs become links: a "javascript:" or "data:" URL from a feed must never be clickable
     env.filters["http_url"] = lambda u: u if isinstance(u, str) and u.lower().startswith(("http://", "https://")) \

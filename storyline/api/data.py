@@ -43,7 +43,9 @@ def _compute_story(ctx: AppContext, store: Store, sid: str, version: tuple[str, 
                    wait: bool = False) -> dict[str, Any]:
     data = story_payload(store, sid)
     data["updated_at"] = version[0]
+    day_only = store.date_only_ids(a["id"] for a in data["articles"])
     for art in data["articles"]:
+        art["date_only"] = art["id"] in day_only  # dated by a day alone: pages show the day, not midnight
         try:
             m = store.membership(art["id"])
         except NotFound:

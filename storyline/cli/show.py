@@ -154,9 +154,9 @@ def show(
         out["aliases"] = payload["aliases"]
         emit_one(out, Format.json)
     elif fmt is ViewFormat.markdown:
-        sys.stdout.write(to_markdown(view))
+        sys.stdout.write(to_markdown(view, day_only=day_only))
     elif fmt is ViewFormat.html:
-        sys.stdout.write(to_html(view) + "\n")
+        sys.stdout.write(to_html(view, day_only=day_only) + "\n")
     else:
         for item in [*to_rich(view, notes=False, day_only=day_only), *coverage_rich(view.coverage)]:
             stdout.print(item)

@@ -53,7 +53,8 @@ def _md(s: str) -> str:
     return s.translate(_MD_SPECIAL)
 
 
-def to_markdown(v: StoryView) -> str:
+def to_markdown(v: StoryView, *, day_only: Collection[str] = ()) -> str:
+    """The view as Markdown; ``day_only``: ids of articles dated by a day alone (shown as the day, not midnight)."""
     out = [f"# {_md(v.headline)}", "", f"Story `{v.id}` · {len(v.articles)} articles from {len(v.sources)} sources",
            ""]
     out += ["## Titles", ""] + [f"- **{_md(t.source)}**: {_md(t.title)}" + (" *(derived)*" if t.derived else "")
@@ -82,7 +83,7 @@ def to_markdown(v: StoryView) -> str:
                 + f" [`{_cite(i.article_id, i.start, i.end)}`]" for i in g.items))
     out += ["", "## Timeline", ""]
     for t in v.timeline:
-        out.append(f"- {_date(t.date)} · {t.role} · **{_md(t.source)}**: {_md(t.title)} "
+        out.append(f"- {_date(t.date, t.article_id in day_only)} · {t.role} · **{_md(t.source)}**: {_md(t.title)} "
                    f"({t.new_sentences}/{t.sentences} new sentences)")
     out += ["", "## Sources", "", "| source | articles | independent | copies |", "|---|---|---|---|"]
     out += [f"| {_md(s.source)} | {s.articles} | {s.independent} | {s.copies} |" for s in v.sources]
@@ -125,7 +126,8 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;
         ".src{color:#555;font-size:.9em}.cite{font-family:monospace;font-size:.8em;color:#777}")
 
 
-def to_html(v: StoryView) -> str:
+def to_html(v: StoryView, *, day_only: Collection[str] = ()) -> str:
+    """The view as one HTML page; ``day_only`` as for :func:`to_markdown`."""
     e = html.escape
     p: list[str] = ["<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
                     f"<title>{e(v.headline)}</title><style>{_CSS}</style></head><body>",
@@ -156,7 +158,7 @@ def to_html(v: StoryView) -> str:
             + "</span></li>" for g in v.agreements]
         p.append("</ul>")
     p.append("<h2>Timeline</h2><ol>")
-    p += [f"<li>{e(_date(t.date))} · {e(t.role)} · <b>{e(t.source)}</b>: {e(t.title)}</li>" for t in v.timeline]
+    p += [f"<li>{e(_date(t.date, t.article_id in day_only))} · {e(t.role)} · <b>{e(t.source)}</b>: {e(t.title)}</li>" for t in v.timeline]
     p.append("</ol><h2>Sources</h2><table><tr><th>source</th><th>articles</th><th>independent</th><th>copies</th></tr>")
     p += [f"<tr><td>{e(s.source)}</td><td>{s.articles}</td><td>{s.independent}</td><td>{s.copies}</td></tr>"
           for s in v.sources]
