@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .app import app, state
+from .core import end_run, print_run_summary
 from .output import stderr
 
 
@@ -57,21 +58,9 @@ def backfill(
             result = run_backfill(store, paths, client, settings, source=source, report=report)
         n_stories = store.count_stories(current=True)
     stats, secs = result.stats, result.seconds
-    stderr.print(
-        f"run {stats.run_id}: seen {stats.seen}, accepted {stats.accepted}, rejected {stats.rejected}, "
-        f"duplicates {stats.duplicates}; new stories {stats.new_stories}, stories in store {n_stories}",
-        highlight=False,
-    )
+    print_run_summary(stats, n_stories)
     rate = stats.seen / secs["total"] if secs["total"] > 0 else 0.0
     stderr.print(f"{result.parts} parts on {result.workers} workers in {secs['total']:.1f}s ({rate:.0f} items/s); "
                  f"encoder calls from workers {result.encode_foreseen}, encoded here {result.encode_local}",
                  highlight=False)
-    if report.skipped:
-        from rich.markup import escape
-
-        stderr.print(f"skipped {len(report.skipped)} file(s) with unknown extensions: "
-                     + escape(", ".join(report.skipped[:5])) + (" …" if len(report.skipped) > 5 else ""),
-                     highlight=False)
-    if stats.rejected:
-        stderr.print(f"{stats.rejected} rejected; see `storyline rejects --run {stats.run_id}`", highlight=False)
-        raise typer.Exit(1)
+    end_run(stats, report.skipped)

@@ -67,17 +67,26 @@ def ingest(
         else:
             stats = pipeline.run(items)
         n_stories = store.count_stories(current=True)
+    print_run_summary(stats, n_stories)
+    end_run(stats, report.skipped)
+
+
+def print_run_summary(stats, n_stories: int) -> None:
+    """The one line every ingest command prints: the run's counts and the stories in the store."""
     stderr.print(
         f"run {stats.run_id}: seen {stats.seen}, accepted {stats.accepted}, rejected {stats.rejected}, "
         f"duplicates {stats.duplicates}; new stories {stats.new_stories}, stories in store {n_stories}",
         highlight=False,
     )
-    if report.skipped:
+
+
+def end_run(stats, skipped: list[str]) -> None:
+    """Name the skipped files and the rejects; exit 1 when anything was rejected."""
+    if skipped:
         from rich.markup import escape  # file names are data: "[red]a.dat" must not turn into "a.dat"
 
-        stderr.print(f"skipped {len(report.skipped)} file(s) with unknown extensions: "
-                     + escape(", ".join(report.skipped[:5])) + (" …" if len(report.skipped) > 5 else ""),
-                     highlight=False)
+        stderr.print(f"skipped {len(skipped)} file(s) with unknown extensions: "
+                     + escape(", ".join(skipped[:5])) + (" …" if len(skipped) > 5 else ""), highlight=False)
     if stats.rejected:
         stderr.print(f"{stats.rejected} rejected; see `storyline rejects --run {stats.run_id}`", highlight=False)
         raise typer.Exit(1)
