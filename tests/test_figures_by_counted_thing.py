@@ -127,3 +127,17 @@ def test_the_view_lists_every_group_with_its_kind_and_dates() -> None:
     assert [(v["article_id"], v["value"], v["date"][:10]) for v in c["values"]] == [
         ("a0", "14 people", "2026-05-04"), ("a1", "15", "2026-05-05")]
     assert {"article_id", "source", "value", "text", "value_start", "value_end", "date"} <= set(c["values"][0])
+
+
+def test_a_count_named_before_its_number_does_not_hide_the_next_figure_of_the_sentence():
+    # "the number of … to 31" once replaced the sentence's list of non-quantity spans with the counted noun, and
+    # the next number of the same sentence failed ("not enough values to unpack"): the whole story view failed
+    from storyline.records import Article
+    from storyline.sentences import split_sentences
+    from storyline.stories.figures import extract_figures
+
+    text = ("The number of ships waiting offshore has risen to 31, port officials said, and 12 more are due on "
+            "Friday, while 400 dockers stayed out.")
+    a = Article(id="a-x", title="t", text=text, source="S", date=None)
+    values = [f.value for f in extract_figures(a, split_sentences(text))]
+    assert 31.0 in values and 400.0 in values

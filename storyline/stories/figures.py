@@ -413,9 +413,9 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
                 if part and (part.group(1).lower() in _COLLECTIVE or is_people(part.group(1))
                              or part.group(1).lower().endswith("s")):
                     counts, end = part.group(1), part.end()  # "two of the group", "three of the hikers"
-                named = "" if counts or part else _named_before(text, sent.start, a)
-                if named:
-                    unit, counts = "count", named  # "the number of ships … has risen to 31": the span stays "31"
+                counted_before = "" if counts or part else _named_before(text, sent.start, a)
+                if counted_before:
+                    unit, counts = "count", counted_before  # "the number of ships … has risen to 31": the span stays "31"
                 elif counts:
                     b = end
                     head = counts.split()[-1].lower()
