@@ -42,8 +42,6 @@ FEATURES = (
     "log_tokens",  # ln(1 + the article's token count): headlines, leads and full texts are held to different cuts
     "density",  # the article's local density: mean of its best content similarities to candidate stories
     "margin",  # this candidate's content similarity minus the best other candidate's (0 for a sole candidate)
-    "log_crowd",  # ln(1 + stored articles dated within a day of the article; 0 when undated): in a crowded stream
-    # (an aggregator's, many stories on the same days) being close in time is weaker evidence of the same story
 )
 DENSE_FEATURES = ("dense_avg", "dense_best")
 

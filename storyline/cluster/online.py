@@ -33,7 +33,6 @@ Design (after Miranda et al. 2018 and Staykovski et al. 2019; see docs/clusterin
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import heapq
 import math
@@ -145,7 +144,6 @@ class OnlineClusterer:
         self._pending: list[tuple[str, np.ndarray]] = []
         self._density_sum = 0.0
         self._density_n = 0
-        self._days: list[float] = []  # every dated member's day, sorted (how crowded the stream is around a day)
         self._vec_rows: list[np.ndarray] = []  # float16 copies of the index rows, for rebuilds
         self._dormant_rows = 0
         self.dim = encoder.dim if encoder is not None else 0
@@ -364,7 +362,6 @@ class OnlineClusterer:
         st.n += 1
         st.density_sum += f.density
         if f.day is not None:
-            bisect.insort(self._days, f.day)
             st.first = f.day if st.first is None else min(st.first, f.day)
             st.last = f.day if st.last is None else max(st.last, f.day)
             heapq.heappush(self._heap, (st.last, st.seq, st.id))
@@ -495,8 +492,6 @@ class OnlineClusterer:
             return X
         best2 = heapq.nlargest(2, contents.values())
         log_tokens = math.log1p(f.n_tokens)
-        log_crowd = 0.0 if f.day is None else math.log1p(
-            bisect.bisect_right(self._days, f.day + 1.0) - bisect.bisect_left(self._days, f.day - 1.0))
         for i, (sc, _, sid, comps) in enumerate(scored):
             st = self.stories[sid]
             content = contents[sid]
@@ -518,7 +513,6 @@ class OnlineClusterer:
                 "log_tokens": log_tokens,
                 "density": f.density,
                 "margin": content - other,
-                "log_crowd": log_crowd,
             }
             if f.dense is not None:
                 d["dense_avg"] = comps.get("dense", 0.0)
