@@ -36,7 +36,7 @@ DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "bench" / "out"
 CACHE = Path("/tmp/storyline-cache-cluster/emb")
 
-SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4"),
+SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4", "crowd1", "crowd3"),
         "neus-train": ("given", "headline", "lead")}  # neus is undated: its undated/spread variants are itself
 CUTS = (0.2, 0.3, 0.4, 0.5, 0.6)
 BATCH = 64
@@ -138,12 +138,14 @@ def run_online(profile: str, encoder, articles, labels, model=None, cut: float |
     return {"p": r.precision, "r": r.recall, "f1": r.f1}
 
 
-def cross_validate(profile: str, encoder, streams: list[dict], k: int, cuts, whole: bool) -> dict:
+def cross_validate(profile: str, encoder, streams: list[dict], k: int, cuts, whole: bool,
+                   train_on=lambda s: True) -> dict:
+    """``train_on(stream)``: whether a stream's pairs train the model (every stream is scored)."""
     fold = folds_of(streams, k)
     rows = []
     for i in range(k):
         t0 = time.time()
-        X, y = teach(profile, encoder, streams, lambda lab: fold[lab] != i)
+        X, y = teach(profile, encoder, [s for s in streams if train_on(s)], lambda lab: fold[lab] != i)
         model = fit(profile, X, y, 0.5, {})
         for s in streams:
             idx = [j for j, lab in enumerate(s["labels"]) if fold[lab] == i]
@@ -185,10 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--embedding-cache", type=Path, default=CACHE)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--out", type=Path, default=OUT / "train_cluster.json", help="the JSON of figures (read, then "
+                    "updated with the profiles run)")
     ap.add_argument("--no-whole", dest="whole", action="store_false",
                     help="skip scoring the held-out stories inside the whole stream (the cut is then chosen on the "
                          "held-out folds run alone)")
     ap.add_argument("--no-loso", action="store_true", help="skip leave-one-set-out")
+    ap.add_argument("--train-streams", default="",
+                    help="comma-separated SET/VARIANT streams whose pairs train the models (default: all); the "
+                         "others are only scored (to measure a model on variants it never saw)")
     ap.add_argument("--table", action="store_true", help="only print the Markdown table of the last run's figures")
     ap.add_argument("--cut", type=float, default=None,
                     help="skip the cross-validation: fit the shipped model with this cut, keeping the CV figures of "
@@ -200,18 +207,23 @@ def main(argv: list[str] | None = None) -> int:
     from storyline.settings import Settings
 
     cuts = [float(x) for x in args.cuts.split(",")]
-    out_path0 = OUT / "train_cluster.json"
+    out_path0 = args.out
     if args.table:
         print(table(json.loads(out_path0.read_text("utf-8"))))
         return 0
     profiles = ("default", "lexical") if args.profile == "both" else (args.profile,)
     OUT.mkdir(parents=True, exist_ok=True)
-    out_path = OUT / "train_cluster.json"
+    out_path = args.out
     results = json.loads(out_path.read_text("utf-8")) if out_path.exists() else {}
     with tempfile.TemporaryDirectory(prefix="storyline-train-") as tmp:
         streams = load_streams(args.data, Path(tmp), args.seed)
     if not streams:
         raise SystemExit(f"no labelled sets in {args.data}")
+    chosen = {x.strip() for x in args.train_streams.split(",") if x.strip()}
+    known = {f"{s['set']}/{s['variant']}" for s in streams}
+    if chosen - known:
+        raise SystemExit(f"unknown --train-streams {sorted(chosen - known)}; valid: {sorted(known)}")
+    train_on = (lambda s: f"{s['set']}/{s['variant']}" in chosen) if chosen else (lambda s: True)  # noqa: E731
     encoder = None
     if "default" in profiles:
         encoder = CachedEncoder(make_encoder(Settings()), args.embedding_cache)
@@ -223,11 +235,11 @@ def main(argv: list[str] | None = None) -> int:
             if "summary" not in res:
                 raise SystemExit(f"--cut needs a previous cross-validation of {profile} in {out_path}")
             best, summary = args.cut, res["summary"]
-            _final(profile, encoder, streams, best, summary, res, args, t0)
+            _final(profile, encoder, streams, best, summary, res, args, t0, train_on)
             results[profile] = res
             out_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
             continue
-        cv = cross_validate(profile, encoder, streams, args.folds, cuts, args.whole)
+        cv = cross_validate(profile, encoder, streams, args.folds, cuts, args.whole, train_on)
         keys = ["score"] + [f"learned@{c}" for c in cuts]
         if args.whole:
             keys += ["whole:score"] + [f"whole:learned@{c}" for c in cuts]
@@ -243,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_loso:
             loso = {}
             for held in dict.fromkeys(s["set"] for s in streams):
-                X, y = teach(profile, encoder, [s for s in streams if s["set"] != held], lambda lab: True)
+                X, y = teach(profile, encoder, [s for s in streams if s["set"] != held and train_on(s)],
+                             lambda lab: True)
                 model = fit(profile, X, y, best, {})
                 for s in streams:
                     if s["set"] == held:
@@ -253,19 +266,20 @@ def main(argv: list[str] | None = None) -> int:
             res["leave_one_set_out"] = loso
             print(f"{profile} leave-one-set-out: " + "  ".join(
                 f"{k}={v['learned']['f1']:.3f} (score {v['score']['f1']:.3f})" for k, v in loso.items()), flush=True)
-        _final(profile, encoder, streams, best, summary, res, args, t0)
+        _final(profile, encoder, streams, best, summary, res, args, t0, train_on)
         results[profile] = res
         out_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
-def _final(profile, encoder, streams, best, summary, res, args, t0) -> None:
-    """Fit the model on every stream, save it, and run it on the whole streams (in-sample figures)."""
+def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lambda s: True) -> None:
+    """Fit the model on every training stream, save it, and run it on the whole streams (in-sample figures)."""
     from storyline.cluster.model import model_path
 
-    X, y = teach(profile, encoder, streams, lambda lab: True)
+    trained = [s for s in streams if train_on(s)]
+    X, y = teach(profile, encoder, trained, lambda lab: True)
     folds = res.get("folds")
-    meta = {"trained_on": [f"{s['set']}/{s['variant']}" for s in streams], "pairs": int(len(y)),
+    meta = {"trained_on": [f"{s['set']}/{s['variant']}" for s in trained], "pairs": int(len(y)),
             "joins": int(y.sum()), "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1",
             "heldout_mean_f1_score_threshold": round(summary["score"]["mean_f1"], 4)}
     for prefix, name in (("", "heldout_mean_f1_folds_alone"), ("whole:", "heldout_mean_f1_in_whole_stream")):

@@ -41,7 +41,7 @@ FEATURES = (
     "log_size",  # ln(story size)
     "log_tokens",  # ln(1 + the article's token count): headlines, leads and full texts are held to different cuts
     "density",  # the article's local density: mean of its best content similarities to candidate stories
-    "margin",  # this candidate's content similarity minus the best other candidate's
+    "margin",  # this candidate's content similarity minus the best other candidate's (0 for a sole candidate)
 )
 DENSE_FEATURES = ("dense_avg", "dense_best")
 

@@ -495,7 +495,10 @@ class OnlineClusterer:
         for i, (sc, _, sid, comps) in enumerate(scored):
             st = self.stories[sid]
             content = contents[sid]
-            other = best2[1] if content == best2[0] and len(best2) > 1 else best2[0] if content != best2[0] else 0.0
+            # the margin over the best other candidate; a sole candidate has none to be ahead of, so its margin is
+            # 0 (no evidence either way), not its whole similarity: with that, a lone dated candidate looked like a
+            # clear winner, which it is only in a sparse stream, not when many stories share the same days
+            other = best2[1] if content == best2[0] and len(best2) > 1 else best2[0] if content != best2[0] else content
             undated = f.day is None or st.first is None or st.last is None
             d = {
                 "lex_avg": comps["lexical"],

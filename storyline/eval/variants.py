@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -21,7 +21,7 @@ Record = dict[str, Any]
 
 # the variants of bench/robustness.py, in table order ("full" = the full text where a record has one: the
 # ``full_text`` field if present, else its ``text``, which is what the two sets in ../shared/data carry)
-VARIANTS = ("given", "headline", "lead", "full", "undated", "spread", "no-outlet")
+VARIANTS = ("given", "headline", "lead", "full", "undated", "spread", "crowd1", "crowd3", "no-outlet")
 LABELS = {
     "given": "as given",
     "headline": "headline only",
@@ -29,6 +29,8 @@ LABELS = {
     "full": "full text where present",
     "undated": "dates removed",
     "spread": "dates spread (uniform 0-2 d)",
+    "crowd1": "crowded: all in 1 d",
+    "crowd3": "crowded: all in 3 d",
     "no-outlet": "outlets unknown",
     "spread4": "dates spread (uniform 0-4 d)",
 }
@@ -47,6 +49,19 @@ def spread_date(rec: Record, kind: str, days: float, seed: int) -> Record:
     rng = _rng(rec, seed)
     shift = rng.uniform(0.0, days) if kind == "uniform" else rng.expovariate(1.0 / days)
     return {**rec, "date": (datetime.fromisoformat(rec["date"]) + timedelta(days=shift)).isoformat()}
+
+
+# the common start of the crowded variants: every story's reports fall in the same few days after it
+CROWD_START = datetime(2021, 1, 4, tzinfo=timezone.utc)
+
+
+def crowd_date(rec: Record, days: float, seed: int) -> Record:
+    """``rec`` re-dated to a seeded uniform time within ``days`` of :data:`CROWD_START`, whatever its story: many
+    unrelated stories share the same days, as in an aggregator's stream (an undated record stays undated)."""
+    if not rec.get("date"):
+        return rec
+    shift = _rng(rec, seed).uniform(0.0, days)
+    return {**rec, "date": (CROWD_START + timedelta(days=shift)).isoformat()}
 
 
 def first_sentence(text: str) -> str:
@@ -69,6 +84,10 @@ def variant(rec: Record, name: str, seed: int = 1) -> Record:
         return spread_date(rec, "uniform", 2.0, seed)
     if name == "spread4":  # a wider spread, for training (stories whose reports run over several days)
         return spread_date(rec, "uniform", 4.0, seed)
+    if name == "crowd1":
+        return crowd_date(rec, 1.0, seed)
+    if name == "crowd3":
+        return crowd_date(rec, 3.0, seed)
     if name == "no-outlet":
         return {**rec, "source": None}
     raise StorylineError(f"unknown variant {name!r}; valid variants: {list(VARIANTS) + ['spread4']}")
