@@ -3,7 +3,8 @@
 Training pairs come from replaying each labelled stream through the clusterer's own candidate generation with
 teacher forcing (each article is put in its gold story after its candidates are scored); the streams are
 allsides-2021 and neus-train from ../shared/data AND their variants (headline only, title + first sentence, dates
-removed, dates spread: storyline/eval/variants.py), so one model covers short texts and undated streams.
+removed, dates spread, and crowded: every story re-dated into the same 1 or 3 days, an aggregator's stream;
+storyline/eval/variants.py), so one model covers short texts, undated streams and crowded days.
 
 Everything is chosen by cross-validation with folds split by gold story (GroupKFold on the cluster id, per set):
 for fold i the model is trained on the pairs of the other folds' articles, then the *online* clusterer runs on fold

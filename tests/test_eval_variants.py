@@ -42,3 +42,18 @@ def test_every_variant_of_a_set_evaluates(tmp_path):
         assert [r["cluster"] for r in rows] == [json.loads(x)["cluster"] for x in src.read_text().splitlines()]
         r = evaluate(path, with_profile(Settings(), "lexical"))
         assert r.n_articles == 6 and r.n_rejected == 0 and r.bcubed.f1 > 0.5  # headline-only items are articles
+
+
+def test_crowded_variants_put_every_story_in_the_same_days():
+    from storyline.eval.variants import CROWD_START
+
+    recs = [{**REC, "id": f"x-{i}", "cluster": f"c{i % 5}", "date": f"20{10 + i}-0{1 + i % 9}-01T10:00:00-07:00"}
+            for i in range(40)]
+    for name, days in (("crowd1", 1.0), ("crowd3", 3.0)):
+        out = [variant(r, name, seed=3) for r in recs]
+        offsets = [(datetime.fromisoformat(o["date"]) - CROWD_START).total_seconds() / 86400 for o in out]
+        assert all(0 <= x <= days for x in offsets) and len(set(offsets)) == len(recs)  # years apart -> same days
+        assert out == [variant(r, name, seed=3) for r in recs] != [variant(r, name, seed=4) for r in recs]
+        assert all({k: v for k, v in o.items() if k != "date"} == {k: v for k, v in r.items() if k != "date"}
+                   for o, r in zip(out, recs))
+        assert variant({**REC, "date": None}, name)["date"] is None  # an undated record stays undated
