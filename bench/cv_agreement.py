@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
-import tempfile
-from pathlib import Path
 
-from storyline.cluster import make_clusterer
-from storyline.eval.view import Ratio, _remap, agreement_scores, read_dataset, unique_scores
-from storyline.ingest import read_paths
-from storyline.pipeline import open_pipeline
+from storyline.eval.view import Ratio, _remap, agreement_scores, ingested, unique_scores
 from storyline.settings import Settings, StoriesSettings
-from storyline.store import Store
 from storyline.stories.align import align_sentences
 from storyline.stories.claims import agreement_groups
 from storyline.stories.view import _relations, boilerplate_rows, merge_stored_alignments, read_copies, \
@@ -35,14 +28,8 @@ SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
 
 
 def prepared(directory: str, settings: Settings, encoder=None):
-    records, story_of, gold = read_dataset(directory)
     out = []
-    with tempfile.TemporaryDirectory(prefix="storyline-cv-") as tmp:
-        src = Path(tmp) / "a.jsonl"
-        src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        store = Store(Path(tmp) / "e.db")
-        open_pipeline(store, settings, make_clusterer(settings)).run(list(read_paths([src], settings.ingest)))
-        ext = {r[0]: r[1] for r in store.query("SELECT id, external_id FROM articles")}
+    with ingested(directory, settings, command="cv-agreement") as (store, ext, story_of, gold):
         for (sid,) in store.query("SELECT DISTINCT story_id FROM memberships"):
             arts = list(store.iter_articles(sid))
             ids = [a.id for a in arts]
@@ -51,7 +38,6 @@ def prepared(directory: str, settings: Settings, encoder=None):
             if stored:
                 al, _, _ = merge_stored_alignments(al, stored)
             out.append((al, _relations(read_copies(store, ids)), boilerplate_rows(al), ext))
-        store.close()
     return out, story_of, gold
 
 

@@ -10,17 +10,10 @@ prior 3) and scored on the held-out stories. Prints the held-out figures and eve
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
-from pathlib import Path
 
 import storyline.stories.figures as figures
-from storyline.cluster import make_clusterer
-from storyline.eval.view import _remap, figure_scores, read_dataset
-from storyline.ingest import read_paths
-from storyline.pipeline import open_pipeline
+from storyline.eval.view import _remap, figure_scores, ingested
 from storyline.settings import Settings
-from storyline.store import Store
 from storyline.stories.align import align_sentences
 from storyline.stories.view import read_copies
 
@@ -28,14 +21,8 @@ GRID = (2.0, 3.0, 4.0, 5.0, 6.0)
 
 
 def prepared(directory: str, settings: Settings):
-    records, story_of, gold = read_dataset(directory)
     out = []
-    with tempfile.TemporaryDirectory(prefix="storyline-cv-") as tmp:
-        src = Path(tmp) / "a.jsonl"
-        src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        store = Store(Path(tmp) / "e.db")
-        open_pipeline(store, settings, make_clusterer(settings)).run(list(read_paths([src], settings.ingest)))
-        ext = {r[0]: r[1] for r in store.query("SELECT id, external_id FROM articles")}
+    with ingested(directory, settings, command="cv-figures") as (store, ext, story_of, gold):
         for (sid,) in store.query("SELECT DISTINCT story_id FROM memberships"):
             arts = list(store.iter_articles(sid))
             al = align_sentences(arts, settings=settings.stories)
@@ -44,7 +31,6 @@ def prepared(directory: str, settings: Settings):
                 sents.setdefault(r.article_id, []).append(r.sentence)
             figs = [f for a in arts for f in figures.extract_figures(a, sents.get(a.id, []))]
             out.append((arts, figs, read_copies(store, [a.id for a in arts]), ext))
-        store.close()
     return out, story_of, gold
 
 

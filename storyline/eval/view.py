@@ -11,9 +11,10 @@ contains the other, or their word tokens overlap by at least 0.8 (shared tokens 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 __all__ = ["Ratio", "StoryScore", "match", "normalise", "score_story", "total", "token_overlap", "METRICS"]
 
@@ -445,40 +446,53 @@ def _remap(value: Any, ids: Mapping[str, str]) -> Any:
     return value
 
 
-def evaluate_views(directory: str | Any, settings: Any, *, encoder: Any = None,
-                   workdir: str | None = None) -> dict[str, Any]:
-    """Ingest ``DIR/articles.jsonl`` (without its gold ``story`` field) into a temporary store through the pipeline
-    (clustering and the default observers: the copies stage), build the view of every story it forms (with
-    ``encoder`` for the sentence alignment when given, as ``show --dense``) and score each gold story against the
-    view(s) holding its articles. Returns ``{"total", "stories", "clustering", "seconds"}``."""
+@contextmanager
+def ingested(directory: str | Any, settings: Any, *, workdir: str | None = None,
+             command: str = "eval-view") -> Iterator[tuple[Any, dict[str, str], dict[str, str], list[dict[str, Any]]]]:
+    """``DIR/articles.jsonl`` (without its gold ``story`` field) ingested through the pipeline (clustering and the
+    default observers: the copies stage) into a temporary store. Yields ``(store, ext, story_of, gold)``: ``ext``
+    maps stored article ids to the records' ids, ``story_of`` the records' ids to their gold story (for scoring
+    only: it never reaches the pipeline). The store is closed and removed afterwards."""
     import json
     import tempfile
-    import time
     from pathlib import Path
 
     from ..cluster import make_clusterer
     from ..ingest import read_paths
     from ..pipeline import open_pipeline
     from ..store import Store
-    from ..stories import build_view
 
     records, story_of, gold = read_dataset(directory)
-    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=workdir, prefix="storyline-eval-view-") as tmp:
         src = Path(tmp) / "articles.jsonl"
         src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         store = Store(Path(tmp) / "eval.db")
         try:
             items = list(read_paths([src], settings.ingest))
-            # the clustering is the same with or without the view encoder
-            open_pipeline(store, settings, make_clusterer(settings)).run(items, command="eval-view")
+            open_pipeline(store, settings, make_clusterer(settings)).run(items, command=command)
             ext = {r[0]: r[1] for r in store.query("SELECT id, external_id FROM articles")}
-            members = [(r[0], r[1]) for r in store.query("SELECT article_id, story_id FROM memberships")]
-            views: dict[str, dict[str, Any]] = {}
-            for sid in sorted({s for _, s in members}):
-                views[sid] = _remap(build_view(store, sid, encoder=encoder, settings=settings).to_dict(), ext)
+            yield store, ext, story_of, gold
         finally:
             store.close()
+
+
+def evaluate_views(directory: str | Any, settings: Any, *, encoder: Any = None,
+                   workdir: str | None = None) -> dict[str, Any]:
+    """Ingest ``DIR/articles.jsonl`` (without its gold ``story`` field) into a temporary store through the pipeline
+    (clustering and the default observers: the copies stage), build the view of every story it forms (with
+    ``encoder`` for the sentence alignment when given, as ``show --dense``) and score each gold story against the
+    view(s) holding its articles. Returns ``{"total", "stories", "clustering", "seconds"}``."""
+    import time
+
+    from ..stories import build_view
+
+    t0 = time.perf_counter()
+    # the clustering is the same with or without the view encoder
+    with ingested(directory, settings, workdir=workdir) as (store, ext, story_of, gold):
+        members = [(r[0], r[1]) for r in store.query("SELECT article_id, story_id FROM memberships")]
+        views: dict[str, dict[str, Any]] = {}
+        for sid in sorted({s for _, s in members}):
+            views[sid] = _remap(build_view(store, sid, encoder=encoder, settings=settings).to_dict(), ext)
     view_of: dict[str, str] = {ext.get(a, a): s for a, s in members}
     scores = []
     for g in gold:
