@@ -296,13 +296,14 @@ class Store(SearchQueries):
         return bool(self.query("SELECT 1 FROM articles WHERE id=?", (article_id,)))
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        ids = list(ids)
-        found: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
-        return found
+        return {r[0] for r in self._query_in("SELECT id FROM articles WHERE id IN ({marks})", list(ids))}
+
+    def _query_in(self, sql: str, values: list[Any]) -> Iterator[sqlite3.Row]:
+        """The rows of ``sql`` whose ``{marks}`` stands for ``values``, asked in chunks of 500 (SQLite caps the
+        number of parameters of one statement)."""
+        for i in range(0, len(values), 500):
+            chunk = values[i:i + 500]
+            yield from self.query(sql.replace("{marks}", ",".join("?" * len(chunk))), chunk)
 
     _ARTICLE_SQL = """INSERT INTO articles(id, external_id, source, title, title_derived, text, date, lang, url,
                                            byline, origin, warnings, extra, run_id, ingested_at)
@@ -339,14 +340,11 @@ class Store(SearchQueries):
         wanted = set(keys)
         eids = sorted({eid for _, eid in wanted})
         out: dict[tuple[str, str], str] = {}
-        for i in range(0, len(eids), 500):
-            chunk = eids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.query(f"SELECT source, external_id, id FROM articles WHERE external_id IN ({marks}) "
-                                "ORDER BY rowid", chunk):
-                key = (str(r[0]), str(r[1]))
-                if key in wanted:
-                    out.setdefault(key, str(r[2]))
+        for r in self._query_in("SELECT source, external_id, id FROM articles WHERE external_id IN ({marks}) "
+                               "ORDER BY rowid", eids):
+            key = (str(r[0]), str(r[1]))
+            if key in wanted:
+                out.setdefault(key, str(r[2]))
         return out
 
     # -- versions (docs/versions.md) ----------------------------------------------------------------------------
@@ -369,14 +367,11 @@ class Store(SearchQueries):
         wanted = {(a.source, str(a.external_id)) for a in keyed}
         eids = sorted({k[1] for k in wanted})
         current: dict[tuple[str, str], list[sqlite3.Row]] = {}
-        for i in range(0, len(eids), 500):
-            chunk = eids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.query(f"SELECT id, source, external_id, date FROM articles WHERE external_id IN ({marks}) "
-                                "AND superseded_by IS NULL ORDER BY rowid", chunk):
-                key = (str(r["source"]), str(r["external_id"]))
-                if key in wanted:
-                    current.setdefault(key, []).append(r)
+        for r in self._query_in("SELECT id, source, external_id, date FROM articles WHERE external_id IN ({marks}) "
+                               "AND superseded_by IS NULL ORDER BY rowid", eids):
+            key = (str(r["source"]), str(r["external_id"]))
+            if key in wanted:
+                current.setdefault(key, []).append(r)
         pairs: list[tuple[str, str]] = []  # (newer, older)
         for rows in current.values():
             cur = rows[0]
@@ -391,12 +386,8 @@ class Store(SearchQueries):
         old = [o for _, o in pairs]
         with self.transaction():
             self.conn.executemany("UPDATE articles SET superseded_by=? WHERE id=?", pairs)
-            stories: set[str] = set()
-            for i in range(0, len(old), 500):
-                chunk = old[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                stories.update(str(r[0]) for r in self.query(
-                    f"SELECT DISTINCT story_id FROM memberships WHERE article_id IN ({marks})", chunk))
+            stories = {str(r[0]) for r in self._query_in(
+                "SELECT DISTINCT story_id FROM memberships WHERE article_id IN ({marks})", old)}
             now = iso(utcnow())  # the stories' cached views and counts are keyed on updated_at
             self.conn.executemany("UPDATE stories SET updated_at=? WHERE id=?", [(now, s) for s in sorted(stories)])
         return stories
@@ -732,13 +723,8 @@ class Store(SearchQueries):
             return 0
         with self.transaction():
             self.conn.executemany("UPDATE articles SET source=?, extra=? WHERE id=?", updates)
-            ids = [u[2] for u in updates]
-            stories: set[str] = set()
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                stories.update(str(r[0]) for r in self.query(
-                    f"SELECT DISTINCT story_id FROM memberships WHERE article_id IN ({marks})", chunk))
+            stories = {str(r[0]) for r in self._query_in(
+                "SELECT DISTINCT story_id FROM memberships WHERE article_id IN ({marks})", [u[2] for u in updates])}
             now = iso(utcnow())
             self.conn.executemany("UPDATE stories SET updated_at=? WHERE id=?", [(now, s) for s in sorted(stories)])
         return len(updates)
@@ -767,27 +753,17 @@ class Store(SearchQueries):
 
     def date_only_ids(self, article_ids: Iterable[str]) -> set[str]:
         """The articles among ``article_ids`` whose input gave a day without a time (``extra["date_only"]``)."""
-        ids = list(article_ids)
-        out: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(str(r[0]) for r in self.query(
-                f"SELECT id FROM articles WHERE id IN ({marks}) AND json_extract(extra, '$.date_only') = 1", chunk))
-        return out
+        return {str(r[0]) for r in self._query_in(
+            "SELECT id FROM articles WHERE id IN ({marks}) AND json_extract(extra, '$.date_only') = 1",
+            list(article_ids))}
 
     def article_heads(self, article_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """``{id: {"source", "title", "date", "date_only"}}`` of stored articles (for listings that name articles)."""
-        ids = list(dict.fromkeys(article_ids))
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.query(f"SELECT id, source, title, date, coalesce(json_extract(extra, '$.date_only'), 0) "
-                                f"AS date_only FROM articles WHERE id IN ({marks})", chunk):
-                out[r["id"]] = {"source": r["source"], "title": r["title"], "date": from_iso(r["date"]),
-                                "date_only": bool(r["date_only"])}
-        return out
+        return {r["id"]: {"source": r["source"], "title": r["title"], "date": from_iso(r["date"]),
+                          "date_only": bool(r["date_only"])}
+                for r in self._query_in("SELECT id, source, title, date, coalesce(json_extract(extra, '$.date_only'), "
+                                       "0) AS date_only FROM articles WHERE id IN ({marks})",
+                                       list(dict.fromkeys(article_ids)))}
 
     def story_dates_day_only(self, story_ids: Iterable[str]) -> dict[str, tuple[bool, bool]]:
         """``{story: (first_seen is a day only, last_seen is a day only)}``: every current article dated at the
