@@ -43,9 +43,7 @@ def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
         "SELECT a.id FROM memberships m JOIN articles a ON a.id = m.article_id "
         "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.id", (story_id,))]
     # the outlet registry feeds the view's coverage (who covered it, who did not): an import changes the version
-    from ..outlets import registry_digest
-
-    registry = registry_digest(store.list_outlets())
+    registry = _registry_digest(store)
     h = hashlib.sha256()
     h.update(json.dumps([salt, head[0][0], ids, registry]).encode("utf-8"))
     for i in range(0, len(ids), 400):
@@ -56,6 +54,23 @@ def story_fingerprint(store: Store, story_id: str, salt: str) -> str | None:
                            "ORDER BY 1, 2", chunk + chunk)
         h.update(json.dumps([list(r) for r in rows]).encode("utf-8"))
     return h.hexdigest()[:32]
+
+
+_REGISTRY_DIGESTS: dict[tuple[str, int, str | None], str] = {}
+
+
+def _registry_digest(store: Store) -> str:
+    """The registry's content digest (:func:`storyline.outlets.registry_digest`), read again only when its row count
+    or newest update changes (every import writes ``updated_at``): a story page asks for it on every request."""
+    from ..outlets import registry_digest
+
+    n, newest = store.query("SELECT count(*), max(updated_at) FROM outlets")[0]
+    key = (store.path, int(n), newest)
+    if key not in _REGISTRY_DIGESTS:
+        if len(_REGISTRY_DIGESTS) > 64:
+            _REGISTRY_DIGESTS.clear()
+        _REGISTRY_DIGESTS[key] = registry_digest(store.list_outlets())
+    return _REGISTRY_DIGESTS[key]
 
 
 def with_stored_view(store: Store, story_ids: list[str]) -> set[str]:
