@@ -130,6 +130,10 @@ class StoriesSettings:
     # ... and only when no sentence of another independent source with at least this cosine gives a compatible figure
     # (the same count of the same thing, or a value ≥ 10); 0 = off. Same CV
     unique_shared_figure: float = 0.1
+    # ... and only when its character 4-5-gram TF-IDF cosine with every sentence of another independent source stays
+    # under this (re-wordings the word stems miss: "diverted"/"diversion"); 1 = off. Chosen by 4-fold CV by story on
+    # ../shared/data/storyview-dev (bench/cv_figures.py, docs/story-view.md)
+    unique_max_char_similarity: float = 0.275
     latest_window_hours: float = 24.0  # "latest": the independent reports within this many hours of the newest
     latest_max: int = 12  # new statements listed in "latest"
 

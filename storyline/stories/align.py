@@ -22,7 +22,7 @@ copies/rewrite detector needs), :meth:`Alignment.groups` the connected groups of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -169,8 +169,9 @@ class Alignment:
         return {self.sentences[j].source for j, _ in self.neighbours(i)} - {own}
 
 
-def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
-    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``.
+def tfidf(texts: Sequence[str], analyzer: Callable[[str], Sequence[str]] = terms) -> sparse.csr_matrix:
+    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words (or the features
+    ``analyzer`` gives: :func:`~storyline.stories.terms.char_grams`); IDF from ``texts``.
 
     The weighting of scikit-learn's ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` — tf ``1 + ln(count)``, idf
     ``ln((1 + n) / (1 + df)) + 1``, columns in sorted term order — computed here with scipy, so that a story view
@@ -186,7 +187,7 @@ def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
     counts: list[int] = []
     for text in distinct:
         row: dict[int, int] = {}
-        for t in terms(text):
+        for t in analyzer(text):
             j = vocab.setdefault(t, len(vocab))
             row[j] = row.get(j, 0) + 1
         for j in sorted(row):  # by first-seen term id, as CountVectorizer stores them

@@ -27,7 +27,7 @@ from .figures import extract_figures, find_conflicts
 from .model import (Agreement, AgreementItem, ArticleRef, Citation, Conflict, Echo, Latest, LatestItem,
                     ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title, UniqueItem)
 from .quotes import carry_copies, extract_quotes, group_by_speaker, resolve_speakers
-from .terms import word_count
+from .terms import char_grams, word_count
 
 __all__ = ["agreements", "boilerplate_rows", "build_view", "build_view_from_articles", "choose_headline", "latest",
            "merge_stored_alignments", "summarize", "timeline", "unique_content"]
@@ -286,6 +286,16 @@ def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] 
                 continue
             keep.append(i)
         cand = keep
+    if cand and settings.unique_max_char_similarity < 1.0:
+        # a re-worded sentence of another independent source that word stems miss ("will be diverted via the
+        # Castlegate Bridge" / "the official diversion, via the Castlegate Bridge"; "broke in through a roof
+        # skylight" / "entered through a skylight"): character n-gram TF-IDF over the view's sentences
+        C = tfidf([r.text for r in refs], char_grams)
+        S = np.asarray((C[cand] @ C.T).todense())
+        src = np.array([r.source for r in refs])
+        other = (src[None, :] != src[cand][:, None]) & ok[None, :]
+        best = np.where(other, S, 0.0).max(axis=1)
+        cand = [i for i, b in zip(cand, best.tolist()) if b < settings.unique_max_char_similarity]
     for i in cand:
         per.setdefault(refs[i].article_id, []).append(i)
     total = sum(len(v) for v in per.values())
