@@ -179,3 +179,38 @@ def test_counts_of_one_thing_under_different_nouns_link_when_the_same_is_said_of
     got = find_conflicts(figs, texts, dates=dates)
     assert [(c.kind, sorted(v.value for v in c.values)) for c in got] == \
         [("update", ["four", "three paintings", "three works"])]  # galleries and staff are other things
+
+
+@pytest.mark.parametrize("text, span, counts, category", [
+    ("Ward 7, a 24-bed ward for older patients, would close.", "24-bed", "beds", "count:beds"),
+    ("The council owns a 12-storey block of flats.", "12-storey", "storeys", "count:stor"),
+    ("They bought a three-bedroom house.", "three-bedroom", "bedrooms", "count:bedroom"),
+    ("A 100-metre stretch of road was closed.", "100-metre", "metres", "measure:length"),
+    ("A 10-person team was sent.", "10-person", "people", "people"),
+    ("A six-party coalition was formed.", "six-party", "parties", "count:part"),
+])
+def test_a_number_joined_to_the_noun_it_counts_is_a_figure_of_that_noun(text, span, counts, category) -> None:
+    [f] = [f for f in figures_of(text) if f.text == span]
+    assert (f.counts, f.category, f.unit in ("count", "measure")) == (counts, category, True)
+    assert text[f.start:f.end] == span
+
+
+@pytest.mark.parametrize("text", [
+    "The bill needs a two-thirds majority to pass.",
+    "The council made a one-off payment to the family.",
+    "The 24-hour strike ended on Friday.",  # a duration, read as one: not a count of "hours" nouns
+])
+def test_fractions_one_offs_and_durations_are_not_compound_counts(text: str) -> None:
+    assert not [f for f in figures_of(text) if f.unit == "count"], [(f.text, f.counts) for f in figures_of(text)]
+
+
+def test_a_24_bed_ward_set_against_28_beds_is_a_dispute() -> None:
+    from datetime import datetime, timezone
+
+    arts = [Article("a", "t", "The trust plans to close a 24-bed ward at the hospital to save money.", "Post",
+                    datetime(2025, 9, 2, 17, tzinfo=timezone.utc)),
+            Article("b", "t", "Closing the ward would remove 28 beds from the hospital, not the 24 claimed by the "
+                    "trust, the union said.", "Lantern", datetime(2025, 9, 2, 19, tzinfo=timezone.utc))]
+    figs = [f for a in arts for f in extract_figures(a, split_sentences(a.text))]
+    groups = find_conflicts(figs, {a.id: a.text for a in arts}, dates={a.id: a.date for a in arts})
+    assert [(c.kind, [v.value for v in c.values]) for c in groups] == [("dispute", ["24-bed", "28 beds"])]

@@ -308,6 +308,28 @@ def _category(unit: str, counts: str, after: str = "") -> str:
     return "count:" + stem(head) if head else "number"
 
 
+# a number joined to a singular noun that modifies another noun ("a 24-bed ward", "a 12-storey block", "a
+# three-bedroom house", "a 100-metre stretch"): the figure counts that noun, in the plural ("24 beds"); durations
+# ("20-year") are read by _FIGURE itself; fractions ("two-thirds majority") and "one-off" count nothing
+_COMPOUND = re.compile(r"-([A-Za-z]{2,})(?=\s+[A-Za-z])")
+_FRACTIONS = frozenset("half halves third thirds quarter quarters fifth fifths tenth tenths off way".split())
+
+
+def _plural(word: str) -> str:
+    """The plural of a singular count noun, as a counted noun is written after a number: bed → beds,
+    storey → storeys, party → parties, inch → inches, person → people."""
+    low = word.lower()
+    if low == "person":
+        return "people"
+    if low.endswith("man"):
+        return word[:-3] + "men"
+    if low.endswith("y") and low[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return word[:-1] + "ies"
+    if low.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
 _BY = re.compile(r"\bby\s+$", re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our)\s+([A-Za-z][\w’'-]*)")
 # the counted thing named before a bare number: "the number of ships waiting … has risen to 31", "bringing the
@@ -409,6 +431,9 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
                 unit, counts = "duration", m.group("dur").lower()
             else:
                 counts, end = _counted(text, b, sent.end)
+                compound = _COMPOUND.match(text, b, sent.end) if not counts and low != "one" else None
+                if compound and compound.group(1).lower() not in _FRACTIONS:
+                    counts, end = _plural(compound.group(1)), compound.end(1)  # "a 24-bed ward": 24 beds
                 part = _PARTITIVE.match(text, b, sent.end) if not counts else None
                 if part and (part.group(1).lower() in _COLLECTIVE or is_people(part.group(1))
                              or part.group(1).lower().endswith("s")):
