@@ -141,3 +141,13 @@ def test_a_count_named_before_its_number_does_not_hide_the_next_figure_of_the_se
     a = Article(id="a-x", title="t", text=text, source="S", date=None)
     values = [f.value for f in extract_figures(a, split_sentences(text))]
     assert 31.0 in values and 400.0 in values
+
+
+def test_a_measure_converted_from_another_unit_agrees_within_its_written_digits() -> None:
+    arts = _arts("The marchers followed a two-mile route from the park to the town hall.",
+                 "The march covered a 3.2-kilometre route from the park to the town hall.", hours=26)
+    assert [(c.kind, _values(c)) for c in _groups(arts)] == [("agree", ["two-mile", "3.2-kilometre"])]
+    # one unit, one last digit apart: still different values
+    arts = _arts("The weather service said 62 millimetres of rain were recorded in the town.",
+                 "The weather service said 63mm of rain were recorded in the town.")
+    assert [(c.kind, _values(c)) for c in _groups(arts)] == [("dispute", ["62 millimetres", "63mm"])]

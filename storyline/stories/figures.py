@@ -584,6 +584,9 @@ _BOUND_MOD = re.compile(
     re.IGNORECASE)
 APPROX = 0.1  # "about 40" is 36–44: the spread of a rounded figure (tamsford: "about 40 staff" vs 41)
 OVER = 0.25  # "more than 20" is 20–25: how far above its number a lower bound reaches
+# an exact measure (length, volume, flow …) spans ± this share of its last written digit (under half: 62 ≠ 63 mm);
+# not durations and counts, whose whole numbers are exact ("a four-year plan", "a week")
+ROUNDING = 0.45
 
 
 def _scale(f: Figure) -> float:
@@ -623,6 +626,12 @@ def value_interval(f: Figure) -> tuple[float, float] | None:
         return v, v * (1 + OVER)
     if mod == "just over":
         return v, v * (1 + APPROX / 2)
+    if f.unit == "measure":
+        # a measure is known to the digits it is written with: "3.2-kilometre" and "two-mile" (3.22 km) are one
+        # length once converted; two values one last digit apart in one unit (62 vs 63 mm) still differ
+        digits = re.search(r"\d[\d,]*(?:\.(\d+))?", f.text)
+        step = 10.0 ** -len(digits.group(1)) if digits and digits.group(1) else 1.0
+        return v - ROUNDING * step * k, v + ROUNDING * step * k
     return v, v
 
 
