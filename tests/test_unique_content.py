@@ -12,8 +12,8 @@ import pytest
 
 from storyline.records import Article
 from storyline.settings import StoriesSettings
-from storyline.stories.align import align_sentences, tfidf
-from storyline.stories.terms import char_grams
+from storyline.stories.align import align_sentences
+from storyline.stories.chars import char_tfidf
 from storyline.stories.view import boilerplate_rows, unique_content
 
 RULES = StoriesSettings(entities="rules")
@@ -57,20 +57,27 @@ def test_a_copy_or_the_same_outlet_saying_it_again_is_no_other_source():
     assert DIVERTED in _unique([a, same, other], RULES)
 
 
-@pytest.mark.parametrize("text", ["The skylight", "a  b cd", DIVERTED, "abcd", "abc", "  ", "x\ty\n\nz",
-                                  "ÉCOLE Straße İstanbul — 20-25"])
-def test_char_grams_are_scikit_learns_char_wb(text: str) -> None:
+@pytest.mark.parametrize("texts", [
+    [DIVERTED, DIVERSION, DIVERSION, OWN, "", "The skylight", "a  b cd", "abcd abc a", "x\ty\n\nz"],
+    ["ÉCOLE Straße İstanbul — 20-25 km", "école straße", "“Quoted,” she said.", "It rained."],
+    ["the", "and"],
+    [],
+])
+def test_char_tfidf_is_scikit_learns_char_wb_tfidf(texts: list[str]) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    assert list(char_grams(text)) == TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 5)).build_analyzer()(text)
+    got = char_tfidf(texts)
+    assert got.shape[0] == len(texts) and got.dtype == np.float32
+    if not any(t.split() for t in texts):
+        assert got.nnz == 0
+        return
+    want = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 5), sublinear_tf=True,
+                           dtype=np.float32).fit_transform(texts)
+    assert got.shape[1] == want.shape[1] and got.nnz == want.nnz  # the same features, in another column order
+    assert np.allclose((got @ got.T).toarray(), (want @ want.T).toarray(), atol=1e-6)
+    assert np.allclose(np.sort(got.data), np.sort(want.data), atol=1e-6)
 
 
-def test_tfidf_over_char_grams_equals_scikit_learns() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    texts = [DIVERTED, DIVERSION, DIVERSION, OWN, ""]
-    got = tfidf(texts, char_grams)
-    want = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, dtype=np.float32).fit_transform(texts)
-    assert got.shape == want.shape and (got != want).nnz == 0
-    cos = (got @ got.T).toarray()
-    assert cos[0, 1] > 0.25 > cos[0, 3]  # the re-wording is near, the other sentence is not
+def test_the_reworded_sentence_is_near_and_another_is_not() -> None:
+    cos = (char_tfidf([DIVERTED, DIVERSION, OWN]) @ char_tfidf([DIVERTED, DIVERSION, OWN]).T).toarray()
+    assert cos[0, 1] > 0.25 > cos[0, 2]

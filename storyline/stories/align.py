@@ -22,7 +22,7 @@ copies/rewrite detector needs), :meth:`Alignment.groups` the connected groups of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -169,9 +169,8 @@ class Alignment:
         return {self.sentences[j].source for j, _ in self.neighbours(i)} - {own}
 
 
-def tfidf(texts: Sequence[str], analyzer: Callable[[str], Sequence[str]] = terms) -> sparse.csr_matrix:
-    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words (or the features
-    ``analyzer`` gives: :func:`~storyline.stories.terms.char_grams`); IDF from ``texts``.
+def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
+    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``.
 
     The weighting of scikit-learn's ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` — tf ``1 + ln(count)``, idf
     ``ln((1 + n) / (1 + df)) + 1``, columns in sorted term order — computed here with scipy, so that a story view
@@ -187,7 +186,7 @@ def tfidf(texts: Sequence[str], analyzer: Callable[[str], Sequence[str]] = terms
     counts: list[int] = []
     for text in distinct:
         row: dict[int, int] = {}
-        for t in analyzer(text):
+        for t in terms(text):
             j = vocab.setdefault(t, len(vocab))
             row[j] = row.get(j, 0) + 1
         for j in sorted(row):  # by first-seen term id, as CountVectorizer stores them
@@ -201,6 +200,14 @@ def tfidf(texts: Sequence[str], analyzer: Callable[[str], Sequence[str]] = terms
     rank[np.array([vocab[t] for t in sorted(vocab)])] = np.arange(len(vocab))
     X = sparse.csr_matrix((np.array(counts, dtype=np.float32), rank[np.array(indices, dtype=np.int64)],
                            np.array(indptr, dtype=np.int64)), shape=(m, len(vocab)))
+    return weigh_counts(X, mult, code)
+
+
+def weigh_counts(X: sparse.csr_matrix, mult: np.ndarray, code: np.ndarray) -> sparse.csr_matrix:
+    """:func:`tfidf`'s weighting of a float32 count matrix ``X`` of distinct texts (``mult``: how many texts each
+    stands for; ``code``: the distinct text of each text): sublinear tf × idf, l2-normalised rows, one row per text.
+    """
+    n, m = len(code), X.shape[0]
     # float32 steps in scikit-learn's order, so both give the same vectors to the last bit
     idf = np.full(X.shape[1], 1.0 + n, dtype=np.float32)
     per_entry = np.repeat(mult, np.diff(X.indptr))

@@ -73,31 +73,5 @@ def terms(text: str) -> list[str]:
     return [stem(t) for t in tokens(text) if t not in STOP and (len(t) > 1 or t.isdigit())]
 
 
-_SPACES = re.compile(r"\s\s+")
-CHAR_GRAMS = (4, 5)  # character n-gram lengths of :func:`char_grams`
-
-
-@lru_cache(maxsize=65536)
-def char_grams(text: str) -> tuple[str, ...]:
-    """Character 4- and 5-grams of each lower-cased word padded with a space, as scikit-learn's
-    ``TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 5))`` reads them (a test compares both). They match the
-    same word in other forms where the stemmer does not ("diverted"/"diversion" share " dive", "diver", "vers"),
-    and a word inside a compound ("skylight"/"skylights").
-
-    >>> char_grams("The skylight")[:5]
-    (' the', 'the ', ' the ', ' sky', 'skyl')
-    """
-    lo, hi = CHAR_GRAMS
-    out: list[str] = []
-    for w in _SPACES.sub(" ", text.lower()).split():
-        w = " " + w + " "
-        for n in range(lo, hi + 1):
-            if len(w) <= n:
-                out.append(w)  # a short word counts once, whole
-                break
-            out.extend(w[k:k + n] for k in range(len(w) - n + 1))
-    return tuple(out)
-
-
 def word_count(text: str) -> int:
     return len(_TOKEN.findall(text))

@@ -21,13 +21,14 @@ from ..records import Article
 from ..settings import Settings, StoriesSettings
 from .align import Alignment, Encoder, align_sentences, tfidf
 from .boilerplate import is_boilerplate, repeated_sentences
+from .chars import char_tfidf
 from .claims import agreement_groups, claim_of, compatible, conflict
 from .entities import EntityJob, dumps_raw, loads_raw
 from .figures import extract_figures, find_conflicts
 from .model import (Agreement, AgreementItem, ArticleRef, Citation, Conflict, Echo, Latest, LatestItem,
                     ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title, UniqueItem)
 from .quotes import carry_copies, extract_quotes, group_by_speaker, resolve_speakers
-from .terms import char_grams, word_count
+from .terms import word_count
 
 __all__ = ["agreements", "boilerplate_rows", "build_view", "build_view_from_articles", "choose_headline", "latest",
            "merge_stored_alignments", "summarize", "timeline", "unique_content"]
@@ -290,7 +291,7 @@ def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] 
         # a re-worded sentence of another independent source that word stems miss ("will be diverted via the
         # Castlegate Bridge" / "the official diversion, via the Castlegate Bridge"; "broke in through a roof
         # skylight" / "entered through a skylight"): character n-gram TF-IDF over the view's sentences
-        C = tfidf([r.text for r in refs], char_grams)
+        C = char_tfidf([r.text for r in refs])
         S = np.asarray((C[cand] @ C.T).todense())
         src = np.array([r.source for r in refs])
         other = (src[None, :] != src[cand][:, None]) & ok[None, :]
