@@ -198,6 +198,10 @@ def test_a_number_joined_to_the_noun_it_counts_is_a_figure_of_that_noun(text, sp
 @pytest.mark.parametrize("text", [
     "The bill needs a two-thirds majority to pass.",
     "The council made a one-off payment to the family.",
+    "The three-time champion lost in the final.",
+    "He spent 20-odd years at the port.",
+    "About two-hundred people gathered outside.",
+    "It is not a zero-sum game, and the three-three split held.",
     "The 24-hour strike ended on Friday.",  # a duration, read as one: not a count of "hours" nouns
 ])
 def test_fractions_one_offs_and_durations_are_not_compound_counts(text: str) -> None:

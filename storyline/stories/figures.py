@@ -310,9 +310,11 @@ def _category(unit: str, counts: str, after: str = "") -> str:
 
 # a number joined to a singular noun that modifies another noun ("a 24-bed ward", "a 12-storey block", "a
 # three-bedroom house", "a 100-metre stretch"): the figure counts that noun, in the plural ("24 beds"); durations
-# ("20-year") are read by _FIGURE itself; fractions ("two-thirds majority") and "one-off" count nothing
+# ("20-year") are read by _FIGURE itself; fractions ("two-thirds majority"), "one-off", "three-time winner",
+# "20-odd years" and "two-hundred" count nothing of the noun
 _COMPOUND = re.compile(r"-([A-Za-z]{2,})(?=\s+[A-Za-z])")
-_FRACTIONS = frozenset("half halves third thirds quarter quarters fifth fifths tenth tenths off way".split())
+_FRACTIONS = frozenset("""half halves third thirds quarter quarters fifth fifths tenth tenths off way time something odd
+    some sum hundred thousand million billion dozen percent""".split())  # and other words after a number that count nothing of it
 
 
 def _plural(word: str) -> str:
@@ -432,7 +434,7 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
             else:
                 counts, end = _counted(text, b, sent.end)
                 compound = _COMPOUND.match(text, b, sent.end) if not counts and low != "one" else None
-                if compound and compound.group(1).lower() not in _FRACTIONS:
+                if compound and compound.group(1).lower() not in _FRACTIONS | _UNITS.keys() | _TENS.keys():
                     counts, end = _plural(compound.group(1)), compound.end(1)  # "a 24-bed ward": 24 beds
                 part = _PARTITIVE.match(text, b, sent.end) if not counts else None
                 if part and (part.group(1).lower() in _COLLECTIVE or is_people(part.group(1))
