@@ -459,6 +459,7 @@ def ingested(directory: str | Any, settings: Any, *, workdir: str | None = None,
 
     from ..cluster import make_clusterer
     from ..ingest import read_paths
+    from ..ingest.order import time_ordered
     from ..pipeline import open_pipeline
     from ..store import Store
 
@@ -468,7 +469,9 @@ def ingested(directory: str | Any, settings: Any, *, workdir: str | None = None,
         src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         store = Store(Path(tmp) / "eval.db")
         try:
-            items = list(read_paths([src], settings.ingest))
+            # in time order, as `storyline ingest` hands a file to the clusterer (a file grouped by story would
+            # otherwise give the clustering an order no news stream has)
+            items = list(time_ordered(read_paths([src], settings.ingest), settings.ingest.order_window))
             open_pipeline(store, settings, make_clusterer(settings)).run(items, command=command)
             ext = {r[0]: r[1] for r in store.query("SELECT id, external_id FROM articles")}
             yield store, ext, story_of, gold
