@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 from scipy import sparse
 
+from .figures import is_people
 from .terms import STOP, stem, terms
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ _NUM = re.compile(
     rf"(?P<scale>\s+(?:hundred|thousand|million|billion|trillion)|\s?(?:bn|m)\b)?"
     rf"(?P<tail>\s?(?:%|per\s?cent|percent)|[-\s]?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?:st|nd|rd|th)\b)?",
     re.IGNORECASE)
+_DENIED = re.compile(r"\b(?:not|never)\s+(?:the\s+|a\s+|an\s+|just\s+|only\s+|even\s+)?$", re.IGNORECASE)
+_HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)  # "five and a half hours": 5.5
 _NOUN = re.compile(r"[\s-]*(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
 # vague amounts as ranges: "several thousand people" is no "three people"
 _VAGUE = re.compile(r"(?<![\w-])(?P<v>tens of thousands|hundreds of thousands|several thousand|several hundred|a few "
@@ -76,7 +79,7 @@ _CLAUSE_END = re.compile(r"[,;:.!?\u2014\u2013()]|\s(?:and|but|after|before|when
                          r"until)\s", re.IGNORECASE)
 _WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )"
                       r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
-_SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
+_SAID_DAY = re.compile(r"\b(?:said|says|told(?:\s+\w+){1,3}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
                        r"on\s+|early\s+on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
                        re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:({_MONTHS})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\s+({_MONTHS})\b)", re.IGNORECASE)
@@ -96,6 +99,9 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"halt", "stop", "suspend"}, {"restart", "resum"}),
               ({"warn"}, {"downgrad", "lift"}),
               ({"adjourn"}, {"reach", "agre"})]
+# pairs whose first state ends at a time given with "until" (indices into _OPPOSITES): closed/halted … until
+_ENDS_UNTIL = (0, 5)
+_UNTIL = re.compile(r"\b(?:until|till)\b", re.IGNORECASE)
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
 _TOLERANCE = 0.1  # approximate figures agree with values within 10% ("nearly 40" vs 37; not "a dozen" vs 14)
 _OVER = 0.25  # a lower bound reaches this far above its number ("more than 2,000" allows 2,350), as figures.OVER
@@ -148,6 +154,17 @@ class Claim:
     quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
 
 
+def _noun(word: str) -> str:
+    """The counted noun as compared: ``people`` for any noun that counts people (storyline.stories.figures.is_people:
+    "residents", "workers", "staff"), a measurement unit's one spelling, else the stem, singular ("beds" → "bed")."""
+    if is_people(word):
+        return "people"
+    w = stem(word)
+    if len(w) <= 4 and w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        w = w[:-1]
+    return _UNIT_ALIASES.get(w, w)
+
+
 def _word_value(s: str) -> float | None:
     s = s.lower().replace("-", " ").strip()
     if s in _UNITS:
@@ -182,6 +199,7 @@ def claim_of(text: str) -> Claim:
     body = _DATELINE.sub("", text)
     skip = [(m.start(), m.end()) for m in _DATE.finditer(body)]
     nums: list[Num] = []
+    starts: list[int] = []
     for m in _NUM.finditer(body):
         if any(a <= m.start("num") < b for a, b in skip):
             continue
@@ -199,15 +217,18 @@ def claim_of(text: str) -> Claim:
         v = _value(m)
         if v is None:
             continue
+        end = m.end()
+        half = _HALF.match(body, end) if not tail and not m.group("scale") else None
+        if half:
+            v, end = v + 0.5, half.end()
         if tail:
             unit, noun = "percent", "percent"
-        elif m.group("cur") or _MONEY_AFTER.match(body, m.end()):
+        elif m.group("cur") or _MONEY_AFTER.match(body, end):
             unit, noun = "money", "money"
         else:
             unit = "count"
-            nm = _NOUN.match(body, m.end())
-            noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
-            noun = _UNIT_ALIASES.get(noun, noun)
+            nm = _NOUN.match(body, end)
+            noun = _noun(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
         if num.lower() == "one" and (_ONE_NOT_A_NUMBER.search(before[-12:]) or body.startswith(" of", m.end())):
             continue  # "no one was hurt", "one of the …": no count
         approx = bool(m.group("mod")) or num.lower() in ("dozen",)
@@ -217,11 +238,15 @@ def claim_of(text: str) -> Claim:
             dim, factor = _CONVERT[noun]
             v, noun, approx = v * factor, dim, approx or factor != 1.0
         nums.append(Num(v, approx, noun, unit, None, bound, mod))
+        starts.append(m.start())
     for m in _VAGUE.finditer(body):
         lo, hi = _VAGUE_RANGE[m.group("v").lower()]
         nm = _NOUN.match(body, m.end())
-        noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
+        noun = _noun(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
         nums.append(Num(lo, True, noun, "count", hi))
+        starts.append(m.start())
+    # a figure right after a negation is denied, not stated ("28 beds, not the 24 claimed")
+    nums = [n for n, at in zip(nums, starts) if not _DENIED.search(body, max(0, at - 24), at)]
     said = [(x.start(), x.end()) for x in _SAID_DAY.finditer(body)]
     days = set()
     for m in _WEEKDAY.finditer(body):
@@ -244,14 +269,21 @@ def claim_of(text: str) -> Claim:
                 states.add(2 * k)
             if any((w in words) if " " not in w else (w in low) for w in right):
                 states.add(2 * k + 1)
+        if _UNTIL.search(body):
+            # "closed until Thursday" says when it reopens: the closing and the reopening, not one state
+            states.update(2 * k + 1 for k in _ENDS_UNTIL if 2 * k in states)
     negated: set[str] = set()
     for m in _NEG.finditer(body):
-        end = _CLAUSE_END.search(body, m.end())
-        negated.update(terms(body[m.end():end.start() if end else len(body)]))
+        negated.update(terms(body[m.end():_scope_end(body, m.end())]))
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
     quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
                  frozenset(plain) - _NUMBER_WORDS, frozenset(quoted))
+
+
+def _scope_end(body: str, at: int) -> int:
+    end = _CLAUSE_END.search(body, at)
+    return end.start() if end else len(body)
 
 
 def _interval(n: Num) -> tuple[float, float]:
@@ -303,6 +335,16 @@ def conflict(a: Claim, b: Claim) -> str | None:
             same = [m for m in free_b if n.noun and m.noun == n.noun]
             if same:
                 return f"figure: {n.value:g} vs {', '.join(f'{m.value:g}' for m in same)} {n.noun}"
+        # ... and per counted thing: the figures one side gives for a noun against those the other gives for it, so
+        # that a value matched by a figure of *another* thing ("28 beds" against "a 24-bed ward", whose 24 is matched
+        # by "24 staff") still differs
+        for noun in {n.noun for n in a.numbers if n.noun} & {m.noun for m in b.numbers if m.noun}:
+            na = [n for n in a.numbers if n.noun == noun]
+            nb = [m for m in b.numbers if m.noun == noun]
+            fa = [n for n in na if not any(compatible(n, m) for m in nb)]
+            fb = [m for m in nb if not any(compatible(n, m) for n in na)]
+            if fa and fb:
+                return f"figure: {fa[0].value:g} vs {fb[0].value:g} {noun}"
     shared = set(a.words) & set(b.words)
     one_sided = (a.negated ^ b.negated) & shared
     if one_sided:
@@ -324,7 +366,7 @@ def conflict(a: Claim, b: Claim) -> str | None:
 
 
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
-                     *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0,
+                     *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
@@ -427,14 +469,15 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             for i in group:
                 counts[art[i]] = counts.get(art[i], 0) + 1
             per_art[root] = counts
-    for i, j in zip(rows.tolist(), cols.tolist()):
+    for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
         if i in excluded or j in excluded:
             continue
         ri, rj = find(i), find(j)
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
-        if min_shared and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9:
-            continue
+        if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
+                and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9):
+            continue  # a weak pair that shares names, not what is said of them
         ci, cj = claims[i], claims[j]
         if ci is not cj:
             key = (id(ci), id(cj))
