@@ -60,6 +60,11 @@ _NUM = re.compile(
     rf"(?P<tail>\s?(?:%|per\s?cent|percent)|[-\s]?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?:st|nd|rd|th)\b)?",
     re.IGNORECASE)
 _DENIED = re.compile(r"\b(?:not|never)\s+(?:the\s+|a\s+|an\s+|just\s+|only\s+|even\s+)?$", re.IGNORECASE)
+# "nine of the ship's 14 crew": the part counts what the whole counts (crew), and the whole is not a claim of its own
+_PART_OF = re.compile(rf"\s+of\s+(?:the|its|their|his|her|those|these)\s+(?:[A-Za-z]+['’]s\s+)?"
+                      rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORDNUM})\b", re.IGNORECASE)
+_PARTITIVE = re.compile(rf"(?:\d|\b{_WORDNUM})\s+of\s+(?:the|its|their|his|her|those|these)\s+(?:[A-Za-z]+['’]s\s+)?$",
+                        re.IGNORECASE)
 _HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)  # "five and a half hours": 5.5
 _NOUN = re.compile(r"[\s-]*(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
 # vague amounts as ranges: "several thousand people" is no "three people"
@@ -99,6 +104,8 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"halt", "stop", "suspend"}, {"restart", "resum"}),
               ({"warn"}, {"downgrad", "lift"}),
               ({"adjourn"}, {"reach", "agre"})]
+# pairs of _OPPOSITES whose second state is not what follows the first (rose … fell)
+_NOT_A_CHANGE = (3,)
 # pairs whose first state ends at a time given with "until" (indices into _OPPOSITES): closed/halted … until
 _ENDS_UNTIL = (0, 5)
 _UNTIL = re.compile(r"\b(?:until|till)\b", re.IGNORECASE)
@@ -203,6 +210,8 @@ def claim_of(text: str) -> Claim:
     for m in _NUM.finditer(body):
         if any(a <= m.start("num") < b for a, b in skip):
             continue
+        if _PARTITIVE.search(body, max(0, m.start() - 40), m.start()):
+            continue  # "nine of the ship's 14 crew": 14 is the whole, the claim is about nine of them
         tail = (m.group("tail") or "").strip().lower()
         if tail in ("am", "pm", "a.m.", "p.m.", "st", "nd", "rd", "th"):
             continue  # clock times and ordinals
@@ -227,7 +236,8 @@ def claim_of(text: str) -> Claim:
             unit, noun = "money", "money"
         else:
             unit = "count"
-            nm = _NOUN.match(body, end)
+            part = _PART_OF.match(body, end)
+            nm = _NOUN.match(body, part.end()) if part else _NOUN.match(body, end)
             noun = _noun(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
         if num.lower() == "one" and (_ONE_NOT_A_NUMBER.search(before[-12:]) or body.startswith(" of", m.end())):
             continue  # "no one was hurt", "one of the …": no count
@@ -262,12 +272,14 @@ def claim_of(text: str) -> Claim:
     raw = _PLAIN_WORD.findall(body)
     stems = [stem(w) for w in raw]
     words = set(stems)
+    # states from lower-case words: "Carrow Fell" and "Open University" name, they do not report a change
+    lower = {st for w, st in zip(raw, stems) if w[0].islower()}
     states = set()
-    if words & _STATE_STEMS or any(p in low for p in _STATE_PHRASES):
+    if lower & _STATE_STEMS or any(p in low for p in _STATE_PHRASES):
         for k, (left, right) in enumerate(_OPPOSITES):
-            if any((w in words) if " " not in w else (w in low) for w in left):
+            if any((w in lower) if " " not in w else (w in low) for w in left):
                 states.add(2 * k)
-            if any((w in words) if " " not in w else (w in low) for w in right):
+            if any((w in lower) if " " not in w else (w in low) for w in right):
                 states.add(2 * k + 1)
         if _UNTIL.search(body):
             # "closed until Thursday" says when it reopens: the closing and the reopening, not one state
@@ -358,10 +370,20 @@ def conflict(a: Claim, b: Claim) -> str | None:
     if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker):
         return f"speakers: {a.speaker} vs {b.speaker}"
     for k in range(len(_OPPOSITES)):
-        sa = {s for s in a.states if s // 2 == k}
-        sb = {s for s in b.states if s // 2 == k}
-        if len(sa) == 1 and len(sb) == 1 and sa != sb:
+        sa, sb = _state(a.states, k), _state(b.states, k)
+        if sa is not None and sb is not None and sa != sb:
             return f"opposite states: {sorted(_OPPOSITES[k][0])[0]} vs {sorted(_OPPOSITES[k][1])[0]}"
+    return None
+
+
+def _state(states: frozenset[int], k: int) -> int | None:
+    """The state a claim ends in for the pair ``k`` of _OPPOSITES: the one it names, or, when it names both ("the
+    hikers who had been missing were found"), the second (the change it reports), except for rise/fall."""
+    sa = {s for s in states if s // 2 == k}
+    if len(sa) == 1:
+        return next(iter(sa))
+    if sa and k not in _NOT_A_CHANGE:
+        return 2 * k + 1
     return None
 
 
