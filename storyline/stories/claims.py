@@ -332,13 +332,24 @@ def _speaker_words(s: str) -> set[str]:
     return {w.lower() for w in s.split()}
 
 
-def conflict(a: Claim, b: Claim) -> str | None:
+def _comparable(n: Num, m: Num) -> bool:
+    """Whether two figures may count the same thing: the same kind (percent, money, count) and, for counts, the same
+    counted noun or dimension, or a count whose noun is not read ("has risen to four")."""
+    if n.unit != m.unit:
+        return False
+    return n.unit != "count" or not n.noun or not m.noun or n.noun == m.noun
+
+
+def conflict(a: Claim, b: Claim, *, strict: bool = True) -> str | None:
     """Why two claims do not agree, or ``None``."""
     if a.numbers and b.numbers:
         # figures on both sides and not one in common: sentences whose figures are their content state different
         # things, even when the figures measure different kinds ("60,000 homes" / "$40 million")
-        if not any(compatible(n, m) for n in a.numbers for m in b.numbers):
+        if strict and not any(compatible(n, m) for n in a.numbers for m in b.numbers):
             return "figures: no value in common"
+        pairs = [(n, m) for n in a.numbers for m in b.numbers if _comparable(n, m)]
+        if not strict and pairs and not any(compatible(n, m) for n, m in pairs):
+            return "figures of one kind: no value in common"
         # a counted noun both sentences give a figure for, with a value on each side that nothing on the other side
         # matches ("8,000 litres" vs "12,000 litres"); "three workers" matched by "three people" is no conflict
         free_a = [n for n in a.numbers if not any(compatible(n, m) for m in b.numbers)]
@@ -466,7 +477,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         key = (id(ci), id(cj))
         hit = ok_cache.get(key)
         if hit is None:
-            hit = ok_cache[key] = ok_cache[(id(cj), id(ci))] = conflict(ci, cj) is None
+            hit = ok_cache[key] = ok_cache[(id(cj), id(ci))] = conflict(ci, cj, strict=False) is None
         return hit
 
     same: dict[int, list[int]] = {}
@@ -511,7 +522,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         gi, gj = members.get(ri, [ri]), members.get(rj, [rj])
         ki = kinds.get(ri) or {id(claims[ri]): claims[ri]}
         kj = kinds.get(rj) or {id(claims[rj]): claims[rj]}
-        if not all(compatible_claims(a, b) for a in ki.values() for b in kj.values()):
+        if (ci is not cj and conflict(ci, cj) is not None) or not all(
+                compatible_claims(a, b) for a in ki.values() for b in kj.values()):
             failed.add((min(ri, rj), max(ri, rj)))
             continue
         li = link_row(ri)
