@@ -113,3 +113,16 @@ def test_copies_carry_an_agreement_but_do_not_make_one():
     al = align_sentences(arts, settings=RULES)
     assert agreement_groups(al, {"c": "copy"}, linkage=1.0) == []
     assert agreement_groups(al, {}, linkage=1.0) == [[0, 1]]
+
+
+def test_several_dozen_is_a_range():
+    assert differ("About 40 people were injured.", "Several dozen people were injured.") is None
+    assert differ("About 20 people were injured.", "Several dozen people were injured.")
+
+
+def test_a_weak_pair_that_gives_one_figure_for_one_thing_links_without_the_share_of_words():
+    texts = {"a": ("Wire", "Health Watch started a petition, which has gathered more than 2,000 signatures."),
+             "b": ("Post", "Health Watch chair Patricia Lomond handed over a petition signed by 2,350 people.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.9, strong=0.9) == [{"a", "b"}]
+    texts["b"] = ("Post", "Health Watch chair Patricia Lomond handed over a petition signed by 3,350 people.")
+    assert _groups(texts, linkage=1.0, min_shared=0.9, strong=0.9) == []

@@ -69,10 +69,12 @@ _HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)  # "five and a half ho
 _NOUN = re.compile(r"[\s-]*(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
 # vague amounts as ranges: "several thousand people" is no "three people"
 _VAGUE = re.compile(r"(?<![\w-])(?P<v>tens of thousands|hundreds of thousands|several thousand|several hundred|a few "
-                    r"thousand|a few hundred|thousands|hundreds|dozens|scores)(?:\s+of)?", re.IGNORECASE)
+                    r"thousand|a few hundred|several dozen|a few dozen|thousands|hundreds|dozens|scores)(?:\s+of)?",
+                    re.IGNORECASE)
 _VAGUE_RANGE = {"tens of thousands": (2e4, 1e5), "hundreds of thousands": (2e5, 1e6), "several thousand": (2e3, 1e4),
                 "a few thousand": (2e3, 1e4), "thousands": (2e3, 1e4), "several hundred": (200, 1000),
-                "a few hundred": (200, 1000), "hundreds": (200, 1000), "dozens": (24, 100), "scores": (40, 100)}
+                "a few hundred": (200, 1000), "hundreds": (200, 1000), "dozens": (24, 100), "scores": (40, 100),
+                "several dozen": (36, 100), "a few dozen": (24, 60)}
 # units written short and long count as one noun ("80mm" and "62 millimetres")
 _UNIT_ALIASES = {"mm": "millimetr", "millimet": "millimetr", "cm": "centimetr", "km": "kilometr", "kilomet": "kilometr",
                  "kg": "kilogram", "kilo": "kilogram", "m": "metr", "meter": "metr", "metre": "metr", "ft": "feet",
@@ -509,8 +511,9 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
-                and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9):
-            continue  # a weak pair that shares names, not what is said of them
+                and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9
+                and not _shared_figure(claims[i], claims[j])):
+            continue  # a weak pair that shares names, not what is said of them (nor a figure)
         ci, cj = claims[i], claims[j]
         if ci is not cj:
             key = (id(ci), id(cj))
@@ -581,6 +584,12 @@ def _candidate_pairs(A: Any, floor: float, k: int, rows: np.ndarray | None = Non
     K = sparse.csr_matrix((val[keep], (r, col[keep])), shape=(n, n))
     K = sparse.triu(K.maximum(K.T), k=1).tocoo()
     return K.row, K.col, K.data
+
+
+def _shared_figure(a: Claim, b: Claim) -> bool:
+    """Whether both give a figure for one counted thing with compatible values (or one of 10 or more)."""
+    return any(compatible(n, m) and ((n.noun and n.noun == m.noun) or n.value >= 10)
+               for n in a.numbers for m in b.numbers)
 
 
 def _substantive(shared: frozenset[str]) -> bool:
