@@ -3,22 +3,28 @@
 Two sentences of different articles may be similar (they share the story's words) and still state different
 things. :func:`claim_of` reads the features that tell them apart, with rules (no model):
 
-- **figures**: numbers (digits, number words, ``a dozen``) with whether they are approximate (``about``,
-  ``nearly``, ``more than`` …) and the noun they count (a unit written short or long is one noun: ``80mm``,
-  ``62 millimetres``); vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100); dates,
-  clock times, years and ages are left out;
+- **figures**: numbers (digits, number words, ``a dozen``, ``five and a half``) with whether they are approximate
+  (``about``, ``nearly``, ``more than`` …) and the thing they count: nouns that count people are one thing
+  (``workers``, ``staff``, ``residents`` → ``people``, per :func:`storyline.stories.figures.is_people`), a unit
+  written short or long is one noun (``80mm``, ``62 millimetres``), short plurals are folded (``beds``/``24-bed``);
+  vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100; ``several dozen``: 36–100);
+  dates, clock times, years and ages are left out, so is a figure right after ``not``/``never`` ("28 beds, not the
+  24 claimed": denied) and the whole in a part of it ("nine of the ship's 14 crew" claims nine crew);
 - **negation**: the content words in a negation's scope (from a cue — ``not``, ``no``, ``never``, ``n't``,
   ``nothing``, ``without`` … — to the end of its clause); a word both sentences use, negated in one only, is a
   negation on one side;
-- **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced`` is when
-  it was said, not what happened, and is left out);
+- **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced``/``told
+  reporters`` is when it was said, not what happened, and is left out);
 - **speaker**: a named speaker (``X said``, ``said X``) when the sentence attributes itself to one;
-- **state**: a change-of-state word from a small general list of opposites (``closed``/``reopened``,
-  ``suspected``/``confirmed``, ``rejected``/``accepted``, ``rose``/``fell`` …).
+- **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
+  (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
+  naming both sides of a change ("hikers who had been missing have been found") is in the second state; "closed
+  until Thursday" names its reopening too.
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
-counted noun with incompatible values, figures on both sides none of which are compatible, a negation on one side
-only, disjoint days, different named speakers, or opposite states.
+counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
+``strict=False``: none of those of one kind), a negation on one side only, disjoint days, different named speakers,
+two quotes that share nothing with the other sentence, or opposite states.
 """
 
 from __future__ import annotations
@@ -406,13 +412,15 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
-    ``excluded`` (boilerplate) are taken best first; two groups are joined through a pair only when no two of their
-    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000
-    litres" never end in one group through a third sentence without a figure — and when at least ``linkage`` of
-    their pairs of sentences of different articles are aligned (so that a chain of look-alike sentences does not
-    become one claim). Two sentences that share only days and numbers do not link. A pair links only when ≥
-    ``min_shared`` of the content words that are not names or numbers of the sentence with fewer of them are in the
-    other: two different things said by one named person share the name, not the claim. ``relation`` maps an article
+    ``excluded`` (boilerplate) are taken best first. The linking pair must not conflict (:func:`conflict`, strict:
+    when both give figures, one must be shared); every other pair of the two groups must not contradict
+    (``strict=False``: a member's figure of another kind is no contradiction) — complete linkage on compatibility, so
+    that "8,000 litres" and "12,000 litres" never end in one group through a third sentence without a figure — and at
+    least ``linkage`` of their pairs of sentences of different articles must be aligned (so that a chain of
+    look-alike sentences does not become one claim). Two sentences that share only days and numbers do not link. A
+    pair scoring under ``strong`` links only when ≥ ``min_shared`` of the content words that are not names or numbers
+    of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
+    different things said of one named person or place share the name, not the claim. ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
     but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
