@@ -69,7 +69,8 @@ _DENIED = re.compile(r"\b(?:not|never)\s+(?:the\s+|a\s+|an\s+|just\s+|only\s+|ev
 # "nine of the ship's 14 crew": the part counts what the whole counts (crew), and the whole is not a claim of its own
 _PART_OF = re.compile(rf"\s+of\s+(?:the|its|their|his|her|those|these)\s+(?:[A-Za-z]+['’]s\s+)?"
                       rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORDNUM})\b", re.IGNORECASE)
-_PARTITIVE = re.compile(rf"(?:\d|\b{_WORDNUM})\s+of\s+(?:the|its|their|his|her|those|these)\s+(?:[A-Za-z]+['’]s\s+)?$",
+_PARTITIVE = re.compile(rf"(?:\d|\b{_WORDNUM})\s+of\s+(?:the|its|their|his|her|those|these)\s+"
+                        rf"(?:[A-Za-z]+['’]s\s+)?$",
                         re.IGNORECASE)
 _HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)  # "five and a half hours": 5.5
 _NOUN = re.compile(r"[\s-]*(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
@@ -92,9 +93,9 @@ _CLAUSE_END = re.compile(r"[,;:.!?\u2014\u2013()]|\s(?:and|but|after|before|when
                          r"until)\s", re.IGNORECASE)
 _WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )"
                       r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
-_SAID_DAY = re.compile(r"\b(?:said|says|told(?:\s+\w+){1,3}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
-                       r"on\s+|early\s+on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-                       re.IGNORECASE)
+_SAID_DAY = re.compile(r"\b(?:said|says|told(?:\s+\w+){1,3}?|announced|confirmed|added|stated|reported)\s+"
+                       r"(?:on\s+|late\s+on\s+|early\s+on\s+)?"
+                       r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:({_MONTHS})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\s+({_MONTHS})\b)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]*\))?\s*[-–—]\s*")
 # quoted words: “…”, "…" (a single ‘…’ is too often an apostrophe to tell apart here)
