@@ -64,10 +64,14 @@ def test_a_sentence_naming_both_states_of_a_change_ends_in_the_second():
     found = "Seven hikers who had been missing on the fell since Friday have been found alive."
     assert differ(missing, found)
     assert differ(found, "The seven hikers were found alive in a snow hole.") is None
-    # closed until a day says when it reopens
+    # a change still to come says the first state holds now: a school that will reopen is closed
     assert differ("The school will be closed until Thursday for a deep clean.",
                   "The school will reopen on Thursday after a deep clean.") is None
-    assert differ("The school will stay shut for a deep clean.", "The school will reopen after a deep clean.")
+    assert differ("The school will stay shut for a deep clean.",
+                  "The school, which has been closed since Monday, is due to reopen after a deep clean.") is None
+    assert differ("The school stayed shut for a deep clean.", "The school reopened after a deep clean.")
+    assert differ("The flood warning remains in force.", "The flood warning was lifted on Monday evening.")
+    assert differ("The flood warning remains in force.", "The flood warning is expected to be lifted.") is None
     # rose … fell is no change from one to the other
     assert differ("Prices rose in May and fell in June.", "Prices fell in June.") is None
 

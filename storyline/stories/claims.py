@@ -18,8 +18,8 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
 - **speaker**: a named speaker (``X said``, ``said X``) when the sentence attributes itself to one;
 - **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
   (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
-  naming both sides of a change ("hikers who had been missing have been found") is in the second state; "closed
-  until Thursday" names its reopening too.
+  naming both sides of a change ("hikers who had been missing have been found") is in the second state; a change
+  still to come ("will reopen", "is due to reopen", "expected to be lifted") leaves it in the first.
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
 counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
@@ -115,9 +115,8 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"adjourn"}, {"reach", "agre"})]
 # pairs of _OPPOSITES whose second state is not what follows the first (rose … fell)
 _NOT_A_CHANGE = (3,)
-# pairs whose first state ends at a time given with "until" (indices into _OPPOSITES): closed/halted … until
-_ENDS_UNTIL = (0, 5)
-_UNTIL = re.compile(r"\b(?:until|till)\b", re.IGNORECASE)
+_PLANNED = re.compile(r"\b(?:will|would|shall|to|[’']ll)\s+(?:not\s+|soon\s+|only\s+|fully\s+)?(?:be\s+)?$",
+                      re.IGNORECASE)
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
 _TOLERANCE = 0.1  # approximate figures agree with values within 10% ("nearly 40" vs 37; not "a dozen" vs 14)
 _OVER = 0.25  # a lower bound reaches this far above its number ("more than 2,000" allows 2,350), as figures.OVER
@@ -288,11 +287,12 @@ def claim_of(text: str) -> Claim:
         for k, (left, right) in enumerate(_OPPOSITES):
             if any((w in lower) if " " not in w else (w in low) for w in left):
                 states.add(2 * k)
-            if any((w in lower) if " " not in w else (w in low) for w in right):
-                states.add(2 * k + 1)
-        if _UNTIL.search(body):
-            # "closed until Thursday" says when it reopens: the closing and the reopening, not one state
-            states.update(2 * k + 1 for k in _ENDS_UNTIL if 2 * k in states)
+            if any(w in lower for w in right):
+                # a change still to come ("will reopen", "is due to reopen", "expected to be lifted") says the
+                # first state holds now: the school that will reopen on Thursday is closed
+                done = [m for m in _PLAIN_WORD.finditer(body) if m.group()[0].islower() and stem(m.group()) in right
+                        and not _PLANNED.search(body, max(0, m.start() - 30), m.start())]
+                states.add(2 * k + 1 if done or k in _NOT_A_CHANGE else 2 * k)
     negated: set[str] = set()
     for m in _NEG.finditer(body):
         negated.update(terms(body[m.end():_scope_end(body, m.end())]))
