@@ -130,3 +130,10 @@ def test_a_weak_pair_that_gives_one_figure_for_one_thing_links_without_the_share
     assert _groups(texts, linkage=1.0, min_shared=0.9, strong=0.9) == [{"a", "b"}]
     texts["b"] = ("Post", "Health Watch chair Patricia Lomond handed over a petition signed by 3,350 people.")
     assert _groups(texts, linkage=1.0, min_shared=0.9, strong=0.9) == []
+
+
+def test_two_speakers_attributing_one_figure_to_one_thing_state_one_fact():
+    a = "Workers will receive a 6.5% pay rise over two years, the Conciliation Service said."
+    b = "The Dockers' Union said the agreement gives a 6.5 per cent pay rise over two years."
+    assert differ(a, b) is None
+    assert differ("The plan will fail, Councillor Ann Reyes said.", "The plan will work, Mayor Tom Hale said.")

@@ -23,8 +23,9 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
 counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
-``strict=False``: none of those of one kind), a negation on one side only, disjoint days, different named speakers,
-two quotes that share nothing with the other sentence, or opposite states.
+``strict=False``: none of those of one kind), a negation on one side only, disjoint days, different named speakers
+(unless both give one figure for one counted thing: one fact, two attributions), two quotes that share nothing with
+the other sentence, or opposite states.
 """
 
 from __future__ import annotations
@@ -387,7 +388,8 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True) -> str | None:
         # what a speaker is quoted saying shares no word with the other sentence: two things said (often by one
         # named person, whose name and role make the sentences look alike)
         return "different words quoted"
-    if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker):
+    if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker) \
+            and not _shared_figure(a, b):  # one figure for one thing, attributed to two sources: one fact
         return f"speakers: {a.speaker} vs {b.speaker}"
     for k in range(len(_OPPOSITES)):
         sa, sb = _state(a.states, k), _state(b.states, k)
