@@ -137,3 +137,12 @@ def test_two_speakers_attributing_one_figure_to_one_thing_state_one_fact():
     b = "The Dockers' Union said the agreement gives a 6.5 per cent pay rise over two years."
     assert differ(a, b) is None
     assert differ("The plan will fail, Councillor Ann Reyes said.", "The plan will work, Mayor Tom Hale said.")
+
+
+def test_the_day_of_a_change_to_come_is_not_the_day_the_claim_is_about():
+    shut = "The school sent pupils home on Monday and will stay shut on Tuesday and Wednesday."
+    due = "The school, which has been closed since Monday lunchtime, is due to reopen on Thursday."
+    assert claim_of(due).planned_days == frozenset({"thursday"}) and claim_of(due).days == frozenset()
+    assert differ(shut, due) is None
+    assert differ(due, "The school is due to reopen on Friday after a deep clean.")
+    assert differ("The school was shut on Tuesday.", "The school was shut on Friday.")

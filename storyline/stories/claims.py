@@ -14,7 +14,8 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
   ``nothing``, ``without`` … — to the end of its clause); a word both sentences use, negated in one only, is a
   negation on one side;
 - **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced``/``told
-  reporters`` is when it was said, not what happened, and is left out);
+  reporters`` is when it was said, not what happened, and is left out; the day of a change still to come, "due to
+  reopen on Thursday", is kept apart and compared only with such days);
 - **speaker**: a named speaker (``X said``, ``said X``) when the sentence attributes itself to one;
 - **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
   (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
@@ -137,6 +138,7 @@ _ONE_NOT_A_NUMBER = re.compile(r"(?:\b(?:no|any|every|some|each|the|that|this|wh
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
 _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
 _STATE_STEMS = frozenset(w for pair in _OPPOSITES for side in pair for w in side if " " not in w)
+_CHANGE_STEMS = frozenset(w for left, right in _OPPOSITES for w in right)
 _STATE_PHRASES = tuple(w for pair in _OPPOSITES for side in pair for w in side if " " in w)
 _CALENDAR = frozenset(stem(w) for w in "monday tuesday wednesday thursday friday saturday sunday january february "
                       "march april may june july august september october november december today yesterday "
@@ -168,6 +170,7 @@ class Claim:
     words: frozenset[str] = frozenset()  # content-word stems
     plain: frozenset[str] = frozenset()  # content-word stems that are neither names (capitalised) nor numbers
     quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
+    planned_days: frozenset[str] = frozenset()  # days of a change still to come ("due to reopen on Thursday")
 
 
 def _noun(word: str) -> str:
@@ -266,19 +269,24 @@ def claim_of(text: str) -> Claim:
         starts.append(m.start())
     # a figure right after a negation is denied, not stated ("28 beds, not the 24 claimed")
     nums = [n for n, at in zip(nums, starts) if not _DENIED.search(body, max(0, at - 24), at)]
+    low = body.lower()
+    raw = _PLAIN_WORD.findall(body)
+    # a change still to come ("due to reopen on Thursday"): its day is when the state will change, kept apart
+    planned_at = [(m.start(), _scope_end(body, m.end())) for m in _PLAIN_WORD.finditer(body)
+                  if m.group()[0].islower() and stem(m.group()) in _CHANGE_STEMS
+                  and _PLANNED.search(body, max(0, m.start() - 30), m.start())]
     said = [(x.start(), x.end()) for x in _SAID_DAY.finditer(body)]
-    days = set()
+    days: set[str] = set()
+    planned: set[str] = set()
     for m in _WEEKDAY.finditer(body):
         if not any(s <= m.start() < e for s, e in said):
-            days.add(m.group(1).lower())
+            (planned if any(a < m.start() < b for a, b in planned_at) else days).add(m.group(1).lower())
     for m in _DATE.finditer(body):
         mon = (m.group(1) or m.group(4)).lower()[:3]
         day = m.group(2) or m.group(3)
-        days.add(f"{mon}-{int(day)}")
+        (planned if any(a < m.start() < b for a, b in planned_at) else days).add(f"{mon}-{int(day)}")
     sp = _SPEAKER.search(body)
     speaker = (sp.group(1) or sp.group(2)) if sp else None
-    low = body.lower()
-    raw = _PLAIN_WORD.findall(body)
     stems = [stem(w) for w in raw]
     words = set(stems)
     # states from lower-case words: "Carrow Fell" and "Open University" name, they do not report a change
@@ -300,7 +308,7 @@ def claim_of(text: str) -> Claim:
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
     quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
-                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted))
+                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned))
 
 
 def _scope_end(body: str, at: int) -> int:
@@ -384,6 +392,8 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True) -> str | None:
         return f"negation on one side: {', '.join(sorted(one_sided))}"
     if a.days and b.days and not a.days & b.days:
         return f"days: {sorted(a.days)} vs {sorted(b.days)}"
+    if a.planned_days and b.planned_days and not a.planned_days & b.planned_days:
+        return f"days of a change to come: {sorted(a.planned_days)} vs {sorted(b.planned_days)}"
     if a.quoted and b.quoted and not (a.quoted & b.words) and not (b.quoted & a.words):
         # what a speaker is quoted saying shares no word with the other sentence: two things said (often by one
         # named person, whose name and role make the sentences look alike)
