@@ -1,10 +1,12 @@
 """Choose the agreement settings by cross-validation split by story (``python bench/cv_agreement.py DIR``).
 
 Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, aligns each story's sentences as the
-view does, then for every setting of the grid (``agreement_min_similarity`` × ``agreement_linkage`` ×
-``agreement_min_shared``) forms the agreements and scores them with storyline/eval/view.py. Folds split the gold
-stories; on each fold the setting with the best F-beta (``--beta``, default 1) over the other folds is chosen and
-scored on the held-out stories. Prints the held-out figures and the setting chosen on all stories.
+view does, then for every setting of the grid (``agreement_min_similarity`` (``_dense`` with ``--dense``) ×
+``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity``) forms the agreements and scores
+them with storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting
+with the best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
+Prints the held-out figures and the setting chosen on all stories; then the same for the unique-content settings.
+The claim rules (storyline/stories/claims.py) are fixed, not part of the grid.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from storyline.stories.view import _relations, boilerplate_rows, merge_stored_al
 UNIQUE_SIM = (1.0, 0.2, 0.18, 0.15)  # unique_max_similarity
 UNIQUE_FIG = (0.0, 0.05, 0.1, 0.15)  # unique_shared_figure
 FLOORS = (0.0, 0.25, 0.3, 0.35, 0.4, 0.5)
-LINKAGES = (0.0, 0.34, 0.5, 0.75, 1.0)
+FLOORS_DENSE = (0.4, 0.5, 0.6)
+LINKAGES = (0.0, 0.5, 1.0)
 SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
+STRONG = (1.0, 0.3, 0.35, 0.4, 0.5)
 
 
 def prepared(directory: str, settings: Settings, encoder=None):
@@ -41,10 +45,11 @@ def prepared(directory: str, settings: Settings, encoder=None):
     return out, story_of, gold
 
 
-def score(views, story_of, gold, floor, linkage, shared):
+def score(views, story_of, gold, floor, linkage, shared, strong=1.0):
     dicts = []
     for al, rel, boiler, ext in views:
-        groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared)
+        groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared, strong=strong,
+                                  candidates=Settings().stories.agreement_candidates)
         ag = [{"items": [{"article_id": al.sentences[i].article_id, "text": al.sentences[i].text,
                           "relation": rel.get(al.sentences[i].article_id, "independent")} for i in g]} for g in groups]
         dicts.append(_remap({"agreements": ag}, ext))
@@ -98,8 +103,10 @@ def main() -> None:
     stories = sorted(g["story"] for g in gold)
     random.Random(0).shuffle(stories)
     folds = [stories[k::args.folds] for k in range(args.folds)]
-    print("agreements (agreement_min_similarity, agreement_linkage, agreement_min_shared):")
-    grid = list(itertools.product(FLOORS, LINKAGES, SHARED))
+    print("agreements (agreement_min_similarity%s, agreement_linkage, agreement_min_shared, "
+          "agreement_strong_similarity):" % ("_dense" if args.dense else ""))
+    grid = [c for c in itertools.product(FLOORS_DENSE if args.dense else FLOORS, LINKAGES, SHARED, STRONG)
+            if c[2] > 0 or c[3] == 1.0]  # without a share of words to ask for, the strong score changes nothing
     table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     cross_validate(grid, table, stories, folds, args.v)
     print("unique content (unique_max_similarity, unique_shared_figure):")

@@ -3,22 +3,30 @@
 Two sentences of different articles may be similar (they share the story's words) and still state different
 things. :func:`claim_of` reads the features that tell them apart, with rules (no model):
 
-- **figures**: numbers (digits, number words, ``a dozen``) with whether they are approximate (``about``,
-  ``nearly``, ``more than`` …) and the noun they count (a unit written short or long is one noun: ``80mm``,
-  ``62 millimetres``); vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100); dates,
-  clock times, years and ages are left out;
+- **figures**: numbers (digits, number words, ``a dozen``, ``five and a half``) with whether they are approximate
+  (``about``, ``nearly``, ``more than`` …) and the thing they count: nouns that count people are one thing
+  (``workers``, ``staff``, ``residents`` → ``people``, per :func:`storyline.stories.figures.is_people`), a unit
+  written short or long is one noun (``80mm``, ``62 millimetres``), short plurals are folded (``beds``/``24-bed``);
+  vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100; ``several dozen``: 36–100);
+  dates, clock times, years and ages are left out, so is a figure right after ``not``/``never`` ("28 beds, not the
+  24 claimed": denied) and the whole in a part of it ("nine of the ship's 14 crew" claims nine crew);
 - **negation**: the content words in a negation's scope (from a cue — ``not``, ``no``, ``never``, ``n't``,
   ``nothing``, ``without`` … — to the end of its clause); a word both sentences use, negated in one only, is a
   negation on one side;
-- **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced`` is when
-  it was said, not what happened, and is left out);
+- **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced``/``told
+  reporters`` is when it was said, not what happened, and is left out; the day of a change still to come, "due to
+  reopen on Thursday", is kept apart and compared only with such days);
 - **speaker**: a named speaker (``X said``, ``said X``) when the sentence attributes itself to one;
-- **state**: a change-of-state word from a small general list of opposites (``closed``/``reopened``,
-  ``suspected``/``confirmed``, ``rejected``/``accepted``, ``rose``/``fell`` …).
+- **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
+  (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
+  naming both sides of a change ("hikers who had been missing have been found") is in the second state; a change
+  still to come ("will reopen", "is due to reopen", "expected to be lifted") leaves it in the first.
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
-counted noun with incompatible values, figures on both sides none of which are compatible, a negation on one side
-only, disjoint days, different named speakers, or opposite states.
+counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
+``strict=False``: none of those of one kind), a negation on one side only, disjoint days, different named speakers
+(unless both give one figure for one counted thing: one fact, two attributions), two quotes that share nothing with
+the other sentence, or opposite states.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 from scipy import sparse
 
+from .figures import is_people
 from .terms import STOP, stem, terms
 
 if TYPE_CHECKING:
@@ -58,13 +67,23 @@ _NUM = re.compile(
     rf"(?P<scale>\s+(?:hundred|thousand|million|billion|trillion)|\s?(?:bn|m)\b)?"
     rf"(?P<tail>\s?(?:%|per\s?cent|percent)|[-\s]?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?:st|nd|rd|th)\b)?",
     re.IGNORECASE)
+_DENIED = re.compile(r"\b(?:not|never)\s+(?:the\s+|a\s+|an\s+|just\s+|only\s+|even\s+)?$", re.IGNORECASE)
+# "nine of the ship's 14 crew": the part counts what the whole counts (crew), and the whole is not a claim of its own
+_PART_OF = re.compile(rf"\s+of\s+(?:the|its|their|his|her|those|these)\s+(?:[A-Za-z]+['’]s\s+)?"
+                      rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORDNUM})\b", re.IGNORECASE)
+_PARTITIVE = re.compile(rf"(?:\d|\b{_WORDNUM})\s+of\s+(?:the|its|their|his|her|those|these)\s+"
+                        rf"(?:[A-Za-z]+['’]s\s+)?$",
+                        re.IGNORECASE)
+_HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)  # "five and a half hours": 5.5
 _NOUN = re.compile(r"[\s-]*(?:of\s+(?:the|its|their|those|these)\s+)?([A-Za-z]+)")
 # vague amounts as ranges: "several thousand people" is no "three people"
 _VAGUE = re.compile(r"(?<![\w-])(?P<v>tens of thousands|hundreds of thousands|several thousand|several hundred|a few "
-                    r"thousand|a few hundred|thousands|hundreds|dozens|scores)(?:\s+of)?", re.IGNORECASE)
+                    r"thousand|a few hundred|several dozen|a few dozen|thousands|hundreds|dozens|scores)(?:\s+of)?",
+                    re.IGNORECASE)
 _VAGUE_RANGE = {"tens of thousands": (2e4, 1e5), "hundreds of thousands": (2e5, 1e6), "several thousand": (2e3, 1e4),
                 "a few thousand": (2e3, 1e4), "thousands": (2e3, 1e4), "several hundred": (200, 1000),
-                "a few hundred": (200, 1000), "hundreds": (200, 1000), "dozens": (24, 100), "scores": (40, 100)}
+                "a few hundred": (200, 1000), "hundreds": (200, 1000), "dozens": (24, 100), "scores": (40, 100),
+                "several dozen": (36, 100), "a few dozen": (24, 60)}
 # units written short and long count as one noun ("80mm" and "62 millimetres")
 _UNIT_ALIASES = {"mm": "millimetr", "millimet": "millimetr", "cm": "centimetr", "km": "kilometr", "kilomet": "kilometr",
                  "kg": "kilogram", "kilo": "kilogram", "m": "metr", "meter": "metr", "metre": "metr", "ft": "feet",
@@ -76,9 +95,9 @@ _CLAUSE_END = re.compile(r"[,;:.!?\u2014\u2013()]|\s(?:and|but|after|before|when
                          r"until)\s", re.IGNORECASE)
 _WEEKDAY = re.compile(r"(?<!since )(?<!until )(?<!till )(?<!from )(?<!by )(?<!before )(?<!after )"
                       r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
-_SAID_DAY = re.compile(r"\b(?:said|says|told [\w ]{1,30}?|announced|confirmed|added|stated|reported)\s+(?:on\s+|late\s+"
-                       r"on\s+|early\s+on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-                       re.IGNORECASE)
+_SAID_DAY = re.compile(r"\b(?:said|says|told(?:\s+\w+){1,3}?|announced|confirmed|added|stated|reported)\s+"
+                       r"(?:on\s+|late\s+on\s+|early\s+on\s+)?"
+                       r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 _DATE = re.compile(rf"\b(?:({_MONTHS})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\s+({_MONTHS})\b)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .'’-]+,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*(?:\([^)]*\))?\s*[-–—]\s*")
 # quoted words: “…”, "…" (a single ‘…’ is too often an apostrophe to tell apart here)
@@ -96,6 +115,10 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"halt", "stop", "suspend"}, {"restart", "resum"}),
               ({"warn"}, {"downgrad", "lift"}),
               ({"adjourn"}, {"reach", "agre"})]
+# pairs of _OPPOSITES whose second state is not what follows the first (rose … fell)
+_NOT_A_CHANGE = (3,)
+_PLANNED = re.compile(r"\b(?:will|would|shall|to|[’']ll)\s+(?:not\s+|soon\s+|only\s+|fully\s+)?(?:be\s+)?$",
+                      re.IGNORECASE)
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
 _TOLERANCE = 0.1  # approximate figures agree with values within 10% ("nearly 40" vs 37; not "a dozen" vs 14)
 _OVER = 0.25  # a lower bound reaches this far above its number ("more than 2,000" allows 2,350), as figures.OVER
@@ -115,6 +138,7 @@ _ONE_NOT_A_NUMBER = re.compile(r"(?:\b(?:no|any|every|some|each|the|that|this|wh
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
 _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
 _STATE_STEMS = frozenset(w for pair in _OPPOSITES for side in pair for w in side if " " not in w)
+_CHANGE_STEMS = frozenset(w for left, right in _OPPOSITES for w in right)
 _STATE_PHRASES = tuple(w for pair in _OPPOSITES for side in pair for w in side if " " in w)
 _CALENDAR = frozenset(stem(w) for w in "monday tuesday wednesday thursday friday saturday sunday january february "
                       "march april may june july august september october november december today yesterday "
@@ -146,6 +170,18 @@ class Claim:
     words: frozenset[str] = frozenset()  # content-word stems
     plain: frozenset[str] = frozenset()  # content-word stems that are neither names (capitalised) nor numbers
     quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
+    planned_days: frozenset[str] = frozenset()  # days of a change still to come ("due to reopen on Thursday")
+
+
+def _noun(word: str) -> str:
+    """The counted noun as compared: ``people`` for any noun that counts people (storyline.stories.figures.is_people:
+    "residents", "workers", "staff"), a measurement unit's one spelling, else the stem, singular ("beds" → "bed")."""
+    if is_people(word):
+        return "people"
+    w = stem(word)
+    if len(w) <= 4 and w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        w = w[:-1]
+    return _UNIT_ALIASES.get(w, w)
 
 
 def _word_value(s: str) -> float | None:
@@ -182,9 +218,12 @@ def claim_of(text: str) -> Claim:
     body = _DATELINE.sub("", text)
     skip = [(m.start(), m.end()) for m in _DATE.finditer(body)]
     nums: list[Num] = []
+    starts: list[int] = []
     for m in _NUM.finditer(body):
         if any(a <= m.start("num") < b for a, b in skip):
             continue
+        if _PARTITIVE.search(body, max(0, m.start() - 40), m.start()):
+            continue  # "nine of the ship's 14 crew": 14 is the whole, the claim is about nine of them
         tail = (m.group("tail") or "").strip().lower()
         if tail in ("am", "pm", "a.m.", "p.m.", "st", "nd", "rd", "th"):
             continue  # clock times and ordinals
@@ -199,15 +238,19 @@ def claim_of(text: str) -> Claim:
         v = _value(m)
         if v is None:
             continue
+        end = m.end()
+        half = _HALF.match(body, end) if not tail and not m.group("scale") else None
+        if half:
+            v, end = v + 0.5, half.end()
         if tail:
             unit, noun = "percent", "percent"
-        elif m.group("cur") or _MONEY_AFTER.match(body, m.end()):
+        elif m.group("cur") or _MONEY_AFTER.match(body, end):
             unit, noun = "money", "money"
         else:
             unit = "count"
-            nm = _NOUN.match(body, m.end())
-            noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
-            noun = _UNIT_ALIASES.get(noun, noun)
+            part = _PART_OF.match(body, end)
+            nm = _NOUN.match(body, part.end()) if part else _NOUN.match(body, end)
+            noun = _noun(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
         if num.lower() == "one" and (_ONE_NOT_A_NUMBER.search(before[-12:]) or body.startswith(" of", m.end())):
             continue  # "no one was hurt", "one of the …": no count
         approx = bool(m.group("mod")) or num.lower() in ("dozen",)
@@ -217,41 +260,60 @@ def claim_of(text: str) -> Claim:
             dim, factor = _CONVERT[noun]
             v, noun, approx = v * factor, dim, approx or factor != 1.0
         nums.append(Num(v, approx, noun, unit, None, bound, mod))
+        starts.append(m.start())
     for m in _VAGUE.finditer(body):
         lo, hi = _VAGUE_RANGE[m.group("v").lower()]
         nm = _NOUN.match(body, m.end())
-        noun = stem(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
+        noun = _noun(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
         nums.append(Num(lo, True, noun, "count", hi))
+        starts.append(m.start())
+    # a figure right after a negation is denied, not stated ("28 beds, not the 24 claimed")
+    nums = [n for n, at in zip(nums, starts) if not _DENIED.search(body, max(0, at - 24), at)]
+    low = body.lower()
+    raw = _PLAIN_WORD.findall(body)
+    # a change still to come ("due to reopen on Thursday"): its day is when the state will change, kept apart
+    planned_at = [(m.start(), _scope_end(body, m.end())) for m in _PLAIN_WORD.finditer(body)
+                  if m.group()[0].islower() and stem(m.group()) in _CHANGE_STEMS
+                  and _PLANNED.search(body, max(0, m.start() - 30), m.start())]
     said = [(x.start(), x.end()) for x in _SAID_DAY.finditer(body)]
-    days = set()
+    days: set[str] = set()
+    planned: set[str] = set()
     for m in _WEEKDAY.finditer(body):
         if not any(s <= m.start() < e for s, e in said):
-            days.add(m.group(1).lower())
+            (planned if any(a < m.start() < b for a, b in planned_at) else days).add(m.group(1).lower())
     for m in _DATE.finditer(body):
         mon = (m.group(1) or m.group(4)).lower()[:3]
         day = m.group(2) or m.group(3)
-        days.add(f"{mon}-{int(day)}")
+        (planned if any(a < m.start() < b for a, b in planned_at) else days).add(f"{mon}-{int(day)}")
     sp = _SPEAKER.search(body)
     speaker = (sp.group(1) or sp.group(2)) if sp else None
-    low = body.lower()
-    raw = _PLAIN_WORD.findall(body)
     stems = [stem(w) for w in raw]
     words = set(stems)
+    # states from lower-case words: "Carrow Fell" and "Open University" name, they do not report a change
+    lower = {st for w, st in zip(raw, stems) if w[0].islower()}
     states = set()
-    if words & _STATE_STEMS or any(p in low for p in _STATE_PHRASES):
+    if lower & _STATE_STEMS or any(p in low for p in _STATE_PHRASES):
         for k, (left, right) in enumerate(_OPPOSITES):
-            if any((w in words) if " " not in w else (w in low) for w in left):
+            if any((w in lower) if " " not in w else (w in low) for w in left):
                 states.add(2 * k)
-            if any((w in words) if " " not in w else (w in low) for w in right):
-                states.add(2 * k + 1)
+            if any(w in lower for w in right):
+                # a change still to come ("will reopen", "is due to reopen", "expected to be lifted") says the
+                # first state holds now: the school that will reopen on Thursday is closed
+                done = [m for m in _PLAIN_WORD.finditer(body) if m.group()[0].islower() and stem(m.group()) in right
+                        and not _PLANNED.search(body, max(0, m.start() - 30), m.start())]
+                states.add(2 * k + 1 if done or k in _NOT_A_CHANGE else 2 * k)
     negated: set[str] = set()
     for m in _NEG.finditer(body):
-        end = _CLAUSE_END.search(body, m.end())
-        negated.update(terms(body[m.end():end.start() if end else len(body)]))
+        negated.update(terms(body[m.end():_scope_end(body, m.end())]))
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
     quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
-                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted))
+                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned))
+
+
+def _scope_end(body: str, at: int) -> int:
+    end = _CLAUSE_END.search(body, at)
+    return end.start() if end else len(body)
 
 
 def _interval(n: Num) -> tuple[float, float]:
@@ -288,13 +350,24 @@ def _speaker_words(s: str) -> set[str]:
     return {w.lower() for w in s.split()}
 
 
-def conflict(a: Claim, b: Claim) -> str | None:
+def _comparable(n: Num, m: Num) -> bool:
+    """Whether two figures may count the same thing: the same kind (percent, money, count) and, for counts, the same
+    counted noun or dimension, or a count whose noun is not read ("has risen to four")."""
+    if n.unit != m.unit:
+        return False
+    return n.unit != "count" or not n.noun or not m.noun or n.noun == m.noun
+
+
+def conflict(a: Claim, b: Claim, *, strict: bool = True) -> str | None:
     """Why two claims do not agree, or ``None``."""
     if a.numbers and b.numbers:
         # figures on both sides and not one in common: sentences whose figures are their content state different
         # things, even when the figures measure different kinds ("60,000 homes" / "$40 million")
-        if not any(compatible(n, m) for n in a.numbers for m in b.numbers):
+        if strict and not any(compatible(n, m) for n in a.numbers for m in b.numbers):
             return "figures: no value in common"
+        pairs = [(n, m) for n in a.numbers for m in b.numbers if _comparable(n, m)]
+        if not strict and pairs and not any(compatible(n, m) for n, m in pairs):
+            return "figures of one kind: no value in common"
         # a counted noun both sentences give a figure for, with a value on each side that nothing on the other side
         # matches ("8,000 litres" vs "12,000 litres"); "three workers" matched by "three people" is no conflict
         free_a = [n for n in a.numbers if not any(compatible(n, m) for m in b.numbers)]
@@ -303,39 +376,64 @@ def conflict(a: Claim, b: Claim) -> str | None:
             same = [m for m in free_b if n.noun and m.noun == n.noun]
             if same:
                 return f"figure: {n.value:g} vs {', '.join(f'{m.value:g}' for m in same)} {n.noun}"
+        # ... and per counted thing: the figures one side gives for a noun against those the other gives for it, so
+        # that a value matched by a figure of *another* thing ("28 beds" against "a 24-bed ward", whose 24 is matched
+        # by "24 staff") still differs
+        for noun in {n.noun for n in a.numbers if n.noun} & {m.noun for m in b.numbers if m.noun}:
+            na = [n for n in a.numbers if n.noun == noun]
+            nb = [m for m in b.numbers if m.noun == noun]
+            fa = [n for n in na if not any(compatible(n, m) for m in nb)]
+            fb = [m for m in nb if not any(compatible(n, m) for n in na)]
+            if fa and fb:
+                return f"figure: {fa[0].value:g} vs {fb[0].value:g} {noun}"
     shared = set(a.words) & set(b.words)
     one_sided = (a.negated ^ b.negated) & shared
     if one_sided:
         return f"negation on one side: {', '.join(sorted(one_sided))}"
     if a.days and b.days and not a.days & b.days:
         return f"days: {sorted(a.days)} vs {sorted(b.days)}"
+    if a.planned_days and b.planned_days and not a.planned_days & b.planned_days:
+        return f"days of a change to come: {sorted(a.planned_days)} vs {sorted(b.planned_days)}"
     if a.quoted and b.quoted and not (a.quoted & b.words) and not (b.quoted & a.words):
         # what a speaker is quoted saying shares no word with the other sentence: two things said (often by one
         # named person, whose name and role make the sentences look alike)
         return "different words quoted"
-    if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker):
+    if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker) \
+            and not _shared_figure(a, b):  # one figure for one thing, attributed to two sources: one fact
         return f"speakers: {a.speaker} vs {b.speaker}"
     for k in range(len(_OPPOSITES)):
-        sa = {s for s in a.states if s // 2 == k}
-        sb = {s for s in b.states if s // 2 == k}
-        if len(sa) == 1 and len(sb) == 1 and sa != sb:
+        sa, sb = _state(a.states, k), _state(b.states, k)
+        if sa is not None and sb is not None and sa != sb:
             return f"opposite states: {sorted(_OPPOSITES[k][0])[0]} vs {sorted(_OPPOSITES[k][1])[0]}"
     return None
 
 
+def _state(states: frozenset[int], k: int) -> int | None:
+    """The state a claim ends in for the pair ``k`` of _OPPOSITES: the one it names, or, when it names both ("the
+    hikers who had been missing were found"), the second (the change it reports), except for rise/fall."""
+    sa = {s for s in states if s // 2 == k}
+    if len(sa) == 1:
+        return next(iter(sa))
+    if sa and k not in _NOT_A_CHANGE:
+        return 2 * k + 1
+    return None
+
+
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
-                     *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0,
+                     *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
-    ``excluded`` (boilerplate) are taken best first; two groups are joined through a pair only when no two of their
-    sentences conflict (:func:`conflict`) — complete linkage on compatibility, so that "8,000 litres" and "12,000
-    litres" never end in one group through a third sentence without a figure — and when at least ``linkage`` of
-    their pairs of sentences of different articles are aligned (so that a chain of look-alike sentences does not
-    become one claim). Two sentences that share only days and numbers do not link. A pair links only when ≥
-    ``min_shared`` of the content words that are not names or numbers of the sentence with fewer of them are in the
-    other: two different things said by one named person share the name, not the claim. ``relation`` maps an article
+    ``excluded`` (boilerplate) are taken best first. The linking pair must not conflict (:func:`conflict`, strict:
+    when both give figures, one must be shared); every other pair of the two groups must not contradict
+    (``strict=False``: a member's figure of another kind is no contradiction) — complete linkage on compatibility, so
+    that "8,000 litres" and "12,000 litres" never end in one group through a third sentence without a figure — and at
+    least ``linkage`` of their pairs of sentences of different articles must be aligned (so that a chain of
+    look-alike sentences does not become one claim). Two sentences that share only days and numbers do not link. A
+    pair scoring under ``strong`` links only when ≥ ``min_shared`` of the content words that are not names or numbers
+    of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
+    different things said of one named person or place share the name, not the claim. ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
     but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
@@ -402,7 +500,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         key = (id(ci), id(cj))
         hit = ok_cache.get(key)
         if hit is None:
-            hit = ok_cache[key] = ok_cache[(id(cj), id(ci))] = conflict(ci, cj) is None
+            hit = ok_cache[key] = ok_cache[(id(cj), id(ci))] = conflict(ci, cj, strict=False) is None
         return hit
 
     same: dict[int, list[int]] = {}
@@ -427,14 +525,16 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             for i in group:
                 counts[art[i]] = counts.get(art[i], 0) + 1
             per_art[root] = counts
-    for i, j in zip(rows.tolist(), cols.tolist()):
+    for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist()):
         if i in excluded or j in excluded:
             continue
         ri, rj = find(i), find(j)
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
-        if min_shared and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9:
-            continue
+        if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
+                and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9
+                and not _shared_figure(claims[i], claims[j])):
+            continue  # a weak pair that shares names, not what is said of them (nor a figure)
         ci, cj = claims[i], claims[j]
         if ci is not cj:
             key = (id(ci), id(cj))
@@ -446,7 +546,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         gi, gj = members.get(ri, [ri]), members.get(rj, [rj])
         ki = kinds.get(ri) or {id(claims[ri]): claims[ri]}
         kj = kinds.get(rj) or {id(claims[rj]): claims[rj]}
-        if not all(compatible_claims(a, b) for a in ki.values() for b in kj.values()):
+        if (ci is not cj and conflict(ci, cj) is not None) or not all(
+                compatible_claims(a, b) for a in ki.values() for b in kj.values()):
             failed.add((min(ri, rj), max(ri, rj)))
             continue
         li = link_row(ri)
@@ -504,6 +605,12 @@ def _candidate_pairs(A: Any, floor: float, k: int, rows: np.ndarray | None = Non
     K = sparse.csr_matrix((val[keep], (r, col[keep])), shape=(n, n))
     K = sparse.triu(K.maximum(K.T), k=1).tocoo()
     return K.row, K.col, K.data
+
+
+def _shared_figure(a: Claim, b: Claim) -> bool:
+    """Whether both give a figure for one counted thing with compatible values (or one of 10 or more)."""
+    return any(compatible(n, m) and ((n.noun and n.noun == m.noun) or n.value >= 10)
+               for n in a.numbers for m in b.numbers)
 
 
 def _substantive(shared: frozenset[str]) -> bool:

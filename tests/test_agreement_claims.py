@@ -1,0 +1,148 @@
+"""Claim-level agreement rules (storyline/stories/claims.py) on hand-made sentences: figures per counted thing,
+denied and partitive figures, changes of state, days, and how agreement groups link weak pairs and check members."""
+
+from __future__ import annotations
+
+from storyline.records import Article
+from storyline.settings import StoriesSettings
+from storyline.stories.align import align_sentences
+from storyline.stories.claims import agreement_groups, claim_of, compatible, conflict
+
+RULES = StoriesSettings(entities="rules")
+
+
+def differ(a: str, b: str, *, strict: bool = True) -> str | None:
+    return conflict(claim_of(a), claim_of(b), strict=strict)
+
+
+def values(text: str) -> list[tuple[float, str]]:
+    return [(round(n.value, 4), n.noun) for n in claim_of(text).numbers]
+
+
+def test_and_a_half_is_read_with_its_number():
+    assert values("It took crews five and a half hours to bring the fire under control.") == [(round(5.5 / 24, 4),
+                                                                                                "time")]
+    assert differ("Crews took more than five hours to bring the fire under control.",
+                  "It took crews five and a half hours to bring the fire under control.") is None
+    assert differ("Crews took four hours to bring the fire under control.",
+                  "It took crews five and a half hours to bring the fire under control.")
+
+
+def test_nouns_that_count_people_are_one_counted_thing():
+    a, b = claim_of("About 60 workers were evacuated."), claim_of("Sixty-two staff were evacuated.")
+    assert a.numbers[0].noun == b.numbers[0].noun == "people"
+    assert compatible(a.numbers[0], b.numbers[0]) and conflict(a, b) is None
+    assert differ("About 400 residents were evacuated from their homes.",
+                  "More than 550 people were evacuated from their homes.")
+    # short plurals are folded: "beds" and "24-bed" count one thing
+    assert claim_of("The ward has 28 beds.").numbers[0].noun == claim_of("It is a 24-bed ward.").numbers[0].noun
+
+
+def test_a_figure_per_counted_thing_differs_even_when_another_thing_matches_its_value():
+    # 24 is matched by "24 lockers", yet the beds differ: 24 against 28
+    assert differ("The 24-bed ward with 30 cots would close.", "Closing the ward would remove 28 beds and 24 lockers.")
+    assert differ("The 24-bed ward would close.", "The 24-bed ward would close in November.") is None
+
+
+def test_a_figure_right_after_not_is_denied_not_stated():
+    assert values("Closing the ward would remove 28 beds, not the 24 claimed by managers.") == [(28.0, "bed")]
+    assert differ("Under the plans, the 24-bed ward would close.",
+                  "Closing the ward would remove 28 beds, not the 24 claimed by managers.")
+    # a negation elsewhere leaves figures alone
+    assert values("No one was hurt when 14 crew were taken off the ship.") == [(14.0, "people")]
+
+
+def test_the_whole_in_a_part_of_the_whole_is_not_a_claim():
+    assert values("Nine of the ship's 14 crew were taken off by lifeboat.") == [(9.0, "people")]
+    assert differ("Nine of the ship's 14 crew were taken off by lifeboat.", "All 14 crew members are safe.")
+    assert differ("Nine of the ship's 14 crew were taken off by lifeboat.",
+                  "Nine crew members were taken off by lifeboat overnight.") is None
+
+
+def test_a_sentence_naming_both_states_of_a_change_ends_in_the_second():
+    missing = "Rescue teams are searching for seven hikers who are missing on the fell."
+    found = "Seven hikers who had been missing on the fell since Friday have been found alive."
+    assert differ(missing, found)
+    assert differ(found, "The seven hikers were found alive in a snow hole.") is None
+    # a change still to come says the first state holds now: a school that will reopen is closed
+    assert differ("The school will be closed until Thursday for a deep clean.",
+                  "The school will reopen on Thursday after a deep clean.") is None
+    assert differ("The school will stay shut for a deep clean.",
+                  "The school, which has been closed since Monday, is due to reopen after a deep clean.") is None
+    assert differ("The school stayed shut for a deep clean.", "The school reopened after a deep clean.")
+    assert differ("The flood warning remains in force.", "The flood warning was lifted on Monday evening.")
+    assert differ("The flood warning remains in force.", "The flood warning is expected to be lifted.") is None
+    # rose … fell is no change from one to the other
+    assert differ("Prices rose in May and fell in June.", "Prices fell in June.") is None
+
+
+def test_states_are_read_from_lower_case_words_only():
+    # "Carrow Fell" names a hill; it reports no fall
+    assert claim_of("Seven hikers were found on Carrow Fell.").states == \
+        claim_of("Seven hikers were found on the hill.").states
+
+
+def test_a_day_after_told_is_kept_unless_it_is_when_it_was_said():
+    assert "tuesday" in claim_of("The school told parents it would stay shut on Tuesday.").days
+    assert claim_of("The head told reporters on Monday that the school would reopen.").days == frozenset()
+
+
+def test_figures_of_another_kind_are_no_contradiction_inside_a_group_but_no_evidence_for_a_link():
+    a = "Some 70 firefighters tackled the blaze."
+    b = "It took crews five and a half hours to bring the fire under control."
+    assert differ(a, b)  # as a link: the figures share no value
+    assert differ(a, b, strict=False) is None  # as a member: they count different things
+    assert differ("Some 70 firefighters tackled the blaze.", "About 90 firefighters tackled the blaze.",
+                  strict=False)
+
+
+def _groups(texts: dict[str, tuple[str, str]], **kw) -> list[set[str]]:
+    arts = [Article(k, "t", text, src, None) for k, (src, text) in texts.items()]
+    al = align_sentences(arts, settings=RULES)
+    return [{al.sentences[i].article_id for i in g} for g in agreement_groups(al, {}, **kw)]
+
+
+def test_a_weak_pair_that_shares_names_but_not_what_is_said_of_them_does_not_link():
+    texts = {"a": ("Wire", "Aldric Harbour Holdings and the Dockers Union meet at the Conciliation Service today."),
+             "b": ("Post", "Aldric Harbour Holdings has offered the Dockers Union a bonus.")}
+    assert _groups(texts, linkage=1.0) == [{"a", "b"}]  # aligned on the names alone
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=0.9) == []
+    # a strong pair links without the share of words
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=0.1) == [{"a", "b"}]
+
+
+def test_copies_carry_an_agreement_but_do_not_make_one():
+    same = "About 70 firefighters battled the blaze at the textile mill on Monday night."
+    arts = [Article("o", "t", same, "Wire", None), Article("c", "t", same, "Herald", None)]
+    al = align_sentences(arts, settings=RULES)
+    assert agreement_groups(al, {"c": "copy"}, linkage=1.0) == []
+    assert agreement_groups(al, {}, linkage=1.0) == [[0, 1]]
+
+
+def test_several_dozen_is_a_range():
+    assert differ("About 40 people were injured.", "Several dozen people were injured.") is None
+    assert differ("About 20 people were injured.", "Several dozen people were injured.")
+
+
+def test_a_weak_pair_that_gives_one_figure_for_one_thing_links_without_the_share_of_words():
+    texts = {"a": ("Wire", "Health Watch started a petition, which has gathered more than 2,000 signatures."),
+             "b": ("Post", "Health Watch chair Patricia Lomond handed over a petition signed by 2,350 people.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.9, strong=0.9) == [{"a", "b"}]
+    texts["b"] = ("Post", "Health Watch chair Patricia Lomond handed over a petition signed by 3,350 people.")
+    assert _groups(texts, linkage=1.0, min_shared=0.9, strong=0.9) == []
+
+
+def test_two_speakers_attributing_one_figure_to_one_thing_state_one_fact():
+    a = "Workers will receive a 6.5% pay rise over two years, the Conciliation Service said."
+    b = "The Dockers' Union said the agreement gives a 6.5 per cent pay rise over two years."
+    assert differ(a, b) is None
+    assert differ("The plan will fail, Councillor Ann Reyes said.", "The plan will work, Mayor Tom Hale said.")
+
+
+def test_the_day_of_a_change_to_come_is_not_the_day_the_claim_is_about():
+    shut = "The school sent pupils home on Monday and will stay shut on Tuesday and Wednesday."
+    due = "The school, which has been closed since Monday lunchtime, is due to reopen on Thursday."
+    assert claim_of(due).planned_days == frozenset({"thursday"}) and claim_of(due).days == frozenset()
+    assert differ(shut, due) is None
+    assert differ(due, "The school is due to reopen on Friday after a deep clean.")
+    assert differ("The school was shut on Tuesday.", "The school was shut on Friday.")
