@@ -770,3 +770,45 @@ def test_feeds_pages_and_listings_are_the_same_on_both_backends(tmp_path: Path, 
     assert a["embeddings_none"] == (0, None) and a["embeddings_one"] == (1, True)
     for key in a:
         assert b[key] == a[key], key
+
+
+def test_the_api_listings_read_postgres_as_they_read_sqlite(tmp_path: Path, pg_url: str) -> None:
+    """The JSON API's listings (keyset pages of stories and articles, with their cursors) come from store methods,
+    so the same data gives the same answers on both backends, and a cursor of another listing is refused on both."""
+    from fastapi.testclient import TestClient
+
+    from storyline.api import create_app
+    from storyline.settings import Settings
+
+    lite = str(tmp_path / "same.db")
+    for db in (lite, pg_url):
+        with open_store(db) as s:
+            _exercise_feeds_pages_and_listings(s)
+    settings = Settings().with_overrides({"web.prewarm_stories": "0"})
+
+    def pages(client, path: str) -> list:
+        out, url = [], path
+        while url:
+            body = client.get(url).json()
+            assert "error" not in body, body
+            rows = body.get("stories", body.get("articles"))
+            out.append([{k: v for k, v in r.items() if k != "updated_at"} for r in rows])
+            url = f"{path}&cursor={body['next_cursor']}" if body.get("next_cursor") else None
+        return out
+
+    answers = []
+    for db in (lite, pg_url):
+        with TestClient(create_app(db, settings)) as c:
+            got = {path: pages(c, path) for path in (
+                "/api/stories?limit=2", "/api/stories?limit=3&order=most-covered", "/api/stories?limit=2&order=oldest",
+                "/api/stories?limit=2&query=body&min_sources=2", "/api/stories?limit=2&source=outlet%201",
+                "/api/articles?limit=4", "/api/articles?limit=2&story=s-ccc000",
+                "/api/articles?limit=5&source=OUTLET%202")}
+            bad = c.get("/api/stories?limit=2&order=oldest&cursor="
+                        + c.get("/api/stories?limit=2").json()["next_cursor"])
+            got["reused cursor"] = (bad.status_code, bad.json()["error"]["code"])
+            answers.append(got)
+    assert answers[0]["reused cursor"] == (422, "invalid-cursor")
+    assert len(answers[0]["/api/stories?limit=2"]) == 3 and len(answers[0]["/api/articles?limit=4"]) > 1
+    for key in answers[0]:
+        assert answers[1][key] == answers[0][key], key
