@@ -1,4 +1,5 @@
-"""The ``show --format json`` contracts of a story and of an article (`storyline show`), built from the store's records."""
+"""The ``show --format json`` contracts of a story and of an article (`storyline show`), built from the store's
+records."""
 
 from __future__ import annotations
 

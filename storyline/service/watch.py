@@ -30,7 +30,6 @@ entries reach the pipeline in the same order (feed order, then entry order) whic
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -45,6 +44,7 @@ from ..ingest.fetch import FetchError
 from ..ingest.session import WebSession, use_session
 from ..records import FeedPoll, FeedState, RawItem, Rejected, RunStats
 from ..settings import Settings
+from ..store import database_errors
 
 if TYPE_CHECKING:
     from ..ingest.fetch import Fetcher, FetchResult
@@ -54,8 +54,9 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 # errors that stop a poll instead of being recorded for one feed: they are not about the feed, and every feed would
-# fail alike (the store cannot be written or read, a package is missing, a setting is wrong, memory ran out)
-FATAL_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, NotInstalled, ConfigError, MemoryError)
+# fail alike (the store cannot be written or read, on either backend; a package is missing, a setting is wrong,
+# memory ran out)
+FATAL_ERRORS: tuple[type[BaseException], ...] = (*database_errors(), NotInstalled, ConfigError, MemoryError)
 INTERNAL_ERROR = "internal-error"
 
 __all__ = ["FATAL_ERRORS", "FeedState", "FeedStates", "PollReport", "Watcher", "describe_error", "parse_duration",

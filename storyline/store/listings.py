@@ -192,6 +192,11 @@ class ListingQueries:
                 f"SELECT article_id, story_id FROM memberships WHERE article_id IN ({marks})", chunk))
         return out
 
+    def story_first_member(self, story_id: str) -> str | None:
+        """The article that joined story ``story_id`` first (None when it has no member)."""
+        rows = self.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY rowid LIMIT 1", (story_id,))
+        return str(rows[0][0]) if rows else None
+
     def embedding_version(self, model: str) -> tuple[int, int | None]:
         """``(rows, newest arrival)`` of the stored embeddings of ``model``: changes whenever one is added."""
         n, last = self.query("SELECT count(*), max(rowid) FROM article_embeddings WHERE model=?", (model,))[0]

@@ -174,6 +174,11 @@ class PostgresListingQueries:
             "SELECT article_id, story_id FROM memberships WHERE article_id = ANY(%s)",
             (list(dict.fromkeys(article_ids)),))}
 
+    def story_first_member(self, story_id: str) -> str | None:
+        """The article that joined story ``story_id`` first (None when it has no member)."""
+        rows = self._rows("SELECT article_id FROM memberships WHERE story_id = %s ORDER BY seq LIMIT 1", (story_id,))
+        return rows[0]["article_id"] if rows else None
+
     def embedding_version(self, model: str) -> tuple[int, int | None]:
         """``(rows, newest arrival)`` of the stored embeddings of ``model``: changes whenever one is added."""
         r = self._rows("SELECT count(*) AS n, max(seq) AS last FROM article_embeddings WHERE model=%s", (model,))[0]
