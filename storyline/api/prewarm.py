@@ -217,5 +217,5 @@ class PreWarmer:
 
 def _stories_of(store: Store, article_ids: list[str]) -> list[str]:
     """The stories holding ``article_ids``, in the order of the articles."""
-    story_of = store.stories_of_articles(article_ids)
+    story_of = store.story_ids_of(article_ids)
     return list(dict.fromkeys(story_of[a] for a in article_ids if a in story_of))

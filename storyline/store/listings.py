@@ -184,18 +184,13 @@ class ListingQueries:
         """The ids of the articles run ``run_id`` stored, in arrival order."""
         return [str(r[0]) for r in self.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid", (run_id,))]
 
-    def stories_of_articles(self, article_ids: Iterable[str]) -> dict[str, str]:
+    def story_ids_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         """``{article_id: story_id}`` of those of ``article_ids`` that are in a story."""
         out: dict[str, str] = {}
         for chunk, marks in self._chunks(article_ids):
             out.update((str(r[0]), str(r[1])) for r in self.query(
                 f"SELECT article_id, story_id FROM memberships WHERE article_id IN ({marks})", chunk))
         return out
-
-    def story_first_member(self, story_id: str) -> str | None:
-        """The article that joined story ``story_id`` first (None when it has no member)."""
-        rows = self.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY rowid LIMIT 1", (story_id,))
-        return str(rows[0][0]) if rows else None
 
     def embedding_version(self, model: str) -> tuple[int, int | None]:
         """``(rows, newest arrival)`` of the stored embeddings of ``model``: changes whenever one is added."""

@@ -168,16 +168,11 @@ class PostgresListingQueries:
         """The ids of the articles run ``run_id`` stored, in arrival order."""
         return [r["id"] for r in self._rows("SELECT id FROM articles WHERE run_id=%s ORDER BY seq", (run_id,))]
 
-    def stories_of_articles(self, article_ids: Iterable[str]) -> dict[str, str]:
+    def story_ids_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         """``{article_id: story_id}`` of those of ``article_ids`` that are in a story."""
         return {r["article_id"]: r["story_id"] for r in self._rows(
             "SELECT article_id, story_id FROM memberships WHERE article_id = ANY(%s)",
             (list(dict.fromkeys(article_ids)),))}
-
-    def story_first_member(self, story_id: str) -> str | None:
-        """The article that joined story ``story_id`` first (None when it has no member)."""
-        rows = self._rows("SELECT article_id FROM memberships WHERE story_id = %s ORDER BY seq LIMIT 1", (story_id,))
-        return rows[0]["article_id"] if rows else None
 
     def embedding_version(self, model: str) -> tuple[int, int | None]:
         """``(rows, newest arrival)`` of the stored embeddings of ``model``: changes whenever one is added."""
