@@ -735,7 +735,6 @@ def _exercise_feeds_pages_and_listings(store) -> dict:
     store.set_headline("s-aaa000", "Story a, renamed")
     out["version_changes"] = store.listing_version() != v1
     out["current"] = store.count_current_articles()
-    out["run_ids"] = store.run_article_ids(run)
     out["stories_of"] = store.story_ids_of(["a-0001", "a-0009", "nope"])
     out["embeddings_none"] = store.embedding_version("m")
     store.add_embeddings("m", [("a-0001", np.ones(4, dtype=np.float16))]) if hasattr(store, "add_embeddings") \

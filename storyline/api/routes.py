@@ -291,7 +291,8 @@ def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, A
         store = ctx.writer()
         stats = ctx.ingest_pipeline().run(items, command="api ingest")
         rejects = store.list_rejects(run_id=stats.run_id)
-        added = store.run_article_ids(stats.run_id)
+        added = [r["id"] for r in store.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid",
+                                              (stats.run_id,))]
     return {"run_id": stats.run_id, "seen": stats.seen, "accepted": stats.accepted, "rejected": stats.rejected,
             "duplicates": stats.duplicates, "new_stories": stats.new_stories, "articles": added,
             "rejects": [{"ref": r["ref"], "reason": r["reason"], "detail": r["detail"]} for r in rejects]}

@@ -180,10 +180,6 @@ class ListingQueries:
         """Stored articles that are the current version of their record (what the listings count)."""
         return int(self.query("SELECT count(*) FROM articles WHERE superseded_by IS NULL")[0][0])
 
-    def run_article_ids(self, run_id: int) -> list[str]:
-        """The ids of the articles run ``run_id`` stored, in arrival order."""
-        return [str(r[0]) for r in self.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid", (run_id,))]
-
     def story_ids_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         """``{article_id: story_id}`` of those of ``article_ids`` that are in a story."""
         out: dict[str, str] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -52,12 +53,10 @@ def add_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
 
-def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
-               token: str | None = None, encoder: object | None = None, workers: int = 1) -> FastAPI:
-    """The JSON API app (:func:`storyline.api.app.create_app`, same parameters) with the web pages: what
-    ``storyline serve`` runs."""
-    return api_app.create_app(store_path, settings, token=token, encoder=encoder, workers=workers,
-                              templates=templates(), faces=[add_pages])
+def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, **options: Any) -> FastAPI:
+    """The JSON API app with the web pages: what ``storyline serve`` runs. ``options`` are those of
+    :func:`storyline.api.app.create_app` (``token``, ``encoder``, ``workers`` …)."""
+    return api_app.create_app(store_path, settings, templates=templates(), faces=[add_pages], **options)
 
 
 def create_worker_app() -> FastAPI:

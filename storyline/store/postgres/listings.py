@@ -164,10 +164,6 @@ class PostgresListingQueries:
         """Stored articles that are the current version of their record (what the listings count)."""
         return int(self._rows("SELECT count(*) AS n FROM articles WHERE superseded_by IS NULL")[0]["n"])
 
-    def run_article_ids(self, run_id: int) -> list[str]:
-        """The ids of the articles run ``run_id`` stored, in arrival order."""
-        return [r["id"] for r in self._rows("SELECT id FROM articles WHERE run_id=%s ORDER BY seq", (run_id,))]
-
     def story_ids_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         """``{article_id: story_id}`` of those of ``article_ids`` that are in a story."""
         return {r["article_id"]: r["story_id"] for r in self._rows(
