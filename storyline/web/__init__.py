@@ -13,10 +13,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(store_path: Any, settings: Any = None, *, token: str | None = None,
-               encoder: Any = None) -> "FastAPI":
+def create_app(store_path: Any, settings: Any = None, **options: Any) -> "FastAPI":
     """The web server over the store at ``store_path``: the JSON API (/api) and the web pages
-    (:func:`storyline.web.app.create_app`)."""
+    (:func:`storyline.web.app.create_app`; ``options`` are the API app's: ``token``, ``encoder`` …)."""
     try:
         import fastapi  # noqa: F401
         import jinja2  # noqa: F401
@@ -26,7 +25,7 @@ def create_app(store_path: Any, settings: Any = None, *, token: str | None = Non
         raise NotInstalled(e.name or "fastapi", "web") from None
     from .app import create_app as _create
 
-    return _create(store_path, settings, token=token, encoder=encoder)
+    return _create(store_path, settings, **options)
 
 
 __all__ = ["STATIC", "TEMPLATES", "create_app"]
