@@ -141,3 +141,82 @@ def content_id(*parts: str | None, prefix: str = "", length: int = 16) -> str:
         h.update((p or "").encode("utf-8"))
         h.update(b"\x1f")
     return prefix + h.hexdigest()[:length]
+
+
+# -- web ingest and serving records (the store's feeds, raw pages and listings; docs/web-ingest.md, docs/web.md) --
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A watched feed as the store keeps it: its conditional-request validators, last poll and schedule."""
+
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    last_polled: datetime | None
+    last_status: str | None
+    last_error: str | None
+    failures: int
+    next_poll: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """One poll of a feed, to record: ``status`` "ok", "not-modified" or "error". A failed poll keeps the feed's
+    title and validators (so an entry that failed is downloaded again); ``entries`` are the ``(key, link)`` of the
+    entries ingested by run ``run_id``, marked seen."""
+
+    url: str
+    status: str
+    polled_at: datetime
+    next_poll: datetime
+    failures: int
+    error: str | None = None
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    entries: tuple[tuple[str, str | None], ...] = ()
+    run_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A kept raw HTML page (``body`` decompressed), keyed by the SHA-256 of its bytes."""
+
+    key: str
+    url: str | None
+    ref: str
+    content_type: str | None
+    size: int
+    body: bytes
+    stored_at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True, slots=True)
+class StoryListing:
+    """One row of a story listing page, counted over current articles; ``key`` is its sort key in the listing's
+    order (the cursor of the next page)."""
+
+    id: str
+    headline: str
+    n_articles: int
+    n_sources: int
+    sources: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    updated_at: str  # ISO 8601, UTC
+    key: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleListing:
+    """One row of the article listing (current articles in arrival order); ``seq`` is the arrival sequence."""
+
+    seq: int
+    id: str
+    story_id: str | None
+    source: str
+    title: str
+    date: datetime | None
+    lang: str | None
+    byline: str | None
+    url: str | None

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from storyline.api import create_app  # noqa: E402
+from storyline.web import create_app  # noqa: E402
 from storyline.api.context import ViewCache  # noqa: E402
 from storyline.ingest import read_paths  # noqa: E402
 from storyline.pipeline import open_pipeline  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from storyline.api import create_app  # noqa: E402
+from storyline.web import create_app  # noqa: E402
 from storyline.api.queries import StoryFilters  # noqa: E402
 from storyline.pipeline import ingest  # noqa: E402
 from storyline.records import Origin, RawItem  # noqa: E402

@@ -14,7 +14,7 @@ fastapi = pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from storyline.api import create_app  # noqa: E402
+from storyline.web import create_app  # noqa: E402
 from storyline.ingest import read_paths  # noqa: E402
 from storyline.pipeline import open_pipeline  # noqa: E402
 from storyline.settings import Settings  # noqa: E402

@@ -73,7 +73,7 @@ def test_the_story_page_prints_a_day_alone_for_a_date_only_article(demo):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
     from storyline.settings import Settings
 
     db, sid = demo

@@ -116,7 +116,7 @@ def test_url_feeds_in_shift_jis_and_x_bogus(tmp_path, server):
 
 def test_watch_reads_a_shift_jis_feed_and_records_an_x_bogus_one_as_failed(store, server):
     from storyline.ingest.fetch import Fetcher
-    from storyline.ingest.watch import Watcher
+    from storyline.service.watch import Watcher
     from storyline.pipeline import open_pipeline
     from storyline.settings import Settings
 

@@ -95,7 +95,7 @@ def test_web_story_page_of_headline_only_articles(tmp_path):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
 
     db, settings, _ = _headline_store(tmp_path)
     with TestClient(create_app(db, settings)) as c:

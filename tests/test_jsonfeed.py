@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from storyline.cli import app
 from storyline.ingest.feeds import feed_entries, parse_feed
 from storyline.ingest.fetch import Fetcher
-from storyline.ingest.watch import FeedStates, Watcher
+from storyline.service.watch import FeedStates, Watcher
 from storyline.ingest.web import read_inputs, web_session
 from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected

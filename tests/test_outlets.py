@@ -150,7 +150,7 @@ def test_home_page_counts_the_demo_outlets_without_the_unknown_one(demo_db):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
 
     with TestClient(create_app(demo_db, LEXICAL)) as client:
         assert client.get("/?format=json").json()["totals"]["sources"] == 14
@@ -277,7 +277,7 @@ def test_story_api_includes_coverage_with_the_demo_registry(demo_db, tmp_path):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
 
     from .conftest import copy_db
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from storyline.errors import ConfigError
 from storyline.ingest.fetch import Fetcher, FetchError, HostRateLimiter, WaitTooLong
 from storyline.ingest.robots import RobotsCache, agent_token, decide, origin_of, parse_rules
-from storyline.ingest.watch import FeedStates, Watcher
+from storyline.service.watch import FeedStates, Watcher
 from storyline.ingest.web import read_inputs, web_session
 from storyline.pipeline import open_pipeline
 from storyline.records import RawItem, Rejected

@@ -155,7 +155,7 @@ def demo(tmp_path_factory):
 def client(demo):
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
 
     with TestClient(create_app(demo, LEXICAL)) as c:
         yield c
@@ -204,7 +204,7 @@ def test_entity_page_and_related_stories_on_the_demo(client):
 def test_semantic_search_scores_stories_and_folds_copies(tmp_path):
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
     from storyline.cluster import make_clusterer
 
     from .test_api import DEMO_CORPUS, HashingEncoder, build_demo_db

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -649,3 +650,164 @@ def test_versions_through_the_store_methods(store) -> None:
     assert [v["id"] for v in store.article_versions(v1)["versions"]] == [v1, v2, v3, late, undated]
     assert [r["id"] for r in store.list_articles()] == [other, undated]  # current only: dated first, then arrival
     assert len(store.list_articles(all_versions=True)) == 6
+
+
+# -- feeds, raw pages and listings (the web ingest's and the API's store methods) ----------------------------------
+
+def _exercise_feeds_pages_and_listings(store) -> dict:
+    """Feeds and fetch state, raw pages, keyset listings and the serving lookups, through the public methods."""
+    from storyline.records import FeedPoll
+
+    out: dict = {}
+    t0 = datetime(2031, 4, 8, 9, tzinfo=UTC)
+    feeds = ["https://b.example/feed.rss", "https://a.example/atom.xml"]
+    store.add_feeds(feeds, t0)
+    store.add_feeds(feeds[:1], t0 + timedelta(hours=1))  # known already: left as it is
+    out["feed_urls"] = store.feed_urls()
+    out["state_new"] = store.feed_state(feeds[0])
+    out["state_unknown"] = store.feed_state("https://nowhere.example/feed")
+    run = store.start_run("watch")
+    store.add_articles([art(i) for i in range(5)], run)
+    store.finish_run(RunStats(run, 5, 5, 0, 0, 0))
+    with store.transaction():
+        store.record_feed_polls([
+            FeedPoll(feeds[0], "ok", t0, t0 + timedelta(minutes=10), 0, title="B feed", etag='"e1"',
+                     last_modified="Tue, 08 Apr 2031 08:00:00 GMT", entries=(("k1", "https://b.example/1"),
+                                                                             ("k2", None)), run_id=run),
+            FeedPoll(feeds[1], "error", t0, t0 + timedelta(minutes=20), 1, error="http-error: 503",
+                     entries=(("k9", None),), run_id=run)])
+    store.record_feed_polls([FeedPoll(feeds[0], "error", t0 + timedelta(minutes=10), t0 + timedelta(minutes=30), 1,
+                                      error="timeout: no answer", entries=(("k1", "https://b.example/1"),))])
+    store.record_feed_polls([FeedPoll(feeds[0], "not-modified", t0 + timedelta(minutes=40),
+                                      t0 + timedelta(minutes=50), 0, etag='"e1"')])
+    out["states"] = [store.feed_state(u) for u in feeds]
+    out["keys"] = [store.feed_entry_keys(u) for u in feeds]
+    out["entry_counts"] = (store.count_feed_entries(), store.count_feed_entries(feeds[0]),
+                           store.count_feed_entries("https://nowhere.example/feed"))
+    body = "<html><body>Zürich \u2014 a page</body></html>".encode() * 20
+    store.put_raw_page("k-page", body, "https://b.example/1", "https://b.example/1", "text/html")
+    store.put_raw_page("k-page", b"other bytes", "again")  # the same key: kept once, as first written
+    page = store.get_raw_page("k-page")
+    out["page"] = (page.key, page.url, page.ref, page.content_type, page.size, page.body)
+    out["page_stored_at_is_utc_iso"] = datetime.fromisoformat(page.stored_at).utcoffset() == timedelta(0)
+    out["page_none"] = store.get_raw_page("k-nothing")
+    out["pages"] = store.count_raw_pages()
+    with pytest.raises(__import__("zlib").error):
+        store.put_raw_page("k-bad", b"x", "r", level=99)
+    # listings: five stories, one of them undated, two covered by two outlets
+    with store.transaction():
+        store.add_articles([art(i, date=None if i in (8, 9) else datetime(2031, 4, 1 + i % 4, 12 + i, tzinfo=UTC))
+                            for i in range(5, 12)], run)
+        store.create_stories([(f"s-{c}{c}{c}000", f"Story {c}") for c in "abcde"])
+        plan = {"s-aaa000": [0, 1, 2], "s-bbb000": [3, 4], "s-ccc000": [5, 6, 7], "s-ddd000": [8, 9],
+                "s-eee000": [10, 11]}
+        store.add_memberships([Assignment(f"a-{i:04d}", sid, 1.0, n == 0)
+                               for sid, ids in plan.items() for n, i in enumerate(ids)])
+    for order in ("latest", "most-covered", "oldest"):
+        pages, after = [], None
+        while True:
+            rows = store.story_listing(order=order, limit=2, after=after)
+            pages.append(rows)
+            if len(rows) < 2:
+                break
+            after = rows[-1].key
+        assert all(datetime.fromisoformat(r.updated_at).utcoffset() == timedelta(0) for p in pages for r in p)
+        out[f"listing_{order}"] = [[replace(r, updated_at="") for r in p] for p in pages]  # the time of writing
+        assert [r.id for p in pages for r in p] == [r.id for r in store.story_listing(order=order, limit=50)]
+    out["listing_filtered"] = [r.id for r in store.story_listing(
+        limit=10, query="body", since=datetime(2031, 4, 2, tzinfo=UTC), source="OUTLET 2", min_sources=2)]
+    out["listing_until"] = [r.id for r in store.story_listing(limit=10, order="oldest",
+                                                              until=datetime(2031, 4, 2, 23, tzinfo=UTC))]
+    with pytest.raises(StorylineError, match="order must be one of"):
+        store.story_listing(order="random", limit=1)
+    with pytest.raises(StorylineError, match="has no words"):
+        store.story_listing(limit=1, query="!!")
+    out["versions"] = {k: v[1] for k, v in store.story_versions(["s-aaa000", "s-ddd000", "s-zzz"]).items()}
+    out["versions_utc"] = all(datetime.fromisoformat(v[0]).utcoffset() == timedelta(0)
+                              for v in store.story_versions(["s-aaa000"]).values())
+    out["dates"] = {k: sorted(v) for k, v in store.story_article_dates(["s-ddd000", "s-aaa000", "s-zzz"]).items()}
+    first = store.article_listing(limit=4)
+    out["articles"] = [(r.id, r.story_id, r.source, r.title, r.date, r.lang, r.byline, r.url) for r in first]
+    out["articles_next"] = [r.id for r in store.article_listing(limit=4, after=first[-1].seq)]
+    out["articles_story"] = [r.id for r in store.article_listing(limit=9, story_id="s-ccc000", source="outlet 0")]
+    out["arrival_increases"] = all(a.seq < b.seq for a, b in zip(first, first[1:]))
+    v1 = store.listing_version()
+    store.set_headline("s-aaa000", "Story a, renamed")
+    out["version_changes"] = store.listing_version() != v1
+    out["current"] = store.count_current_articles()
+    out["stories_of"] = store.story_ids_of(["a-0001", "a-0009", "nope"])
+    out["embeddings_none"] = store.embedding_version("m")
+    store.add_embeddings("m", [("a-0001", np.ones(4, dtype=np.float16))]) if hasattr(store, "add_embeddings") \
+        else store.execute("INSERT INTO article_embeddings(article_id, model, vector) VALUES (?,?,?)",
+                           ("a-0001", "m", np.ones(4, dtype=np.float16).tobytes()))
+    n, last = store.embedding_version("m")
+    out["embeddings_one"] = (n, last is not None)
+    return out
+
+
+def test_feeds_pages_and_listings_are_the_same_on_both_backends(tmp_path: Path, pg_url: str) -> None:
+    with Store(tmp_path / "same.db") as lite, open_store(pg_url) as pg:
+        a, b = _exercise_feeds_pages_and_listings(lite), _exercise_feeds_pages_and_listings(pg)
+    assert a["feed_urls"] == sorted(a["feed_urls"]) and a["state_unknown"] is None
+    assert a["state_new"].failures == 0 and a["state_new"].last_polled is None
+    ok, failed = a["states"]
+    assert (ok.title, ok.etag, ok.last_status, ok.failures, ok.last_error) == ("B feed", '"e1"', "not-modified", 0,
+                                                                            None)
+    assert (failed.title, failed.etag, failed.failures, failed.last_error) == (None, None, 1, "http-error: 503")
+    assert a["keys"] == [{"k1", "k2"}, {"k9"}] and a["entry_counts"] == (3, 2, 0)
+    assert a["page"][4] == a["page"][5].__len__() and a["page"][2] == "https://b.example/1" and a["pages"] == 1
+    assert a["page_stored_at_is_utc_iso"] and a["page_none"] is None
+    assert [[r.id for r in p] for p in a["listing_latest"]] == [["s-bbb000", "s-eee000"], ["s-ccc000", "s-aaa000"],
+                                                                ["s-ddd000"]]
+    assert [r.id for p in a["listing_oldest"] for r in p] == ["s-ddd000", "s-aaa000", "s-ccc000", "s-eee000",
+                                                              "s-bbb000"]  # a story without a date sorts first
+    assert a["listing_filtered"] == ["s-eee000", "s-ccc000", "s-aaa000"]
+    assert a["listing_until"] == ["s-aaa000", "s-ccc000"]
+    assert a["versions"] == {"s-aaa000": 3, "s-ddd000": 2} and a["versions_utc"]
+    assert list(a["dates"]) == ["s-aaa000"] and a["version_changes"] and a["arrival_increases"]
+    assert a["stories_of"] == {"a-0001": "s-aaa000", "a-0009": "s-ddd000"}
+    assert a["embeddings_none"] == (0, None) and a["embeddings_one"] == (1, True)
+    for key in a:
+        assert b[key] == a[key], key
+
+
+def test_the_api_listings_read_postgres_as_they_read_sqlite(tmp_path: Path, pg_url: str) -> None:
+    """The JSON API's listings (keyset pages of stories and articles, with their cursors) come from store methods,
+    so the same data gives the same answers on both backends, and a cursor of another listing is refused on both."""
+    from fastapi.testclient import TestClient
+
+    from storyline.api import create_app
+    from storyline.settings import Settings
+
+    lite = str(tmp_path / "same.db")
+    for db in (lite, pg_url):
+        with open_store(db) as s:
+            _exercise_feeds_pages_and_listings(s)
+    settings = Settings().with_overrides({"web.prewarm_stories": "0"})
+
+    def pages(client, path: str) -> list:
+        out, url = [], path
+        while url:
+            body = client.get(url).json()
+            assert "error" not in body, body
+            rows = body.get("stories", body.get("articles"))
+            out.append([{k: v for k, v in r.items() if k != "updated_at"} for r in rows])
+            url = f"{path}&cursor={body['next_cursor']}" if body.get("next_cursor") else None
+        return out
+
+    answers = []
+    for db in (lite, pg_url):
+        with TestClient(create_app(db, settings)) as c:
+            got = {path: pages(c, path) for path in (
+                "/api/stories?limit=2", "/api/stories?limit=3&order=most-covered", "/api/stories?limit=2&order=oldest",
+                "/api/stories?limit=2&query=body&min_sources=2", "/api/stories?limit=2&source=outlet%201",
+                "/api/articles?limit=4", "/api/articles?limit=2&story=s-ccc000",
+                "/api/articles?limit=5&source=OUTLET%202")}
+            bad = c.get("/api/stories?limit=2&order=oldest&cursor="
+                        + c.get("/api/stories?limit=2").json()["next_cursor"])
+            got["reused cursor"] = (bad.status_code, bad.json()["error"]["code"])
+            answers.append(got)
+    assert answers[0]["reused cursor"] == (422, "invalid-cursor")
+    assert len(answers[0]["/api/stories?limit=2"]) == 3 and len(answers[0]["/api/articles?limit=4"]) > 1
+    for key in answers[0]:
+        assert answers[1][key] == answers[0][key], key

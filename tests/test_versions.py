@@ -244,7 +244,7 @@ def test_a_story_left_without_current_articles_is_hidden(moved) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
 
     with TestClient(create_app(store.path, LEXICAL)) as c:
         gone = c.get(f"/api/stories/{s1}")
@@ -281,7 +281,7 @@ def test_the_api_and_the_article_page_expose_versions(two_versions) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from storyline.api import create_app
+    from storyline.web import create_app
 
     store, _ = two_versions
     [v1], [v2] = ids_of(store, "1,200 households"), ids_of(store, "2,400 households")

@@ -13,7 +13,7 @@ import pytest
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from storyline.api import create_app  # noqa: E402
+from storyline.web import create_app  # noqa: E402
 from storyline.api.context import view_salt  # noqa: E402
 from storyline.stories.view import build_view  # noqa: E402
 from storyline.store import Store  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 
 from storyline.errors import ConfigError, StorylineError
 from storyline.ingest.fetch import Fetcher
-from storyline.ingest.watch import FeedStates, Watcher, parse_duration, read_feed_list
+from storyline.service.watch import FeedStates, Watcher, parse_duration, read_feed_list
 from storyline.pipeline import open_pipeline
 from storyline.settings import Settings
 from storyline.store import Store

@@ -10,7 +10,7 @@ import pytest
 
 from storyline.errors import ConfigError
 from storyline.ingest.fetch import Fetcher
-from storyline.ingest.watch import FeedStates, Watcher
+from storyline.service.watch import FeedStates, Watcher
 from storyline.pipeline import open_pipeline
 from storyline.settings import Settings
 from storyline.store import Store

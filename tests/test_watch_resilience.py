@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from storyline.ingest.fetch import Fetcher
 from storyline.ingest.html import PageArchive
-from storyline.ingest.watch import FeedStates, Watcher
+from storyline.service.watch import FeedStates, Watcher
 from storyline.pipeline import open_pipeline
 from storyline.settings import Settings
 from storyline.store import Store

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from storyline.api import create_app  # noqa: E402
+from storyline.web import create_app  # noqa: E402
 from storyline.pipeline import open_pipeline  # noqa: E402
 from storyline.records import Origin, RawItem  # noqa: E402
 from storyline.store import Store  # noqa: E402

@@ -1,4 +1,5 @@
-"""The REST API and web server: :func:`create_app` builds a FastAPI app over a storyline database.
+"""The REST API: :func:`create_app` builds the JSON API's FastAPI app over a storyline database (the web server,
+API and pages together: :func:`storyline.web.create_app`).
 
 Needs the ``web`` extra (``pip install 'storyline[web]'``).
 """

@@ -1,7 +1,8 @@
-"""The FastAPI application: the JSON API (/api), the web pages, static assets, security headers, one error shape.
+"""The FastAPI application of the JSON API (/api): security headers, one error shape. The web pages are its HTML
+face (:mod:`storyline.web`), which builds on this app: ``storyline.web.create_app`` serves both.
 
 >>> from storyline.api import create_app          # doctest: +SKIP
->>> app = create_app("storyline.db")             # doctest: +SKIP
+>>> app = create_app("storyline.db")             # doctest: +SKIP  (the JSON API alone)
 >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
@@ -9,14 +10,11 @@ from __future__ import annotations
 
 import os
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import __version__
 from ..errors import ConfigError
@@ -77,32 +75,10 @@ class CountRequests:
             self.ctx.in_flight -= 1
 
 
-def _utc(d: datetime | str) -> datetime:
-    """A datetime (or an ISO 8601 string, as story views give them) in UTC; naive ones are taken as UTC."""
-    if isinstance(d, str):
-        d = datetime.fromisoformat(d)
-    return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
-
-
-def _templates() -> Jinja2Templates:
-    from ..web import TEMPLATES
-
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["day"] = lambda d: "" if d is None else _utc(d).strftime("%Y-%m-%d")
-    # ``day``: the input gave a day without a time of day (Article.date_only): show the day, not midnight
-    env.filters["when"] = lambda d, day=False: "undated" if d is None else _utc(d).strftime(
-        "%Y-%m-%d" if day else "%Y-%m-%d %H:%M UTC")
-    env.filters["short"] = lambda s, n=10: s[:n]
-    # only http(s) article URLs become links: a "javascript:" or "data:" URL from a feed must never be clickable
-    env.filters["http_url"] = lambda u: u if isinstance(u, str) and u.lower().startswith(("http://", "https://")) \
-        else None
-    return Jinja2Templates(env=env)
-
-
 def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
-               token: str | None = None, encoder: object | None = None, workers: int = 1) -> FastAPI:
-    """Build the app over the SQLite store at ``store_path``.
+               token: str | None = None, encoder: object | None = None, workers: int = 1,
+               templates: Any = None, faces: Sequence[Callable[[FastAPI], None]] = ()) -> FastAPI:
+    """Build the JSON API app over the store at ``store_path``.
 
     ``token`` (default: ``settings.web.token``) enables writes (POST /api/ingest with ``Authorization: Bearer``);
     with no token every write is refused with 403. ``encoder`` embeds semantic-search queries (default: the
@@ -110,9 +86,9 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     ``workers`` is the number of processes serving this store with this app (``storyline serve --workers``, via
     :mod:`storyline.api.factory`): above 1, API ingests also take a file lock beside the database, so they run one
     at a time across the processes. Give it to any multi-process ASGI server that builds one app per process.
+    ``templates`` (a ``Jinja2Templates``) renders error pages for browsers, and ``faces`` add routes after the
+    API's (the web pages: :func:`storyline.web.create_app` passes both); without templates every error is JSON.
     """
-    from ..web import STATIC
-    from ..web.pages import router as pages_router
     from .routes import router as api_router
 
     settings = settings or Settings()
@@ -121,7 +97,7 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     ctx = AppContext(store_path=str(Path(store_path)) if str(store_path) != ":memory:" and not is_postgres_url(
                          store_path) else str(store_path),
                      settings=settings, token=settings.web.token if token is None else token,
-                     templates=_templates(), view_builder=load_view_builder(), encoder=encoder,
+                     templates=templates, view_builder=load_view_builder(), encoder=encoder,
                      workers=workers)
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
     ctx.prewarm = PreWarmer(ctx, settings.web.prewarm_stories)
@@ -148,6 +124,6 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     app.add_middleware(CountRequests, ctx=ctx)
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
-    app.include_router(pages_router)
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    for face in faces:
+        face(app)
     return app

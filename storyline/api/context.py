@@ -399,16 +399,13 @@ class AppContext:
         """``(article_ids, float32 matrix)`` of the stored embeddings of ``model``, cached until rows change."""
         import numpy as np
 
-        n, last = store.query("SELECT count(*), max(rowid) FROM article_embeddings WHERE model=?", (model,))[0]
-        key = (model, n, last)
+        key = (model, *store.embedding_version(model))
         cached = self._matrix
         if cached is not None and cached[0] == key:
             return cached[1]
-        rows = store.query("SELECT article_id, vector FROM article_embeddings WHERE model=? ORDER BY rowid",
-                           (model,))
-        ids = [r[0] for r in rows]
-        mat = (np.stack([np.frombuffer(r[1], dtype=np.float16) for r in rows]).astype(np.float32)
-               if rows else np.zeros((0, 0), dtype=np.float32))
+        ids, vectors = store.embedding_rows(model)
+        mat = (np.stack([np.frombuffer(v, dtype=np.float16) for v in vectors]).astype(np.float32)
+               if vectors else np.zeros((0, 0), dtype=np.float32))
         self._matrix = (key, (ids, mat))
         return ids, mat
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..cli.show import story_payload
 from ..errors import NotFound
+from ..present import story_payload
 from ..store import Store
 from . import queries
 from .context import AppContext
@@ -68,9 +68,7 @@ def store_version(store: Store) -> tuple:
     version or headline touches ``stories.updated_at``), an article stored, the schema changed. Costs a scan of the stories table's
     timestamps (about a millisecond for 5,000 stories), against 50-60 ms for one page of the story listing on
     10,000 articles."""
-    return tuple(store.query("SELECT (SELECT count(*) FROM stories), (SELECT max(updated_at) FROM stories), "
-                             "(SELECT max(rowid) FROM articles), (SELECT schema_version FROM pragma_schema_version)"
-                             )[0])  # the schema too: a table altered or dropped under the server is not cached over
+    return store.listing_version()  # the schema too: a table altered or dropped under the server is not cached over
 
 
 def list_stories(ctx: AppContext, store: Store, filters: queries.StoryFilters, limit: int,
@@ -165,11 +163,10 @@ def river_data(ctx: AppContext, store: Store) -> dict[str, Any]:
     cov = queries.coverage(store, list({r["id"] for r in rows}))
     for r in rows:
         r["coverage"] = cov.get(r["id"], [])
-    totals = store.query("SELECT count(*) FROM articles WHERE superseded_by IS NULL")[0]
     return {
         "latest": latest, "most_covered": covered, "most_contested": contested, "contested_note": contested_note,
         # outlets: "unknown outlet" (records naming none) is not one (docs/outlets.md)
-        "totals": {"articles": int(totals[0]), "sources": store.count_outlets(),
+        "totals": {"articles": store.count_current_articles(), "sources": store.count_outlets(),
                    "stories": store.count_stories(current=True)},
     }
 

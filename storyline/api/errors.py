@@ -1,7 +1,8 @@
 """One JSON error shape for every error: ``{"error": {"status": int, "code": str, "message": str}}``.
 
 HTML pages answer errors with an HTML page carrying the same three fields, unless the client asked for JSON
-(``?format=json``, a path under ``/api``, or an ``Accept`` header that prefers JSON).
+(``?format=json``, a path under ``/api``, or an ``Accept`` header that prefers JSON) or the app has no templates (the
+JSON API without its web pages).
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ def _code_for(status: int) -> str:
 
 def error_response(request: Request, status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> Response:
-    if wants_json(request):
-        return JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
     templates = request.app.state.ctx.templates
+    if templates is None or wants_json(request):  # the JSON API alone (no web pages) answers every error in JSON
+        return JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
     return templates.TemplateResponse(
         request, "error.html", {"status": status, "code": code, "message": message},
         status_code=status, headers=headers,

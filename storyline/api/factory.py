@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import StorylineError
 from ..settings import Settings
@@ -87,8 +87,10 @@ class WorkerHandover:
             self.dir = None
 
 
-def create_worker_app() -> "FastAPI":
-    """The uvicorn factory of one worker process (``storyline.api.factory:create_worker_app``, factory=True)."""
+def create_worker_app(build: "Callable[..., FastAPI] | None" = None) -> "FastAPI":
+    """The uvicorn factory of one worker process (``storyline.api.factory:create_worker_app``, factory=True): the
+    app ``build`` makes (default: the JSON API's :func:`storyline.api.app.create_app`; ``storyline serve`` runs
+    :func:`storyline.web.app.create_worker_app`, which builds the API with its web pages)."""
     spec_path = os.environ.get(SPEC_ENV)
     if not spec_path:
         log.error("storyline.api.factory:create_worker_app is started by `storyline serve --workers N`; "
@@ -103,9 +105,10 @@ def create_worker_app() -> "FastAPI":
             from ..stories.entities import spacy_available
 
             spacy_available(settings.stories.spacy_model)
-        from .app import create_app
+        if build is None:
+            from .app import create_app as build
 
-        app = create_app(spec["db"], settings, token=spec["token"], workers=int(spec["workers"]))
+        app = build(spec["db"], settings, token=spec["token"], workers=int(spec["workers"]))
     except Exception as e:  # recorded for the parent and logged, then the worker exits: nothing is swallowed
         reason = str(e) if isinstance(e, StorylineError) else f"{type(e).__name__}: {e}"
         (folder / f"{ERROR_PREFIX}{os.getpid()}.txt").write_text(reason + "\n", "utf-8")

@@ -217,10 +217,5 @@ class PreWarmer:
 
 def _stories_of(store: Store, article_ids: list[str]) -> list[str]:
     """The stories holding ``article_ids``, in the order of the articles."""
-    story_of: dict[str, str] = {}
-    for i in range(0, len(article_ids), 500):
-        chunk = article_ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        for r in store.query(f"SELECT article_id, story_id FROM memberships WHERE article_id IN ({marks})", chunk):
-            story_of[r[0]] = r[1]
+    story_of = store.story_ids_of(article_ids)
     return list(dict.fromkeys(story_of[a] for a in article_ids if a in story_of))

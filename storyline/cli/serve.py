@@ -37,7 +37,7 @@ def serve(
         from ..errors import NotInstalled
 
         raise NotInstalled("uvicorn", "web") from None
-    from ..api import create_app
+    from ..web import create_app
 
     settings = state.settings
     token = os.environ.get("STORYLINE_TOKEN") or settings.web.token
@@ -79,14 +79,14 @@ WORKER_HEALTHCHECK_S = 30
 
 
 def _serve_workers(uvicorn, db: str, settings, token: str, host: str, port: int, n_workers: int, line: str) -> None:
-    """N uvicorn worker processes on one socket, each building its app with storyline.api.factory from what this
+    """N uvicorn worker processes on one socket, each building its app with storyline.web.app's factory from what this
     process decided (handed over in a private temporary file, never on a command line). uvicorn's supervisor stops
     them all on Ctrl-C or SIGTERM; a worker that cannot start stops the server with its reason as one line."""
     from ..api.factory import WorkerHandover
 
     with WorkerHandover(db, settings, token, n_workers) as handover:
         stderr.print(line, highlight=False)
-        uvicorn.run("storyline.api.factory:create_worker_app", factory=True, workers=n_workers, host=host,
+        uvicorn.run("storyline.web.app:create_worker_app", factory=True, workers=n_workers, host=host,
                     port=port, log_level="warning", access_log=False,
                     timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
         failed = handover.startup_errors()

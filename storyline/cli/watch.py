@@ -25,7 +25,8 @@ def watch(
     """
     from ..ingest.fetch import Fetcher
     from ..ingest.html import PageArchive
-    from ..ingest.watch import PollReport, Watcher, parse_duration, read_feed_list
+    from ..ingest.feeds import read_feed_list
+    from ..service.watch import PollReport, Watcher, parse_duration
     from ..pipeline import open_pipeline
 
     settings = state.settings
@@ -53,7 +54,7 @@ def watch(
 @app.command()
 def feeds(fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format.")) -> None:
     """List the feeds `watch` polls: validators, last poll, failures and when each is due next."""
-    from ..ingest.watch import FeedStates
+    from ..service.watch import FeedStates
 
     with state.open_store() as store:
         states = FeedStates(store)

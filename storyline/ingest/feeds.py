@@ -29,10 +29,11 @@ import io
 import json
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urljoin
 
-from ..errors import NotInstalled
+from ..errors import NotInstalled, StorylineError
 from ..guard import guarded_call
 from ..normalize import replace_surrogates
 from ..records import Origin, RawItem, Rejected, content_id
@@ -531,3 +532,42 @@ def sniff_feed(head: bytes) -> bool:
 
 
 read_feed_bytes.sniff = sniff_feed  # type: ignore[attr-defined]
+
+
+def read_feed_list(path: str | Path, max_bytes: int = 10 * 1024 * 1024) -> list[str]:
+    """Feed URLs from a text file (one per line, ``#`` comments) or an OPML file (``outline/@xmlUrl``)."""
+    from .web import is_url
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise StorylineError(f"cannot read the feed list {str(p)!r}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise StorylineError(f"feed list {str(p)!r} has {len(data)} bytes, over {max_bytes}")
+    urls: list[str] = []
+    if p.suffix.lower() in (".opml", ".xml") or data.lstrip().startswith(b"<"):
+        import defusedxml.ElementTree as DET
+        from defusedxml import DefusedXmlException
+
+        try:
+            root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except (DefusedXmlException, DET.ParseError) as e:
+            raise StorylineError(f"{p}: not a usable OPML file ({type(e).__name__}: {e})") from None
+        for el in root.iter("outline"):
+            url = (el.get("xmlUrl") or el.get("xmlurl") or "").strip()
+            if url:
+                if not is_url(url):
+                    raise StorylineError(f"{p}: outline xmlUrl {url!r} is not an http(s) URL")
+                urls.append(url)
+    else:
+        for lineno, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), 1):
+            line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
+            if not line:
+                continue
+            if not is_url(line):
+                raise StorylineError(f"{p}:{lineno}: {line!r} is not an http(s) URL; one feed URL per line")
+            urls.append(line)
+    if not urls:
+        raise StorylineError(f"{p}: no feed URLs found; write one http(s) URL per line, or use an OPML file")
+    return list(dict.fromkeys(urls))

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-import zlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import NotFound, NotInstalled
-from ..records import Origin, RawItem, Rejected
+from ..records import Origin, RawItem, RawPage, Rejected
 from .session import current_session
 
 if TYPE_CHECKING:
@@ -160,42 +158,24 @@ def extract_html(data: bytes, ref: str, url: str | None = None, raw_page: str | 
 
 
 # -- the raw page archive ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class RawPage:
-    key: str
-    url: str | None
-    ref: str
-    content_type: str | None
-    size: int
-    body: bytes  # decompressed
-    stored_at: str
-
-
 class PageArchive:
-    """Raw HTML kept zlib-compressed in ``raw_pages``, keyed by the SHA-256 of the bytes (identical pages once)."""
+    """Raw HTML kept zlib-compressed (level ``level``) in the store's raw pages, keyed by the SHA-256 of the bytes
+    (identical pages once)."""
 
     def __init__(self, store: "Store", level: int = 6):
         self.store = store
         self.level = level
 
     def put(self, body: bytes, ref: str, url: str | None = None, content_type: str | None = None) -> str:
-        from ..store.sqlite import iso, utcnow
-
         key = hashlib.sha256(body).hexdigest()[:32]
-        self.store.execute(
-            "INSERT OR IGNORE INTO raw_pages(key, url, ref, content_type, size, body, stored_at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (key, url, ref, content_type, len(body), zlib.compress(body, self.level), iso(utcnow())),
-        )
+        self.store.put_raw_page(key, body, ref, url, content_type, level=self.level)
         return key
 
     def get(self, key: str) -> RawPage:
-        rows = self.store.query("SELECT * FROM raw_pages WHERE key=?", (key,))
-        if not rows:
+        page = self.store.get_raw_page(key)
+        if page is None:
             raise NotFound(f"no raw page {key!r} in the store; raw HTML is kept only when fetch.keep_raw_html is on")
-        r = rows[0]
-        return RawPage(r["key"], r["url"], r["ref"], r["content_type"], r["size"], zlib.decompress(r["body"]),
-                       r["stored_at"])
+        return page
 
     def for_article(self, article_id: str) -> RawPage:
         article = self.store.get_article(article_id)
@@ -205,7 +185,7 @@ class PageArchive:
         return self.get(str(key))
 
     def count(self) -> int:
-        return int(self.store.query("SELECT count(*) FROM raw_pages")[0][0])
+        return int(self.store.count_raw_pages())
 
 
 def reextract(store: "Store", article_id: str, min_chars: int = 150) -> RawItem | Rejected:

@@ -55,6 +55,18 @@ def integrity_errors() -> tuple[type[BaseException], ...]:
     return (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
+def database_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a failing store raises on either backend (the database cannot be read or written):
+    ``sqlite3.Error`` and, when psycopg is installed, ``psycopg.Error``."""
+    import sqlite3
+
+    try:
+        import psycopg
+    except ImportError:  # the postgres extra is not installed
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
 def open_store(target: str | os.PathLike[str], **kwargs: Any) -> Any:
     """Open (and migrate) the store ``target`` names: a PostgreSQL URL opens a
     :class:`~storyline.store.postgres.PostgresStore`, anything else the SQLite file at that path (``:memory:`` for
@@ -68,5 +80,5 @@ def open_store(target: str | os.PathLike[str], **kwargs: Any) -> Any:
     return Store(target if isinstance(target, Path) else str(target), **kwargs)
 
 
-__all__ = ["POSTGRES_SCHEMES", "Store", "article_from_row", "check_target", "integrity_errors", "is_postgres_url", "open_store",
-           "redact_url"]
+__all__ = ["POSTGRES_SCHEMES", "Store", "article_from_row", "check_target", "database_errors", "integrity_errors",
+           "is_postgres_url", "open_store", "redact_url"]

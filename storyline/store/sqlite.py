@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
+from .feeds import FeedQueries
+from .listings import ListingQueries
 from .search import SearchQueries
 
 if TYPE_CHECKING:
@@ -144,7 +146,7 @@ def _create_database(path: str) -> list[str]:
                 pass
 
 
-class Store(SearchQueries):
+class Store(SearchQueries, FeedQueries, ListingQueries):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
     >>> s = Store(":memory:")

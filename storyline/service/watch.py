@@ -1,6 +1,6 @@
 """Polling feeds: `storyline watch FEEDS.txt|feeds.opml [--interval 10m] [--once]`.
 
-State lives in the store (migration 0400): ``feeds`` keeps each feed's ETag / Last-Modified (sent back as a
+State lives in the store (migration 0400, the store's feeds and fetch state methods): ``feeds`` keeps each feed's ETag / Last-Modified (sent back as a
 conditional request), when it was last polled, its consecutive failures and when it is due next; ``feed_entries``
 keeps the key of every entry already ingested. A poll reads only the entries whose key is new, so a restart
 re-ingests nothing. The state of a poll is written *after* the pipeline has stored its articles, in one transaction:
@@ -30,34 +30,37 @@ entries reach the pipeline in the same order (feed order, then entry order) whic
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import ConfigError, NotInstalled, StorylineError
-from ..records import RawItem, Rejected, RunStats
+from ..ingest.feeds import Feed, entry_item, entry_key, linked_page_url, parse_feed, read_feed_list
+from ..ingest.fetch import FetchError
+from ..ingest.session import WebSession, use_session
+from ..records import FeedPoll, FeedState, RawItem, Rejected, RunStats
 from ..settings import Settings
-from .feeds import Feed, entry_item, entry_key, linked_page_url, parse_feed
-from .fetch import FetchError
-from .session import WebSession, use_session
+from ..store import database_errors
 
 if TYPE_CHECKING:
+    from ..ingest.fetch import Fetcher, FetchResult
+    from ..ingest.html import PageArchive
     from ..pipeline import Pipeline
     from ..store import Store
-    from .fetch import Fetcher, FetchResult
-    from .html import PageArchive
 
 Clock = Callable[[], datetime]
 # errors that stop a poll instead of being recorded for one feed: they are not about the feed, and every feed would
-# fail alike (the store cannot be written or read, a package is missing, a setting is wrong, memory ran out)
-FATAL_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, NotInstalled, ConfigError, MemoryError)
+# fail alike (the store cannot be written or read, on either backend; a package is missing, a setting is wrong,
+# memory ran out)
+FATAL_ERRORS: tuple[type[BaseException], ...] = (*database_errors(), NotInstalled, ConfigError, MemoryError)
 INTERNAL_ERROR = "internal-error"
+
+__all__ = ["FATAL_ERRORS", "FeedState", "FeedStates", "PollReport", "Watcher", "describe_error", "parse_duration",
+           "read_feed_list"]
 
 
 def describe_error(e: BaseException, limit: int = 500) -> str:
@@ -79,95 +82,33 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
 
 
-def read_feed_list(path: str | Path, max_bytes: int = 10 * 1024 * 1024) -> list[str]:
-    """Feed URLs from a text file (one per line, ``#`` comments) or an OPML file (``outline/@xmlUrl``)."""
-    from .web import is_url
-
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise StorylineError(f"cannot read the feed list {str(p)!r}: {e.strerror or e}") from None
-    if len(data) > max_bytes:
-        raise StorylineError(f"feed list {str(p)!r} has {len(data)} bytes, over {max_bytes}")
-    urls: list[str] = []
-    if p.suffix.lower() in (".opml", ".xml") or data.lstrip().startswith(b"<"):
-        import defusedxml.ElementTree as DET
-        from defusedxml import DefusedXmlException
-
-        try:
-            root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        except (DefusedXmlException, DET.ParseError) as e:
-            raise StorylineError(f"{p}: not a usable OPML file ({type(e).__name__}: {e})") from None
-        for el in root.iter("outline"):
-            url = (el.get("xmlUrl") or el.get("xmlurl") or "").strip()
-            if url:
-                if not is_url(url):
-                    raise StorylineError(f"{p}: outline xmlUrl {url!r} is not an http(s) URL")
-                urls.append(url)
-    else:
-        for lineno, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), 1):
-            line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
-            if not line:
-                continue
-            if not is_url(line):
-                raise StorylineError(f"{p}:{lineno}: {line!r} is not an http(s) URL; one feed URL per line")
-            urls.append(line)
-    if not urls:
-        raise StorylineError(f"{p}: no feed URLs found; write one http(s) URL per line, or use an OPML file")
-    return list(dict.fromkeys(urls))
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    url: str
-    title: str | None
-    etag: str | None
-    last_modified: str | None
-    last_polled: datetime | None
-    last_status: str | None
-    last_error: str | None
-    failures: int
-    next_poll: datetime | None
-
-
 class FeedStates:
-    """The ``feeds`` and ``feed_entries`` tables."""
+    """The watched feeds' state, read through the store's feeds and fetch state methods."""
 
     def __init__(self, store: "Store"):
         self.store = store
 
     def ensure(self, urls: list[str], now: datetime) -> None:
-        from ..store.sqlite import iso
-
-        with self.store.transaction():
-            for url in urls:
-                self.store.execute("INSERT OR IGNORE INTO feeds(url, added_at) VALUES (?, ?)", (url, iso(now)))
+        self.store.add_feeds(urls, now)
 
     def get(self, url: str) -> FeedState:
-        from ..store.sqlite import from_iso
-
-        rows = self.store.query("SELECT * FROM feeds WHERE url=?", (url,))
-        if not rows:
+        state = self.store.feed_state(url)
+        if state is None:
             raise StorylineError(f"feed {url!r} is not in the store; watch it first")
-        r = rows[0]
-        return FeedState(r["url"], r["title"], r["etag"], r["last_modified"], from_iso(r["last_polled"]),
-                         r["last_status"], r["last_error"], int(r["failures"]), from_iso(r["next_poll"]))
+        return state
 
     def all(self) -> list[FeedState]:
-        return [self.get(r[0]) for r in self.store.query("SELECT url FROM feeds ORDER BY url")]
+        return [self.get(url) for url in self.store.feed_urls()]
 
     def seen_keys(self, url: str) -> set[str]:
-        return {r[0] for r in self.store.query("SELECT entry_key FROM feed_entries WHERE feed_url=?", (url,))}
+        return self.store.feed_entry_keys(url)
 
     def count_seen(self, url: str | None = None) -> int:
-        if url is None:
-            return int(self.store.query("SELECT count(*) FROM feed_entries")[0][0])
-        return int(self.store.query("SELECT count(*) FROM feed_entries WHERE feed_url=?", (url,))[0][0])
+        return self.store.count_feed_entries(url)
 
 
 @dataclass
@@ -400,36 +341,21 @@ class Watcher:
         return _Polled(outcome, feed=feed, new=tuple(new))
 
     def _record(self, outcomes: list[_Outcome], run_id: int) -> None:
-        from ..store.sqlite import iso
-
         now = self.clock()
         with self.store.transaction():
+            polls: list[FeedPoll] = []
             for o in outcomes:
-                state = self.states.get(o.url)
                 if o.status == "error":
-                    # the validators are left as they were, so an entry that failed is downloaded again next time
-                    failures = state.failures + 1
-                    self.store.execute(
-                        "UPDATE feeds SET last_polled=?, last_status=?, last_error=?, failures=?, next_poll=? "
-                        "WHERE url=?",
-                        (iso(now), o.status, o.error, failures, iso(now + timedelta(seconds=self.backoff_s(failures))),
-                         o.url))
-                    self._record_entries(o, now, run_id)  # those that were ingested before an entry failed
+                    # the validators are left as they were, so an entry that failed is downloaded again next time;
+                    # the entries ingested before an entry failed are marked seen
+                    failures = self.states.get(o.url).failures + 1
+                    polls.append(FeedPoll(o.url, o.status, now, now + timedelta(seconds=self.backoff_s(failures)),
+                                          failures, error=o.error, entries=tuple(o.entries), run_id=run_id))
                     continue
-                self.store.execute(
-                    "UPDATE feeds SET title=coalesce(?, title), etag=?, last_modified=?, last_polled=?, last_status=?, "
-                    "last_error=NULL, failures=0, next_poll=? WHERE url=?",
-                    (o.title, o.etag, o.last_modified, iso(now), o.status,
-                     iso(now + timedelta(seconds=self.interval_s)), o.url))
-                self._record_entries(o, now, run_id)
-
-    def _record_entries(self, o: _Outcome, now: datetime, run_id: int) -> None:
-        from ..store.sqlite import iso
-
-        for key, link in o.entries:
-            self.store.execute(
-                "INSERT OR IGNORE INTO feed_entries(feed_url, entry_key, link, first_seen, run_id) "
-                "VALUES (?,?,?,?,?)", (o.url, key, link, iso(now), run_id))
+                polls.append(FeedPoll(o.url, o.status, now, now + timedelta(seconds=self.interval_s), 0,
+                                      title=o.title, etag=o.etag, last_modified=o.last_modified,
+                                      entries=tuple(o.entries), run_id=run_id))
+            self.store.record_feed_polls(polls)
 
     def run(self, urls: list[str], *, sleep: Callable[[float], None] = time.sleep, cycles: int | None = None,
             on_poll: Callable[[PollReport], None] | None = None) -> list[PollReport]:
