@@ -101,7 +101,8 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
-               token: str | None = None, encoder: object | None = None, workers: int = 1) -> FastAPI:
+               token: str | None = None, encoder: object | None = None, workers: int = 1,
+               ingest_worker: bool | None = None) -> FastAPI:
     """Build the app over the SQLite store at ``store_path``.
 
     ``token`` (default: ``settings.web.token``) enables writes (POST /api/ingest with ``Authorization: Bearer``);
@@ -110,6 +111,10 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     ``workers`` is the number of processes serving this store with this app (``storyline serve --workers``, via
     :mod:`storyline.api.factory`): above 1, API ingests also take a file lock beside the database, so they run one
     at a time across the processes. Give it to any multi-process ASGI server that builds one app per process.
+
+    ``ingest_worker``: run the ingest worker (:mod:`storyline.service.worker`) in this process, on a thread started
+    with the app, consuming the store's ingest queue; default: when the app accepts writes (a token). False for a
+    read-only API process, or one whose store another process's worker consumes (docs/worker.md).
     """
     from ..web import STATIC
     from ..web.pages import router as pages_router
@@ -125,13 +130,26 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
                      workers=workers)
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
     ctx.prewarm = PreWarmer(ctx, settings.web.prewarm_stories)
+    worker = None
+    if ingest_worker or (ingest_worker is None and ctx.token):
+        from ..service.worker import IngestWorker
+
+        # the encoder is the app's (the model loads once per process); the touched stories' views are warmed as
+        # each run closes
+        worker = IngestWorker(ctx.store_path, settings,
+                              encoder_factory=ctx.query_encoder,
+                              on_finished=lambda stats, ids: ctx.prewarm.trigger(ids))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         ctx.prewarm.start()  # builds the latest stories' views in the background (web.prewarm_stories)
+        if worker is not None:
+            worker.start()  # builds its clusterer and copy index on its thread, then consumes the queue
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()  # a run in progress stops after its batch; its pending items stay queued
             ctx.prewarm.stop()  # waits at most prewarm.STOP_TIMEOUT_S; a view being built finishes on its own
             ctx.close()
 
@@ -143,6 +161,7 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
         docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.ingest_worker = worker
     errors.install(app, headers_on_500=SECURITY_HEADERS)
 
     app.add_middleware(CountRequests, ctx=ctx)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
+from .queue import SqliteIngestQueue
 from .search import SearchQueries
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def _create_database(path: str) -> list[str]:
                 pass
 
 
-class Store(SearchQueries):
+class Store(SearchQueries, SqliteIngestQueue):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
     >>> s = Store(":memory:")
@@ -246,7 +247,9 @@ class Store(SearchQueries):
         """Changes whenever any process starts or finishes an ingest run (the newest run id and the latest finish
         time): a pipeline compares it with the value it read before restoring, or after its own last run, to know
         whether its clusterer's state is still the store's."""
-        r = self.query("SELECT coalesce(max(id), 0), coalesce(max(finished_at), '') FROM runs")[0]
+        # a run still queued (docs/worker.md) has stored nothing yet: only its start changes the generation
+        r = self.query("SELECT coalesce(max(id), 0), coalesce(max(finished_at), '') FROM runs "
+                       "WHERE state != 'queued'")[0]
         return int(r[0]), str(r[1])
 
     def start_run(self, command: str) -> int:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 from ...errors import NotFound, NotInstalled, StorylineError
 from ...records import Article, Assignment, Rejected, RunStats, Story
 from ..sqlite import INTERRUPTED_NOTE, MIN_PREFIX, _candidates, iso, utcnow
+from .queue import PostgresIngestQueue
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
 
@@ -106,7 +107,7 @@ def _story(r: dict[str, Any]) -> Story:
     )
 
 
-class PostgresStore(PostgresSearchQueries, PostgresVectors):
+class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresIngestQueue):
     """A storyline database on a PostgreSQL server, e.g. ``PostgresStore("postgresql://news@db:5432/news")``.
 
     Opening it applies the pending migrations (one process at a time, under an advisory lock). Thread-safe: one
@@ -260,7 +261,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors):
 
     def ingest_generation(self) -> tuple[int, str]:
         """Changes whenever any process starts or finishes an ingest run (see the SQLite store)."""
-        r = self._rows("SELECT coalesce(max(id), 0) AS id, max(finished_at) AS fin FROM runs")[0]
+        r = self._rows("SELECT coalesce(max(id), 0) AS id, max(finished_at) AS fin FROM runs "
+                       "WHERE state != 'queued'")[0]  # a queued run has stored nothing yet (docs/worker.md)
         return int(r["id"]), iso(r["fin"]) or ""
 
     def start_run(self, command: str) -> int:
