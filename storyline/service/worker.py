@@ -16,6 +16,7 @@ store's ingest generation) but pointless: run one.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -88,6 +89,12 @@ class IngestWorker:
         for obs in self.pipeline.observers:  # the copy index too, now rather than on the first batch
             if obs is not self.pipeline.clusterer and hasattr(obs, "restore"):
                 obs.restore(self.store)
+        # The state just built lives as long as the worker: moved out of the collector's generations, a full
+        # collection no longer walks it (194 ms a pass at 100,000 stored articles, lexical profile, 2 cores; 50 ms at
+        # 1,000), so no ingest pays for the size of the store. What is frozen is never collected: the state a restore
+        # replaces (rare: another process ingested) is freed by reference counting, cycles excepted.
+        gc.collect()
+        gc.freeze()
         self.build_s = time.perf_counter() - t0
         with self.store.ingest_lock():
             closed = self.store.close_queued_runs()
