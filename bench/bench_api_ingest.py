@@ -148,7 +148,8 @@ def storyline_cmd() -> list[str]:
 class Server:
     """`storyline serve` on a private copy of a store, with a write token and the in-process ingest worker."""
 
-    def __init__(self, db: Path, meta: dict, requests: int, seed: int, pythonpath: str | None = None):
+    def __init__(self, db: Path, meta: dict, requests: int, seed: int, pythonpath: str | None = None,
+                 http_workers: int = 1):
         self.db, self.meta = db, meta
         self.port = free_port()
         env = {**os.environ, "STORYLINE_TOKEN": TOKEN, "STORYLINE_CLUSTER_PROFILE": "lexical",
@@ -158,9 +159,12 @@ class Server:
             env["PYTHONPATH"] = pythonpath
         self.log = open(db.with_suffix(".log"), "w")
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(storyline_cmd() + ["--db", str(db), "serve", "--port", str(self.port)], cwd=REPO,
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=1800)
+        self.proc = subprocess.Popen(storyline_cmd() + ["--db", str(db), "serve", "--port", str(self.port),
+                                                        "--workers", str(http_workers)],
+                                     cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        # with several HTTP worker processes, a new connection per request, so requests reach all of them
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=1800,
+                                   limits=httpx.Limits(max_keepalive_connections=0 if http_workers > 1 else None))
         self.records = new_records(meta, 2 * requests + 1 + WARMUP, seed)
         self.waited: list[float] = []
         self.queued: list[float] = []
@@ -261,6 +265,9 @@ def main() -> None:
     ap.add_argument("--baseline", default=None, metavar="CHECKOUT",
                     help="serve with the code of another checkout (e.g. the main branch, which ingests in the "
                          "request and ignores ?wait): times only the waiting requests; no worker build figure")
+    ap.add_argument("--http-workers", type=int, default=1,
+                    help="serve --workers N: N HTTP processes (the queue's single ingest worker runs in the serve "
+                         "process; with --baseline each HTTP process ingested itself)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "api_ingest.json")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
@@ -279,7 +286,8 @@ def main() -> None:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
             shutil.copy(cached, work / f"store-{n}.db")
             build_s[n] = None if args.baseline else worker_build_s(work / f"store-{n}.db")
-            servers[n] = Server(work / f"store-{n}.db", meta, args.requests, seed=n, pythonpath=args.baseline)
+            servers[n] = Server(work / f"store-{n}.db", meta, args.requests, seed=n, pythonpath=args.baseline,
+                                http_workers=args.http_workers)
         rows = measure(servers, args.requests, queue_phase=not args.baseline)
     finally:
         for srv in servers.values():

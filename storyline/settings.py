@@ -29,8 +29,9 @@ class IngestSettings:
     # any order arrive in time order, as the clusterer expects (1 = keep input order)
     order_window: int = 10_000
     # how often an idle ingest worker looks at the queue for items another process queued (docs/worker.md); items
-    # queued in the worker's own process (`serve`) wake it at once
-    worker_poll_s: float = 0.1
+    # queued in the worker's own process (`serve`) wake it at once. One indexed query a look; 0.02 keeps an API
+    # ingest through another process (serve --workers N, serve --no-worker) within tens of milliseconds
+    worker_poll_s: float = 0.02
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,7 +241,7 @@ class IngestWorker:
 
 
 def wait_for_run(store: Any, run_id: int, timeout: float, worker: IngestWorker | None = None,
-                 poll_s: float = 0.05) -> dict[str, Any] | None:
+                 poll_s: float = 0.02) -> dict[str, Any] | None:
     """Wait until queued run ``run_id`` has ended (finished, failed or interrupted) or ``timeout`` seconds pass;
     returns the run as :meth:`Store.get_run` gives it (None: no such run). ``worker``: this process's worker, whose
     signal ends the wait at once; otherwise (a worker in another process) the store is asked every ``poll_s``."""
