@@ -131,7 +131,10 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
     ctx.prewarm = PreWarmer(ctx, settings.web.prewarm_stories)
     worker = None
-    if ingest_worker or (ingest_worker is None and ctx.token):
+    if ctx.store_path == ":memory:" and ingest_worker:
+        raise ConfigError("an in-memory store (:memory:) is private to one connection, so no ingest worker can "
+                          "consume its queue; give a database path, or ingest_worker=False")
+    if ctx.store_path != ":memory:" and (ingest_worker or (ingest_worker is None and ctx.token)):
         from ..service.worker import IngestWorker
 
         # the encoder is the app's (the model loads once per process); the touched stories' views are warmed as

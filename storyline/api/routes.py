@@ -294,6 +294,11 @@ async def ingest(request: Request,
                              "status": f"/api/ingest/{run_id}"}, status_code=202)
     run = await run_in_threadpool(wait_for_run, ctx.store(), run_id, ctx.settings.web.ingest_wait_s, worker)
     result = await run_in_threadpool(_ingest_result, ctx.store(), run_id, run)
+    if result["state"] in ("queued", "running") and worker is not None and not worker.alive() \
+            and worker.last_error is not None:
+        raise ApiError(503, "ingest-worker-stopped",
+                       f"run {run_id} is queued, but this server's ingest worker stopped: {worker.last_error}; "
+                       f"its items stay queued for a worker that can run (docs/worker.md)")
     if result["state"] != "finished":
         return _not_finished(result)
     if ctx.prewarm is not None and worker is None:  # an in-process worker warms them as each run closes

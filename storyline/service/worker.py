@@ -254,6 +254,8 @@ def wait_for_run(store: Any, run_id: int, timeout: float, worker: IngestWorker |
         left = deadline - time.monotonic()
         if left <= 0:
             return run
+        if worker is not None and not worker.alive() and worker.last_error is not None:
+            return run  # this process's worker could not even start (status() says why): no use waiting
         if worker is not None and worker.alive():
             worker.wait_signal(seen, min(left, 1.0))
         else:
