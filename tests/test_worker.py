@@ -234,3 +234,35 @@ def test_a_worker_killed_mid_queue_loses_and_duplicates_nothing(tmp_path: Path) 
         assert len(titles) == len(set(titles)) == total_distinct == sum(g["accepted"] for g in got)  # lost 0
         assert all(a["story_id"] is not None for a in articles)  # each one clustered
         assert len(store.list_rejects()) == 1
+
+
+def test_sigterm_stops_the_worker_after_a_batch_and_the_next_one_finishes_the_run(tmp_path: Path) -> None:
+    db = tmp_path / "term.db"
+    with Store(db) as store:
+        run = store.enqueue_ingest(items_of([record(i) for i in range(150)]))
+    env = {**os.environ, "STORYLINE_CLUSTER_PROFILE": "lexical", "STORYLINE_INGEST_BATCH_SIZE": "4"}
+    proc = subprocess.Popen(storyline_cli() + ["--db", str(db), "worker"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        with Store(db) as store:
+            while store.count_articles() < 20:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        proc.stderr.close()
+    assert "stopped; the items not yet ingested stay queued" in err, err
+    with Store(db) as store:
+        got = store.get_run(run)
+        assert got["state"] == "interrupted" and got["queued"] > 0 and got["seen"] + got["queued"] == 150, got
+    assert _cli(db, "worker", "--drain").returncode == 0
+    with Store(db) as store:
+        got = store.get_run(run)
+        assert (got["state"], got["seen"], got["accepted"], got["queued"]) == ("finished", 150, 150, 0)
+        assert store.count_articles() == 150
