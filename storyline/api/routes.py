@@ -292,8 +292,7 @@ async def ingest(request: Request,
     if not wait:
         return JSONResponse({"run_id": run_id, "state": "queued", "items": len(items),
                              "status": f"/api/ingest/{run_id}"}, status_code=202)
-    run = await run_in_threadpool(wait_for_run, ctx.store(), run_id, ctx.settings.web.ingest_wait_s, worker)
-    result = await run_in_threadpool(_ingest_result, ctx.store(), run_id, run)
+    result = await run_in_threadpool(_wait, ctx, worker, run_id)
     if result["state"] in ("queued", "running") and worker is not None and not worker.alive() \
             and worker.last_error is not None:
         raise ApiError(503, "ingest-worker-stopped",
@@ -320,6 +319,12 @@ def _enqueue(ctx: AppContext, worker: Any, items: list[RawItem | Rejected]) -> i
         worker.start()  # started by the app's lifespan; a test client without one starts it here
         worker.notify()
     return run_id
+
+
+def _wait(ctx: AppContext, worker: Any, run_id: int) -> dict[str, Any]:
+    """Wait (in a worker thread, with this thread's store) for run ``run_id`` to end; the answer about it."""
+    store = ctx.store()
+    return _ingest_result(store, run_id, wait_for_run(store, run_id, ctx.settings.web.ingest_wait_s, worker))
 
 
 def _ingest_result(store: Any, run_id: int, run: dict[str, Any] | None) -> dict[str, Any]:
