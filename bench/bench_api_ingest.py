@@ -117,8 +117,8 @@ def build_store(path: Path, n: int, seed: int = 7) -> dict:
 
         store.finish_run(RunStats(run, n, n, 0, 0, len(sizes)))
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return {"build_s": round(time.perf_counter() - t0, 1), "stories": len(sizes), "last": (START + step * len(sizes)).isoformat(),
-            "recent_topics": topics[-3:], "seed": seed}
+    return {"build_s": round(time.perf_counter() - t0, 1), "stories": len(sizes),
+            "last": (START + step * len(sizes)).isoformat(), "recent_topics": topics[-3:], "seed": seed}
 
 
 def new_records(meta: dict, count: int, seed: int) -> list[dict]:
@@ -254,7 +254,7 @@ def measure(servers: dict[int, Server], requests: int, queue_phase: bool = True)
                      "wait_p90_ms": round(q[8] * 1000, 1), "wait_max_ms": round(max(srv.waited) * 1000, 1),
                      "joined_existing": srv.joined,
                      "queued_202_p50_ms": round(statistics.median(srv.queued) * 1000, 1) if srv.queued else None,
-                     "queued_runs_finished": finished, "articles_after": articles})  # = stored + 1 + WARMUP + 2 * requests
+                     "queued_runs_finished": finished, "articles_after": articles})  # stored + 1 + WARMUP + 2*requests
     return rows
 
 

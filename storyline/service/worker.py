@@ -44,10 +44,10 @@ class WorkerStopped(KeyboardInterrupt):
 class IngestWorker:
     """Consumes the ingest queue of the store ``db`` (a SQLite path or a PostgreSQL URL).
 
-    ``encoder_factory``: returns the sentence encoder to build the clusterer with (the API server passes its own, so
-    the model loads once per process; called on the worker's thread); ``on_finished(stats, article_ids)`` is called after each run closes (the server warms the
-    touched stories' views). :meth:`start` runs it on a background thread; :meth:`run` runs it in the caller's thread
-    (``storyline worker``)."""
+    ``encoder_factory``: returns the sentence encoder to build the clusterer with (the API server passes its own,
+    so the model loads once per process; called on the worker's thread). ``on_finished(stats, article_ids)`` is
+    called after each run closes (the server warms the touched stories' views). :meth:`start` runs the worker on a
+    background thread; :meth:`run` runs it in the caller's thread (``storyline worker``)."""
 
     def __init__(self, db: str, settings: Settings | None = None, *, encoder_factory: Callable[[], Any] | None = None,
                  on_finished: Finished | None = None, poll_s: float | None = None):
