@@ -248,7 +248,7 @@ def measure(servers: dict[int, Server], requests: int, queue_phase: bool = True)
     for n, srv in servers.items():
         finished = srv.drained(requests) if queue_phase else 0  # the newest runs: the queued ones
         articles = srv.client.get("/api/health").json()["articles"]
-        q = statistics.quantiles(srv.waited, n=10)
+        q = statistics.quantiles(srv.waited, n=10, method="inclusive")
         rows.append({"stored_articles": n, "ready_s": round(srv.ready_s, 2), "first_ingest_s": round(srv.first_s, 3),
                      "wait_p50_ms": round(statistics.median(srv.waited) * 1000, 1),
                      "wait_p90_ms": round(q[8] * 1000, 1), "wait_max_ms": round(max(srv.waited) * 1000, 1),
