@@ -20,7 +20,7 @@ from storyline.service.worker import IngestWorker, wait_for_run
 from storyline.settings import Settings
 from storyline.store import Store
 
-from .conftest import DEMO_CORPUS, REPO, storyline_cli
+from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli, wait_until_serving
 
 LEXICAL = Settings().with_overrides({"cluster.profile": "lexical"})
 TOKEN = "worker-test-token"
@@ -266,3 +266,36 @@ def test_sigterm_stops_the_worker_after_a_batch_and_the_next_one_finishes_the_ru
         got = store.get_run(run)
         assert (got["state"], got["seen"], got["accepted"], got["queued"]) == ("finished", 150, 150, 0)
         assert store.count_articles() == 150
+
+
+def test_serve_runs_the_ingest_worker_unless_told_not_to(tmp_path: Path) -> None:
+    """`storyline serve` ingests what `ingest --queue` queued (even without a write token); `--no-worker` leaves it
+    queued for a worker elsewhere."""
+    import httpx
+
+    db = tmp_path / "serve.db"
+    with Store(db) as store:
+        run = store.enqueue_ingest(items_of([record(i) for i in range(3)]), command="ingest --queue")
+    env = {**os.environ, "STORYLINE_CLUSTER_PROFILE": "lexical", "STORYLINE_WEB_PREWARM_STORIES": "0"}
+    env.pop("STORYLINE_TOKEN", None)
+    for flags, want in [(["--no-worker"], "queued"), ([], "finished")]:
+        port = free_port()
+        proc = subprocess.Popen(storyline_cli() + ["--db", str(db), "serve", "--port", str(port), *flags], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            assert wait_until_serving(f"http://127.0.0.1:{port}", proc, 60)
+            deadline = time.monotonic() + (3 if want == "queued" else 60)
+            while time.monotonic() < deadline:
+                state = httpx.get(f"http://127.0.0.1:{port}/api/ingest/{run}", timeout=10).json()["state"]
+                if state == "finished":
+                    break
+                time.sleep(0.1)
+            assert state == want, (flags, state)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            err = proc.stderr.read()
+            proc.stderr.close()
+        assert ("no ingest worker: --no-worker" in err) == bool(flags), err
+    with Store(db) as store:
+        assert store.count_articles() == 3
