@@ -205,7 +205,7 @@ async def writer(client: httpx.AsyncClient, pool: list[dict], batch: int, stop: 
         records, i = pool[i:i + batch], i + batch
         t0 = time.perf_counter()
         try:
-            r = await client.post("/api/ingest", json=records, headers={"Authorization": f"Bearer {TOKEN}"})
+            r = await client.post("/api/ingest?wait=true", json=records, headers={"Authorization": f"Bearer {TOKEN}"})
             dt = time.perf_counter() - t0
             if r.status_code != 200:
                 errors.append(f"POST /api/ingest: HTTP {r.status_code} {r.text[:200]}")
@@ -317,7 +317,7 @@ def main() -> int:
         first_ingest_s = None
         if not args.no_writer:  # a server's first API ingest restores the clusterer from the store: timed apart
             t0 = time.perf_counter()
-            r = httpx.post(f"{base}/api/ingest", json=pool[:1], headers={"Authorization": f"Bearer {TOKEN}"},
+            r = httpx.post(f"{base}/api/ingest?wait=true", json=pool[:1], headers={"Authorization": f"Bearer {TOKEN}"},
                            timeout=600)
             r.raise_for_status()
             first_ingest_s = round(time.perf_counter() - t0, 2)

@@ -27,6 +27,8 @@ class Observer(Protocol):
 
 
 Progress = Callable[[int], None]
+# called with each batch's items inside the transaction that stores the batch (the ingest queue marks them done there)
+OnCommit = Callable[[list], None]
 
 
 @dataclass
@@ -49,17 +51,21 @@ class Pipeline:
             self.observers.insert(0, self.clusterer)  # it persists its per-article embeddings with each batch
 
     def run(self, items: Iterable[RawItem | Rejected], command: str = "ingest",
-            progress: Progress | None = None) -> RunStats:
+            progress: Progress | None = None, *, run_id: int | None = None,
+            on_commit: OnCommit | None = None) -> RunStats:
         """Run ``items`` into the store under its ingest lock (one writer at a time per database, across
         processes). If another process ingested since this pipeline's clusterer was restored (or since its own last
         run), the clusterer and the observers are restored first, so every article is clustered against every
-        story stored before it."""
+        story stored before it.
+
+        ``run_id``: a run queued in the store (:mod:`storyline.store.queue`) to start, or to resume with the counts
+        it committed; ``on_commit(batch)`` runs inside each batch's transaction."""
         with self.store.ingest_lock():
             if self._stale or self.store.ingest_generation() != self._generation:
                 self._restore()
                 self._stale = False
             try:
-                return self._run(items, command, progress)
+                return self._run(items, command, progress, run_id, on_commit)
             finally:
                 self._generation = self.store.ingest_generation()
 
@@ -79,14 +85,20 @@ class Pipeline:
             if obs is not self.clusterer and hasattr(obs, "restore"):
                 obs.restore(self.store)
 
-    def _run(self, items: Iterable[RawItem | Rejected], command: str, progress: Progress | None) -> RunStats:
-        run_id = self.store.start_run(command)
-        seen = accepted = rejected = duplicates = new_stories = 0
+    def _run(self, items: Iterable[RawItem | Rejected], command: str, progress: Progress | None,
+             run_id: int | None = None, on_commit: OnCommit | None = None) -> RunStats:
+        if run_id is None:
+            run_id = self.store.start_run(command)
+            seen = accepted = rejected = duplicates = new_stories = 0
+        else:  # a queued run: its counts go on from what it committed before its worker stopped
+            was = self.store.begin_queued_run(run_id)
+            seen, accepted, rejected, duplicates, new_stories = (was.seen, was.accepted, was.rejected,
+                                                                 was.duplicates, was.new_stories)
         batch_size = max(1, self.settings.ingest.batch_size)
         try:
             for batch in _batches(items, batch_size):
                 done = RunStats(run_id, seen, accepted, rejected, duplicates, new_stories)
-                b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id, done)
+                b_acc, b_rej, b_dup, b_new = self._run_batch(batch, run_id, done, on_commit)
                 seen += len(batch)  # counted once its batch is committed, so seen == accepted + rejected + dups
                 accepted += b_acc
                 rejected += b_rej
@@ -106,7 +118,8 @@ class Pipeline:
         self.store.finish_run(stats)
         return stats
 
-    def _run_batch(self, batch: list[RawItem | Rejected], run_id: int, done: RunStats) -> tuple[int, int, int, int]:
+    def _run_batch(self, batch: list[RawItem | Rejected], run_id: int, done: RunStats,
+                   on_commit: OnCommit | None = None) -> tuple[int, int, int, int]:
         """Run one batch in one transaction, which also writes the run's counts (``done`` plus this batch's)."""
         rejects: list[tuple[Rejected, str]] = []  # with the content hash of the offending record, where known
         fresh: list[Article] = []
@@ -130,7 +143,8 @@ class Pipeline:
                 articles.append(a)
         articles = self._flag_reused_ids(articles)
         try:
-            return self._cluster_and_store(articles, rejects, duplicates, run_id, len(batch), done)
+            return self._cluster_and_store(articles, rejects, duplicates, run_id, len(batch), done,
+                                           None if on_commit is None else lambda: on_commit(batch))
         except BaseException as e:
             self._discard_uncommitted(e)
             raise
@@ -148,7 +162,8 @@ class Pipeline:
                 pass
 
     def _cluster_and_store(self, articles: list[Article], rejects: list[tuple[Rejected, str]], duplicates: int,
-                           run_id: int, n_seen: int, done: RunStats) -> tuple[int, int, int, int]:
+                           run_id: int, n_seen: int, done: RunStats,
+                           on_commit: Callable[[], None] | None = None) -> tuple[int, int, int, int]:
         """Cluster ``articles`` and store them, the rejects and the run's counts (``done`` plus this batch's
         ``n_seen`` items) in one transaction."""
         assignments = self.clusterer.assign(articles) if articles else []
@@ -171,6 +186,8 @@ class Pipeline:
             self.store.record_progress(RunStats(
                 run_id, done.seen + n_seen, done.accepted + len(articles), done.rejected + len(rejects),
                 done.duplicates + duplicates, done.new_stories + new_stories))
+            if on_commit is not None:
+                on_commit()
         return len(articles), len(rejects), duplicates, new_stories
 
     def _outlets(self):

@@ -28,6 +28,10 @@ class IngestSettings:
     # `ingest` sorts each window of this many items by date before clustering (undated last), so files read in
     # any order arrive in time order, as the clusterer expects (1 = keep input order)
     order_window: int = 10_000
+    # how often an idle ingest worker looks at the queue for items another process queued (docs/worker.md); items
+    # queued in the worker's own process (`serve`) wake it at once. One indexed query a look; 0.02 keeps an API
+    # ingest through another process (serve --workers N, serve --no-worker) within tens of milliseconds
+    worker_poll_s: float = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,8 @@ class WebSettings:
     # writer (bench_load) spent most of its CPU rebuilding touched stories no reader opened. They are built on demand
     prewarm_unviewed: bool = False
     max_ingest_bytes: int = 10 * 1024 * 1024  # a larger POST /api/ingest body is a 413
+    # POST /api/ingest?wait=true waits at most this long for the worker to finish the run, then answers 202 (queued)
+    ingest_wait_s: float = 300.0
     # `serve` worker processes on one socket (--workers); each has its own view cache and pre-warmer, API ingests
     # are serialised across them by a file lock (docs/web.md). 1 = one in-process server; more needs free cores: on
     # the 2 shared cores of bench_load (demo corpus), 2 workers gave 136 requests/s against 160 with 1. At least 1

@@ -284,7 +284,7 @@ def test_writes_need_the_right_bearer_token(db_copy):
         assert_error(c.post("/api/ingest", json=ARTICLE), 401, "unauthorized")
         assert_error(c.post("/api/ingest", json=ARTICLE, headers={"Authorization": "Bearer wrong"}), 401)
         assert_error(c.post("/api/ingest", json=ARTICLE, headers={"Authorization": f"Basic {TOKEN}"}), 401)
-        ok = c.post("/api/ingest", json=ARTICLE, headers={"Authorization": f"Bearer {TOKEN}"})
+        ok = c.post("/api/ingest?wait=true", json=ARTICLE, headers={"Authorization": f"Bearer {TOKEN}"})
         assert ok.status_code == 200, ok.text
 
 
@@ -310,7 +310,7 @@ def test_ingest_json_and_jsonl_stores_counts_and_rejects(db_copy):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(db_copy, LEXICAL, token=TOKEN)) as c:
         before = c.get("/api/health").json()["articles"]
-        body = c.post("/api/ingest", json=[ARTICLE, {"title": " ", "source": "no title, no text"}], headers=auth).json()
+        body = c.post("/api/ingest?wait=true", json=[ARTICLE, {"title": " ", "source": "no title, no text"}], headers=auth).json()
         assert (body["seen"], body["accepted"], body["rejected"], body["duplicates"]) == (2, 1, 1, 0)
         assert body["rejects"][0]["reason"] == "no-text" and body["rejects"][0]["ref"] == "api:2"
         new_id = body["articles"][0]
@@ -321,7 +321,7 @@ def test_ingest_json_and_jsonl_stores_counts_and_rejects(db_copy):
         second = dict(ARTICLE, id="tg-2", title="Osterby lantern festival sets attendance record",
                       text=ARTICLE["text"].replace("Saturday", "Saturday evening"))
         lines = "\n".join([json.dumps(ARTICLE), "{not json", json.dumps(second), ""])
-        body = c.post("/api/ingest", content=lines.encode(),
+        body = c.post("/api/ingest?wait=true", content=lines.encode(),
                       headers=auth | {"Content-Type": "application/x-ndjson"}).json()
         assert (body["seen"], body["accepted"], body["rejected"], body["duplicates"]) == (3, 1, 1, 1)
         assert body["rejects"][0]["reason"] == "malformed-json" and body["rejects"][0]["ref"] == "api:2"

@@ -162,7 +162,7 @@ def test_ingest_rewarms_the_story_it_touched(db_copy):
         extra = dict(base, id="tg-silo", source="Test Gazette", date="2026-03-08T16:00:00+01:00",
                      title="Tollan silo fire: farmers count losses as grain insurance claims mount",
                      text=base["text"].replace("farmers", "grain farmers"))
-        body = c.post("/api/ingest", json=extra, headers=auth).json()
+        body = c.post("/api/ingest?wait=true", json=extra, headers=auth).json()
         assert body["accepted"] == 1, body
         vc = wait_idle(c)
         # the article list (not /api/articles/{id}, which would build the story's view itself)
@@ -190,7 +190,7 @@ def test_by_default_an_ingest_rewarms_only_touched_stories_that_were_viewed(db_c
         extra = dict(base, id="tg-silo", source="Test Gazette", date="2026-03-08T16:00:00+01:00",
                      title="Tollan silo fire: farmers count losses as grain insurance claims mount",
                      text=base["text"].replace("farmers", "grain farmers"))
-        body = c.post("/api/ingest", json=extra, headers=auth).json()
+        body = c.post("/api/ingest?wait=true", json=extra, headers=auth).json()
         assert body["accepted"] == 1
         assert wait_idle(c)["prewarm"]["done"] == 1  # the silo story was never opened: not built
         with Store(db_copy) as s:
@@ -198,7 +198,7 @@ def test_by_default_an_ingest_rewarms_only_touched_stories_that_were_viewed(db_c
             assert story not in {r[0] for r in s.query("SELECT story_id FROM stored_views")}
         c.get(f"/api/stories/{story}")  # now someone has opened it
         again = dict(extra, id="tg-silo-2", text=extra["text"] + " Insurers said claims would be paid.")
-        assert c.post("/api/ingest", json=again, headers=auth).json()["accepted"] == 1
+        assert c.post("/api/ingest?wait=true", json=again, headers=auth).json()["accepted"] == 1
         assert wait_idle(c)["prewarm"]["done"] == 2  # viewed before: rebuilt after the ingest
         fresh = c.get(f"/api/stories/{story}").json()
         assert fresh["view_stale"] is False and health(c)["hits"] == 1  # the warmed current version

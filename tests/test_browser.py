@@ -99,7 +99,7 @@ def test_injected_markup_never_runs_in_the_browser(server, page):
                  '<svg onload="window.__xss=\'svg\'"></svg> A <a href="javascript:alert(2)">link</a> was painted.\n\n'
                  '</pre></div><script>window.__xss="body2";alert(3)</script> Xyzzyquux pier.'),
     }
-    r = httpx.post(f"{server}/api/ingest", json=evil, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+    r = httpx.post(f"{server}/api/ingest?wait=true", json=evil, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
     assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
     article_id = r.json()["articles"][0]
     story_id = httpx.get(f"{server}/api/articles/{article_id}", timeout=60).json()["story"]["id"]

@@ -267,7 +267,7 @@ def test_concurrent_ingests_through_both_workers_store_each_article_once_and_clu
         follow_up = {"title": f"Follow-up: {latest['title']}", "text": latest["text"], "source": "Metro Daily",
                      "date": latest["date"]}
         auth = {"Authorization": f"Bearer {TOKEN}"}
-        r = clients_a[0].post("/api/ingest", json=follow_up, headers=auth)
+        r = clients_a[0].post("/api/ingest?wait=true", json=follow_up, headers=auth)
         assert r.status_code == 200, r.text
         (follow_up_id,) = r.json()["articles"]
         after_b = clients_b[0].get(f"/api/stories/{base_story}").json()
@@ -285,7 +285,7 @@ def test_concurrent_ingests_through_both_workers_store_each_article_once_and_clu
 
         def post(i: int) -> httpx.Response:
             barrier.wait()
-            return clients[i].post("/api/ingest", json=batches[i], headers=auth)
+            return clients[i].post("/api/ingest?wait=true", json=batches[i], headers=auth)
 
         with ThreadPoolExecutor(6) as pool:
             answers = list(pool.map(post, range(6)))

@@ -767,6 +767,70 @@ def test_feeds_pages_and_listings_are_the_same_on_both_backends(tmp_path: Path, 
     assert list(a["dates"]) == ["s-aaa000"] and a["version_changes"] and a["arrival_increases"]
     assert a["stories_of"] == {"a-0001": "s-aaa000", "a-0009": "s-ddd000"}
     assert a["embeddings_none"] == (0, None) and a["embeddings_one"] == (1, True)
+
+
+# -- the ingest queue (migration 0007, docs/worker.md) -------------------------------------------------------------
+
+def _queue_scenario(store) -> dict:
+    """Writers queue two runs; a worker takes them in arrival order, marks a batch done inside its transaction (a
+    rolled-back one stays pending), resumes a run with its committed counts, and closes the finished runs."""
+    from storyline.records import Origin, RawItem
+
+    out: dict = {}
+    gen0 = store.ingest_generation()
+    odd = RawItem(Origin("api", 2), text="NUL \x00 and a lone \udcff surrogate, ünïcode", title="Odd",
+                  date="2031-04-02", source="S", extra={"n": 1.5, "nested": {"k": [1, "x"]}})
+    first = store.enqueue_ingest([RawItem(Origin("api", 1), text="One.", title="T1", source="S"), odd,
+                                  Rejected("api:3", "ingest", "malformed-json", "bad")], command="api ingest")
+    second = store.enqueue_ingest([RawItem(Origin("f.jsonl", i), text=f"Body {i}.") for i in range(1, 5)],
+                                  command="ingest --queue")
+    out["generation_unchanged"] = store.ingest_generation() == gen0  # nothing stored yet: no restore needed
+    empty = store.enqueue_ingest([], command="api ingest")
+    out["ids_ascend"] = first < second < empty
+    out["depth"] = store.ingest_queue_depth()
+    out["states"] = [store.get_run(r)["state"] for r in (first, second, empty)]
+    out["empty_run"] = {k: store.get_run(empty)[k] for k in ("state", "seen", "queued")}
+    nxt = store.next_queued_run()
+    out["next"] = (nxt[0] == first, nxt[1])
+    page = store.queued_items(first, 0, 2)
+    out["page"] = [item for _, item in page]
+    out["rest"] = [item for _, item in store.queued_items(first, page[-1][0], 10)]
+    out["begun"] = store.begin_queued_run(first) == RunStats(first, 0, 0, 0, 0, 0)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.mark_ingested([page[0][0]])
+            raise RuntimeError("the batch did not commit")
+    out["after_rollback"] = store.get_run(first)["queued"]
+    with store.transaction():
+        store.record_progress(RunStats(first, 2, 2, 0, 0, 1))
+        store.mark_ingested([s for s, _ in page])
+    out["after_commit"] = store.get_run(first)["queued"]
+    resumed = store.begin_queued_run(first)  # the worker died after that commit; a new one resumes the run
+    out["resumed"] = (resumed.seen, resumed.accepted, resumed.new_stories)
+    with store.transaction():
+        store.mark_ingested([s for s, _ in store.queued_items(first)])
+    out["closed"] = [r == first for r in store.close_queued_runs()]
+    run = store.get_run(first)
+    out["first"] = {k: run[k] for k in ("state", "seen", "queued", "error", "command")}
+    out["finished_at_iso"] = isinstance(run["finished_at"], str) and run["finished_at"].endswith("+00:00")
+    out["next_after"] = store.next_queued_run() == (second, "ingest --queue")
+    out["depth_after"] = store.ingest_queue_depth()
+    out["missing"] = store.get_run(10_000)
+    return out
+
+
+def test_the_ingest_queue_gives_the_same_answers_on_both_backends(tmp_path: Path, pg_url: str) -> None:
+    with Store(tmp_path / "q.db") as lite, open_store(pg_url) as pg:
+        a, b = _queue_scenario(lite), _queue_scenario(pg)
+    assert a["ids_ascend"] and a["generation_unchanged"] and a["begun"] and a["finished_at_iso"]
+    assert a["depth"] == {"runs": 2, "items": 7} and a["states"] == ["queued", "queued", "finished"]
+    assert a["empty_run"] == {"state": "finished", "seen": 0, "queued": 0}
+    assert a["next"] == (True, "api ingest")
+    assert a["page"][1].text.startswith("NUL \x00 and a lone \udcff") and a["page"][1].extra["nested"] == {"k": [1, "x"]}
+    assert a["rest"] == [Rejected("api:3", "ingest", "malformed-json", "bad")]
+    assert (a["after_rollback"], a["after_commit"], a["resumed"]) == (3, 1, (2, 2, 1))
+    assert a["closed"] == [True] and a["first"]["state"] == "finished" and a["first"]["queued"] == 0
+    assert a["next_after"] and a["depth_after"] == {"runs": 1, "items": 4} and a["missing"] is None
     for key in a:
         assert b[key] == a[key], key
 
@@ -811,3 +875,13 @@ def test_the_api_listings_read_postgres_as_they_read_sqlite(tmp_path: Path, pg_u
     assert len(answers[0]["/api/stories?limit=2"]) == 3 and len(answers[0]["/api/articles?limit=4"]) > 1
     for key in answers[0]:
         assert answers[1][key] == answers[0][key], key
+
+
+def test_a_running_queued_run_reads_interrupted_once_no_session_holds_the_lock(pg_url: str) -> None:
+    with open_store(pg_url) as s:
+        run = s.enqueue_ingest([Rejected("api:1", "ingest", "malformed-json", "x")])
+        with s.ingest_lock():
+            s.begin_queued_run(run)
+            assert s.get_run(run)["state"] == "running"
+        got = s.get_run(run)
+        assert (got["state"], got["queued"]) == ("interrupted", 1) and "did not finish" in got["error"]

@@ -108,7 +108,7 @@ def test_a_changed_story_is_served_with_its_previous_view_while_the_current_one_
                      text=base["text"].replace("farmers", "grain farmers"))
         builder.gate.clear()  # the rebuild will hang until the gate opens: readers must not wait for it
         builder.entered.clear()
-        added = c.post("/api/ingest", json=extra, headers=auth).json()
+        added = c.post("/api/ingest?wait=true", json=extra, headers=auth).json()
         assert added["accepted"] == 1
         with Store(db) as s:
             assert s.membership(added["articles"][0])["story_id"] == sid
@@ -206,7 +206,7 @@ def test_a_cached_story_listing_changes_with_the_store(db):
             base = s.get_article(aid)
         rec = {"id": "fresh-1", "source": "Another Outlet", "title": base.title, "text": base.text + " More later.",
                "date": "2099-01-01T00:00:00Z"}
-        assert c.post("/api/ingest", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
+        assert c.post("/api/ingest?wait=true", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
         after = c.get("/api/stories", params={"limit": 3}).json()
         assert after != first and after["stories"][0]["last_seen"].startswith("2099-01-01")
 

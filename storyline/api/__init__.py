@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def create_app(store_path: Any, settings: Any = None, *, token: str | None = None,
-               encoder: Any = None) -> "FastAPI":
+               encoder: Any = None, **options: Any) -> "FastAPI":
+    """Build the app (:func:`storyline.api.app.create_app`, which documents ``options``: ``workers``,
+    ``ingest_worker``)."""
     try:
         import fastapi  # noqa: F401
         import jinja2  # noqa: F401
@@ -23,7 +25,7 @@ def create_app(store_path: Any, settings: Any = None, *, token: str | None = Non
         raise NotInstalled(e.name or "fastapi", "web") from None
     from .app import create_app as _create
 
-    return _create(store_path, settings, token=token, encoder=encoder)
+    return _create(store_path, settings, token=token, encoder=encoder, **options)
 
 
 __all__ = ["create_app"]

@@ -77,7 +77,8 @@ class CountRequests:
 
 def create_app(store_path: str | os.PathLike[str], settings: Settings | None = None, *,
                token: str | None = None, encoder: object | None = None, workers: int = 1,
-               templates: Any = None, faces: Sequence[Callable[[FastAPI], None]] = ()) -> FastAPI:
+               templates: Any = None, faces: Sequence[Callable[[FastAPI], None]] = (),
+               ingest_worker: bool | None = None) -> FastAPI:
     """Build the JSON API app over the store at ``store_path``.
 
     ``token`` (default: ``settings.web.token``) enables writes (POST /api/ingest with ``Authorization: Bearer``);
@@ -88,6 +89,10 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     at a time across the processes. Give it to any multi-process ASGI server that builds one app per process.
     ``templates`` (a ``Jinja2Templates``) renders error pages for browsers, and ``faces`` add routes after the
     API's (the web pages: :func:`storyline.web.create_app` passes both); without templates every error is JSON.
+
+    ``ingest_worker``: run the ingest worker (:mod:`storyline.service.worker`) in this process, on a thread started
+    with the app, consuming the store's ingest queue; default: when the app accepts writes (a token). False for a
+    read-only API process, or one whose store another process's worker consumes (docs/worker.md).
     """
     from .routes import router as api_router
 
@@ -101,13 +106,29 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
                      workers=workers)
     ctx.store()  # open (and migrate) once up front, so a bad path fails at start, not on the first request
     ctx.prewarm = PreWarmer(ctx, settings.web.prewarm_stories)
+    worker = None
+    if ctx.store_path == ":memory:" and ingest_worker:
+        raise ConfigError("an in-memory store (:memory:) is private to one connection, so no ingest worker can "
+                          "consume its queue; give a database path, or ingest_worker=False")
+    if ctx.store_path != ":memory:" and (ingest_worker or (ingest_worker is None and ctx.token)):
+        from ..service.worker import IngestWorker
+
+        # the encoder is the app's (the model loads once per process); the touched stories' views are warmed as
+        # each run closes
+        worker = IngestWorker(ctx.store_path, settings,
+                              encoder_factory=ctx.query_encoder,
+                              on_finished=lambda stats, ids: ctx.prewarm.trigger(ids))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         ctx.prewarm.start()  # builds the latest stories' views in the background (web.prewarm_stories)
+        if worker is not None:
+            worker.start()  # builds its clusterer and copy index on its thread, then consumes the queue
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()  # a run in progress stops after its batch; its pending items stay queued
             ctx.prewarm.stop()  # waits at most prewarm.STOP_TIMEOUT_S; a view being built finishes on its own
             ctx.close()
 
@@ -119,6 +140,7 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
         docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.ingest_worker = worker
     errors.install(app, headers_on_500=SECURITY_HEADERS)
 
     app.add_middleware(CountRequests, ctx=ctx)

@@ -108,7 +108,8 @@ def create_worker_app(build: "Callable[..., FastAPI] | None" = None) -> "FastAPI
         if build is None:
             from .app import create_app as build
 
-        app = build(spec["db"], settings, token=spec["token"], workers=int(spec["workers"]))
+        # the serve process itself runs the one ingest worker: the HTTP workers only queue (docs/worker.md)
+        app = build(spec["db"], settings, token=spec["token"], workers=int(spec["workers"]), ingest_worker=False)
     except Exception as e:  # recorded for the parent and logged, then the worker exits: nothing is swallowed
         reason = str(e) if isinstance(e, StorylineError) else f"{type(e).__name__}: {e}"
         (folder / f"{ERROR_PREFIX}{os.getpid()}.txt").write_text(reason + "\n", "utf-8")

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator
 from .. import __version__
 from ..ingest.structured import record_to_item
 from ..records import Origin, RawItem, Rejected
+from ..service.worker import wait_for_run
 from . import data, queries
 from .context import AppContext
 from .errors import ApiError
@@ -251,7 +252,14 @@ def parse_body(body: bytes, content_type: str) -> Iterator[RawItem | Rejected]:
 
 
 @router.post("/ingest", summary="Add articles (JSON object/array or JSONL); needs the bearer token",
-             responses={401: {"description": "Missing or wrong token"},
+             description="The items are queued in the store and the ingest worker ingests them in arrival order "
+                         "(docs/worker.md). The answer comes at once: 202 with the run id (follow it at "
+                         "GET /api/ingest/{run_id}). With ?wait=true the answer waits for the run to finish and "
+                         "gives its counts, articles and rejects (200).",
+             status_code=202,
+             responses={200: {"description": "?wait=true: the run finished; its counts, articles and rejects"},
+                        202: {"description": "Queued: the run id, to follow at GET /api/ingest/{run_id}"},
+                        401: {"description": "Missing or wrong token"},
                         403: {"description": "Writes are disabled (no STORYLINE_TOKEN)"},
                         413: {"description": "Body too large"}, 415: {"description": "Unsupported type"}},
              openapi_extra={"requestBody": {"required": True, "content": {
@@ -259,7 +267,10 @@ def parse_body(body: bytes, content_type: str) -> Iterator[RawItem | Rejected]:
                                       "example": {"title": "…", "text": "…", "source": "…",
                                                   "date": "2026-03-02T06:40:00+01:00"}},
                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
-async def ingest(request: Request) -> dict[str, Any]:
+async def ingest(request: Request,
+                 wait: bool = Query(False, description="Wait for the run to finish and answer with its counts, "
+                                                       "articles and rejects (at most settings web.ingest_wait_s).")
+                 ) -> JSONResponse:
     ctx = ctx_of(request)
     check_token(ctx, request)
     limit = ctx.settings.web.max_ingest_bytes
@@ -276,23 +287,67 @@ async def ingest(request: Request) -> dict[str, Any]:
     items = list(parse_body(bytes(body), request.headers.get("content-type", "")))
     if not items:
         raise ApiError(400, "empty", "the body holds no records; send at least one article")
-    result = await run_in_threadpool(_run_ingest, ctx, items)
-    if ctx.prewarm is not None:  # warm the stories this ingest touched, and the latest ones again
+    worker = getattr(request.app.state, "ingest_worker", None)
+    run_id = await run_in_threadpool(_enqueue, ctx, worker, items)
+    if not wait:
+        return JSONResponse({"run_id": run_id, "state": "queued", "items": len(items),
+                             "status": f"/api/ingest/{run_id}"}, status_code=202)
+    result = await run_in_threadpool(_wait, ctx, worker, run_id)
+    if result["state"] in ("queued", "running") and worker is not None and not worker.alive() \
+            and worker.last_error is not None:
+        raise ApiError(503, "ingest-worker-stopped",
+                       f"run {run_id} is queued, but this server's ingest worker stopped: {worker.last_error}; "
+                       f"its items stay queued for a worker that can run (docs/worker.md)")
+    if result["state"] != "finished":
+        return _not_finished(result)
+    if ctx.prewarm is not None and worker is None:  # an in-process worker warms them as each run closes
         ctx.prewarm.trigger(result["articles"])
     return as_json(result)
 
 
-def _run_ingest(ctx: AppContext, items: list[RawItem | Rejected]) -> dict[str, Any]:
-    # One ingest at a time in all worker processes (ctx.ingest_lock), from the clusterer's restore to the last
-    # commit: the kept pipeline restores its clusterer whenever another process (or worker) has ingested since its
-    # last run, so it has seen every earlier ingest of any worker, and the dedupe check (existing ids) cannot race
-    # another worker's insert of the same article.
-    with ctx.ingest_lock():
-        store = ctx.writer()
-        stats = ctx.ingest_pipeline().run(items, command="api ingest")
-        rejects = store.list_rejects(run_id=stats.run_id)
-        added = [r["id"] for r in store.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid",
-                                              (stats.run_id,))]
-    return {"run_id": stats.run_id, "seen": stats.seen, "accepted": stats.accepted, "rejected": stats.rejected,
-            "duplicates": stats.duplicates, "new_stories": stats.new_stories, "articles": added,
-            "rejects": [{"ref": r["ref"], "reason": r["reason"], "detail": r["detail"]} for r in rejects]}
+@router.get("/ingest/{run_id}", summary="An API ingest's run: its state, and once finished its counts, articles "
+                                        "and rejects", responses=ERROR_RESPONSES)
+def ingest_status(request: Request, run_id: int) -> JSONResponse:
+    result = _ingest_result(ctx_of(request).store(), run_id, None)
+    return as_json(result) if result["state"] == "finished" else _not_finished(result)
+
+
+def _enqueue(ctx: AppContext, worker: Any, items: list[RawItem | Rejected]) -> int:
+    """Queue ``items`` as one run (storyline/store/queue.py) and wake this process's worker, if it has one."""
+    run_id = ctx.store().enqueue_ingest(items, command="api ingest")
+    if worker is not None:
+        worker.start()  # started by the app's lifespan; a test client without one starts it here
+        worker.notify()
+    return run_id
+
+
+def _wait(ctx: AppContext, worker: Any, run_id: int) -> dict[str, Any]:
+    """Wait (in a worker thread, with this thread's store) for run ``run_id`` to end; the answer about it."""
+    store = ctx.store()
+    return _ingest_result(store, run_id, wait_for_run(store, run_id, ctx.settings.web.ingest_wait_s, worker))
+
+
+def _ingest_result(store: Any, run_id: int, run: dict[str, Any] | None) -> dict[str, Any]:
+    """The answer about run ``run_id``: its counts, state and error, and once finished the ids of the articles it
+    stored and the rejects it met."""
+    run = run if run is not None else store.get_run(run_id)
+    if run is None:
+        raise ApiError(404, "not-found", f"no ingest run {run_id}; POST /api/ingest answers with the run id")
+    out = {"run_id": run_id, "state": run["state"], "queued": run["queued"], "error": run["error"],
+           **{k: run[k] for k in ("seen", "accepted", "rejected", "duplicates", "new_stories")}}
+    if run["state"] == "finished":
+        out["articles"] = store.run_article_ids(run_id)
+        out["rejects"] = [{"ref": r["ref"], "reason": r["reason"], "detail": r["detail"]}
+                          for r in store.list_rejects(run_id=run_id)]
+    return out
+
+
+def _not_finished(result: dict[str, Any]) -> JSONResponse:
+    """A run still queued or running answers 202; one that failed or was interrupted (its pending items stay
+    queued and are ingested when a worker runs again) answers 503 with the error shape."""
+    if result["state"] in ("queued", "running"):
+        return JSONResponse(jsonable_encoder(result), status_code=202)
+    raise ApiError(503, f"ingest-{result['state']}",
+                   f"ingest run {result['run_id']} {result['state']}: {result['error']}; its "
+                   f"{result['queued']} pending items stay queued and are ingested when the worker runs again "
+                   "(GET /api/ingest/{run_id} follows it)")

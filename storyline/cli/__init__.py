@@ -19,6 +19,7 @@ from . import outlets  # noqa: F401  (storyline outlets, storyline outlets impor
 from . import evalview  # noqa: F401  (storyline eval-view: story views against annotated stories)
 from . import backfill  # noqa: F401  (storyline backfill: archives on a Dask cluster)
 from . import migrate  # noqa: F401  (storyline migrate: create or upgrade the schema, either backend)
+from . import worker  # noqa: F401  (storyline worker: the long-lived ingest worker consuming the queue)
 from .app import app, state
 
 

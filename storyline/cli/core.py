@@ -35,6 +35,9 @@ def ingest(
     paths: list[str] = typer.Argument(..., help="Files, directories (recursive), - for standard input, or "
                                                 "http(s) URLs of pages and feeds."),
     source: Optional[str] = typer.Option(None, "--source", help="Outlet name for records that carry none."),
+    queue: bool = typer.Option(False, "--queue", help="Hand the items to the store's ingest queue for the worker "
+                                                      "(`storyline worker`, or `serve`'s) and print the run id, "
+                                                      "instead of ingesting here (docs/worker.md)."),
 ) -> None:
     """Read articles into the store, cluster them into stories, and print a summary.
 
@@ -55,6 +58,9 @@ def ingest(
         from dataclasses import replace
 
         items = (i if isinstance(i, Rejected) or i.source else replace(i, source=source) for i in items)
+    if queue:
+        _enqueue(items, report)
+        return
     with state.open_store() as store, web_session(store, settings):
         pipeline = open_pipeline(store, settings)
         if sys.stderr.isatty():
@@ -71,6 +77,30 @@ def ingest(
     end_run(stats, report.skipped)
 
 
+def _enqueue(items, report: WalkReport) -> None:
+    """`ingest --queue`: read everything first (a run enters the queue whole, in one transaction), then queue it."""
+    from ..ingest.web import web_session
+
+    with state.open_store() as store:
+        with web_session(store, state.settings):
+            read = list(items)
+        run_id = store.enqueue_ingest(read, command="ingest --queue")
+        depth = store.ingest_queue_depth()
+    stderr.print(f"run {run_id}: queued {len(read)} items ({depth['items']} items of {depth['runs']} runs waiting); "
+                 f"`storyline worker` (or `storyline serve`) ingests them; `storyline runs` shows the run",
+                 highlight=False)
+    end_run_skipped(report.skipped)
+
+
+def end_run_skipped(skipped: list[str]) -> None:
+    """Name the files skipped for their unknown extensions."""
+    if skipped:
+        from rich.markup import escape  # file names are data: "[red]a.dat" must not turn into "a.dat"
+
+        stderr.print(f"skipped {len(skipped)} file(s) with unknown extensions: "
+                     + escape(", ".join(skipped[:5])) + (" …" if len(skipped) > 5 else ""), highlight=False)
+
+
 def print_run_summary(stats, n_stories: int) -> None:
     """The one line every ingest command prints: the run's counts and the stories in the store."""
     stderr.print(
@@ -82,11 +112,7 @@ def print_run_summary(stats, n_stories: int) -> None:
 
 def end_run(stats, skipped: list[str]) -> None:
     """Name the skipped files and the rejects; exit 1 when anything was rejected."""
-    if skipped:
-        from rich.markup import escape  # file names are data: "[red]a.dat" must not turn into "a.dat"
-
-        stderr.print(f"skipped {len(skipped)} file(s) with unknown extensions: "
-                     + escape(", ".join(skipped[:5])) + (" …" if len(skipped) > 5 else ""), highlight=False)
+    end_run_skipped(skipped)
     if stats.rejected:
         stderr.print(f"{stats.rejected} rejected; see `storyline rejects --run {stats.run_id}`", highlight=False)
         raise typer.Exit(1)

@@ -25,6 +25,10 @@ def serve(
                                           help="Worker processes sharing the socket (default: settings web.workers, "
                                                "1). Each has its own story-view cache and pre-warmer; API ingests "
                                                "run one at a time across them."),
+    ingest_worker: bool = typer.Option(True, "--worker/--no-worker",
+                                       help="Run the ingest worker in this server, consuming the store's ingest "
+                                            "queue (default). --no-worker for read-only API processes, or when "
+                                            "`storyline worker` runs elsewhere on the same store (docs/worker.md)."),
 ) -> None:
     """Serve the story river, story pages, search and the JSON API (/api, docs at /docs).
 
@@ -55,17 +59,18 @@ def serve(
         pass
     writes = "enabled (bearer token)" if token else "disabled (set STORYLINE_TOKEN to enable)"
     procs = "1 worker process" if n_workers == 1 else f"{n_workers} worker processes"
+    procs += " and the ingest worker" if ingest_worker else " (no ingest worker: --no-worker)"
     shown = redact_url(state.db) if isinstance(state.db, str) else state.db  # a URL's password stays out of logs
     line = f"storyline: serving {shown} on http://{host}:{port}/ with {procs}  (API docs /docs; writes {writes})"
     if n_workers > 1:
         target = state.db if isinstance(state.db, str) else str(Path(state.db).resolve())  # a URL stays a URL
-        _serve_workers(uvicorn, target, settings, token, host, port, n_workers, line)
+        _serve_workers(uvicorn, target, settings, token, host, port, n_workers, line, ingest_worker)
         return
     if settings.stories.entities != "rules":  # load spaCy now, so the first story page does not wait for it
         from ..stories.entities import spacy_available
 
         spacy_available(settings.stories.spacy_model)
-    application = create_app(state.db, settings, token=token)
+    application = create_app(state.db, settings, token=token, ingest_worker=ingest_worker)
     stderr.print(line, highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
@@ -78,18 +83,29 @@ def serve(
 WORKER_HEALTHCHECK_S = 30
 
 
-def _serve_workers(uvicorn, db: str, settings, token: str, host: str, port: int, n_workers: int, line: str) -> None:
+def _serve_workers(uvicorn, db: str, settings, token: str, host: str, port: int, n_workers: int, line: str,
+                   ingest_worker: bool = True) -> None:
     """N uvicorn worker processes on one socket, each building its app with storyline.web.app's factory from what this
     process decided (handed over in a private temporary file, never on a command line). uvicorn's supervisor stops
-    them all on Ctrl-C or SIGTERM; a worker that cannot start stops the server with its reason as one line."""
+    them all on Ctrl-C or SIGTERM; a worker that cannot start stops the server with its reason as one line. The one
+    ingest worker runs on a thread of this (the supervising) process; the HTTP workers only queue."""
     from ..api.factory import WorkerHandover
 
-    with WorkerHandover(db, settings, token, n_workers) as handover:
-        stderr.print(line, highlight=False)
-        uvicorn.run("storyline.web.app:create_worker_app", factory=True, workers=n_workers, host=host,
-                    port=port, log_level="warning", access_log=False,
-                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
-        failed = handover.startup_errors()
+    consumer = None
+    if ingest_worker:
+        from ..service.worker import IngestWorker
+
+        consumer = IngestWorker(db, settings).start()
+    try:
+        with WorkerHandover(db, settings, token, n_workers) as handover:
+            stderr.print(line, highlight=False)
+            uvicorn.run("storyline.web.app:create_worker_app", factory=True, workers=n_workers, host=host,
+                        port=port, log_level="warning", access_log=False,
+                        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+            failed = handover.startup_errors()
+    finally:
+        if consumer is not None:
+            consumer.stop()
     if failed:
         raise StorylineError(f"a worker process could not start: {failed[0]}")
 

@@ -22,6 +22,7 @@ from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
 from .feeds import FeedQueries
 from .listings import ListingQueries
+from .queue import SqliteIngestQueue
 from .search import SearchQueries
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def _create_database(path: str) -> list[str]:
                 pass
 
 
-class Store(SearchQueries, FeedQueries, ListingQueries):
+class Store(SearchQueries, FeedQueries, ListingQueries, SqliteIngestQueue):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
     >>> s = Store(":memory:")
@@ -248,7 +249,9 @@ class Store(SearchQueries, FeedQueries, ListingQueries):
         """Changes whenever any process starts or finishes an ingest run (the newest run id and the latest finish
         time): a pipeline compares it with the value it read before restoring, or after its own last run, to know
         whether its clusterer's state is still the store's."""
-        r = self.query("SELECT coalesce(max(id), 0), coalesce(max(finished_at), '') FROM runs")[0]
+        # a run still queued (docs/worker.md) has stored nothing yet: only its start changes the generation
+        r = self.query("SELECT coalesce(max(id), 0), coalesce(max(finished_at), '') FROM runs "
+                       "WHERE state != 'queued'")[0]
         return int(r[0]), str(r[1])
 
     def start_run(self, command: str) -> int:

@@ -28,6 +28,7 @@ from ...records import Article, Assignment, Rejected, RunStats, Story
 from ..sqlite import INTERRUPTED_NOTE, MIN_PREFIX, _candidates, iso, utcnow
 from .feeds import PostgresFeedQueries
 from .listings import PostgresListingQueries
+from .queue import PostgresIngestQueue
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
 
@@ -108,7 +109,8 @@ def _story(r: dict[str, Any]) -> Story:
     )
 
 
-class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresFeedQueries, PostgresListingQueries):
+class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresFeedQueries, PostgresListingQueries,
+                    PostgresIngestQueue):
     """A storyline database on a PostgreSQL server, e.g. ``PostgresStore("postgresql://news@db:5432/news")``.
 
     Opening it applies the pending migrations (one process at a time, under an advisory lock). Thread-safe: one
@@ -262,7 +264,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresFeedQueries,
 
     def ingest_generation(self) -> tuple[int, str]:
         """Changes whenever any process starts or finishes an ingest run (see the SQLite store)."""
-        r = self._rows("SELECT coalesce(max(id), 0) AS id, max(finished_at) AS fin FROM runs")[0]
+        r = self._rows("SELECT coalesce(max(id), 0) AS id, max(finished_at) AS fin FROM runs "
+                       "WHERE state != 'queued'")[0]  # a queued run has stored nothing yet (docs/worker.md)
         return int(r["id"]), iso(r["fin"]) or ""
 
     def start_run(self, command: str) -> int:
