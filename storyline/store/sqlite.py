@@ -20,6 +20,10 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
+from .copies import CopiesQueries
+from .embeddings import EmbeddingQueries
+from .entities import EntityQueries
+from .memberships import MembershipQueries
 from .search import SearchQueries
 
 if TYPE_CHECKING:
@@ -144,7 +148,7 @@ def _create_database(path: str) -> list[str]:
                 pass
 
 
-class Store(SearchQueries):
+class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, EntityQueries):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
     >>> s = Store(":memory:")
