@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 from ...errors import NotFound, NotInstalled, StorylineError
 from ...records import Article, Assignment, Rejected, RunStats, Story
 from ..sqlite import INTERRUPTED_NOTE, MIN_PREFIX, _candidates, iso, utcnow
+from .copies import PostgresCopies
+from .entities import PostgresEntities
+from .memberships import PostgresMemberships
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
 
@@ -106,7 +109,7 @@ def _story(r: dict[str, Any]) -> Story:
     )
 
 
-class PostgresStore(PostgresSearchQueries, PostgresVectors):
+class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, PostgresMemberships, PostgresEntities):
     """A storyline database on a PostgreSQL server, e.g. ``PostgresStore("postgresql://news@db:5432/news")``.
 
     Opening it applies the pending migrations (one process at a time, under an advisory lock). Thread-safe: one
