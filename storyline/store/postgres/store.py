@@ -500,7 +500,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         """Upsert memberships in one ``executemany`` and touch each story's ``updated_at`` once."""
         now = utcnow()
         rows = [(a.article_id, a.story_id, float(a.score),
-                 Jsonb({k: round(float(v), 4) for k, v in a.components.items()}), Jsonb(list(a.shared)), now)
+                 Jsonb({k: v if isinstance(v, str) else round(float(v), 4) for k, v in a.components.items()}),
+                 Jsonb(list(a.shared)), now)  # a str component is an id (the nearest story of a new story)
                 for a in assignments]
         with self.transaction():
             self._many(
