@@ -700,6 +700,7 @@ def _exercise_pipeline_state(store) -> dict:
         store.replace_copies(["a-0005", "a-0002"], [CopyOf("a-0005", "a-0002", "copy", 1.0)])  # its own version
         store.replace_copies(["a-0006", "a-0004"], [CopyOf("a-0006", "a-0004", "copy", 0.99)])
         store.replace_copies(["a-0006", "a-0004"], [CopyOf("a-0004", "a-0006", "rewrite", 0.6)])  # replaced
+    out["n_pairs"] = store.count_copy_pairs()
     out["pairs"] = [sorted(store.copy_pairs_of(x), key=lambda p: (p.article_a, p.article_b))
                     for x in ("a-0001", "a-0003", "a-0005")]
     out["alignments"] = (store.sentence_alignments_among(["a-0003", "a-0001", "a-0000"]),
@@ -748,7 +749,7 @@ def test_both_backends_give_the_same_pipeline_records(tmp_path: Path, pg_url: st
     assert a["pairs"][0] == [CopyPair("a-0000", "a-0001", "rewrite", 0.8, 0.85, 0.8, "dense"),
                              CopyPair("a-0001", "a-0003", "rewrite", 0.5, 0.6, 0.7, "dense")] and a["pairs"][2] == []
     assert [(x.article_a, x.sent_a, x.b_start) for x in a["alignments"][0]] == [("a-0000", 1, 13), ("a-0001", 0, 0)]
-    assert len(a["alignments"][1]) == 1 and a["alignments"][2] == []
+    assert a["n_pairs"] == 2 and len(a["alignments"][1]) == 1 and a["alignments"][2] == []
     assert [c.article_id for c in a["story_copies"]] == ["a-0005", "a-0001", "a-0003", "a-0004"]
     assert a["all_copies"] == a["story_copies"]
     assert {c.article_id for c in a["copies_of"]} == {"a-0001", "a-0003", "a-0004"}  # a version is no copy

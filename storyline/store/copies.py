@@ -76,6 +76,10 @@ class CopiesQueries:
             "SELECT article_a, article_b, relation, similarity, containment, coverage, method FROM copy_pairs "
             "WHERE article_a=? OR article_b=?", (article_id, article_id))]
 
+    def count_copy_pairs(self) -> int:
+        """How many copy/rewrite pairs are stored."""
+        return int(self.query("SELECT count(*) FROM copy_pairs")[0][0])
+
     def replace_sentence_alignments(self, article_a: str, article_b: str,
                                     rows: Sequence[SentenceAlignment]) -> None:
         """The stored sentence alignment of the pair ``article_a < article_b`` becomes ``rows``."""

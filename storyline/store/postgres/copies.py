@@ -81,6 +81,10 @@ class PostgresCopies:
             "SELECT article_a, article_b, relation, similarity, containment, coverage, method FROM copy_pairs "
             "WHERE article_a=%s OR article_b=%s", (article_id, article_id))]
 
+    def count_copy_pairs(self) -> int:
+        """How many copy/rewrite pairs are stored."""
+        return int(self._rows("SELECT count(*) AS n FROM copy_pairs")[0]["n"])
+
     def replace_sentence_alignments(self, article_a: str, article_b: str,
                                     rows: Sequence[SentenceAlignment]) -> None:
         """The stored sentence alignment of the pair ``article_a < article_b`` becomes ``rows``."""
