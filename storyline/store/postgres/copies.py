@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from contextlib import nullcontext
+from typing import Any, ContextManager, Iterable, Sequence
 
 from ..rows import Arrival, CopyOf, CopyPair, CopySignature, SentenceAlignment, SignaturePage
 
@@ -15,7 +16,13 @@ class PostgresCopies:
     _rows: Any  # PostgresStore._rows
     _run: Any
     _many: Any
+    _local: Any
     transaction: Any
+
+    def _atomic(self) -> ContextManager[Any]:
+        """All or nothing: this thread's open transaction (the batch's, on the ingest path: no savepoint, which
+        would cost two more round trips per call), or a transaction of its own."""
+        return nullcontext() if getattr(self._local, "conn", None) is not None else self.transaction()
 
     # -- signatures -------------------------------------------------------------------------------------------
     def copy_signature_page(self, num_perm: int, seed: int, shingle_words: int, after: int,
@@ -34,7 +41,7 @@ class PostgresCopies:
         """Store (or replace) these articles' signatures."""
         if not signatures:
             return
-        with self.transaction():
+        with self._atomic():
             self._run("DELETE FROM copy_signatures WHERE article_id = ANY(%s)", ([s.article_id for s in signatures],))
             self._many(
                 "INSERT INTO copy_signatures(article_id, body_hash, num_perm, seed, shingle_words, signature) "
@@ -88,7 +95,7 @@ class PostgresCopies:
     def replace_sentence_alignments(self, article_a: str, article_b: str,
                                     rows: Sequence[SentenceAlignment]) -> None:
         """The stored sentence alignment of the pair ``article_a < article_b`` becomes ``rows``."""
-        with self.transaction():
+        with self._atomic():
             self._run("DELETE FROM sentence_alignments WHERE article_a=%s AND article_b=%s", (article_a, article_b))
             self._many(
                 "INSERT INTO sentence_alignments(article_a, article_b, sent_a, sent_b, a_start, a_end, b_start, "
@@ -112,7 +119,7 @@ class PostgresCopies:
         from ..sqlite import utcnow
 
         now = utcnow()
-        with self.transaction():
+        with self._atomic():
             self._run("DELETE FROM copies WHERE article_id = ANY(%s)", (sorted(set(article_ids)),))
             self._many("INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) "
                        "VALUES (%s,%s,%s,%s,%s)",
@@ -144,7 +151,7 @@ class PostgresCopies:
 
     def clear_copies(self) -> None:
         """Forget every signature, judged pair, origin and sentence alignment (before a re-detection)."""
-        with self.transaction():
+        with self._atomic():
             for table in ("sentence_alignments", "copies", "copy_pairs", "copy_signatures"):
                 self._run(f"DELETE FROM {table}")
 
