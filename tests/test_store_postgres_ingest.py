@@ -17,11 +17,11 @@ from .conftest import DEMO_CORPUS, storyline_cli
 pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 
-def _ingest(db: str, path: Path, cwd: Path, profile: str) -> str:
+def _cli(db: str, cwd: Path, profile: str, *args: str) -> str:
     env = {**os.environ, "STORYLINE_CLUSTER_PROFILE": profile, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("STORYLINE_DB", None)
-    p = subprocess.run([*storyline_cli(), "--db", db, "ingest", str(path)], cwd=cwd, capture_output=True, text=True,
-                       env=env, timeout=300)
+    p = subprocess.run([*storyline_cli(), "--db", db, *args], cwd=cwd, capture_output=True, text=True, env=env,
+                       timeout=300)
     assert p.returncode == 0, p.stderr
     return p.stderr + p.stdout
 
@@ -44,15 +44,26 @@ def _state(db: str) -> dict:
                 "embeddings": s.embedding_models(), "views": views}
 
 
+def _copies_after_rebuild(db: str, cwd: Path, profile: str) -> list:
+    """`storyline copies --rebuild` (forget every copy and re-detect in arrival order), then the stored copies."""
+    from storyline.copies.detector import all_copies
+
+    _cli(db, cwd, profile, "copies", "--rebuild", "--format", "json")
+    with open_store(db) as s:
+        return all_copies(s)
+
+
 @pytest.mark.slow  # four CLI ingests and every story's view, twice
 @pytest.mark.parametrize("profile", ["lexical", "default"])
 def test_demo_corpus_ingests_into_postgres_as_into_sqlite(tmp_path: Path, pg_url: str, profile: str) -> None:
     lite = str(tmp_path / "demo.db")
     for db in (lite, pg_url):
-        first = _ingest(db, DEMO_CORPUS / "articles.jsonl", tmp_path, profile)
-        second = _ingest(db, DEMO_CORPUS / "wire", tmp_path, profile)  # restores the clusterer and the copy index
+        first = _cli(db, tmp_path, profile, "ingest", str(DEMO_CORPUS / "articles.jsonl"))
+        second = _cli(db, tmp_path, profile, "ingest", str(DEMO_CORPUS / "wire"))  # restores clusterer and copy index
         assert "run 1:" in first and "run 2:" in second, (first, second)
     a, b = _state(lite), _state(pg_url)
+    rebuilt = [_copies_after_rebuild(db, tmp_path, profile) for db in (lite, pg_url)]
+    assert rebuilt[0] == rebuilt[1] == a["copies"]
     assert len(a["stories"]) >= 10 and a["copies"] and len(a["members"]) == 49
     assert a["runs"][1][0] == 5 and all(r[-1] == "finished" for r in a["runs"])
     assert bool(a["embeddings"]) == (profile == "default")
