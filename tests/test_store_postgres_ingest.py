@@ -54,7 +54,7 @@ def _copies_after_rebuild(db: str, cwd: Path, profile: str) -> list:
 
 
 @pytest.mark.slow  # four CLI ingests and every story's view, twice
-@pytest.mark.parametrize("profile", ["lexical", "default"])
+@pytest.mark.parametrize("profile", ["lexical", pytest.param("default", marks=pytest.mark.dense)])
 def test_demo_corpus_ingests_into_postgres_as_into_sqlite(tmp_path: Path, pg_url: str, profile: str) -> None:
     lite = str(tmp_path / "demo.db")
     for db in (lite, pg_url):
