@@ -73,7 +73,8 @@ def measure(path: Path, profile: str, copies: bool, server: str | None = None) -
         stats = pipe.run(items)
         seconds = time.perf_counter() - t0
         pairs = store.count_copy_pairs()
-    return {"set": path.stem, "store": "sqlite" if server is None else "postgresql", "profile": profile, "copies": copies, "articles": stats.accepted,
+    return {"set": path.stem, "store": "sqlite" if server is None else "postgresql",
+            "profile": profile, "copies": copies, "articles": stats.accepted,
             "seconds": round(seconds, 3), "articles_per_s": round(stats.accepted / seconds, 1),
             "copy_pairs": pairs}
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from storyline.errors import NotFound, StorylineError
 from storyline.records import Article, Assignment, Rejected, RunStats
 from storyline.store import Store, is_postgres_url, open_store, redact_url
-from storyline.store.rows import Arrival, CopyOf, CopyPair, CopySignature, SentenceAlignment, StoryTitles
+from storyline.store.rows import CopyOf, CopyPair, CopySignature, SentenceAlignment, StoryTitles
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
@@ -667,7 +667,9 @@ def _exercise_pipeline_state(store) -> dict:
     store.merge_stories("s-one", "s-two")
     out["aliases"] = (store.alias_map(), store.count_aliases())
 
-    sig = lambda i, h: CopySignature(f"a-{i:04d}", h, 4, 1, 3, np.arange(4 * i, 4 * i + 4, dtype="<u4").tobytes())  # noqa: E731
+    def sig(i: int, h: str) -> CopySignature:
+        return CopySignature(f"a-{i:04d}", h, 4, 1, 3, np.arange(4 * i, 4 * i + 4, dtype="<u4").tobytes())
+
     with store.transaction():
         store.put_copy_signatures([sig(i, "h-same" if i in (1, 3) else f"h-{i}") for i in range(6)])
         store.put_copy_signatures([sig(1, "h-same")])  # replaced: it arrives anew, after the others

@@ -74,8 +74,9 @@ class CopyDetector:
         s = self.settings
         sigs = self.signer.signatures(words(f"{a.title}\n{a.text}") for a in articles)
         hashes = [body_hash(a.text) for a in articles]
-        store.put_copy_signatures([CopySignature(a.id, h, s.num_perm, s.seed, s.shingle_words,
-                                                 sig.astype("<u4").tobytes()) for a, h, sig in zip(articles, hashes, sigs)])
+        store.put_copy_signatures([
+            CopySignature(a.id, h, s.num_perm, s.seed, s.shingle_words, sig.astype("<u4").tobytes())
+            for a, h, sig in zip(articles, hashes, sigs)])
         same_body = store.ids_by_body_hash(hashes)  # the batch's own signatures included, as stored above
         self.index.insert_many([a.id for a in articles], sigs)
         by_id = {a.id: a for a in articles}

@@ -57,7 +57,8 @@ class CopiesQueries:
         from .sqlite import from_iso
 
         return [Arrival(r[0], from_iso(r[1]), int(r[2]), r[3], r[4]) for r in self._query_in(
-            "SELECT id, date, rowid, source, external_id FROM articles WHERE id IN ({marks})", sorted(set(article_ids)))]
+            "SELECT id, date, rowid, source, external_id FROM articles WHERE id IN ({marks})",
+            sorted(set(article_ids)))]
 
     # -- judged pairs and their sentence alignments ----------------------------------------------------------
     def put_copy_pair(self, pair: CopyPair) -> None:

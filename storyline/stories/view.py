@@ -1,6 +1,6 @@
 """Build the story view: headline, cited summary, timeline, sources, entities, quotes, figures, conflicts, unique.
 
-``build_view(store, story_id)`` reads the story's articles (and the ``copies`` table when the copies stage made one)
+``build_view(store, story_id)`` reads the story's articles (and the copies stage's copies, through store methods)
 and calls :func:`build_view_from_articles`, a pure function over a list of :class:`Article` that tests and the web UI
 can call without a store. Everything in the view is extracted: each item cites ``article_id`` and a character span.
 """
@@ -589,7 +589,7 @@ def read_copies(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
     return [c.as_dict() for c in store.copies_of_articles(list(article_ids))]
 
 
-def read_stored_alignments(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]] | None:
+def read_stored_alignments(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The copies stage's stored sentence alignments between these articles (``article_a``, ``article_b``, the two
     spans, ``lexical``, ``dense``)."""
     return [{"article_a": r.article_a, "article_b": r.article_b, "a_start": r.a_start, "a_end": r.a_end,
@@ -597,7 +597,7 @@ def read_stored_alignments(store: Any, article_ids: Sequence[str]) -> list[dict[
             for r in store.sentence_alignments_among(list(article_ids))]
 
 
-def read_provenance(store: Any, story_id: str) -> dict[str, Any] | None:
+def read_provenance(store: Any, story_id: str) -> dict[str, Any]:
     """:func:`storyline.copies.provenance_summary` of the story, each origin with its title."""
     from ..copies import provenance_summary
 
