@@ -226,17 +226,13 @@ class Pipeline:
     def _refresh_headlines(self, story_ids: set[str]) -> None:
         """A grown story's headline follows it: the newest representative title (storyline/headline.py)."""
         for sid in sorted(story_ids):
-            rows = self.store.query(
-                "SELECT a.title, a.title_derived, s.headline, a.date FROM memberships m"
-                " JOIN articles a ON a.id = m.article_id"
-                " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? AND a.superseded_by IS NULL"
-                " ORDER BY a.date IS NULL, a.date, a.rowid",
-                (sid,),
-            )
-            best = story_headline_index([r[0] for r in rows], [bool(r[1]) for r in rows], [r[3] for r in rows],
+            got = self.store.story_titles(sid)
+            if got is None:
+                continue
+            best = story_headline_index(got.titles, got.derived, got.dates,
                                         ratio=self.settings.stories.headline_recent_ratio)
-            if best is not None and rows[best][0] != rows[0][2]:
-                self.store.set_headline(sid, rows[best][0])
+            if best is not None and got.titles[best] != got.headline:
+                self.store.set_headline(sid, got.titles[best])
 
     def _write(self, articles: Sequence[Article], assignments: Sequence[Assignment], run_id: int) -> int:
         """Store articles, their new stories and memberships (in that order: foreign keys); returns new stories."""

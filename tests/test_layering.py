@@ -149,25 +149,3 @@ def test_the_readers_in_ingest_stay_readers(upper: str) -> None:
     """Bytes in, RawItem or Rejected out: no store (beyond naming its type), no orchestration, no face."""
     bad = unit_edges(typing=False).get(("ingest", upper), [])
     assert not bad, f"ingest/ holds the readers only; {upper} is above them: {bad}"
-
-
-# modules outside storyline/store/ that still run SQL of their own (being moved into store methods): none may join.
-# api/routes.py: the ingest handler's articles of a run, rewritten with the durable ingest queue
-STILL_RUNNING_SQL = {"storyline/api/routes.py", "storyline/cli/cluster.py", "storyline/cluster/online.py", "storyline/copies/detector.py",
-                     "storyline/eval/runner.py", "storyline/eval/view.py", "storyline/pipeline.py",
-                     "storyline/stories/view.py"}
-_SQL_CALL = re.compile(r"\.(execute|executemany|executescript|query)\(|\.conn\b")
-
-
-def test_no_new_sql_outside_the_store() -> None:
-    """All SQL lives in storyline/store/ (records in, records out): the faces, the service, the readers and the
-    search speak store methods."""
-    found = set()
-    for path in sorted(ROOT.rglob("*.py")):
-        rel = path.relative_to(ROOT.parent).as_posix()
-        if rel.startswith("storyline/store/"):
-            continue
-        if _SQL_CALL.search(path.read_text("utf-8")):
-            found.add(rel)
-    new = sorted(found - STILL_RUNNING_SQL)
-    assert not new, f"SQL outside storyline/store/ (add a store method): {new}"

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from storyline.errors import NotFound, StorylineError
 from storyline.records import Article, Assignment, Rejected, RunStats
 from storyline.store import Store, is_postgres_url, open_store, redact_url
+from storyline.store.rows import CopyOf, CopyPair, CopySignature, SentenceAlignment, StoryTitles
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
@@ -222,15 +223,8 @@ def _exercise_runs_and_rejects(store, first_run: int) -> dict:
 
 
 def _add_copy(store, article_id: str, origin_id: str) -> None:
-    """A copy relation (written by the copies detector through SQL of its own on SQLite)."""
-    row = (article_id, origin_id, "copy", 0.97, datetime(2031, 4, 9, tzinfo=UTC))
-    if isinstance(store, Store):
-        store.execute("INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) "
-                      "VALUES (?,?,?,?,?)", (*row[:4], row[4].isoformat()))
-        return
-    with psycopg.connect(store.url) as conn:
-        conn.execute("INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) "
-                     "VALUES (%s,%s,%s,%s,%s)", row)
+    """A copy relation, as the copies detector writes it."""
+    store.replace_copies([article_id, origin_id], [CopyOf(article_id, origin_id, "copy", 0.97)])
 
 
 def _exercise_stored_views(store) -> dict:
@@ -885,3 +879,123 @@ def test_a_running_queued_run_reads_interrupted_once_no_session_holds_the_lock(p
             assert s.get_run(run)["state"] == "running"
         got = s.get_run(run)
         assert (got["state"], got["queued"]) == ("interrupted", 1) and "did not finish" in got["error"]
+
+
+# -- the pipeline's state (copies stage, clusterer restore, headlines, view caches, evaluation) ---------------------
+
+def _exercise_pipeline_state(store) -> dict:
+    """The store methods the copies stage, the clusterer's restore, the headline, the story view's entity cache,
+    `explain` and the evaluation use, one scenario; everything they read back."""
+    out: dict = {}
+    with store.transaction():
+        store.add_articles([art(i, date=None if i == 4 else datetime(2031, 4, 9 - i % 3, 12, tzinfo=UTC),
+                                external_id="e1" if i in (2, 5) else None, source="Wire" if i in (2, 5) else
+                                f"Outlet {i % 3}", title_derived=i == 1) for i in range(7)])
+        store.create_stories([("s-one", "Title 0"), ("s-two", "Title 3")])
+        store.add_memberships([Assignment(f"a-{i:04d}", "s-one" if i < 3 else "s-two", 1.0, i in (0, 3))
+                               for i in (1, 0, 2, 3, 4, 5, 6)])
+    store.supersede_versions([art(5, source="Wire", external_id="e1")])  # a-0002 is an older version of a-0005
+    out["first"] = (store.first_member("s-one"), store.first_member("s-two"), store.first_member("s-none"))
+    out["titles"] = (store.story_titles("s-one"), store.story_titles("s-two"), store.story_titles("s-none"))
+    out["members"] = [(a, sid) for a, sid in store.current_members()]
+    out["story_of"] = store.story_of_articles()
+    out["external"] = store.external_ids()
+    store.merge_stories("s-one", "s-two")
+    out["aliases"] = (store.alias_map(), store.count_aliases())
+
+    def sig(i: int, h: str) -> CopySignature:
+        return CopySignature(f"a-{i:04d}", h, 4, 1, 3, np.arange(4 * i, 4 * i + 4, dtype="<u4").tobytes())
+
+    with store.transaction():
+        store.put_copy_signatures([sig(i, "h-same" if i in (1, 3) else f"h-{i}") for i in range(6)])
+        store.put_copy_signatures([sig(1, "h-same")])  # replaced: it arrives anew, after the others
+        store.put_copy_signatures([CopySignature("a-0006", "h-6", 8, 1, 3, bytes(32))])  # other parameters
+    pages, last = [], -1
+    while (page := store.copy_signature_page(4, 1, 3, last, 4)) is not None:
+        pages.append((page.article_ids, np.frombuffer(page.signatures, dtype="<u4").tolist()))
+        last = page.last
+    out["pages"] = pages
+    out["same_body"] = store.ids_by_body_hash(["h-same", "h-4", "h-none", "h-same"])
+    out["mates"] = (store.newest_story_mates("a-0000", 3), store.newest_story_mates("a-0006", 10),
+                    store.newest_story_mates("a-none", 3))
+    out["arrivals"] = sorted((a.id, a.date, a.source, a.external_id) for a in store.article_arrivals(
+        ["a-0000", "a-0004", "a-0005", "a-none"]))
+    seqs = {a.id: a.seq for a in store.article_arrivals([f"a-{i:04d}" for i in range(7)])}
+    out["arrival_order"] = sorted(seqs, key=seqs.get)
+    with store.transaction():
+        store.put_copy_pair(CopyPair("a-0000", "a-0001", "copy", 0.9, 0.95, 0.9, "minhash"))
+        store.put_copy_pair(CopyPair("a-0001", "a-0003", "rewrite", 0.5, 0.6, 0.7, "dense"))
+        store.put_copy_pair(CopyPair("a-0000", "a-0001", "rewrite", 0.8, 0.85, 0.8, "dense"))  # replaced
+        store.replace_sentence_alignments("a-0000", "a-0001", [
+            SentenceAlignment("a-0000", "a-0001", 0, 0, 0, 10, 0, 12, 0.9, None, "lexical"),
+            SentenceAlignment("a-0000", "a-0001", 1, 2, 11, 20, 30, 40, 0.7, 0.8, "lexical")])
+        store.replace_sentence_alignments("a-0000", "a-0001", [  # replaced
+            SentenceAlignment("a-0000", "a-0001", 1, 1, 11, 20, 13, 25, 0.75, 0.5, "dense")])
+        store.replace_sentence_alignments("a-0001", "a-0003", [
+            SentenceAlignment("a-0001", "a-0003", 0, 0, 0, 5, 0, 5, 1.0, None, "lexical")])
+        store.replace_copies(["a-0000", "a-0001", "a-0003"], [CopyOf("a-0001", "a-0000", "copy", 0.8),
+                                                             CopyOf("a-0003", "a-0000", "rewrite", 0.5)])
+        store.replace_copies(["a-0005", "a-0002"], [CopyOf("a-0005", "a-0002", "copy", 1.0)])  # its own version
+        store.replace_copies(["a-0006", "a-0004"], [CopyOf("a-0006", "a-0004", "copy", 0.99)])
+        store.replace_copies(["a-0006", "a-0004"], [CopyOf("a-0004", "a-0006", "rewrite", 0.6)])  # replaced
+    out["n_pairs"] = store.count_copy_pairs()
+    out["pairs"] = [sorted(store.copy_pairs_of(x), key=lambda p: (p.article_a, p.article_b))
+                    for x in ("a-0001", "a-0003", "a-0005")]
+    out["alignments"] = (store.sentence_alignments_among(["a-0003", "a-0001", "a-0000"]),
+                         store.sentence_alignments_among(["a-0000", "a-0001"]),
+                         store.sentence_alignments_among(["a-0001"]))
+    out["story_copies"] = store.story_copies("s-one")
+    out["all_copies"] = store.all_copies()
+    out["copies_of"] = store.copies_of_articles(["a-0005", "a-0004", "a-0003", "a-0001", "a-0000"])
+
+    out["entities_none"] = store.article_entities("a-0000", "spacy")
+    store.put_article_entities("a-0000", "spacy", json.dumps([["Zürich", "GPE", 0, 6]]))
+    store.put_article_entities("a-0000", "spacy", json.dumps([["Valley Post", "ORG", 3, 14]]))  # replaced
+    store.put_article_entities("a-0000", "rules", "[]")
+    out["entities"] = [json.loads(store.article_entities("a-0000", m)) for m in ("spacy", "rules")]
+
+    store.add_embeddings("m", [("a-0000", np.array([0.5, -1.0], dtype=np.float32)),
+                               ("a-0001", np.array([1.0, 2.0]))])
+    store.add_embeddings("m", [("a-0000", np.array([0.25, 4.0]))])  # replaced
+    ids, blobs = store.embedding_rows("m")
+    out["embeddings"] = sorted(zip(ids, (np.frombuffer(b, dtype=np.float16).tolist() for b in blobs)))
+
+    store.clear_copies()
+    out["cleared"] = (store.copy_signature_page(4, 1, 3, -1, 10), store.all_copies(), store.copy_pairs_of("a-0001"),
+                      store.sentence_alignments_among(["a-0000", "a-0001"]), store.ids_by_body_hash(["h-same"]))
+    return out
+
+
+def test_both_backends_give_the_same_pipeline_records(tmp_path: Path, pg_url: str) -> None:
+    with Store(tmp_path / "same.db") as lite, open_store(pg_url) as pg:
+        a, b = _exercise_pipeline_state(lite), _exercise_pipeline_state(pg)
+    day = lambda d: datetime(2031, 4, d, 12, tzinfo=UTC)  # noqa: E731
+    assert a["first"] == ("a-0001", "a-0003", None)
+    assert a["titles"][0] == StoryTitles("Title 0", ("Title 1", "Title 0"), (True, False), (day(8), day(9)))
+    assert a["titles"][1].titles == ("Title 5", "Title 3", "Title 6", "Title 4") and a["titles"][2] is None
+    assert [(x.id, sid) for x, sid in a["members"]] == [("a-0000", "s-one"), ("a-0001", "s-one"),
+                                                         ("a-0003", "s-two"), ("a-0004", "s-two"),
+                                                         ("a-0005", "s-two"), ("a-0006", "s-two")]
+    assert a["story_of"]["a-0002"] == "s-one" and a["external"]["a-0005"] == "e1" and a["external"]["a-0000"] is None
+    assert a["aliases"] == ({"s-two": "s-one"}, 1)
+    assert a["pages"][0][0] == ("a-0000", "a-0002", "a-0003", "a-0004") and a["pages"][1][0] == ("a-0005", "a-0001")
+    assert a["pages"][1][1][4:] == [4, 5, 6, 7]
+    assert {k: sorted(v) for k, v in a["same_body"].items()} == {"h-same": ["a-0001", "a-0003"], "h-4": ["a-0004"]}
+    assert a["mates"][0] == ["a-0006", "a-0005", "a-0004"] and a["mates"][2] == []
+    assert a["arrivals"][0] == ("a-0000", day(9), "Outlet 0", None) and a["arrivals"][1][1] is None
+    assert a["arrival_order"] == [f"a-{i:04d}" for i in range(7)]
+    assert a["pairs"][0] == [CopyPair("a-0000", "a-0001", "rewrite", 0.8, 0.85, 0.8, "dense"),
+                             CopyPair("a-0001", "a-0003", "rewrite", 0.5, 0.6, 0.7, "dense")] and a["pairs"][2] == []
+    assert [(x.article_a, x.sent_a, x.b_start) for x in a["alignments"][0]] == [("a-0000", 1, 13), ("a-0001", 0, 0)]
+    assert a["n_pairs"] == 2 and len(a["alignments"][1]) == 1 and a["alignments"][2] == []
+    assert [c.article_id for c in a["story_copies"]] == ["a-0005", "a-0001", "a-0003", "a-0004"]
+    assert a["all_copies"] == a["story_copies"]
+    assert {c.article_id for c in a["copies_of"]} == {"a-0001", "a-0003", "a-0004"}  # a version is no copy
+    assert a["entities_none"] is None and a["entities"] == [[["Valley Post", "ORG", 3, 14]], []]
+    assert a["embeddings"] == [("a-0000", [0.25, 4.0]), ("a-0001", [1.0, 2.0])]
+    assert a["cleared"] == (None, [], [], [], {})
+    for key in a:
+        if key == "copies_of":  # the same rows; SQLite gives them in its plan's order
+            assert sorted(b[key], key=str) == sorted(a[key], key=str), key
+        else:
+            assert b[key] == a[key], key

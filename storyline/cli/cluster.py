@@ -71,8 +71,7 @@ def _model_for(features: dict, settings):
 
 
 def _first_member(store, story_id: str) -> str:
-    rows = store.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY rowid LIMIT 1", (story_id,))
-    return str(rows[0][0]) if rows else ""
+    return store.first_member(story_id) or ""
 
 
 @app.command()

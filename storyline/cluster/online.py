@@ -646,42 +646,28 @@ class OnlineClusterer:
         if not self._pending or self.encoder is None:
             self._pending = []
             return
-        rows = [(aid, self.encoder.name, vec.astype(np.float16).tobytes()) for aid, vec in self._pending]
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO article_embeddings(article_id, model, vector) VALUES (?,?,?)", rows
-        )
+        store.add_embeddings(self.encoder.name, self._pending)
         self._pending = []
 
     def restore(self, store: "Store") -> "OnlineClusterer":
         """Rebuild the learned state from the store: replay the memberships of current articles in arrival order
         (no re-encoding when embeddings are stored; missing ones are encoded in batches). An article superseded by a
         newer version of itself (docs/versions.md) is left out: it no longer counts in its story."""
-        rows = store.query(
-            "SELECT a.*, m.story_id AS story_id FROM memberships m JOIN articles a ON a.id = m.article_id "
-            "WHERE a.superseded_by IS NULL ORDER BY a.rowid"
-        )
+        rows = list(store.current_members())
         if not rows:
             return self
-        from ..store.sqlite import article_from_row
-
         vecs: dict[str, np.ndarray] = {}
         if self.encoder is not None:
-            for r in store.query("SELECT article_id, vector FROM article_embeddings WHERE model=?",
-                                 (self.encoder.name,)):
-                vecs[r[0]] = np.frombuffer(r[1], dtype=np.float16).astype(np.float32)
-            missing = [article_from_row(r) for r in rows if r["id"] not in vecs]
+            for aid, blob in zip(*store.embedding_rows(self.encoder.name)):
+                vecs[aid] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+            missing = [a for a, _ in rows if a.id not in vecs]
             if missing:  # stored before embeddings were kept (or by another model): encode once and keep them
                 enc = self.encoder.encode([m.lead for m in missing])
                 with store.transaction():
-                    store.conn.executemany(
-                        "INSERT OR REPLACE INTO article_embeddings(article_id, model, vector) VALUES (?,?,?)",
-                        [(m.id, self.encoder.name, v.astype(np.float16).tobytes()) for m, v in zip(missing, enc)],
-                    )
+                    store.add_embeddings(self.encoder.name, list(zip((m.id for m in missing), enc)))
                 for m, v in zip(missing, enc):
                     vecs[m.id] = v
-        for r in rows:
-            a = article_from_row(r)
-            sid = r["story_id"]
+        for a, sid in rows:
             vec = vecs.get(a.id)
             f = self.features(a, vec)
             self._advance_clock(f.day)
@@ -696,8 +682,7 @@ class OnlineClusterer:
             self._add_member(st, f)
             if vec is not None:
                 self._add_dense(sid, vec)
-        for r in store.query("SELECT alias, story_id FROM story_aliases"):
-            self.alias[r[0]] = r[1]
+        self.alias.update(store.alias_map())
         return self
 
     # -- introspection -----------------------------------------------------------------------------------------

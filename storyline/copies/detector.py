@@ -20,6 +20,7 @@ For each stored batch (inside the batch's transaction):
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,13 +28,15 @@ import numpy as np
 from ..records import Article, Assignment
 from ..settings import CopiesSettings, Settings
 from ..store import Store
-from ..store.sqlite import iso, utcnow
+from ..store.rows import CopyOf, CopyPair, CopySignature, SentenceAlignment
 from .align import SentenceEncoder
 from .minhash import LSHIndex, Signer
 from .relation import PairJudge, PairJudgement
 from .text import body_hash, words
 
 __all__ = ["CopyDetector", "copies_for_story", "provenance_summary", "rebuild"]
+
+_NO_DATE = datetime.min.replace(tzinfo=timezone.utc)  # sorts before every date; only undated articles meet it
 
 RESTORE_CHUNK = 50_000  # signatures read per query when the index is rebuilt after a restart
 
@@ -54,16 +57,12 @@ class CopyDetector:
         self.index = LSHIndex(self.signer, s.lsh_threshold)
         last = -1
         while True:  # in chunks, so a million stored signatures never sit in memory as Python rows at once
-            rows = store.query(
-                "SELECT rowid, article_id, signature FROM copy_signatures WHERE num_perm=? AND seed=? AND "
-                "shingle_words=? AND rowid>? ORDER BY rowid LIMIT ?",
-                (s.num_perm, s.seed, s.shingle_words, last, RESTORE_CHUNK),
-            )
-            if not rows:
+            page = store.copy_signature_page(s.num_perm, s.seed, s.shingle_words, last, RESTORE_CHUNK)
+            if page is None:
                 break
-            sigs = np.frombuffer(b"".join(r[2] for r in rows), dtype="<u4").reshape(len(rows), s.num_perm)
-            self.index.insert_many([r[1] for r in rows], sigs)
-            last = rows[-1][0]
+            sigs = np.frombuffer(page.signatures, dtype="<u4").reshape(len(page.article_ids), s.num_perm)
+            self.index.insert_many(list(page.article_ids), sigs)
+            last = page.last
         return self
 
     # -- observer ---------------------------------------------------------------------------------------------
@@ -75,20 +74,18 @@ class CopyDetector:
         s = self.settings
         sigs = self.signer.signatures(words(f"{a.title}\n{a.text}") for a in articles)
         hashes = [body_hash(a.text) for a in articles]
-        for a, h, sig in zip(articles, hashes, sigs):
-            store.execute(
-                "INSERT OR REPLACE INTO copy_signatures(article_id, body_hash, num_perm, seed, shingle_words, "
-                "signature) VALUES (?,?,?,?,?,?)",
-                (a.id, h, s.num_perm, s.seed, s.shingle_words, sig.astype("<u4").tobytes()),
-            )
+        store.put_copy_signatures([
+            CopySignature(a.id, h, s.num_perm, s.seed, s.shingle_words, sig.astype("<u4").tobytes())
+            for a, h, sig in zip(articles, hashes, sigs)])
+        same_body = store.ids_by_body_hash(hashes)  # the batch's own signatures included, as stored above
         self.index.insert_many([a.id for a in articles], sigs)
         by_id = {a.id: a for a in articles}
         touched: set[str] = set()
         neighbours = self.index.query_many(sigs)
         for a, h, near in zip(articles, hashes, neighbours):
             cands = set(near)
-            cands.update(r[0] for r in store.query("SELECT article_id FROM copy_signatures WHERE body_hash=?", (h,)))
-            cands.update(_story_members(store, a.id, s.max_story_pairs))
+            cands.update(same_body.get(h, ()))
+            cands.update(store.newest_story_mates(a.id, s.max_story_pairs))
             cands.discard(a.id)
             for cid in sorted(cands):
                 other = by_id.get(cid)
@@ -112,17 +109,13 @@ class CopyDetector:
                 continue
             group, edges = _component(store, start)
             done |= group
-            rows = store.query(
-                f"SELECT id, date, rowid, source, external_id FROM articles WHERE id IN ({','.join('?' * len(group))})",
-                sorted(group),
-            )
-            first = min(rows, key=lambda r: (r["date"] is None, r["date"] or "", r["rowid"]))
-            origin = first["id"]
+            rows = store.article_arrivals(group)
+            first = min(rows, key=lambda r: (r.date is None, r.date or _NO_DATE, r.seq))
+            origin = first.id
             # a later version of the origin itself is the origin's own update, not a copy of it (docs/versions.md)
-            versions = {r["id"] for r in rows if first["external_id"] and r["external_id"] == first["external_id"]
-                        and r["source"] == first["source"]}
-            now = iso(utcnow())
-            store.execute(f"DELETE FROM copies WHERE article_id IN ({','.join('?' * len(group))})", sorted(group))
+            versions = {r.id for r in rows if first.external_id and r.external_id == first.external_id
+                        and r.source == first.source}
+            copies: list[CopyOf] = []
             for member in sorted(group - versions - {origin}):
                 direct = edges.get(_key(member, origin))
                 if direct is not None:
@@ -131,37 +124,21 @@ class CopyDetector:
                     mine = [v for k, v in edges.items() if member in k]
                     relation = "rewrite" if any(r == "rewrite" for r, _ in mine) else "copy"
                     sim = max(v for _, v in mine)
-                store.execute(
-                    "INSERT INTO copies(article_id, origin_id, relation, similarity, updated_at) VALUES (?,?,?,?,?)",
-                    (member, origin, relation, float(sim), now),
-                )
+                copies.append(CopyOf(member, origin, relation, float(sim)))
+            store.replace_copies(group, copies)
 
 
 def _key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-def _story_members(store: Store, article_id: str, limit: int) -> list[str]:
-    rows = store.query(
-        "SELECT m2.article_id FROM memberships m1 JOIN memberships m2 ON m2.story_id=m1.story_id "
-        "JOIN articles a ON a.id=m2.article_id WHERE m1.article_id=? AND m2.article_id<>? "
-        "ORDER BY a.rowid DESC LIMIT ?",
-        (article_id, article_id, limit),
-    )
-    return [r[0] for r in rows]
-
-
 def _store_pair(store: Store, a: str, b: str, j: PairJudgement) -> None:
     lo, hi = _key(a, b)
     if j.relation != "independent":
-        store.execute(
-            "INSERT OR REPLACE INTO copy_pairs(article_a, article_b, relation, similarity, containment, coverage, "
-            "method, created_at) VALUES (?,?,?,?,?,?,?,?)",
-            (lo, hi, j.relation, j.similarity, j.containment, j.coverage, j.method, iso(utcnow())),
-        )
+        store.put_copy_pair(CopyPair(lo, hi, j.relation, j.similarity, j.containment, j.coverage, j.method))
     if j.alignment is not None and j.alignment.pairs:
         flip = lo != a
-        store.execute("DELETE FROM sentence_alignments WHERE article_a=? AND article_b=?", (lo, hi))
+        rows: list[SentenceAlignment] = []
         seen: set[int] = set()
         for p in j.alignment.pairs:
             sa, sb, spans = (p.b, p.a, (p.b_start, p.b_end, p.a_start, p.a_end)) if flip else (
@@ -169,23 +146,17 @@ def _store_pair(store: Store, a: str, b: str, j: PairJudgement) -> None:
             if sa < 0 or sb < 0 or sa in seen:  # titles are not stored; one row per sentence of article_a
                 continue
             seen.add(sa)
-            store.execute(
-                "INSERT INTO sentence_alignments(article_a, article_b, sent_a, sent_b, a_start, a_end, b_start, b_end,"
-                " lexical, dense, method) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (lo, hi, sa, sb, *spans, p.lexical, p.dense, j.alignment.method),
-            )
+            rows.append(SentenceAlignment(lo, hi, sa, sb, *spans, p.lexical, p.dense, j.alignment.method))
+        store.replace_sentence_alignments(lo, hi, rows)
 
 
 def _component(store: Store, start: str) -> tuple[set[str], dict[tuple[str, str], tuple[str, float]]]:
     group, edges, todo = {start}, {}, deque([start])
     while todo:
         x = todo.popleft()
-        for r in store.query(
-            "SELECT article_a, article_b, relation, similarity FROM copy_pairs WHERE article_a=? OR article_b=?",
-            (x, x),
-        ):
-            edges[(r[0], r[1])] = (r[2], r[3])
-            for y in (r[0], r[1]):
+        for r in store.copy_pairs_of(x):
+            edges[(r.article_a, r.article_b)] = (r.relation, r.similarity)
+            for y in (r.article_a, r.article_b):
                 if y not in group:
                     group.add(y)
                     todo.append(y)
@@ -196,22 +167,11 @@ def copies_for_story(store: Store, story_id: str) -> list[dict[str, Any]]:
     """The ``copies --format json`` / ``show`` contract: ``[{"article_id", "origin_id", "relation", "similarity"}]``
     for every current article of the story that is a copy or rewrite (its origin may lie in another story; an
     article superseded by a newer version of itself is left out, docs/versions.md)."""
-    sid = store.resolve_story_id(story_id)
-    rows = store.query(
-        "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c "
-        "JOIN memberships m ON m.article_id=c.article_id JOIN articles a ON a.id=c.article_id "
-        "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.rowid",
-        (sid,),
-    )
-    return [dict(r) for r in rows]
+    return [c.as_dict() for c in store.story_copies(store.resolve_story_id(story_id))]
 
 
 def all_copies(store: Store) -> list[dict[str, Any]]:
-    rows = store.query(
-        "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c JOIN articles a ON a.id=c.article_id "
-        "ORDER BY a.date IS NULL, a.date, a.rowid"
-    )
-    return [dict(r) for r in rows]
+    return [c.as_dict() for c in store.all_copies()]
 
 
 def provenance_summary(store: Store, story_id: str) -> dict[str, Any]:
@@ -221,10 +181,7 @@ def provenance_summary(store: Store, story_id: str) -> dict[str, Any]:
     article: corroboration counts independent reports, not copies.
     """
     sid = store.resolve_story_id(story_id)
-    members = store.query(
-        "SELECT a.id, a.source FROM memberships m JOIN articles a ON a.id=m.article_id WHERE m.story_id=? "
-        "AND a.superseded_by IS NULL", (sid,)  # current versions only (docs/versions.md)
-    )
+    members = store.list_articles(sid)  # current versions only (docs/versions.md)
     copies = {r["article_id"]: r for r in copies_for_story(store, sid)}
     src = {r["id"]: r["source"] for r in members}
     origins: dict[str, set[str]] = {}
@@ -246,8 +203,7 @@ def rebuild(store: Store, settings: Settings | None = None, encoder: SentenceEnc
     """Forget all copy data and re-detect over the stored articles in arrival order; returns the article count."""
     settings = settings or Settings()
     with store.transaction():
-        for table in ("sentence_alignments", "copies", "copy_pairs", "copy_signatures"):
-            store.execute(f"DELETE FROM {table}")
+        store.clear_copies()
         det = CopyDetector(settings.copies, encoder).restore(store)
         batch: list[Article] = []
         n = 0

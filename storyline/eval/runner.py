@@ -143,8 +143,8 @@ def evaluate(
             t0 = time.perf_counter()
             pipe.run(items, command=f"eval {path}")
             seconds = time.perf_counter() - t0
-            pred_by_article = {r[0]: r[1] for r in store.query("SELECT article_id, story_id FROM memberships")}
-            merges = int(store.query("SELECT count(*) FROM story_aliases")[0][0])
+            pred_by_article = store.story_of_articles()
+            merges = store.count_aliases()
         finally:
             store.close()
     pred: dict[str, str] = {}

@@ -473,7 +473,7 @@ def ingested(directory: str | Any, settings: Any, *, workdir: str | None = None,
             # otherwise give the clustering an order no news stream has)
             items = list(time_ordered(read_paths([src], settings.ingest), settings.ingest.order_window))
             open_pipeline(store, settings, make_clusterer(settings)).run(items, command=command)
-            ext = {r[0]: r[1] for r in store.query("SELECT id, external_id FROM articles")}
+            ext = store.external_ids()
             yield store, ext, story_of, gold
         finally:
             store.close()
@@ -492,7 +492,7 @@ def evaluate_views(directory: str | Any, settings: Any, *, encoder: Any = None,
     t0 = time.perf_counter()
     # the clustering is the same with or without the view encoder
     with ingested(directory, settings, workdir=workdir) as (store, ext, story_of, gold):
-        members = [(r[0], r[1]) for r in store.query("SELECT article_id, story_id FROM memberships")]
+        members = list(store.story_of_articles().items())
         views: dict[str, dict[str, Any]] = {}
         for sid in sorted({s for _, s in members}):
             views[sid] = _remap(build_view(store, sid, encoder=encoder, settings=settings).to_dict(), ext)

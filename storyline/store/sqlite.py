@@ -23,6 +23,10 @@ from ..records import Article, Assignment, Rejected, RunStats, Story
 from .feeds import FeedQueries
 from .listings import ListingQueries
 from .queue import SqliteIngestQueue
+from .copies import CopiesQueries
+from .embeddings import EmbeddingQueries
+from .entities import EntityQueries
+from .memberships import MembershipQueries
 from .search import SearchQueries
 
 if TYPE_CHECKING:
@@ -147,7 +151,8 @@ def _create_database(path: str) -> list[str]:
                 pass
 
 
-class Store(SearchQueries, FeedQueries, ListingQueries, SqliteIngestQueue):
+class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, EntityQueries, FeedQueries, ListingQueries,
+            SqliteIngestQueue):
     """A storyline database. ``Store(":memory:")`` works for tests.
 
     >>> s = Store(":memory:")

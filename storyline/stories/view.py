@@ -1,20 +1,19 @@
 """Build the story view: headline, cited summary, timeline, sources, entities, quotes, figures, conflicts, unique.
 
-``build_view(store, story_id)`` reads the story's articles (and the ``copies`` table when the copies stage made one)
+``build_view(store, story_id)`` reads the story's articles (and the copies stage's copies, through store methods)
 and calls :func:`build_view_from_articles`, a pure function over a list of :class:`Article` that tests and the web UI
 can call without a store. Everything in the view is extracted: each item cites ``article_id`` and a character span.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
 
-from ..errors import ConfigError, StorylineError
+from ..errors import ConfigError
 from ..headline import story_headline_index
 from ..outlets import distinct_unknown_outlets, unknown_outlets_beyond_one
 from ..records import Article
@@ -588,64 +587,29 @@ class StoreEntityCache:
         self.store = store
 
     def get(self, article_id: str, method: str):
-        rows = self.store.query("SELECT entities FROM article_entities WHERE article_id=? AND method=?",
-                                (article_id, method))
-        return loads_raw(rows[0][0]) if rows else None
+        stored = self.store.article_entities(article_id, method)
+        return loads_raw(stored) if stored is not None else None
 
     def put(self, article_id: str, method: str, raw) -> None:
-        self.store.execute("INSERT OR REPLACE INTO article_entities(article_id, method, entities) VALUES (?,?,?)",
-                           (article_id, method, dumps_raw(raw)))
+        self.store.put_article_entities(article_id, method, dumps_raw(raw))
 
 
 def read_copies(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows of the copies stage's ``copies`` table for these articles; [] when the table does not exist."""
-    if not store.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='copies'"):
-        return []
-    ids = list(article_ids)
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        try:  # a newer version of an outlet's article is not a copy of its own older version (docs/versions.md)
-            rows = store.query(f"SELECT c.* FROM copies c JOIN articles a ON a.id = c.article_id "
-                               f"JOIN articles o ON o.id = c.origin_id WHERE c.article_id IN ({marks}) "
-                               f"AND NOT (a.external_id IS NOT NULL AND o.external_id IS a.external_id "
-                               f"AND o.source = a.source)", chunk)
-        except sqlite3.OperationalError as e:  # a copies table without article_id: say so, never guess
-            raise StorylineError(f"the copies table has an unexpected shape ({e}); expected columns article_id, "
-                                 f"origin_id, relation, similarity") from None
-        for r in rows:
-            d = dict(r)
-            out.append({k: d.get(k) for k in ("article_id", "origin_id", "relation", "similarity") if k in d})
-    return out
+    """The copies stage's copy/rewrite rows (``article_id``, ``origin_id``, ``relation``, ``similarity``) of these
+    articles; a newer version of an outlet's article is not a copy of its own older version (docs/versions.md)."""
+    return [c.as_dict() for c in store.copies_of_articles(list(article_ids))]
 
 
-def _has_table(store: Any, name: str) -> bool:
-    return bool(store.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
+def read_stored_alignments(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The copies stage's stored sentence alignments between these articles (``article_a``, ``article_b``, the two
+    spans, ``lexical``, ``dense``)."""
+    return [{"article_a": r.article_a, "article_b": r.article_b, "a_start": r.a_start, "a_end": r.a_end,
+             "b_start": r.b_start, "b_end": r.b_end, "lexical": r.lexical, "dense": r.dense}
+            for r in store.sentence_alignments_among(list(article_ids))]
 
 
-def read_stored_alignments(store: Any, article_ids: Sequence[str]) -> list[dict[str, Any]] | None:
-    """Rows of the copies stage's ``sentence_alignments`` between these articles; None when the table does not
-    exist."""
-    if not _has_table(store, "sentence_alignments"):
-        return None
-    ids = list(article_ids)
-    wanted = set(ids)
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = store.query("SELECT article_a, article_b, a_start, a_end, b_start, b_end, lexical, dense "
-                           f"FROM sentence_alignments WHERE article_a IN ({marks})", chunk)
-        out += [dict(r) for r in rows if r["article_b"] in wanted]
-    return out
-
-
-def read_provenance(store: Any, story_id: str) -> dict[str, Any] | None:
-    """:func:`storyline.copies.provenance_summary` of the story, each origin with its title; None when the copies
-    tables do not exist."""
-    if not _has_table(store, "copies"):
-        return None
+def read_provenance(store: Any, story_id: str) -> dict[str, Any]:
+    """:func:`storyline.copies.provenance_summary` of the story, each origin with its title."""
     from ..copies import provenance_summary
 
     prov = provenance_summary(store, story_id)

@@ -29,6 +29,9 @@ from ..sqlite import INTERRUPTED_NOTE, MIN_PREFIX, _candidates, iso, utcnow
 from .feeds import PostgresFeedQueries
 from .listings import PostgresListingQueries
 from .queue import PostgresIngestQueue
+from .copies import PostgresCopies
+from .entities import PostgresEntities
+from .memberships import PostgresMemberships
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
 
@@ -109,8 +112,8 @@ def _story(r: dict[str, Any]) -> Story:
     )
 
 
-class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresFeedQueries, PostgresListingQueries,
-                    PostgresIngestQueue):
+class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, PostgresMemberships, PostgresEntities,
+                    PostgresFeedQueries, PostgresListingQueries, PostgresIngestQueue):
     """A storyline database on a PostgreSQL server, e.g. ``PostgresStore("postgresql://news@db:5432/news")``.
 
     Opening it applies the pending migrations (one process at a time, under an advisory lock). Thread-safe: one
@@ -502,7 +505,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresFeedQueries,
         """Upsert memberships in one ``executemany`` and touch each story's ``updated_at`` once."""
         now = utcnow()
         rows = [(a.article_id, a.story_id, float(a.score),
-                 Jsonb({k: round(float(v), 4) for k, v in a.components.items()}), Jsonb(list(a.shared)), now)
+                 Jsonb({k: v if isinstance(v, str) else round(float(v), 4) for k, v in a.components.items()}),
+                 Jsonb(list(a.shared)), now)  # a str component is an id (the nearest story of a new story)
                 for a in assignments]
         with self.transaction():
             self._many(
