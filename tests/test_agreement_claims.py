@@ -146,3 +146,25 @@ def test_the_day_of_a_change_to_come_is_not_the_day_the_claim_is_about():
     assert differ(shut, due) is None
     assert differ(due, "The school is due to reopen on Friday after a deep clean.")
     assert differ("The school was shut on Tuesday.", "The school was shut on Friday.")
+
+
+def test_words_shared_only_in_a_relative_clause_do_not_make_a_weak_pair_agree():
+    texts = {"a": ("Wire", "Ollindale's member of the national assembly, Tobias Renwick, called the closure a mistake."),
+             "b": ("Post", "Tobias Renwick, who represents Ollindale in the national assembly, said he would raise "
+                           "the decision next week.")}
+    # the only plain words in common ("national", "assembly") say who Renwick is, not what he did
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=1.0, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=1.0) == []
+    # the same words in the sentence's own clause still count
+    texts["b"] = ("Post", "Tobias Renwick said the national assembly would debate the closure, a mistake he opposes.")
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=1.0) == [{"a", "b"}]
+
+
+def test_the_core_of_a_sentence_leaves_out_its_relative_clauses_only():
+    from storyline.stories.claims import core_of
+
+    core = core_of("Verrin Energy says the plant, which would cost about $40 million, is needed.")
+    assert "cost" not in core.plain and "need" in core.plain and "plant" in core.plain
+    # a restrictive clause ("the trust that runs …") and a plain comma are the sentence's own
+    assert "runs" in core_of("The trust that runs two hospitals, the papers show, is in deficit.").plain
+    assert core_of("The ship, a bulk carrier, ran aground.") == claim_of("The ship, a bulk carrier, ran aground.")

@@ -421,8 +421,7 @@ def _state(states: frozenset[int], k: int) -> int | None:
 
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
-                     candidates: int = 16, topic_weight: bool = False,
-                     background: bool = True) -> list[list[int]]:
+                     candidates: int = 16, background: bool = True) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -434,7 +433,9 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     look-alike sentences does not become one claim). Two sentences that share only days and numbers do not link. A
     pair scoring under ``strong`` links only when ≥ ``min_shared`` of the content words that are not names or numbers
     of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
-    different things said of one named person or place share the name, not the claim. ``relation`` maps an article
+    different things said of one named person or place share the name, not the claim; with ``background`` (the
+    default) that share is read without non-restrictive relative clauses (", who represents Ollindale in the
+    assembly,": what is known of a name, not what the sentence says of it; :func:`core_of`). ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
     but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
@@ -473,7 +474,6 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     art_code: dict[str, int] = {}
     art = [art_code.setdefault(r.article_id, len(art_code)) for r in refs]
     claims = [claim_of(r.text) for r in refs]
-    weight = _story_weights(claims, code) if topic_weight else None
     # the share of plain words of a weak pair is read outside relative clauses (background on a name, not the claim)
     cores = [core_of(r.text) for r in refs] if background else claims
     # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
@@ -536,7 +536,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
-                and _plain_overlap(cores[i], cores[j], weight) < min_shared - 1e-9
+                and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
                 and not _shared_figure(claims[i], claims[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         ci, cj = claims[i], claims[j]
@@ -635,29 +635,6 @@ def core_of(text: str) -> Claim:
     return claim_of(core)
 
 
-def _plain_overlap(a: Claim, b: Claim, weight: Mapping[str, float] | None = None) -> float:
-    """The share of the plain words (not names, not numbers) of the sentence with fewer that the other uses; with
-    ``weight`` (:func:`_story_weights`), each word counts its weight."""
-    if weight is None:
-        small = min(len(a.plain), len(b.plain))
-        return len(a.plain & b.plain) / small if small else 0.0
-    wa = sum(weight.get(w, 0.0) for w in a.plain)
-    wb = sum(weight.get(w, 0.0) for w in b.plain)
-    small = min(wa, wb)
-    return sum(weight.get(w, 0.0) for w in a.plain & b.plain) / small if small > 0 else 0.0
-
-
-def _story_weights(claims: list[Claim], code: np.ndarray) -> dict[str, float]:
-    """Per plain word, its inverse frequency among the story's distinct sentences, log(N / df) (0 for a word in every
-    sentence): the words every report of a story uses ("fire", "strike") are its topic, not a claim."""
-    df: dict[str, int] = {}
-    seen: set[int] = set()
-    for c, k in zip(claims, code.tolist()):
-        if k in seen:
-            continue
-        seen.add(k)
-        for w in c.plain:
-            df[w] = df.get(w, 0) + 1
-    n = max(len(seen), 1)
-    return {w: float(np.log(n / d)) for w, d in df.items()}
-
+def _plain_overlap(a: Claim, b: Claim) -> float:
+    small = min(len(a.plain), len(b.plain))
+    return len(a.plain & b.plain) / small if small else 0.0
