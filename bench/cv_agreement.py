@@ -2,7 +2,7 @@
 
 Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, aligns each story's sentences as the
 view does, then for every setting of the grid (``agreement_min_similarity`` (``_dense`` with ``--dense``) ×
-``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity``) forms the agreements and scores
+``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity`` × ``agreement_one_sided_shared``) forms the agreements and scores
 them with storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting
 with the best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
 Prints the held-out figures and the setting chosen on all stories; then the same for the unique-content settings.
@@ -29,6 +29,7 @@ FLOORS_DENSE = (0.4, 0.5, 0.6)
 LINKAGES = (0.0, 0.5, 1.0)
 SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
 STRONG = (1.0, 0.3, 0.35, 0.4, 0.5)
+ONE_SIDED = (1.0, 0.3, 0.4, 0.5, 0.6)  # agreement_one_sided_shared (1.0: off)
 
 
 def prepared(directory: str, settings: Settings, encoder=None):
@@ -45,11 +46,11 @@ def prepared(directory: str, settings: Settings, encoder=None):
     return out, story_of, gold
 
 
-def score(views, story_of, gold, floor, linkage, shared, strong=1.0):
+def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1.0):
     dicts = []
     for al, rel, boiler, ext in views:
         groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared, strong=strong,
-                                  candidates=Settings().stories.agreement_candidates)
+                                  candidates=Settings().stories.agreement_candidates, one_sided=one_sided)
         ag = [{"items": [{"article_id": al.sentences[i].article_id, "text": al.sentences[i].text,
                           "relation": rel.get(al.sentences[i].article_id, "independent")} for i in g]} for g in groups]
         dicts.append(_remap({"agreements": ag}, ext))
@@ -104,8 +105,8 @@ def main() -> None:
     random.Random(0).shuffle(stories)
     folds = [stories[k::args.folds] for k in range(args.folds)]
     print("agreements (agreement_min_similarity%s, agreement_linkage, agreement_min_shared, "
-          "agreement_strong_similarity):" % ("_dense" if args.dense else ""))
-    grid = [c for c in itertools.product(FLOORS_DENSE if args.dense else FLOORS, LINKAGES, SHARED, STRONG)
+          "agreement_strong_similarity, agreement_one_sided_shared):" % ("_dense" if args.dense else ""))
+    grid = [c for c in itertools.product(FLOORS_DENSE if args.dense else FLOORS, LINKAGES, SHARED, STRONG, ONE_SIDED)
             if c[2] > 0 or c[3] == 1.0]  # without a share of words to ask for, the strong score changes nothing
     table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     cross_validate(grid, table, stories, folds, args.v)

@@ -168,3 +168,17 @@ def test_the_core_of_a_sentence_leaves_out_its_relative_clauses_only():
     # a restrictive clause ("the trust that runs …") and a plain comma are the sentence's own
     assert "runs" in core_of("The trust that runs two hospitals, the papers show, is in deficit.").plain
     assert core_of("The ship, a bulk carrier, ran aground.") == claim_of("The ship, a bulk carrier, ran aground.")
+
+
+def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():
+    lead = ("About 60 workers were evacuated and two people were treated for minor injuries after a fire broke out at "
+            "a packaging factory in Brackwater on Tuesday, the fire service said.")
+    texts = {"a": ("Wire", lead),
+             "b": ("Post", "A fire that forced the evacuation of a packaging factory in Brackwater on Tuesday was "
+                           "probably caused by an overheating plastics extruder.")}
+    # a third of the plain words in common: enough for a pair, not when only one side gives figures (its figures
+    # are what it says; the other sentence says something else about the same factory)
+    assert _groups(texts, linkage=1.0, min_shared=0.2) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+    texts["b"] = ("Post", "Workers were evacuated from the packaging factory in Brackwater after the fire broke out.")
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]

@@ -421,7 +421,8 @@ def _state(states: frozenset[int], k: int) -> int | None:
 
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
-                     candidates: int = 16, background: bool = True) -> list[list[int]]:
+                     candidates: int = 16, background: bool = True,
+                     one_sided: float = 1.0) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -435,7 +436,11 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
     different things said of one named person or place share the name, not the claim; with ``background`` (the
     default) that share is read without non-restrictive relative clauses (", who represents Ollindale in the
-    assembly,": what is known of a name, not what the sentence says of it; :func:`core_of`). ``relation`` maps an article
+    assembly,": what is known of a name, not what the sentence says of it; :func:`core_of`). When only one of the two
+    gives figures, that share must reach ``one_sided`` (1.0: no such test): a sentence's figures are most often its
+    claim, and a sentence without them that shares a third of its words says something else of the same event (a
+    lead "About 60 workers were evacuated … after a fire broke out at a packaging factory" against "A fire that forced
+    the evacuation of a packaging factory … was caused by an overheating extruder"). ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
     but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
@@ -539,6 +544,10 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
                 and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
                 and not _shared_figure(claims[i], claims[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
+        if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
+                and bool(claims[i].numbers) != bool(claims[j].numbers)
+                and _plain_overlap(cores[i], cores[j]) < one_sided - 1e-9):
+            continue  # figures on one side only: the figure is the claim of that sentence, the other has none
         ci, cj = claims[i], claims[j]
         if ci is not cj:
             key = (id(ci), id(cj))
