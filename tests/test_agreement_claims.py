@@ -182,3 +182,12 @@ def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
     texts["b"] = ("Post", "Workers were evacuated from the packaging factory in Brackwater after the fire broke out.")
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]
+
+
+def test_a_change_word_that_modifies_a_noun_reports_no_change():
+    search = "Mountain rescue teams are searching for seven hikers who have been missing since Friday."
+    assert differ(search, "Seven hikers who had been missing since Friday have been found alive.")
+    assert differ(search, "Mountain rescue teams are still searching for the seven hikers missing since Friday.") is None
+    # a participle before a noun and a state before a preposition are read as before
+    assert differ("The rescued hikers were taken to hospital.", "The hikers are still missing.")
+    assert differ("The rest centre will remain open until Friday.", "The rest centre has closed.")

@@ -117,6 +117,10 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"adjourn"}, {"reach", "agre"})]
 # pairs of _OPPOSITES whose second state is not what follows the first (rose … fell)
 _NOT_A_CHANGE = (3,)
+# a change word in its bare form right before a noun modifies the noun ("rescue teams", "release date"); "rescued
+# hikers" (a participle) and "open until" are states
+_MODIFIER = re.compile(r"(?![a-z]+(?:ed|ing|s)\s|found\s)[a-z]+\s+(?!(?:%s)\b)[a-z]{3,}\b"
+                       % "|".join(sorted(STOP, key=len, reverse=True)))
 _PLANNED = re.compile(r"\b(?:will|would|shall|to|[’']ll)\s+(?:not\s+|soon\s+|only\s+|fully\s+)?(?:be\s+)?$",
                       re.IGNORECASE)
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
@@ -299,8 +303,11 @@ def claim_of(text: str) -> Claim:
             if any(w in lower for w in right):
                 # a change still to come ("will reopen", "is due to reopen", "expected to be lifted") says the
                 # first state holds now: the school that will reopen on Thursday is closed
-                done = [m for m in _PLAIN_WORD.finditer(body) if m.group()[0].islower() and stem(m.group()) in right
-                        and not _PLANNED.search(body, max(0, m.start() - 30), m.start())]
+                found = [m for m in _PLAIN_WORD.finditer(body) if m.group()[0].islower() and stem(m.group()) in right
+                         and not _MODIFIER.match(m.group().lower() + body[m.end():m.end() + 30])]
+                if not found and k not in _NOT_A_CHANGE:
+                    continue  # "mountain rescue teams": a noun's modifier, no change of state
+                done = [m for m in found if not _PLANNED.search(body, max(0, m.start() - 30), m.start())]
                 states.add(2 * k + 1 if done or k in _NOT_A_CHANGE else 2 * k)
     negated: set[str] = set()
     for m in _NEG.finditer(body):
