@@ -92,6 +92,8 @@ def main() -> None:
     ap.add_argument("--dense", action="store_true", help="align with the MiniLM encoder too (as show --dense)")
     ap.add_argument("--beta", type=float, default=1.0, help="F-beta that chooses the setting (default F1)")
     ap.add_argument("-v", action="store_true", help="also print the best settings on all stories")
+    ap.add_argument("--one-sided-only", action="store_true",
+                    help="sweep agreement_one_sided_shared alone, the other settings at their defaults")
     args = ap.parse_args()
     global BETA
     BETA = args.beta
@@ -108,6 +110,10 @@ def main() -> None:
           "agreement_strong_similarity, agreement_one_sided_shared):" % ("_dense" if args.dense else ""))
     grid = [c for c in itertools.product(FLOORS_DENSE if args.dense else FLOORS, LINKAGES, SHARED, STRONG, ONE_SIDED)
             if c[2] > 0 or c[3] == 1.0]  # without a share of words to ask for, the strong score changes nothing
+    if args.one_sided_only:
+        d = Settings().stories
+        grid = [(d.agreement_min_similarity_dense if args.dense else d.agreement_min_similarity, d.agreement_linkage,
+                 d.agreement_min_shared, d.agreement_strong_similarity, o) for o in ONE_SIDED]
     table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     cross_validate(grid, table, stories, folds, args.v)
     print("unique content (unique_max_similarity, unique_shared_figure):")
