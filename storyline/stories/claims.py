@@ -20,7 +20,8 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
 - **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
   (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
   naming both sides of a change ("hikers who had been missing have been found") is in the second state; a change
-  still to come ("will reopen", "is due to reopen", "expected to be lifted") leaves it in the first.
+  still to come ("will reopen", "is due to reopen", "expected to be lifted") leaves it in the first; a change word
+  in its bare form right before a noun ("mountain rescue teams") modifies the noun and reports no change.
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
 counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
