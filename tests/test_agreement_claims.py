@@ -149,7 +149,8 @@ def test_the_day_of_a_change_to_come_is_not_the_day_the_claim_is_about():
 
 
 def test_words_shared_only_in_a_relative_clause_do_not_make_a_weak_pair_agree():
-    texts = {"a": ("Wire", "Ollindale's member of the national assembly, Tobias Renwick, called the closure a mistake."),
+    texts = {"a": ("Wire", "Ollindale's member of the national assembly, Tobias Renwick, called the closure "
+                           "a mistake."),
              "b": ("Post", "Tobias Renwick, who represents Ollindale in the national assembly, said he would raise "
                            "the decision next week.")}
     # the only plain words in common ("national", "assembly") say who Renwick is, not what he did
@@ -187,7 +188,8 @@ def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():
 def test_a_change_word_that_modifies_a_noun_reports_no_change():
     search = "Mountain rescue teams are searching for seven hikers who have been missing since Friday."
     assert differ(search, "Seven hikers who had been missing since Friday have been found alive.")
-    assert differ(search, "Mountain rescue teams are still searching for the seven hikers missing since Friday.") is None
+    assert differ(search, "Mountain rescue teams are still searching for the seven hikers missing since "
+                          "Friday.") is None
     # a participle before a noun and a state before a preposition are read as before
     assert differ("The rescued hikers were taken to hospital.", "The hikers are still missing.")
     assert differ("The rest centre will remain open until Friday.", "The rest centre has closed.")
