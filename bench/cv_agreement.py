@@ -4,7 +4,8 @@ Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, 
 view does, then for every setting of the grid (``agreement_min_similarity`` (``_dense`` with ``--dense``) ×
 ``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity`` × ``agreement_one_sided_shared``;
 ``--one-sided-only``: the last alone, the others at their defaults) forms the agreements and scores them with
-storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting with the best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
+storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting with the
+best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
 Prints the held-out figures and the setting chosen on all stories; then the same for the unique-content settings.
 The claim rules (storyline/stories/claims.py) are fixed, not part of the grid.
 """
