@@ -2,9 +2,10 @@
 
 Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, aligns each story's sentences as the
 view does, then for every setting of the grid (``agreement_min_similarity`` (``_dense`` with ``--dense``) ×
-``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity``) forms the agreements and scores
-them with storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting
-with the best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
+``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity`` × ``agreement_one_sided_shared``;
+``--one-sided-only``: the last alone, the others at their defaults) forms the agreements and scores them with
+storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting with the
+best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
 Prints the held-out figures and the setting chosen on all stories; then the same for the unique-content settings.
 The claim rules (storyline/stories/claims.py) are fixed, not part of the grid.
 """
@@ -29,6 +30,7 @@ FLOORS_DENSE = (0.4, 0.5, 0.6)
 LINKAGES = (0.0, 0.5, 1.0)
 SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
 STRONG = (1.0, 0.3, 0.35, 0.4, 0.5)
+ONE_SIDED = (1.0, 0.3, 0.4, 0.5, 0.6)  # agreement_one_sided_shared (1.0: off)
 
 
 def prepared(directory: str, settings: Settings, encoder=None):
@@ -45,11 +47,11 @@ def prepared(directory: str, settings: Settings, encoder=None):
     return out, story_of, gold
 
 
-def score(views, story_of, gold, floor, linkage, shared, strong=1.0):
+def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1.0):
     dicts = []
     for al, rel, boiler, ext in views:
         groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared, strong=strong,
-                                  candidates=Settings().stories.agreement_candidates)
+                                  candidates=Settings().stories.agreement_candidates, one_sided=one_sided)
         ag = [{"items": [{"article_id": al.sentences[i].article_id, "text": al.sentences[i].text,
                           "relation": rel.get(al.sentences[i].article_id, "independent")} for i in g]} for g in groups]
         dicts.append(_remap({"agreements": ag}, ext))
@@ -91,6 +93,8 @@ def main() -> None:
     ap.add_argument("--dense", action="store_true", help="align with the MiniLM encoder too (as show --dense)")
     ap.add_argument("--beta", type=float, default=1.0, help="F-beta that chooses the setting (default F1)")
     ap.add_argument("-v", action="store_true", help="also print the best settings on all stories")
+    ap.add_argument("--one-sided-only", action="store_true",
+                    help="sweep agreement_one_sided_shared alone, the other settings at their defaults")
     args = ap.parse_args()
     global BETA
     BETA = args.beta
@@ -104,9 +108,13 @@ def main() -> None:
     random.Random(0).shuffle(stories)
     folds = [stories[k::args.folds] for k in range(args.folds)]
     print("agreements (agreement_min_similarity%s, agreement_linkage, agreement_min_shared, "
-          "agreement_strong_similarity):" % ("_dense" if args.dense else ""))
-    grid = [c for c in itertools.product(FLOORS_DENSE if args.dense else FLOORS, LINKAGES, SHARED, STRONG)
+          "agreement_strong_similarity, agreement_one_sided_shared):" % ("_dense" if args.dense else ""))
+    grid = [c for c in itertools.product(FLOORS_DENSE if args.dense else FLOORS, LINKAGES, SHARED, STRONG, ONE_SIDED)
             if c[2] > 0 or c[3] == 1.0]  # without a share of words to ask for, the strong score changes nothing
+    if args.one_sided_only:
+        d = Settings().stories
+        grid = [(d.agreement_min_similarity_dense if args.dense else d.agreement_min_similarity, d.agreement_linkage,
+                 d.agreement_min_shared, d.agreement_strong_similarity, o) for o in ONE_SIDED]
     table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     cross_validate(grid, table, stories, folds, args.v)
     print("unique content (unique_max_similarity, unique_shared_figure):")

@@ -146,3 +146,50 @@ def test_the_day_of_a_change_to_come_is_not_the_day_the_claim_is_about():
     assert differ(shut, due) is None
     assert differ(due, "The school is due to reopen on Friday after a deep clean.")
     assert differ("The school was shut on Tuesday.", "The school was shut on Friday.")
+
+
+def test_words_shared_only_in_a_relative_clause_do_not_make_a_weak_pair_agree():
+    texts = {"a": ("Wire", "Ollindale's member of the national assembly, Tobias Renwick, called the closure "
+                           "a mistake."),
+             "b": ("Post", "Tobias Renwick, who represents Ollindale in the national assembly, said he would raise "
+                           "the decision next week.")}
+    # the only plain words in common ("national", "assembly") say who Renwick is, not what he did
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=1.0, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=1.0) == []
+    # the same words in the sentence's own clause still count
+    texts["b"] = ("Post", "Tobias Renwick said the national assembly would debate the closure, a mistake he opposes.")
+    assert _groups(texts, linkage=1.0, min_shared=0.2, strong=1.0) == [{"a", "b"}]
+
+
+def test_the_core_of_a_sentence_leaves_out_its_relative_clauses_only():
+    from storyline.stories.claims import core_of
+
+    core = core_of("Verrin Energy says the plant, which would cost about $40 million, is needed.")
+    assert "cost" not in core.plain and "need" in core.plain and "plant" in core.plain
+    # a restrictive clause ("the trust that runs …") and a plain comma are the sentence's own
+    assert "runs" in core_of("The trust that runs two hospitals, the papers show, is in deficit.").plain
+    assert core_of("The ship, a bulk carrier, ran aground.") == claim_of("The ship, a bulk carrier, ran aground.")
+
+
+def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():
+    lead = ("About 60 workers were evacuated and two people were treated for minor injuries after a fire broke out at "
+            "a packaging factory in Brackwater on Tuesday, the fire service said.")
+    texts = {"a": ("Wire", lead),
+             "b": ("Post", "A fire that forced the evacuation of a packaging factory in Brackwater on Tuesday was "
+                           "probably caused by an overheating plastics extruder.")}
+    # a third of the plain words in common: enough for a pair, not when only one side gives figures (its figures
+    # are what it says; the other sentence says something else about the same factory)
+    assert _groups(texts, linkage=1.0, min_shared=0.2) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+    texts["b"] = ("Post", "Workers were evacuated from the packaging factory in Brackwater after the fire broke out.")
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]
+
+
+def test_a_change_word_that_modifies_a_noun_reports_no_change():
+    search = "Mountain rescue teams are searching for seven hikers who have been missing since Friday."
+    assert differ(search, "Seven hikers who had been missing since Friday have been found alive.")
+    assert differ(search, "Mountain rescue teams are still searching for the seven hikers missing since "
+                          "Friday.") is None
+    # a participle before a noun and a state before a preposition are read as before
+    assert differ("The rescued hikers were taken to hospital.", "The hikers are still missing.")
+    assert differ("The rest centre will remain open until Friday.", "The rest centre has closed.")

@@ -20,7 +20,8 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
 - **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
   (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
   naming both sides of a change ("hikers who had been missing have been found") is in the second state; a change
-  still to come ("will reopen", "is due to reopen", "expected to be lifted") leaves it in the first.
+  still to come ("will reopen", "is due to reopen", "expected to be lifted") leaves it in the first; a change word
+  in its bare form right before a noun ("mountain rescue teams") modifies the noun and reports no change.
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
 counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
@@ -117,6 +118,10 @@ _OPPOSITES = [({"close", "clos", "shut"}, {"reopen", "open"}),
               ({"adjourn"}, {"reach", "agre"})]
 # pairs of _OPPOSITES whose second state is not what follows the first (rose … fell)
 _NOT_A_CHANGE = (3,)
+# a change word in its bare form right before a noun modifies the noun ("rescue teams", "release date"); "rescued
+# hikers" (a participle) and "open until" are states
+_MODIFIER = re.compile(r"(?![a-z]+(?:ed|ing|s)\s|found\s)[a-z]+\s+(?!(?:%s)\b)[a-z]{3,}\b"
+                       % "|".join(sorted(STOP, key=len, reverse=True)))
 _PLANNED = re.compile(r"\b(?:will|would|shall|to|[’']ll)\s+(?:not\s+|soon\s+|only\s+|fully\s+)?(?:be\s+)?$",
                       re.IGNORECASE)
 # a sentence starting with a number word or digits is counted as its subject (no weekday/date there)
@@ -299,8 +304,11 @@ def claim_of(text: str) -> Claim:
             if any(w in lower for w in right):
                 # a change still to come ("will reopen", "is due to reopen", "expected to be lifted") says the
                 # first state holds now: the school that will reopen on Thursday is closed
-                done = [m for m in _PLAIN_WORD.finditer(body) if m.group()[0].islower() and stem(m.group()) in right
-                        and not _PLANNED.search(body, max(0, m.start() - 30), m.start())]
+                found = [m for m in _PLAIN_WORD.finditer(body) if m.group()[0].islower() and stem(m.group()) in right
+                         and not _MODIFIER.match(m.group().lower() + body[m.end():m.end() + 30])]
+                if not found and k not in _NOT_A_CHANGE:
+                    continue  # "mountain rescue teams": a noun's modifier, no change of state
+                done = [m for m in found if not _PLANNED.search(body, max(0, m.start() - 30), m.start())]
                 states.add(2 * k + 1 if done or k in _NOT_A_CHANGE else 2 * k)
     negated: set[str] = set()
     for m in _NEG.finditer(body):
@@ -421,7 +429,8 @@ def _state(states: frozenset[int], k: int) -> int | None:
 
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
-                     candidates: int = 16) -> list[list[int]]:
+                     candidates: int = 16, background: bool = True,
+                     one_sided: float = 1.0) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -433,7 +442,13 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     look-alike sentences does not become one claim). Two sentences that share only days and numbers do not link. A
     pair scoring under ``strong`` links only when ≥ ``min_shared`` of the content words that are not names or numbers
     of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
-    different things said of one named person or place share the name, not the claim. ``relation`` maps an article
+    different things said of one named person or place share the name, not the claim; with ``background`` (the
+    default) that share is read without non-restrictive relative clauses (", who represents Ollindale in the
+    assembly,": what is known of a name, not what the sentence says of it; :func:`core_of`). When only one of the two
+    gives figures, that share must reach ``one_sided`` (1.0: no such test): a sentence's figures are most often its
+    claim, and a sentence without them that shares a third of its words says something else of the same event (a
+    lead "About 60 workers were evacuated … after a fire broke out at a packaging factory" against "A fire that forced
+    the evacuation of a packaging factory … was caused by an overheating extruder"). ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
     but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
@@ -472,6 +487,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     art_code: dict[str, int] = {}
     art = [art_code.setdefault(r.article_id, len(art_code)) for r in refs]
     claims = [claim_of(r.text) for r in refs]
+    # the share of plain words of a weak pair is read outside relative clauses (background on a name, not the claim)
+    cores = [core_of(r.text) for r in refs] if background else claims
     # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
     kinds: dict[int, dict[int, Claim]] = {}
     per_art: dict[int, dict[int, int]] = {}
@@ -532,9 +549,13 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
-                and _plain_overlap(claims[i], claims[j]) < min_shared - 1e-9
+                and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
                 and not _shared_figure(claims[i], claims[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
+        if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
+                and bool(claims[i].numbers) != bool(claims[j].numbers)
+                and _plain_overlap(cores[i], cores[j]) < one_sided - 1e-9):
+            continue  # figures on one side only: the figure is the claim of that sentence, the other has none
         ci, cj = claims[i], claims[j]
         if ci is not cj:
             key = (id(ci), id(cj))
@@ -618,7 +639,19 @@ def _substantive(shared: frozenset[str]) -> bool:
     return any(w not in _CALENDAR and not any(ch.isdigit() for ch in w) for w in shared)
 
 
+# a non-restrictive relative clause (", which would cost $40 million and burn 350,000 tonnes,", ", who represents
+# Ollindale in the assembly,"): background on something the sentence names, not what the sentence says of it
+_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b[^,;:\u2014\u2013()]*(?=[,;:.!?\u2014\u2013()]|$)")
+
+
+@lru_cache(maxsize=65536)
+def core_of(text: str) -> Claim:
+    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`): what the sentence
+    itself asserts. ``claim_of(text)`` when it has none."""
+    core = _BACKGROUND.sub("", text)
+    return claim_of(core)
+
+
 def _plain_overlap(a: Claim, b: Claim) -> float:
     small = min(len(a.plain), len(b.plain))
     return len(a.plain & b.plain) / small if small else 0.0
-

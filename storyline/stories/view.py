@@ -508,7 +508,8 @@ def build_view_from_articles(
     floor = s.agreement_min_similarity if al.dense_vectors is None else s.agreement_min_similarity_dense
     groups = agreement_groups(al, relation, boiler, floor=floor,
                               linkage=s.agreement_linkage, min_shared=s.agreement_min_shared,
-                              strong=s.agreement_strong_similarity, candidates=s.agreement_candidates)
+                              strong=s.agreement_strong_similarity, candidates=s.agreement_candidates,
+                              one_sided=s.agreement_one_sided_shared)
     quotes = group_by_speaker(carry_copies(resolve_speakers(
         [q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))], articles), copies))
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
