@@ -48,7 +48,8 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 
 def clean_line(s: str) -> str:
     """NFC, invisible characters removed, every whitespace run (newlines too) collapsed to one space."""
-    s = _drop_invisible(unicodedata.normalize("NFC", s))
+    # invisible characters go before NFC: one between a letter and its combining mark would keep them apart
+    s = unicodedata.normalize("NFC", _drop_invisible(s))
     return " ".join(s.split())
 
 
@@ -58,7 +59,7 @@ def clean_text(s: str) -> str:
     >>> clean_text("  One\\u00a0 two\\r\\n three.\\n\\n\\n Four. ")
     'One two three.\\n\\nFour.'
     """
-    s = _drop_invisible(unicodedata.normalize("NFC", s)).replace("\r\n", "\n").replace("\r", "\n")
+    s = unicodedata.normalize("NFC", _drop_invisible(s)).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = (" ".join(p.split()) for p in _BLANK_LINES.split(s))
     return "\n\n".join(p for p in paragraphs if p)
 

@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from storyline.normalize import clean_line, clean_text, detect_lang, normalize, parse_date
 from storyline.records import UNKNOWN_OUTLET, Origin, RawItem, Rejected
@@ -23,6 +23,7 @@ def test_clean_line_is_idempotent_and_single_line(s):
 
 
 @given(st.text(min_size=1, max_size=200), st.text(max_size=60))
+@example(text="0", title="S\x1f\u0326")  # a control character between a letter and its combining mark
 @settings(deadline=None)  # the first example loads the language model
 def test_normalizing_an_article_twice_changes_nothing(text, title):
     raw = RawItem(origin=Origin("x"), text=text, title=title, date="2021-10-09", source="S")
