@@ -406,8 +406,7 @@ def _speaker_of(speaker: str, last_named: str | None, sentences: Sequence[Senten
                 sent: Sentence) -> tuple[str | None, str, Sentence, str | None]:
     """(speaker, kind, sentence, mention) of a reported clause, as ``add`` takes them: a pronoun is kept as the
     mention; "it" is the organisation the previous sentence is about ("Verrin Energy wants to build … It says …"),
-    else the previous named speaker."""(speaker, kind, sentence, mention) of a reported clause, as ``add`` takes them: a pronoun is kept as the mention; "it" is the organisation the
-    previous sentence is about ("Verrin Energy wants to build … It says …"), else the previous named speaker."""
+    else the previous named speaker."""
     low = speaker.lower()
     if low == "it" and k > 0:
         subj = _lead_subject(sentences[k - 1].text)
