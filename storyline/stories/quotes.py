@@ -482,7 +482,8 @@ _BUSINESS_HEADS = frozenset("""company corporation corp inc ltd llc plc holdings
 _PLURAL_ROLES = frozenset("leaders officials representatives members bosses executives".split())
 _POLICE_MEMBERS = frozenset("officers detectives investigators".split())
 # a capitalised name with a lower-case organisation word after it: "the Stop Linden Cross campaign"
-_NAMED_BODY = re.compile(r"(?<![\w’'])([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)\s+([a-z]+)\b")
+_NAMED_BODY = re.compile(r"(?<![\w’'])([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)\s+("
+                         + "|".join(sorted(_ORG_HEADS)) + r")\b")
 _MEMBERS_OF = re.compile(r"\b(?P<role>[A-Za-z][a-z]+[^s\W]s)\s+(?:from|of)\s+(?:the\s+)?(?P<body>[A-Z][\w’'-]*"
                          r"(?:\s+(?:of\s+|and\s+)?[A-Z][\w’'-]*)*(?:\s+[a-z]+)?)")
 # words before an organisation that say when or whose, not which: "the latest council figures"
