@@ -134,3 +134,15 @@ def test_each_speaker_of_two_clauses_keeps_their_own_words() -> None:
     # a long phrase with a verb in it is no speaker
     assert _quotes("The march set off from Abbey Green at noon and followed a route that organisers said was "
                    "two miles long.") == []
+
+
+def test_a_bare_weekday_after_the_verb_is_no_part_of_the_clause_and_no_false_subjects() -> None:
+    assert _quotes("The Court of Appeals said Thursday it will allow the law to stay in force.") == [
+        ("The Court of Appeals", "it will allow the law to stay in force")]
+    assert _quotes("Drugmaker Merck confirmed Friday that its experimental pill halved hospital admissions.") == [
+        ("Drugmaker Merck", "its experimental pill halved hospital admissions")]
+    # a clause opening with a verb of its own is no subject for "asked" ("come after its pilots asked …"), nor a
+    # newsletter label or a participle for a coordinated "and said"
+    assert _quotes("The mass cancellations come after its pilots asked a federal court to block the mandate.") == []
+    assert _quotes("Driving the news: Speaking to donors, officials outlined the plan and said costs would rise.") \
+        == []

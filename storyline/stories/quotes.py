@@ -54,6 +54,7 @@ _AFTER_APPOSITIVE = re.compile(
 # attribution right before an opening quote: 'Haldane said: “' / 'the minister said, "'
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
 BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied|"
@@ -65,7 +66,7 @@ _SAYS_THAT = re.compile(
     rf"(?:[\w-]+\s+){{0,2}}?(?:statement|letter|interview|post|briefing|press\s+conference|news\s+conference|speech|"
     rf"e-?mail|message|video|tweet|report)\b(?:\s+(?:with|to)\s+(?:[\w’'-]+\s+){{0,3}}?[\w’'-]+(?=\s+(?:on|that)\b))?"
     rf"(?:\s+on\s+\w+)?,?\s+(?:that\s+)?|"
-    rf"(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"(?:{BARE_VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}))?\s+(?:that\s+)?|"
     rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
     rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
     rf"(?=(?:it|he|she|they|we|the|a|an|there|this|no|all|its|their)\s))\s*|"
@@ -74,10 +75,11 @@ _SAYS_THAT = re.compile(
     # is a clause ("He confirmed a planning committee meeting had been set for …"; "Brandt conceded the runoff" is not)
     rf"(?:confirmed|announced|revealed|warned|claimed|claims|claim|predicted|admitted|acknowledged|conceded|"
     rf"believes|believe|estimated|estimates|fears|fear|feared)(?:\s+(?:on|late on|early on)\s+\w+)?\s+"
-    rf"(?!(?:that|on|late|early|in|at)\b)(?=(?:[\w’'-]+\s+){{1,6}}?"
+    rf"(?!(?:that|on|late|early|in|at|to|yesterday|today|{_WEEKDAYS})\b)(?=(?:(?!that\b)[\w’'-]+\s+){{1,6}}?"
     rf"(?:had|has|have|was|were|would|will|is|are|could|may|might|should|must|can)\s)|"
-    rf"(?:expect|expects)\s+(?=(?:[\w’'-]+\s+){{1,4}}?to\s+[a-z])|"
-    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?(?:,\s+however,)?"
+    rf"(?:expect|expects)\s+(?!(?:to|that)\b)(?=(?:[\w’'-]+\s+){{1,4}}?to\s+[a-z])|"
+    rf"(?:{VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}))?(?:\s+(?:reporters|journalists))?"
+    rf"(?:,\s+however,)?"
     rf"\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
 # a dateline before the first sentence: "TAMSFORD, March 3 (Meridian Wire) - "
@@ -98,13 +100,14 @@ _URGED = re.compile(
     rf"(?:[\w’'-]+\s+){{1,3}}?(?P<clause>(?:not\s+)?to\s+[a-z]\S*\s.*?)[.!?]?$", re.DOTALL)
 # inside a sentence, words someone is said to have said or estimated of a thing just named: "a petition she said
 # had been signed by 2,350 people", "at a cost the school put at 6,500 crowns"
-_CLAUSE_TAIL = r"(?:[^.;:!?“”\",]|,(?=\S)|\.(?=\d))+"
+_CLAUSE_TAIL = r"(?:[^.;:!?“”\",]|,(?=\S)|\.(?=\w))+"  # "2,350", "U.S." inside
 _SAID_RELATIVE = re.compile(
     r"\b(?P<speaker>he|she|they|[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)?)\s+(?:said|says|claimed|claims|believes|believed)"
     rf"\s+(?P<clause>(?:had|has|have|was|were|would|will|is|are|could|might)\s{_CLAUSE_TAIL})")
 _PUT_AT_RELATIVE = re.compile(
     r"\b(?P<clause>(?:a|an)\s+[a-z]+\s+(?P<speaker>(?:the|its|their)\s+[a-z]+|[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,3})"
     rf"\s+(?:put|puts|estimated|estimates|valued|values)\s+(?:it\s+)?at\s{_CLAUSE_TAIL})")
+_CLAUSE_WORD = re.compile(r"\s(?:after|before|when|as|since|because|if|while|come|comes|came|is|are|was|were)\s")
 # a coordinated predicate: "Campaigners have launched a legal fund and say they have already raised …"
 _AND_SAYS = re.compile(r",?\s+and\s+(?:also\s+)?(?=(?:say|says|said|told|tells|warned|warns|urged|urges|asked|asks|"
                        r"added|insisted|claimed|claim|claims|confirmed|announced)\b)")
@@ -385,6 +388,9 @@ def _reported(st: str, base: int) -> tuple[int, int, str, str] | None:
                 continue
             if kind == "indirect" and pattern is not _CLAUSE_SAID and speaker.split()[0].lower() in ("i", "we"):
                 continue
+            if pattern is _URGED and not _person_in(speaker) and (
+                    len(speaker.split()) > 6 or _CLAUSE_WORD.search(speaker)):
+                continue  # "The mass cancellations come after its pilots asked …": no subject of "asked"
             return base + m.start("clause"), base + m.end("clause"), speaker, kind
     return None
 
@@ -393,12 +399,15 @@ def _lead_subject(clause: str) -> str | None:
     """The subject of a clause's first verb, read without a parser: a leading run of capitalised words followed by
     a lower-case word ("Fernhill Primary School sent …"), else the words before an auxiliary among the first eight
     ("The district council has closed …", "Campaigners have launched …"); None when neither is a speaker."""
+    clause = _LABEL.sub("", clause)  # "Driving the news: …"
     m = re.match(r"[A-Z][\w’'&.-]*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][\w’'&.-]*)*(?=\s+[a-z])", clause)
     cand = m.group(0) if m and m.group(0).split()[0].lower() not in _NOT_NAME else None
     if cand is None:
         aux = _LEAD_AUX.search(" ".join(clause.split()[:8]) + " ")
         cand = " ".join(clause.split()[:8])[: aux.start()] if aux else None
     cand = _strip_speaker(cand) if cand else None
+    if cand and cand.split()[0].lower().endswith("ing"):
+        return None  # a participle opens the clause ("Speaking on Monday, …"): no subject here
     return cand if cand and len(cand.split()) <= 6 and _speaker_ok(cand) else None
 
 
