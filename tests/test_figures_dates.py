@@ -78,3 +78,35 @@ def test_two_reports_the_same_day_with_different_dates_are_a_dispute() -> None:
                  "The bridge is due to reopen on June 2, contractors said.", hours=2)
     [group] = _calendar_groups(arts)
     assert group.kind == "dispute"
+
+
+def _clock(text: str) -> dict[str, tuple[float, float] | None]:
+    art = Article("c", "t", text, "S", T0)
+    return {f.text: value_interval(f) for f in extract_figures(art, split_sentences(text)) if f.category == "clock"}
+
+
+def test_times_of_day_are_intervals_of_minutes() -> None:
+    got = _clock("The blaze broke out shortly after 2am. Crews arrived at about 2.15am. The ship sank shortly "
+                 "before midnight. The result came at 2.10am. Thieves struck between 1am and 3am. He is 2 metres "
+                 "tall.")
+    assert got == {"shortly after 2am": (120.0, 150.0), "about 2.15am": (120.0, 150.0),
+                   "shortly before midnight": (1410.0, 1440.0), "2.10am": (130.0, 130.0),
+                   "between 1am and 3am": (60.0, 180.0)}
+
+
+def test_times_of_one_event_agree_or_update_and_other_events_are_apart() -> None:
+    arts = _arts("The result was declared shortly after 2am, the returning officer said.",
+                 "The result was declared at 2.10am.", hours=1)
+    [group] = _calendar_groups_of(arts, "clock")
+    assert group.kind == "agree"
+    arts = _arts("The ferry is due to arrive at 3pm.", "The ferry is now due to arrive at 5pm, the operator said.")
+    [group] = _calendar_groups_of(arts, "clock")
+    assert group.kind == "update"
+    arts = _arts("The fire broke out at 2am.", "Firefighters arrived at 4am.")
+    assert _calendar_groups_of(arts, "clock") == []
+
+
+def _calendar_groups_of(arts: list[Article], category: str):
+    figs = [f for a in arts for f in extract_figures(a, split_sentences(a.text))]
+    return [c for c in find_conflicts(figs, {a.id: a.text for a in arts}, dates={a.id: a.date for a in arts},
+                                      include_agree=True) if c.category == category]

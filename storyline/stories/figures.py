@@ -487,13 +487,56 @@ def _calendar_dates(article: Article, sent: Sentence) -> list[Figure]:
     return out
 
 
+# times of day of an event, as figures of category "clock" (minutes after midnight): "2am", "2.15am", "11.40 p.m.",
+# "midnight", "noon"; "about 2am" is ±15 minutes, "shortly after 2am" 2:00–2:30, "shortly before midnight" 23:30–24:00,
+# "between 1am and 3am" its bounds (a report's wording of a time is rounded to the quarter or half hour)
+_CLOCK_TIME = r"(?:(?:1[0-2]|0?[1-9])(?:[.:][0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|midnight|midday|noon)"
+_CLOCK = re.compile(
+    rf"(?<![\w.])(?:(?P<between>between)\s+(?P<t1>{_CLOCK_TIME})\s+and\s+(?P<t2>{_CLOCK_TIME})|"
+    rf"(?:(?P<mod>shortly after|shortly before|just after|just before|soon after|about|around|approximately|"
+    rf"roughly)\s+)?(?P<t>{_CLOCK_TIME}))(?![\w])", re.IGNORECASE)
+_CLOCK_SPREAD = {"about": (-15, 15), "around": (-15, 15), "approximately": (-15, 15), "roughly": (-15, 15),
+                 "shortly after": (0, 30), "just after": (0, 30), "soon after": (0, 30),
+                 "shortly before": (-30, 0), "just before": (-30, 0)}
+
+
+def _minutes(t: str) -> int:
+    low = t.lower().replace(" ", "")
+    if low in ("midnight",):
+        return 24 * 60
+    if low in ("midday", "noon"):
+        return 12 * 60
+    m = re.match(r"(\d+)(?:[.:](\d\d))?(a|p)", low)
+    assert m is not None
+    h = int(m.group(1)) % 12 + (12 if m.group(3) == "p" else 0)
+    return h * 60 + int(m.group(2) or 0)
+
+
+def _clock_times(article: Article, sent: Sentence) -> list[Figure]:
+    """Times of day in one sentence (``_CLOCK``), as intervals of minutes after midnight."""
+    text, out = article.text, []
+    for m in _CLOCK.finditer(text, sent.start, sent.end):
+        if m.group("between"):
+            low, high = _minutes(m.group("t1")), _minutes(m.group("t2"))
+        else:
+            t = _minutes(m.group("t"))
+            a_, b_ = _CLOCK_SPREAD.get(" ".join((m.group("mod") or "").lower().split()), (0, 0))
+            low, high = t + a_, t + b_
+        if high < low:
+            continue
+        a, b = m.span()
+        out.append(Figure(text[a:b], None, low != high, "time", "time of day", "clock", article.id,
+                          article.source, a, b, sent.text, sent.start, sent.end, float(low), float(high)))
+    return out
+
+
 def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Figure]:
     """Every figure in ``article`` with what it counts and its sentence."""
     out: list[Figure] = []
     text = article.text
     for sent in sentences:
         out += _unit_durations(article, sent)
-        calendar = _calendar_dates(article, sent)
+        calendar = _calendar_dates(article, sent) + _clock_times(article, sent)
         out += calendar
         named = non_quantity_spans(text, sent.start, sent.end) + [(f.start, f.end) for f in calendar]
         taken = sent.start  # the end of the last range: its upper bound is no figure of its own
@@ -862,9 +905,9 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     if cross.any():
         cross[cross] = [bool(cls[a] & cls[b]) for a, b in zip(i_[cross].tolist(), j_[cross].tolist())]
     ok = (i_ < j_) & (same | cross) & (art[i_] != art[j_])
-    cal = np.array([f.category == "calendar" for f in cand], dtype=bool)
+    cal = np.array([f.category in ("calendar", "clock") for f in cand], dtype=bool)
     if cal.any():
-        # two dates are of one event only when the same word governs them ("reopen on May 26" / "now reopen in
+        # two dates (or times of day) are of one event only when the same word governs them ("reopen on May 26" / "now reopen in
         # mid-June"), not when their sentences share other words ("close from April 14" / "reopen in mid-June")
         event = [_event(ordered[k], texts[ordered[k].article_id], wins[x][0]) if cal[x] else None
                  for x, k in enumerate(rep_k)]
@@ -878,7 +921,8 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     # money: the currency is not a context word and sums rarely coincide by chance, so less is enough ("The $2.1
     # billion dam" / "the dam cost $1.9 billion")
     # dates: the governing word must be the same (above), and it is enough
-    need = np.array([max(1, min_shared - 1) if f.category in ("money", "calendar") else min_shared for f in cand])
+    need = np.array([max(1, min_shared - 1) if f.category in ("money", "calendar", "clock") else min_shared
+                     for f in cand])
     ok = score >= need[i_]
     i_, j_, score = i_[ok], j_[ok], score[ok]
     # different classes of predicate: different quantities
