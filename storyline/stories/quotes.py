@@ -489,7 +489,7 @@ _GENERIC_BUSINESS = frozenset("company firm".split())
 _BUSINESS_HEADS = frozenset("""company corporation corp inc ltd llc plc holdings shipping energy textiles packaging
     airlines airways motors foods pharmaceuticals technologies logistics industries""".split())
 _PLURAL_ROLES = frozenset("leaders officials representatives members bosses executives".split())
-_POLICE_MEMBERS = frozenset("officers detectives investigators".split())
+_POLICE_MEMBERS = frozenset("officers detectives".split())  # not "investigators": fire, air-crash, … too
 # a capitalised name with a lower-case organisation word after it: "the Stop Linden Cross campaign"
 _NAMED_BODY = re.compile(r"(?<![\w’'])([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)\s+("
                          + "|".join(sorted(_ORG_HEADS)) + r")\b")
