@@ -146,3 +146,9 @@ def test_a_bare_weekday_after_the_verb_is_no_part_of_the_clause_and_no_false_sub
     assert _quotes("The mass cancellations come after its pilots asked a federal court to block the mandate.") == []
     assert _quotes("Driving the news: Speaking to donors, officials outlined the plan and said costs would rise.") \
         == []
+
+
+def test_a_negated_verb_reports_nothing_and_a_part_of_the_day_is_no_part_of_the_clause() -> None:
+    assert _quotes("The intelligence community does not believe it can resolve the debate soon.") == []
+    assert _quotes("A Central Command spokesperson said Friday evening an additional service member had died.") == [
+        ("A Central Command spokesperson", "an additional service member had died")]

@@ -55,6 +55,7 @@ _AFTER_APPOSITIVE = re.compile(
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
 _WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_PART_OF_DAY = r"(?:\s+(?:morning|afternoon|evening|night))?"
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
 BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied|"
@@ -66,7 +67,7 @@ _SAYS_THAT = re.compile(
     rf"(?:[\w-]+\s+){{0,2}}?(?:statement|letter|interview|post|briefing|press\s+conference|news\s+conference|speech|"
     rf"e-?mail|message|video|tweet|report)\b(?:\s+(?:with|to)\s+(?:[\w’'-]+\s+){{0,3}}?[\w’'-]+(?=\s+(?:on|that)\b))?"
     rf"(?:\s+on\s+\w+)?,?\s+(?:that\s+)?|"
-    rf"(?:{BARE_VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}))?\s+(?:that\s+)?|"
+    rf"(?:{BARE_VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}){_PART_OF_DAY})?\s+(?:that\s+)?|"
     rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
     rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
     rf"(?=(?:it|he|she|they|we|the|a|an|there|this|no|all|its|their)\s))\s*|"
@@ -78,7 +79,7 @@ _SAYS_THAT = re.compile(
     rf"(?!(?:that|on|late|early|in|at|to|yesterday|today|{_WEEKDAYS})\b)(?=(?:(?!that\b)[\w’'-]+\s+){{1,6}}?"
     rf"(?:had|has|have|was|were|would|will|is|are|could|may|might|should|must|can)\s)|"
     rf"(?:expect|expects)\s+(?!(?:to|that)\b)(?=(?:[\w’'-]+\s+){{1,4}}?to\s+[a-z])|"
-    rf"(?:{VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}))?(?:\s+(?:reporters|journalists))?"
+    rf"(?:{VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}){_PART_OF_DAY})?(?:\s+(?:reporters|journalists))?"
     rf"(?:,\s+however,)?"
     rf"\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
@@ -180,6 +181,8 @@ _ROLE_NOUNS = frozenset("""police officials spokesman spokeswoman spokesperson d
     chief secretary chair chairman president mayor manager coordinator organiser organizer expert analyst
     investigators agency council service union company government authority trust department""".split())
 _NOT_LAST = frozenset({"and", "but", "or", "then", "to", "who", "which", "that", "amid",
+                       # a negated verb ("X does not believe it can …") says the opposite of the clause
+                       "not", "never", "does", "do", "did", "doesn't", "don't", "didn't", "doesn’t", "don’t", "didn’t",
                        # passive or copula before the verb ("X was told that …": X is who heard it, not who said it)
                        "is", "are", "was", "were", "be", "been", "being"})
 # a newsletter label before the subject ("Driving the news: Mayorkas said …", "State of play: DHS said …")
@@ -590,7 +593,8 @@ class SpeakerIndex:
                         self.orgs.setdefault(words[-1].lower(), {}).setdefault(name, 0)
                         self.orgs[words[-1].lower()][name] += 1
             for m in _NAMED_BODY.finditer(text):  # "the Stop Linden Cross campaign"
-                if m.group(2) in _ORG_HEADS and m.group(1).split()[0].lower() not in _NOT_NAME:
+                # two capitalised words at least: "Counterterror police" opening a sentence names no body
+                if len(m.group(1).split()) >= 2 and m.group(1).split()[0].lower() not in _NOT_NAME:
                     self.orgs.setdefault(m.group(2), {}).setdefault(m.group(0), 0)
                     self.orgs[m.group(2)][m.group(0)] += 1
             for m in _MEMBERS_OF.finditer(text):  # "Organisers from the Stop Linden Cross campaign"
