@@ -85,7 +85,10 @@ def unique_counts(views, story_of, gold, stories_settings, cfg) -> dict[str, tup
                 unique_max_similarity=sim, unique_max=10_000)
     dicts = []
     for arts, figs, copies, ext, al, boiler in views:
-        items, _ = unique_content(al, s, boiler, _relations(copies))
+        # as the view does: sentences giving a value of a figure group are not unique
+        groups = figures.find_conflicts(figs, {a.id: a.text for a in arts}, dates={a.id: a.date for a in arts},
+                                        copies=copies, include_agree=True)
+        items, _ = unique_content(al, s, boiler, _relations(copies), groups)
         dicts.append(_remap({"unique": [{"article_id": x.article_id, "text": x.text} for x in items]}, ext))
     out = {}
     for g in gold:

@@ -45,7 +45,7 @@ def test_numbers_that_name_something_are_not_figures(text: str) -> None:
     ("About 1.5 million people fled in 2021.", [("About 1.5 million people", "count"), ("2021", "date")]),
     ("Around 100 people remain, and 105 US citizens left.",
      [("Around 100 people", "count"), ("105 US citizens", "count")]),
-    ("The 20-year war ended on August 31.", [("20-year", "duration"), ("31", "date")]),
+    ("The 20-year war ended on August 31.", [("20-year", "duration"), ("August 31", "date")]),
     ("It cost 25000000 dollars and 0.5 percent of output.", [("25000000 dollars", "money"),
                                                               ("0.5 percent", "percent")]),
     ("A 5-4 vote left 300 voters angry; 2,400 miles of road.", [("5", "number"), ("300 voters", "count"),

@@ -119,3 +119,41 @@ def test_where_something_was_said_is_not_part_of_what_was_said() -> None:
     assert [(q.speaker, q.text, q.kind) for q in extract_quotes(art, split_sentences(text))] == [
         ("The minister", "the plan was dead", "indirect"), ("The union", "talks with the port had failed", "indirect"),
         ("The company", "it had made improvements", "indirect")]
+
+
+def _speakers(*texts: str) -> dict[str, str | None]:
+    arts = [Article(f"r{i}", "T", t, f"Outlet {i}", T0 + timedelta(hours=i)) for i, t in enumerate(texts)]
+    quotes = [q for a in arts for q in extract_quotes(a, split_sentences(a.text))]
+    return {q.text: q.speaker for q in resolve_speakers(quotes, arts)}
+
+
+def test_bodies_named_by_a_generic_word_or_by_their_members() -> None:
+    got = _speakers(
+        "A fire broke out at the Orrin Textiles mill. The company said in a statement that its alarms had been "
+        "tested last year. A company spokesman said the site would stay closed for a week.\n\n"
+        "Organisers from the Stop Linden Cross campaign said more than 10,000 people had taken part.",
+        "Organisers said more than 10,000 took part. Campaigners said the march had covered a long route. "
+        "Castermere Police said 12 people were arrested. Officers estimated the size of the crowd at about "
+        "3,000.\n\nThe Dockers' Union called the strike. Union leaders said they would recommend the deal to "
+        "members.",
+        "Seven hikers were found alive, mountain rescue officials said. Three of the hikers were taken to "
+        "hospital, officials said.")
+    got.update(_speakers("Verrin Energy wants to build the plant near the city. It says the plant would supply "
+                         "power to 60,000 homes."))
+    assert got["its alarms had been tested last year"] == "Orrin Textiles"  # the one business the story names
+    assert got["the site would stay closed for a week"] == "spokesman for Orrin Textiles"
+    assert got["more than 10,000 people had taken part"] == "Stop Linden Cross campaign"
+    assert got["more than 10,000 took part"] == "Stop Linden Cross campaign"  # organisers of it, named elsewhere
+    assert got["the march had covered a long route"] == "Stop Linden Cross campaign"  # campaigners of the campaign
+    assert got["estimated the size of the crowd at about 3,000"] == "Castermere Police"
+    assert got["they would recommend the deal to members"] == "Dockers' Union leaders"
+    assert got["Three of the hikers were taken to hospital"] == "mountain rescue officials"
+    assert got["the plant would supply power to 60,000 homes"] == "Verrin Energy"  # "It": the previous subject
+
+
+def test_generic_words_stay_as_written_when_the_story_is_ambiguous() -> None:
+    got = _speakers("Orrin Textiles signed a deal with Verrin Energy. The company said the deal was worth about "
+                    "2 million crowns.\n\nOfficials said the road would reopen. Health officials said no one was "
+                    "hurt. Fire officials said the cause was unknown.")
+    assert got["the deal was worth about 2 million crowns"] == "company"  # two businesses, named alike
+    assert got["the road would reopen"] == "Officials"  # two longer phrases end with "officials"

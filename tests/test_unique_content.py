@@ -81,3 +81,29 @@ def test_char_tfidf_is_scikit_learns_char_wb_tfidf(texts: list[str]) -> None:
 def test_the_reworded_sentence_is_near_and_another_is_not() -> None:
     cos = (char_tfidf([DIVERTED, DIVERSION, OWN]) @ char_tfidf([DIVERTED, DIVERSION, OWN]).T).toarray()
     assert cos[0, 1] > 0.25 > cos[0, 2]
+
+
+def test_a_sentence_giving_a_value_of_a_figure_group_is_not_unique() -> None:
+    # "Friday the twenty-fourth" and "January 24" are one date of one event (a calendar figure group); the words
+    # have little in common, so only the group says another outlet reports it
+    first = ("The rest centre at the leisure centre will remain open until January 24, the council said. "
+             "A temporary footbridge will allow pedestrians and cyclists to cross the river.")
+    second = ("\"We expect to keep it open until Friday the twenty-fourth at least,\" she said. "
+              "Shopkeepers in the market square say trade has already fallen by a third since March.")
+    arts = [Article("u1", "Flood", first, "Outlet A", datetime(2025, 1, 20, 9, tzinfo=timezone.utc)),
+            Article("u2", "Flood", second, "Outlet B", datetime(2025, 1, 21, 9, tzinfo=timezone.utc))]
+    from storyline.sentences import split_sentences
+    from storyline.stories.figures import extract_figures, find_conflicts
+
+    figs = [f for a in arts for f in extract_figures(a, split_sentences(a.text))]
+    groups = find_conflicts(figs, {a.id: a.text for a in arts}, dates={a.id: a.date for a in arts},
+                            include_agree=True)
+    assert [c.category for c in groups] == ["calendar"]
+    al = align_sentences(arts, settings=RULES)
+    without, _ = unique_content(al, RULES, boilerplate_rows(al), {})
+    with_groups, _ = unique_content(al, RULES, boilerplate_rows(al), {}, groups)
+    kept = {u.text for u in with_groups}
+    assert {u.text for u in without} - kept == {
+        "\"We expect to keep it open until Friday the twenty-fourth at least,\" she said.",
+        "The rest centre at the leisure centre will remain open until January 24, the council said."}
+    assert "A temporary footbridge will allow pedestrians and cyclists to cross the river." in kept

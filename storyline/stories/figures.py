@@ -395,13 +395,150 @@ def _unit_durations(article: Article, sent: Sentence) -> list[Figure]:
     return out
 
 
+# calendar dates of an event, as figures of category "calendar" (a day number, days since 1 January of year 1): "May
+# 26", "26 May", "the twenty-sixth of May", "Friday the twenty-fourth" (the month: the one, within a month either
+# side of the report, whose day falls on that weekday), "mid-June" (11–20), "early June" (1–10), "late June" / "the
+# end of June" (21–end). Read by hand: dateparser parses a whole string, not the spans of a sentence, and its
+# search_dates reads "may" and "march" as dates in running text; a month must be capitalised here ("may" is a verb).
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+_MONTH_OF = {m: k + 1 for k, m in enumerate(_MONTH_NAMES)} | {m[:3]: k + 1 for k, m in enumerate(_MONTH_NAMES)} \
+    | {"Sept": 9}
+_MONTH_RE = (r"(?:(?:" + "|".join(_MONTH_NAMES) + r")|(?:" + "|".join(m[:3] for m in _MONTH_NAMES) + r"|Sept)\.?)"
+             r"(?![\w’'])")
+_DAY_ORDINALS = dict(_ORDINALS) | {f"{t}-{u}": 20 + _ORDINALS[u] if t == "twenty" else 30 + _ORDINALS[u]
+                                   for t in ("twenty", "thirty") for u in ("first", "second", "third", "fourth",
+                                                                             "fifth", "sixth", "seventh", "eighth",
+                                                                             "ninth") if t == "twenty" or u == "first"}
+_DAY_RE = r"(?:[12]?\d|3[01])(?:st|nd|rd|th)?(?!\d)|" + "|".join(sorted(_DAY_ORDINALS, key=len, reverse=True))
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_CALENDAR = re.compile(
+    rf"\b(?:(?P<part>mid|early|late|the\s+end\s+of|the\s+middle\s+of|the\s+start\s+of|the\s+beginning\s+of)"
+    rf"[-\s]+(?P<pm>{_MONTH_RE})"
+    rf"|(?P<m1>{_MONTH_RE})\s+(?P<d1>(?:[12]?\d|3[01]))(?:st|nd|rd|th)?(?![\d,.]\d|\w)"
+    rf"|(?:the\s+)?(?P<d2>{_DAY_RE})\s+(?:of\s+)?(?P<m2>{_MONTH_RE})"
+    rf"|(?P<wd>{'|'.join(_WEEKDAY_NAMES)}),?\s+the\s+(?P<d3>{_DAY_RE})\b)")
+_PARTS = {"mid": (11, 20), "the middle of": (11, 20), "early": (1, 10), "the start of": (1, 10),
+          "the beginning of": (1, 10), "late": (21, 31), "the end of": (21, 31)}
+
+
+def _day_number(day: str) -> int | None:
+    d = day.lower()
+    if d in _DAY_ORDINALS:
+        return _DAY_ORDINALS[d]
+    m = re.match(r"\d+", d)
+    return int(m.group(0)) if m else None
+
+
+def _calendar_dates(article: Article, sent: Sentence) -> list[Figure]:
+    """Calendar dates in one sentence (``_CALENDAR``), the year (and for "Friday the twenty-fourth" the month)
+    taken from the report's own date: the one within six months of it (without a date: 2000, which only orders
+    the dates of one report)."""
+    from datetime import date
+
+    text, out = article.text, []
+    ref = article.date.date() if article.date is not None else date(2000, 6, 30)
+
+    def nearest(month: int, day: int) -> date | None:
+        best = None
+        for year in (ref.year - 1, ref.year, ref.year + 1):
+            try:
+                d = date(year, month, day)
+            except ValueError:
+                continue
+            if best is None or abs((d - ref).days) < abs((best - ref).days):
+                best = d
+        return best
+
+    for m in _CALENDAR.finditer(text, sent.start, sent.end):
+        low = high = None
+        if m.group("pm"):
+            month = _MONTH_OF[m.group("pm").rstrip(".")]
+            a_day, b_day = _PARTS[" ".join(m.group("part").lower().split())]
+            first = nearest(month, 1)
+            if first is None:
+                continue
+            last = (date(first.year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+            low, high = first.toordinal() + a_day - 1, first.toordinal() + min(b_day, last) - 1
+            value = None
+        elif m.group("wd"):
+            day = _day_number(m.group("d3"))
+            wd = _WEEKDAY_NAMES.index(m.group("wd"))
+            cands = []
+            for shift in (-1, 0, 1):
+                month = (ref.month - 1 + shift) % 12 + 1
+                d = nearest(month, day) if day else None
+                if d is not None and d.weekday() == wd:
+                    cands.append(d)
+            if len(cands) != 1:
+                continue  # no month (or two) puts that day on that weekday: unknown
+            value = float(cands[0].toordinal())
+        else:
+            month = _MONTH_OF[(m.group("m1") or m.group("m2")).rstrip(".")]
+            day = _day_number(m.group("d1") or m.group("d2"))
+            d = nearest(month, day) if day else None
+            if d is None:
+                continue
+            value = float(d.toordinal())
+        a, b = m.span()
+        out.append(Figure(text[a:b], value, low is not None, "date", "date", "calendar", article.id, article.source,
+                          a, b, sent.text, sent.start, sent.end, None if low is None else float(low),
+                          None if high is None else float(high)))
+    return out
+
+
+# times of day of an event, as figures of category "clock" (minutes after midnight): "2am", "2.15am", "11.40 p.m.",
+# "midnight", "noon"; "about 2am" is ±15 minutes, "shortly after 2am" 2:00–2:30, "shortly before midnight" 23:30–24:00,
+# "between 1am and 3am" its bounds (a report's wording of a time is rounded to the quarter or half hour)
+_CLOCK_TIME = r"(?:(?:1[0-2]|0?[1-9])(?:[.:][0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|midnight|midday|noon)"
+_CLOCK = re.compile(
+    rf"(?<![\w.])(?:(?P<between>between)\s+(?P<t1>{_CLOCK_TIME})\s+and\s+(?P<t2>{_CLOCK_TIME})|"
+    rf"(?:(?P<mod>shortly after|shortly before|just after|just before|soon after|about|around|approximately|"
+    rf"roughly)\s+)?(?P<t>{_CLOCK_TIME}))(?![\w])", re.IGNORECASE)
+_CLOCK_SPREAD = {"about": (-15, 15), "around": (-15, 15), "approximately": (-15, 15), "roughly": (-15, 15),
+                 "shortly after": (0, 30), "just after": (0, 30), "soon after": (0, 30),
+                 "shortly before": (-30, 0), "just before": (-30, 0)}
+
+
+def _minutes(t: str) -> int:
+    low = t.lower().replace(" ", "")
+    if low in ("midnight",):
+        return 24 * 60
+    if low in ("midday", "noon"):
+        return 12 * 60
+    m = re.match(r"(\d+)(?:[.:](\d\d))?(a|p)", low)
+    assert m is not None
+    h = int(m.group(1)) % 12 + (12 if m.group(3) == "p" else 0)
+    return h * 60 + int(m.group(2) or 0)
+
+
+def _clock_times(article: Article, sent: Sentence) -> list[Figure]:
+    """Times of day in one sentence (``_CLOCK``), as intervals of minutes after midnight."""
+    text, out = article.text, []
+    for m in _CLOCK.finditer(text, sent.start, sent.end):
+        if m.group("between"):
+            low, high = _minutes(m.group("t1")), _minutes(m.group("t2"))
+        else:
+            t = _minutes(m.group("t"))
+            a_, b_ = _CLOCK_SPREAD.get(" ".join((m.group("mod") or "").lower().split()), (0, 0))
+            low, high = t + a_, t + b_
+        if high < low:
+            continue
+        a, b = m.span()
+        out.append(Figure(text[a:b], None, low != high, "time", "time of day", "clock", article.id,
+                          article.source, a, b, sent.text, sent.start, sent.end, float(low), float(high)))
+    return out
+
+
 def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Figure]:
     """Every figure in ``article`` with what it counts and its sentence."""
     out: list[Figure] = []
     text = article.text
     for sent in sentences:
         out += _unit_durations(article, sent)
-        named = non_quantity_spans(text, sent.start, sent.end)
+        calendar = _calendar_dates(article, sent) + _clock_times(article, sent)
+        out += calendar
+        named = non_quantity_spans(text, sent.start, sent.end) + [(f.start, f.end) for f in calendar]
         taken = sent.start  # the end of the last range: its upper bound is no figure of its own
         for m in _FIGURE.finditer(text, sent.start, sent.end):
             na, nb = m.span("num")
@@ -473,6 +610,7 @@ def extract_figures(article: Article, sentences: Sequence[Sentence]) -> list[Fig
                 category += ":by"  # "won by 3,200 votes", "rose by 15%": a margin or change, not a level
             out.append(Figure(text[a:b], value, approx, unit, counts, category, article.id,
                               article.source, a, b, sent.text, sent.start, sent.end, *bounds))
+    out.sort(key=lambda f: f.start)
     return out
 
 
@@ -520,6 +658,22 @@ def context_terms(f: Figure, text: str, lo: int, hi: int) -> frozenset[str]:
     # category and would link any two sums of money
     out = set(before + after + (terms(f.counts) if f.unit == "count" else []))
     return frozenset(t for t in out if not t.isdigit())
+
+
+_EVENT_SKIP = frozenset("""on in at by from until till to of the a an is are was were be been being will would now
+    due before after since around about between and or than this next last its it""".split()) \
+    | frozenset(w.lower() for w in _WEEKDAY_NAMES)
+
+
+def _event(f: Figure, text: str, lo: int) -> str | None:
+    """The stemmed word that governs a date: the last content word before it in its clause ("due to reopen on May
+    26" → reopen); None when there is none or it is a name (a dateline)."""
+    left = _CLAUSE_CUT.split(text[lo:f.start])[-1]
+    for w in reversed(_WORD.findall(left)):
+        if w.lower() not in _EVENT_SKIP and not w.isdigit():
+            # a verb or noun governs a date; a name does not ("SARNICK, April 7 (CPA)", a dateline)
+            return stem(w) if w.islower() else None
+    return None
 
 
 def _windows(figures: Sequence[Figure]) -> list[tuple[int, int]]:
@@ -751,12 +905,24 @@ def find_conflicts(figures: Sequence[Figure], texts: dict[str, str], *, min_shar
     if cross.any():
         cross[cross] = [bool(cls[a] & cls[b]) for a, b in zip(i_[cross].tolist(), j_[cross].tolist())]
     ok = (i_ < j_) & (same | cross) & (art[i_] != art[j_])
+    cal = np.array([f.category in ("calendar", "clock") for f in cand], dtype=bool)
+    if cal.any():
+        # two dates (or times of day) are of one event only when the same word governs them ("reopen on May 26" / "now reopen in
+        # mid-June"), not when their sentences share other words ("close from April 14" / "reopen in mid-June")
+        event = [_event(ordered[k], texts[ordered[k].article_id], wins[x][0]) if cal[x] else None
+                 for x, k in enumerate(rep_k)]
+        both = ok & cal[i_] & cal[j_]
+        if both.any():
+            ok[both] = [event[a] is not None and event[a] == event[b]
+                        for a, b in zip(i_[both].tolist(), j_[both].tolist())]
     i_, j_, sw = i_[ok], j_[ok], shared.data[ok]
     ss = np.asarray(S[i_].multiply(S[j_]).sum(axis=1)).ravel() if len(i_) else np.zeros(0)
     score = 0.5 * (sw + ss)
     # money: the currency is not a context word and sums rarely coincide by chance, so less is enough ("The $2.1
     # billion dam" / "the dam cost $1.9 billion")
-    need = np.array([max(1, min_shared - 1) if f.category == "money" else min_shared for f in cand])
+    # dates: the governing word must be the same (above), and it is enough
+    need = np.array([max(1, min_shared - 1) if f.category in ("money", "calendar", "clock") else min_shared
+                     for f in cand])
     ok = score >= need[i_]
     i_, j_, score = i_[ok], j_[ok], score[ok]
     # different classes of predicate: different quantities

@@ -227,7 +227,7 @@ class Figure:
     text: str
     value: float | None  # the number (None for vague quantities like "dozens")
     approx: bool  # "about 100", "dozens", "tens of thousands"
-    unit: str  # "count" | "money" | "percent" | "date" | "duration" | "number"
+    unit: str  # "count" | "money" | "percent" | "date" | "time" | "duration" | "measure" | "number"
     counts: str  # the noun it counts, as written ("US citizens", "people", "dollars"); "" when none
     category: str  # what kind of thing is counted ("people", "money", "percent", …)
     article_id: str

@@ -28,8 +28,16 @@ __all__ = ["SpeakerIndex", "carry_copies", "extract_quotes", "group_by_speaker",
 VERBS = (r"said|says|say|told|tells|added|adds|continued|stated|explained|noted|stressed|insisted|warned|asked|"
          r"announced|informed|confirmed|declared|argued|wrote|tweeted|replied|recalled|acknowledged|admitted|"
          r"conceded|cautioned|emphasi[sz]ed|urged|called|described|claimed|claims|promised|vowed|pledged|"
-         r"predicted|appealed|saying|insists|warns|described|believes|expects|estimated|estimates")
+         r"predicted|appealed|saying|insists|warns|described|believes|expects|estimated|estimates|revealed|claim")
 _VERB = re.compile(rf"\b(?:{VERBS})\b")
+# a speaker before a quote of their words in the same sentence: the speech verbs, and verbs that quote what someone
+# says of another ("X accused police of “deliberately underestimating” the turnout")
+_HEAD_VERB = re.compile(rf"\b(?:{VERBS}|accused|accuses|accusing|criticised|criticized|condemned|dismissed)\b")
+# words on a placard or banner are its holders' ("protesters holding placards reading “Save Ward 7”")
+_PLACARD = re.compile(
+    r"\b(?P<speaker>[a-z][\w’'-]+)\s+(?:who\s+(?:were|are)\s+)?(?:holding|carrying|waving|with|brandishing)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:placards?|banners?|signs?|posters?|flags?|t-shirts?)\s+"
+    r"(?:reading|saying|that\s+read|which\s+read|bearing\s+the\s+words|with\s+the\s+words)\s*:?\s*[“\"]?$")
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 # “…”, "…" and (British style) ‘…’: a single opening mark after a space or an opening bracket/dash, closed by ’ that
 # is not an apostrophe inside a word ("don’t") — a plural possessive ("workers’ pay") can still end it early
@@ -46,23 +54,33 @@ _AFTER_APPOSITIVE = re.compile(
 # attribution right before an opening quote: 'Haldane said: “' / 'the minister said, "'
 _BEFORE = re.compile(rf"(?P<speaker>(?:[\w'’.-]+\s+){{0,5}}?[\w'’.-]+)\s+(?:{VERBS})(?:\s+on\s+\w+)?\s*[:,]?\s*$")
 # indirect speech
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_PART_OF_DAY = r"(?:\s+(?:morning|afternoon|evening|night))?"
 # verbs that report a clause without "that" ("X said the talks ended"); the others take an object as readily as a
 # clause ("Brandt conceded the runoff", "Detectives asked the public for photos"), so they need "that"
 BARE_VERBS = (r"said|says|say|stated|added|adds|explained|noted|stressed|insisted|argued|wrote|tweeted|replied|"
               r"reported")
-_SPEAKER_NP = r"[^,;“”\"]{2,60}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
+_SPEAKER_NP = r"[^,;“”\"]{2,90}?(?:,\s+[^,;“”\"]{2,70}?,)?"  # "X" or "ROLE, NAME," / "NAME, ROLE,"
 _SAYS_THAT = re.compile(
     rf"^(?:[A-Z][^,;“”\"]{{2,50}}?,\s+)??(?P<speaker>{_SPEAKER_NP})\s+(?:"
     rf"(?:{BARE_VERBS}|claimed|claims|claim|confirmed|warned)\s+(?:in|on|at)\s+(?:a|an|the|his|her|their|its)\s+"
     rf"(?:[\w-]+\s+){{0,2}}?(?:statement|letter|interview|post|briefing|press\s+conference|news\s+conference|speech|"
     rf"e-?mail|message|video|tweet|report)\b(?:\s+(?:with|to)\s+(?:[\w’'-]+\s+){{0,3}}?[\w’'-]+(?=\s+(?:on|that)\b))?"
     rf"(?:\s+on\s+\w+)?,?\s+(?:that\s+)?|"
-    rf"(?:{BARE_VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?\s+(?:that\s+)?|"
+    rf"(?:{BARE_VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}){_PART_OF_DAY})?\s+(?:that\s+)?|"
     rf"(?:told|tells)\s+(?:(?:reporters|journalists|supporters|the meeting|MPs|parliament)\b(?:[^,;“”\"]{{0,30}}?\s+"
     rf"that\b)?|[^,;“”\"]{{1,40}}?\s+that\b|(?:[a-z]+s|the\s+[a-z]+|[A-Z][\w’']+(?:\s+[A-Z][\w’']+){{0,2}})\s+"
     rf"(?=(?:it|he|she|they|we|the|a|an|there|this|no|all|its|their)\s))\s*|"
     rf"appeal(?:ed|s|ing)?\s+for\s+(?=\w+\s+(?:who|with|to)\b)|are\s+appealing\s+for\s+|"
-    rf"(?:{VERBS})(?:\s+(?:on|late on|early on)\s+\w+)?(?:\s+(?:reporters|journalists))?(?:,\s+however,)?"
+    # a clause without "that" after a verb that also takes an object: a finite auxiliary within a few words says it
+    # is a clause ("He confirmed a planning committee meeting had been set for …"; "Brandt conceded the runoff" is not)
+    rf"(?:confirmed|announced|revealed|warned|claimed|claims|claim|predicted|admitted|acknowledged|conceded|"
+    rf"believes|believe|estimated|estimates|fears|fear|feared)(?:\s+(?:on|late on|early on)\s+\w+)?\s+"
+    rf"(?!(?:that|on|late|early|in|at|to|yesterday|today|{_WEEKDAYS})\b)(?=(?:(?!that\b)[\w’'-]+\s+){{1,6}}?"
+    rf"(?:had|has|have|was|were|would|will|is|are|could|may|might|should|must|can)\s)|"
+    rf"(?:expect|expects)\s+(?!(?:to|that)\b)(?=(?:[\w’'-]+\s+){{1,4}}?to\s+[a-z])|"
+    rf"(?:{VERBS})(?:\s+(?:(?:on|late on|early on)\s+\w+|{_WEEKDAYS}){_PART_OF_DAY})?(?:\s+(?:reporters|journalists))?"
+    rf"(?:,\s+however,)?"
     rf"\s+that\s+)"
     r"(?P<clause>\S.*?)[.!?]?$", re.DOTALL)
 # a dateline before the first sentence: "TAMSFORD, March 3 (Meridian Wire) - "
@@ -74,7 +92,27 @@ _ADDING = re.compile(r"^[^.!?“”\"]{0,80}?,\s+(?:adding|saying|insisting|warn
 # crowd at about 3,000", "The campaign has put the figure at more than 10,000"
 _ESTIMATE = re.compile(
     r"^(?P<speaker>[^,;“”\"]{2,60}?)\s+(?:(?:has|have|had)\s+)?(?P<clause>(?:put|puts|estimated|estimates|estimate|"
-    r"valued|values|value)\s+(?:the|their|its|his|her)\s+(?:[a-z]+\s+){0,3}?(?:at)\s+\S.*?)[.!?]?$", re.DOTALL)
+    r"valued|values|value)\s+(?:the|their|its|his|her)\s+(?:[a-z]+\s+){0,4}?(?:at)\s+\S.*?)[.!?]?$", re.DOTALL)
+# a request or warning to someone: "Police have asked people not to travel to the area", "The park authority urged
+# walkers to check weather forecasts" (the clause is the infinitive: what they are asked to do or not to do)
+_URGED = re.compile(
+    rf"^(?P<speaker>{_SPEAKER_NP})\s+(?:(?:has|have|had)\s+)?(?:also\s+)?(?:urged|urges|asked|asks|warned|warns|"
+    rf"advised|advises|told|tells|called\s+on|calls\s+on|appealed\s+to|encouraged|reminded)\s+(?!for\b|about\b)"
+    rf"(?:[\w’'-]+\s+){{1,3}}?(?P<clause>(?:not\s+)?to\s+[a-z]\S*\s.*?)[.!?]?$", re.DOTALL)
+# inside a sentence, words someone is said to have said or estimated of a thing just named: "a petition she said
+# had been signed by 2,350 people", "at a cost the school put at 6,500 crowns"
+_CLAUSE_TAIL = r"(?:[^.;:!?“”\",]|,(?=\S)|\.(?=\w))+"  # "2,350", "U.S." inside
+_SAID_RELATIVE = re.compile(
+    r"\b(?P<speaker>he|she|they|[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)?)\s+(?:said|says|claimed|claims|believes|believed)"
+    rf"\s+(?P<clause>(?:had|has|have|was|were|would|will|is|are|could|might)\s{_CLAUSE_TAIL})")
+_PUT_AT_RELATIVE = re.compile(
+    r"\b(?P<clause>(?:a|an)\s+[a-z]+\s+(?P<speaker>(?:the|its|their)\s+[a-z]+|[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,3})"
+    rf"\s+(?:put|puts|estimated|estimates|valued|values)\s+(?:it\s+)?at\s{_CLAUSE_TAIL})")
+_CLAUSE_WORD = re.compile(r"\s(?:after|before|when|as|since|because|if|while|come|comes|came|is|are|was|were)\s")
+# a coordinated predicate: "Campaigners have launched a legal fund and say they have already raised …"
+_AND_SAYS = re.compile(r",?\s+and\s+(?:also\s+)?(?=(?:say|says|said|told|tells|warned|warns|urged|urges|asked|asks|"
+                       r"added|insisted|claimed|claim|claims|confirmed|announced)\b)")
+_LEAD_AUX = re.compile(r"\s+(?:has|have|had|is|are|was|were|will|would|can|could|did|does|do)\s")
 _AUXILIARY = re.compile(r"\s+(?:has|have|had)$", re.IGNORECASE)
 _CLAUSE_SAID = re.compile(rf"^(?P<clause>.{{15,}}?),\s+(?P<speaker>[^,;“”\"]{{2,60}}?(?:,\s+[^,;“”\"]{{2,60}}?,)?)\s+"
                           rf"(?:{VERBS})"
@@ -92,6 +130,8 @@ def _speaker_ok(speaker: str) -> bool:
     if ("," in speaker or len(words) > 7) and 2 <= len(words) <= 16 and _person_in(speaker) \
             and words[-1].lower() not in _NOT_LAST:
         return True  # "The trust's chief executive, Ruth Anselm"; "Detective Chief Inspector Sunita Vale of … Police"
+    if 7 < len(words) <= 14 and _long_np_ok(speaker):
+        return True  # "Organisers of the protest against the Linden Cross incinerator"
     if not 1 <= len(words) <= 7:
         return False
     if words[-1].lower() in _NOT_LAST or ".." in speaker:
@@ -100,7 +140,8 @@ def _speaker_ok(speaker: str) -> bool:
         # first verb, which these patterns cannot find; no attribution beats a wrong one
         return False
     low = speaker.lower()
-    if words[0].lower() in ("and", "but", "or", "while", "as", "if", "when", "because"):
+    if words[0].lower() in ("and", "but", "or", "while", "as", "if", "when", "because", "although", "though",
+                            "whereas"):
         return False  # a second clause, not its subject
     if words[0].lower() in _PRONOUNS:
         return len(words) == 1
@@ -117,10 +158,31 @@ def _speaker_ok(speaker: str) -> bool:
                                                          and last[:-1] + "s" == last and len(last) > 4))
 
 
+_NP_BREAK = re.compile(r"\s+(?:of|from|at|for|with|in)\s+")
+_NOT_IN_NP = frozenset("""is are was were be been has have had will would can could said says say told and or but who
+    which that when while if because""".split())
+
+
+def _long_np_ok(speaker: str) -> bool:
+    """A long noun phrase as a speaker: a head of at most three words that names who (a capitalised name, a plural
+    or a role noun) and a prepositional tail without a verb or a second clause."""
+    parts = _NP_BREAK.split(speaker, maxsplit=1)
+    if len(parts) < 2:
+        return False
+    head = _DET.sub("", parts[0]).split()
+    if not 1 <= len(head) <= 3 or any(w.lower() in _NOT_IN_NP for w in speaker.split()):
+        return False
+    last = head[-1].lower()
+    return all(w[:1].isupper() for w in head) or last in _ROLE_NOUNS or (last.endswith("s") and not last.endswith("ss")
+                                                                         and len(last) > 4)
+
+
 _ROLE_NOUNS = frozenset("""police officials spokesman spokeswoman spokesperson director officer minister leader
     chief secretary chair chairman president mayor manager coordinator organiser organizer expert analyst
     investigators agency council service union company government authority trust department""".split())
 _NOT_LAST = frozenset({"and", "but", "or", "then", "to", "who", "which", "that", "amid",
+                       # a negated verb ("X does not believe it can …") says the opposite of the clause
+                       "not", "never", "does", "do", "did", "doesn't", "don't", "didn't", "doesn’t", "don’t", "didn’t",
                        # passive or copula before the verb ("X was told that …": X is who heard it, not who said it)
                        "is", "are", "was", "were", "be", "been", "being"})
 # a newsletter label before the subject ("Driving the news: Mayorkas said …", "State of play: DHS said …")
@@ -182,6 +244,12 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
             ia = pa + m.start(g)
             ib = ia + len(inner)
             short = len(inner.split()) < MIN_QUOTE_WORDS
+            placard = _PLACARD.search(para[max(0, m.start() - 120):m.start() + 1])
+            if placard and _sentence_at(sentences, ia) is not None:
+                sent = _sentence_at(sentences, ia)
+                add(ia, ib, placard.group("speaker"), "direct", sent)
+                direct_spans.append((ia, ib))
+                continue
             if short and re.match(r"[\s’'”\"]*[a-z]", para[m.end():m.end() + 3]) and not re.match(
                     r"[\s’'”\"]*(?:and|but|or|as|when|while|after|he|she|they|said|says|adding|for|to|in|on|at|by|"
                     r"with|from|about|over|since)\b", para[m.end():]) and not re.search(
@@ -206,7 +274,7 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
                 # a speaker and a speech verb earlier in the same sentence: 'Haldane said Ostrel was "ready …"'
                 head = text[sent.start:pa + m.start()]
                 vm = None
-                for vm in _VERB.finditer(head):
+                for vm in _HEAD_VERB.finditer(head):
                     pass
                 if vm is not None:
                     speaker = _subject(head[: vm.start()])
@@ -245,17 +313,40 @@ def extract_quotes(article: Article, sentences: Sequence[Sentence]) -> list[Quot
                 st = st[skip:]
         # a second attributed clause: "…, while Castermere Police estimate the crowd at around 3,000", "…, and
         # health officials have confirmed that norovirus is to blame"
-        tails = [(0, st)] + [(t.end(), st[t.end():]) for t in _SECOND_CLAUSE.finditer(st)]
-        for off, part in tails:
+        tails = [(0, 0, st)] + [(t.start(), t.end(), st[t.end():]) for t in _SECOND_CLAUSE.finditer(st)]
+        n_before = len(out)
+        found_at: list[tuple[int, tuple[int, int, str, str]]] = []
+        for cut, off, part in tails:
             found = _reported(part, sent.start + skip + off)
-            if found is None:
-                continue
-            ca, cb, speaker, kind = found
+            if found is not None:
+                found_at.append((sent.start + skip + cut, found))
+        for j, (_, (ca, cb, speaker, kind)) in enumerate(found_at):
             if _mostly_quoted(ca, cb, direct_spans):
                 break  # the clause is a direct quote already listed
-            add(ca, cb, _resolve(speaker, last_named), kind, sent, _mention(speaker))
-            if off == 0:
-                break
+            if j and found_at[j - 1][1][2] == speaker and found_at[j - 1][1][1] >= cb:
+                continue  # a second clause of the same speaker's words: part of the first
+            if j + 1 < len(found_at) and ca < found_at[j + 1][0] < cb and found_at[j + 1][1][2] != speaker:
+                cb = found_at[j + 1][0]  # "X claim that …, while Police estimate …": each says their own part
+            add(ca, cb, *_speaker_of(speaker, last_named, sentences, k, kind, sent))
+        if len(out) == n_before and not _mostly_quoted(sent.start, sent.end, direct_spans):
+            # "X VERB … and say(s) …": the speaker is the subject of the first verb
+            am = _AND_SAYS.search(st)
+            subj = _lead_subject(st[: am.start()]) if am else None
+            if am and subj:
+                synth = subj + " " + st[am.end():]
+                found = _reported(synth, 0)
+                if found is not None and found[0] > len(subj):
+                    ca, cb, speaker, kind = found
+                    base = sent.start + skip + am.end() - len(subj) - 1
+                    add(base + ca, base + cb, *_speaker_of(speaker, last_named, sentences, k, kind, sent))
+        for pattern in (_SAID_RELATIVE, _PUT_AT_RELATIVE):
+            for m in pattern.finditer(st):
+                ca, cb = sent.start + skip + m.start("clause"), sent.start + skip + m.end("clause")
+                if m.start() == 0 or len(m.group("clause").split()) < MIN_QUOTE_WORDS \
+                        or any(q.start < cb and ca < q.end for _, q in out) or _mostly_quoted(ca, cb, direct_spans):
+                    continue
+                speaker = _strip_speaker(m.group("speaker"))
+                add(ca, cb, *_speaker_of(speaker, last_named, sentences, k, "indirect", sent))
     out.sort(key=lambda x: x[0])
     return [q for _, q in out]
 
@@ -290,7 +381,8 @@ def _reported(st: str, base: int) -> tuple[int, int, str, str] | None:
     """(start, end, speaker, kind) of the reported speech a sentence (or clause) ``st`` opens or closes with."""
     if True:
         for pattern, kind in ((_ACCORDING_LEAD, "according_to"), (_ACCORDING_TAIL, "according_to"),
-                              (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect"), (_ESTIMATE, "indirect")):
+                              (_CLAUSE_SAID, "indirect"), (_SAYS_THAT, "indirect"), (_URGED, "indirect"),
+                              (_ESTIMATE, "indirect")):
             m = pattern.match(st)
             if not m:
                 continue
@@ -299,8 +391,40 @@ def _reported(st: str, base: int) -> tuple[int, int, str, str] | None:
                 continue
             if kind == "indirect" and pattern is not _CLAUSE_SAID and speaker.split()[0].lower() in ("i", "we"):
                 continue
+            if pattern is _URGED and not _person_in(speaker) and (
+                    len(speaker.split()) > 6 or _CLAUSE_WORD.search(speaker)):
+                continue  # "The mass cancellations come after its pilots asked …": no subject of "asked"
             return base + m.start("clause"), base + m.end("clause"), speaker, kind
     return None
+
+
+def _lead_subject(clause: str) -> str | None:
+    """The subject of a clause's first verb, read without a parser: a leading run of capitalised words followed by
+    a lower-case word ("Fernhill Primary School sent …"), else the words before an auxiliary among the first eight
+    ("The district council has closed …", "Campaigners have launched …"); None when neither is a speaker."""
+    clause = _LABEL.sub("", clause)  # "Driving the news: …"
+    m = re.match(r"[A-Z][\w’'&.-]*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][\w’'&.-]*)*(?=\s+[a-z])", clause)
+    cand = m.group(0) if m and m.group(0).split()[0].lower() not in _NOT_NAME else None
+    if cand is None:
+        aux = _LEAD_AUX.search(" ".join(clause.split()[:8]) + " ")
+        cand = " ".join(clause.split()[:8])[: aux.start()] if aux else None
+    cand = _strip_speaker(cand) if cand else None
+    if cand and cand.split()[0].lower().endswith("ing"):
+        return None  # a participle opens the clause ("Speaking on Monday, …"): no subject here
+    return cand if cand and len(cand.split()) <= 6 and _speaker_ok(cand) else None
+
+
+def _speaker_of(speaker: str, last_named: str | None, sentences: Sequence[Sentence], k: int, kind: str,
+                sent: Sentence) -> tuple[str | None, str, Sentence, str | None]:
+    """(speaker, kind, sentence, mention) of a reported clause, as ``add`` takes them: a pronoun is kept as the
+    mention; "it" is the organisation the previous sentence is about ("Verrin Energy wants to build … It says …"),
+    else the previous named speaker."""
+    low = speaker.lower()
+    if low == "it" and k > 0:
+        subj = _lead_subject(sentences[k - 1].text)
+        if subj and subj[:1].isupper() and not _person_in(subj):
+            return subj, kind, sent, speaker
+    return _resolve(speaker, last_named), kind, sent, _mention(speaker)
 
 
 def _subject(before_verb: str) -> str | None:
@@ -363,6 +487,17 @@ _NOT_NAME = frozenset(
 _TITLES_OR_NOT_NAME = _TITLES | _NOT_NAME
 _NAME_RUN = re.compile(r"[A-Z][a-z’'A-Z-]+(?:\s+[A-Z][a-z’'A-Z-]+){1,5}")
 _CAP_RUN = re.compile(r"[A-Z][\w’'&-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'&-]*)*")
+# "the company" / "company spokesman": the business the story names (by the head of its name)
+_GENERIC_BUSINESS = frozenset("company firm".split())
+_BUSINESS_HEADS = frozenset("""company corporation corp inc ltd llc plc holdings shipping energy textiles packaging
+    airlines airways motors foods pharmaceuticals technologies logistics industries""".split())
+_PLURAL_ROLES = frozenset("leaders officials representatives members bosses executives".split())
+_POLICE_MEMBERS = frozenset("officers detectives".split())  # not "investigators": fire, air-crash, … too
+# a capitalised name with a lower-case organisation word after it: "the Stop Linden Cross campaign"
+_NAMED_BODY = re.compile(r"(?<![\w’'])([A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)\s+("
+                         + "|".join(sorted(_ORG_HEADS)) + r")\b")
+_MEMBERS_OF = re.compile(r"\b(?P<role>[A-Za-z][a-z]+[^s\W]s)\s+(?:from|of)\s+(?:the\s+)?(?P<body>[A-Z][\w’'-]*"
+                         r"(?:\s+(?:of\s+|and\s+)?[A-Z][\w’'-]*)*(?:\s+[a-z]+)?)")
 # words before an organisation that say when or whose, not which: "the latest council figures"
 _QUALIFIERS = frozenset("latest new own official first early recent".split())
 _ROLE_AFTER = re.compile(r",\s+((?:the\s+|a\s+)?[a-z][\w’' -]{2,60}?)(?:,|\s+(?:said|says|told))")
@@ -414,6 +549,7 @@ class SpeakerIndex:
         self.roles: dict[str, dict[str, int]] = {}
         self.orgs: dict[str, dict[str, int]] = {}
         self.person_mentions: dict[str, list[tuple[int, str]]] = {}
+        self.members: dict[str, dict[str, int]] = {}
         self._memo: dict[str, str] = {}
         for a in articles:
             text = a.text
@@ -456,6 +592,16 @@ class SpeakerIndex:
                         name = " ".join(words)
                         self.orgs.setdefault(words[-1].lower(), {}).setdefault(name, 0)
                         self.orgs[words[-1].lower()][name] += 1
+            for m in _NAMED_BODY.finditer(text):  # "the Stop Linden Cross campaign"
+                # two capitalised words at least: "Counterterror police" opening a sentence names no body
+                if len(m.group(1).split()) >= 2 and m.group(1).split()[0].lower() not in _NOT_NAME:
+                    self.orgs.setdefault(m.group(2), {}).setdefault(m.group(0), 0)
+                    self.orgs[m.group(2)][m.group(0)] += 1
+            for m in _MEMBERS_OF.finditer(text):  # "Organisers from the Stop Linden Cross campaign"
+                body = m.group("body")
+                if body.split()[-1].lower() in _ORG_HEADS:
+                    self.members.setdefault(m.group("role").lower(), {}).setdefault(body, 0)
+                    self.members[m.group("role").lower()][body] += 1
             for m in re.finditer(r"\b[Tt]he\s+((?:[a-z][\w-]+\s+){1,3}([a-z]+))\b", text):
                 if m.group(2) in _ORG_HEADS and not any(w in _NOT_NAME or w in ("of", "for", "to", "with")
                                                         for w in m.group(1).split()):
@@ -529,15 +675,31 @@ class SpeakerIndex:
         role = re.split(r"\s+(?:of|for|at|from|in)\s+", role)[0].strip()
         if role in self.roles and len(self.roles[role]) == 1:
             return next(iter(self.roles[role]))
+        member = re.match(r"^(?P<role>[a-z][\w-]*[^s]s)(?:\s+(?:from|of|at|with)\s+(?P<rest>.+))?$", low)
+        if member:  # "Organisers from the Stop Linden Cross campaign", "campaigners", "officers" → the body
+            rest = member.group("rest")
+            if rest:
+                body = self.canonical(s[len(s) - len(rest):])
+                if body.split()[-1].lower() in _ORG_HEADS and body[:1].isupper():
+                    return body
+            body = self._member_org(member.group("role"))
+            if body:
+                return body
         # "the latest council figures" → the council: a body's figures are its word
         words = [w for w in re.sub(r"\s+(?:figures|figure|data|estimates?|statistics|readings|records)$", "",
                                    bare).split() if w.lower() not in _QUALIFIERS]
         low = " ".join(words).lower()
         head = words[-1].lower() if words else ""
-        if len(words) == 2 and words[0].lower() in self.orgs and head in _ROLE_NOUNS and words[0].islower():
+        if len(words) == 2 and (words[0].lower() in self.orgs or words[0].lower() in _GENERIC_BUSINESS):
             org = self._org(words[0].lower(), [])
-            if org:  # "hospital spokesman" → "spokesman for Tamsford General Hospital"
-                return f"{words[1]} for {org}"
+            if org and head in _ROLE_NOUNS and words[0].islower():
+                return f"{words[1]} for {org}"  # "hospital spokesman" → "spokesman for Tamsford General Hospital"
+            if org and head.endswith("s") and (head[:-1] in _ROLE_NOUNS or head in _PLURAL_ROLES):
+                return f"{org} {words[1]}"  # "union leaders" → "Dockers' and Harbour Workers' Union leaders"
+        if len(words) == 1 and head in _GENERIC_BUSINESS:
+            org = self._org(head, [])
+            if org:  # "the company" → the one business the story names
+                return org
         if head in _ORG_HEADS and head in self.orgs and not any(w[:1].isupper() for w in words[:-1]) \
                 or (len(words) == 1 and head in self.orgs):
             mods = [w for w in low.split()[:-1] if w not in _NOT_NAME and not w.endswith(("’s", "'s"))]
@@ -547,10 +709,32 @@ class SpeakerIndex:
         return bare if bare else s
 
     def _org(self, head: str, mods: Sequence[str], low: str = "") -> str | None:
-        """The organisation the story names in full with this head noun (and these modifiers), most mentioned."""
+        """The organisation the story names in full with this head noun (and these modifiers), most mentioned; for
+        "company" or "firm", the business the story names (one, or one named at least twice as often as any other)."""
+        if head in _GENERIC_BUSINESS:
+            cands = {n: c for h in _BUSINESS_HEADS for n, c in self.orgs.get(h, {}).items()}
+            if not cands:
+                return None
+            ranked = sorted(cands.values(), reverse=True)
+            if len(ranked) > 1 and ranked[0] < 2 * ranked[1]:
+                return None
+            return max(cands, key=lambda n: (cands[n], len(n)))
         cands = {n: c for n, c in self.orgs.get(head, {}).items()
                  if all(md in n.lower() for md in mods) and n.lower() != low}
         return max(cands, key=lambda n: (cands[n], len(n))) if cands else None
+
+    def _member_org(self, role: str) -> str | None:
+        """The body a plural role belongs to: the one the story attaches it to ("organisers from the Stop Linden
+        Cross campaign"), the body its stem names ("campaigners" → the campaign), police ranks → the police."""
+        bodies = self.members.get(role)
+        if bodies and len(bodies) == 1:
+            return next(iter(bodies))
+        if role in _POLICE_MEMBERS:
+            return self._org("police", [])
+        for suffix in ("ers", "ors", "ists"):
+            if role.endswith(suffix) and role[: -len(suffix)] in self.orgs:
+                return self._org(role[: -len(suffix)], [])
+        return None
 
 
 def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> list[Quote]:
@@ -577,6 +761,17 @@ def resolve_speakers(quotes: Sequence[Quote], articles: Sequence[Article]) -> li
         name = index.canonical(written)
         as_written = q.speaker_mention or (q.speaker if q.speaker != name else None)
         out.append(replace(q, speaker=name, speaker_as_written=as_written))
+    # a bare plural role ("officials said") is the one longer phrase of the story that ends with it ("mountain rescue
+    # officials said" in the lead)
+    longer: dict[str, set[str]] = {}
+    for q in out:
+        words = (q.speaker or "").split()
+        if 1 < len(words) <= 4 and all(w.islower() for w in words) and words[-1].endswith("s"):
+            longer.setdefault(words[-1], set()).add(q.speaker or "")
+    for k, q in enumerate(out):
+        if q.speaker and q.speaker.lower() in longer and " " not in q.speaker and len(longer[q.speaker.lower()]) == 1:
+            out[k] = replace(q, speaker=next(iter(longer[q.speaker.lower()])),
+                             speaker_as_written=q.speaker_as_written or q.speaker)
     texts = {a.id: a.text for a in articles}
     by_article: dict[str, list[int]] = {}
     for k, q in enumerate(out):

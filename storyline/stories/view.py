@@ -246,7 +246,8 @@ def sources(articles: Sequence[Article], copies: Sequence[Mapping[str, Any]] = (
 
 # -- unique -----------------------------------------------------------------------------------------------------
 def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] | frozenset[int] = frozenset(),
-                   relation: Mapping[str, str] | None = None) -> tuple[list[UniqueItem], int]:
+                   relation: Mapping[str, str] | None = None,
+                   conflicts: Sequence[Conflict] = ()) -> tuple[list[UniqueItem], int]:
     """Sentences only one outlet reports, and their total: no sentence of another *independent* source aligns with
     them. Boilerplate (``excluded``) and the text of copies and rewrites (``relation``: their words are their
     origin's) are not unique content; a sentence that only a copy of its own article repeats is.
@@ -258,11 +259,15 @@ def unique_content(al: Alignment, settings: StoriesSettings, excluded: set[int] 
     refs = al.sentences
     if len({r.source for r in refs if relation.get(r.article_id) is None}) < 2:
         return [], 0
+    # a sentence giving a value of a figure group (``conflicts``: the same quantity or date in two or more
+    # independent reports, whatever the values) reports what another outlet reports too
+    in_group = {(v.article_id, v.start) for c in conflicts for v in c.values}
     per: dict[str, list[int]] = {}
     ok = np.array([relation.get(r.article_id) is None and i not in excluded for i, r in enumerate(refs)])
     supported = _other_source_support(al, ok)
     cand = [i for i, r in enumerate(refs) if i not in excluded and relation.get(r.article_id) is None
-            and word_count(r.text) >= settings.min_sentence_words and not supported[i]]
+            and word_count(r.text) >= settings.min_sentence_words and not supported[i]
+            and (r.article_id, r.sentence.start) not in in_group]
     if cand and settings.unique_max_similarity < 1.0 and al.lexical_vectors is not None:
         # below the alignment threshold too: a re-worded sentence of another independent source is no unique content
         X = al.lexical_vectors
@@ -516,7 +521,7 @@ def build_view_from_articles(
     conflicts = find_conflicts(figures, {a.id: a.text for a in articles}, dates={a.id: a.date for a in articles},
                                copies=copies, include_agree=True)
     entities, ent_method = entity_job.result()
-    unique, unique_total = unique_content(al, s, boiler, relation)
+    unique, unique_total = unique_content(al, s, boiler, relation, conflicts)
     agreed = agreements(al, s, groups, relation, cent)
     newest = latest(articles, al, s, boiler, relation, conflicts)
     srcs = sources(articles, copies)
