@@ -311,6 +311,7 @@ class AppContext:
     view_builder: Callable[..., Any] | None = None
     views: ViewCache = field(init=False)
     listings: ViewCache = field(init=False)
+    pages: ViewCache = field(init=False)  # rendered story pages (storyline/api/stored_pages.py)
     stored_views: StoredViews = field(init=False)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -328,6 +329,7 @@ class AppContext:
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
         self.listings = ViewCache(256)  # pages of the story listings, per store version (data.list_stories)
+        self.pages = ViewCache(self.settings.web.view_cache_size)  # rendered story pages, per page key
         self.stored_views = StoredViews(self)
         if self.store_path != ":memory:" and not is_postgres_url(self.store_path):
             Path(self.store_path).parent.mkdir(parents=True, exist_ok=True)
@@ -376,6 +378,10 @@ class AppContext:
 
                 clusterer = make_clusterer(self.settings, encoder=self.query_encoder()).restore(self.writer())
             self._pipeline = open_pipeline(self.writer(), self.settings, clusterer)
+            if self.view_builder is not None:  # the stories an ingest changes get their view and pages in its batch
+                from .refresh import ViewRefresher
+
+                self._pipeline.observers.append(ViewRefresher(self))
         return self._pipeline
 
     def build_view(self, store: Store, story_id: str) -> Any:
