@@ -298,3 +298,35 @@ def test_an_app_started_again_still_rebuilds_changed_stories_in_the_background(d
         assert c.get(f"/api/stories/{sid}").json()["view_stale"] is False
     assert builder.calls == [sid, sid]
     assert ctx.stored_views.status()["queued"] == 0
+
+
+@pytest.mark.parametrize("order", ["latest", "most-covered", "oldest"])
+def test_listing_pages_cut_from_the_whole_order_are_the_pages_the_query_gives(db, order):
+    """A page after the first is cut from the listing's whole order (computed once per store version): every page,
+    to the last, is the one the listing query gives for that cursor, also after an ingest changed the order."""
+    from storyline.api import data, queries
+
+    app = app_with(db, Counting(), token=TOKEN)
+    ctx = app.state.ctx
+    filters = queries.StoryFilters(order=order)
+
+    def walk(store) -> list:
+        pages, cursor = [], queries.list_stories(store, filters, 3)[1]
+        while cursor is not None:
+            expected = queries.list_stories(store, filters, 3, cursor)
+            got = data.list_stories(ctx, store, filters, 3, cursor)
+            assert got == expected, f"page {len(pages) + 2} differs"
+            pages.append(got[0])
+            cursor = got[1]
+        return pages
+
+    with TestClient(app) as c, Store(db) as s:
+        before = walk(s)
+        assert len(before) >= 3
+        aid = s.query("SELECT article_id FROM memberships LIMIT 1")[0][0]
+        base = s.get_article(aid)
+        rec = {"id": "fresh-2", "source": "Another Outlet", "title": base.title, "text": base.text + " Later.",
+               "date": "2099-01-01T00:00:00Z"}
+        assert c.post("/api/ingest", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
+        after = walk(s)
+        assert after != before

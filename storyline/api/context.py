@@ -312,6 +312,7 @@ class AppContext:
     views: ViewCache = field(init=False)
     listings: ViewCache = field(init=False)
     pages: ViewCache = field(init=False)  # rendered story pages (storyline/api/stored_pages.py)
+    rankings: ViewCache = field(init=False)  # whole story listings, per store version and filters (data.list_stories)
     stored_views: StoredViews = field(init=False)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -330,6 +331,7 @@ class AppContext:
         self.views = ViewCache(self.settings.web.view_cache_size)
         self.listings = ViewCache(256)  # pages of the story listings, per store version (data.list_stories)
         self.pages = ViewCache(self.settings.web.view_cache_size)  # rendered story pages, per page key
+        self.rankings = ViewCache(8)  # a whole listing is ~1 KB per story: a few versions and filters at a time
         self.stored_views = StoredViews(self)
         if self.store_path != ":memory:" and not is_postgres_url(self.store_path):
             Path(self.store_path).parent.mkdir(parents=True, exist_ok=True)
