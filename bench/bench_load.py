@@ -285,9 +285,11 @@ def main() -> int:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", STORYLINE_TOKEN=TOKEN)
     sets = [x for o in [f"cluster.profile={args.profile}", *args.overrides] for x in ("--set", o)]
     started = time.perf_counter()
+    # the server's log goes to a file, not a pipe nobody reads while it runs (a full pipe would block the server)
+    server_log = open(Path(tmp.name) / "server.log", "w+b")
     proc = subprocess.Popen(cli() + ["--db", db, *sets, "serve", "--host", "127.0.0.1", "--port", str(port),
                                      "--workers", str(args.workers)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=server_log)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -297,7 +299,8 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                sys.stderr.write("server did not start\n" + (proc.stderr.read().decode() if proc.stderr else ""))
+                server_log.seek(0)
+                sys.stderr.write("server did not start\n" + server_log.read().decode(errors="replace"))
                 return 1
             time.sleep(0.2)
         warm = wait_until_warm(base, args.workers, timeout=1800)
@@ -344,7 +347,12 @@ def main() -> int:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        server_log.seek(0)
+        logged = server_log.read().decode(errors="replace").strip()
+        server_log.close()
         tmp.cleanup()
+    if logged:
+        print("the server logged (last 40 lines):\n" + "\n".join(logged.splitlines()[-40:]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"{result['workers']} worker process(es), all warm {result['start_to_warm_s']} s after the start; "
