@@ -89,8 +89,11 @@ def list_stories(ctx: AppContext, store: Store, filters: queries.StoryFilters, l
         if keys is None:  # the error queries.list_stories gives
             queries.list_stories(store, filters, limit, cursor)
         after = queries.decode_cursor(cursor, filters.digest(), len(keys))
-        ranked = ctx.rankings.get_or_compute(("ranked", version, filters.digest()), lambda: queries.list_stories(
-            store, filters, store.count_stories() + 1)[0])
+        def whole() -> tuple[list[dict[str, Any]], list[list[Any]]]:
+            rows = queries.list_stories(store, filters, store.count_stories() + 1)[0]
+            return rows, [_sort_key(r, keys) for r in rows]
+
+        ranked = ctx.rankings.get_or_compute(("ranked", version, filters.digest()), whole)
         rows, next_cursor = _page_after(ranked, keys, after, limit, filters.digest())
     return [dict(r) for r in rows], next_cursor
 
@@ -104,10 +107,10 @@ def _sort_key(row: dict[str, Any], keys: list[tuple[str, bool]]) -> list[Any]:
     return [by_expr[expr] for expr, _ in keys]
 
 
-def _page_after(ranked: list[dict[str, Any]], keys: list[tuple[str, bool]], after: list[Any], limit: int,
-                digest: str) -> tuple[list[dict[str, Any]], str | None]:
-    """The ``limit`` rows of ``ranked`` (a whole listing, in its order) that come after the cursor key ``after``,
-    and the cursor of the next page: the rows :func:`queries.list_stories` gives for that cursor."""
+def _page_after(ranked: tuple[list[dict[str, Any]], list[list[Any]]], keys: list[tuple[str, bool]],
+                after: list[Any], limit: int, digest: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The ``limit`` rows of ``ranked`` (a whole listing in its order, and each row's sort key) that come after the
+    cursor key ``after``, and the cursor of the next page: the rows :func:`queries.list_stories` gives for it."""
 
     def comes_after(values: list[Any]) -> bool:
         for (_, desc), v, a in zip(keys, values, after):
@@ -115,10 +118,11 @@ def _page_after(ranked: list[dict[str, Any]], keys: list[tuple[str, bool]], afte
                 return (v < a) if desc else (v > a)
         return False
 
-    start = next((i for i, r in enumerate(ranked) if comes_after(_sort_key(r, keys))), len(ranked))
-    rows = ranked[start:start + limit]
-    more = start + limit < len(ranked)
-    return rows, queries.encode_cursor(_sort_key(rows[-1], keys), digest) if more and rows else None
+    listed, sort_keys = ranked
+    start = next((i for i, k in enumerate(sort_keys) if comes_after(k)), len(listed))
+    rows = listed[start:start + limit]
+    more = start + limit < len(listed)
+    return rows, queries.encode_cursor(sort_keys[start + len(rows) - 1], digest) if more and rows else None
 
 
 def article_data(ctx: AppContext, store: Store, article_id: str, start: int | None = None,

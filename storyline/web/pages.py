@@ -96,7 +96,10 @@ def render_story(ctx: AppContext, store: Store, sid: str, payload: dict[str, Any
     articles = {a["id"]: a for a in payload["articles"]}
     view = payload["view"] or {}
     chips = entity_chips(view.get("entities") or [], payload["sources"])  # what data.related_data answers
-    related = related_stories(store, payload, chips, 5) if chips else []
+    # the count of current stories weighs shared entities; it changes only with the store (cached per version)
+    n_total = ctx.listings.get_or_compute(("n_current", data.store_version(store)),
+                                          lambda: store.count_stories(current=True)) if chips else 0
+    related = related_stories(store, payload, chips, 5, n_total) if chips else []
     return ctx.templates.env.get_template("story.html").render(
         request=None, data=payload, articles=articles, page=story_page.prepare(payload, payload["view"]),
         timeline=svg.timeline(payload["articles"]), timeline_narrow=svg.timeline(
