@@ -85,7 +85,7 @@ def list_stories(ctx: AppContext, store: Store, filters: queries.StoryFilters, l
         key = ("stories", version, filters.digest(), limit, cursor)
         rows, next_cursor = ctx.listings.get_or_compute(key, lambda: queries.list_stories(store, filters, limit))
     else:
-        keys = queries.STORY_ORDERS.get(filters.order)
+        keys = _ORDER_KEYS.get(filters.order)
         if keys is None:  # the error queries.list_stories gives
             queries.list_stories(store, filters, limit, cursor)
         after = queries.decode_cursor(cursor, filters.digest(), len(keys))
@@ -98,13 +98,20 @@ def list_stories(ctx: AppContext, store: Store, filters: queries.StoryFilters, l
     return [dict(r) for r in rows], next_cursor
 
 
+# each listing order's sort key as its cursors hold it (the listing query's ORDER BY): (row field, descending?), the
+# last one the unique story id; a story with no dated article sorts with "" for its dates
+_ORDER_KEYS: dict[str, list[tuple[str, bool]]] = {
+    "latest": [("last_seen", True), ("id", False)],
+    "most-covered": [("n_sources", True), ("n_articles", True), ("last_seen", True), ("id", False)],
+    "oldest": [("first_seen", False), ("id", False)],
+}
+
+
 def _sort_key(row: dict[str, Any], keys: list[tuple[str, bool]]) -> list[Any]:
-    """A listed row's values of the listing's sort keys (:data:`queries.STORY_ORDERS`), as its cursor holds them."""
+    """A listed row's values of its listing's sort key, as its cursor holds them."""
     from ..store.sqlite import iso
 
-    by_expr = {"s.id": row["id"], queries._NSRC: row["n_sources"], queries._NART: row["n_articles"],
-               queries._LAST: iso(row["last_seen"]) or "", queries._FIRST: iso(row["first_seen"]) or ""}
-    return [by_expr[expr] for expr, _ in keys]
+    return [iso(row[f]) or "" if f in ("first_seen", "last_seen") else row[f] for f, _ in keys]
 
 
 def _page_after(ranked: tuple[list[dict[str, Any]], list[list[Any]]], keys: list[tuple[str, bool]],
