@@ -18,7 +18,7 @@ store), then runs two phases of --duration seconds each: --concurrency async htt
 readers while one writer POSTs batches of ``--writer-batch`` new articles to /api/ingest one after the other (copies
 and rewrites of stored articles: they join stories the readers are reading, so those stories change under them).
 Each reader alternates a random story page (/stories/{id}, HTML) and a page of the stories API (/api/stories, first
-page or a followed cursor). Prints requests/s, p50/p90/p99/max latency and errors per endpoint and overall, per
+page or a followed cursor). Prints requests/s, p50/p90/p95/p99/max latency and errors per endpoint and overall, per
 phase, and writes the figures to bench/out/load.json.
 """
 
@@ -219,6 +219,7 @@ async def writer(client: httpx.AsyncClient, pool: list[dict], batch: int, stop: 
 def summarize(lat: list[float], elapsed: float) -> dict:
     return {"requests": len(lat), "rps": round(len(lat) / elapsed, 1),
             "p50_ms": round(pct(lat, 50) * 1000, 1), "p90_ms": round(pct(lat, 90) * 1000, 1),
+            "p95_ms": round(pct(lat, 95) * 1000, 1),
             "p99_ms": round(pct(lat, 99) * 1000, 1), "max_ms": round(max(lat, default=0) * 1000, 1)}
 
 
@@ -285,9 +286,11 @@ def main() -> int:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", STORYLINE_TOKEN=TOKEN)
     sets = [x for o in [f"cluster.profile={args.profile}", *args.overrides] for x in ("--set", o)]
     started = time.perf_counter()
+    # the server's log goes to a file, not a pipe nobody reads while it runs (a full pipe would block the server)
+    server_log = open(Path(tmp.name) / "server.log", "w+b")
     proc = subprocess.Popen(cli() + ["--db", db, *sets, "serve", "--host", "127.0.0.1", "--port", str(port),
                                      "--workers", str(args.workers)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=server_log)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -297,7 +300,8 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                sys.stderr.write("server did not start\n" + (proc.stderr.read().decode() if proc.stderr else ""))
+                server_log.seek(0)
+                sys.stderr.write("server did not start\n" + server_log.read().decode(errors="replace"))
                 return 1
             time.sleep(0.2)
         warm = wait_until_warm(base, args.workers, timeout=1800)
@@ -344,7 +348,12 @@ def main() -> int:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        server_log.seek(0)
+        logged = server_log.read().decode(errors="replace").strip()
+        server_log.close()
         tmp.cleanup()
+    if logged:
+        print("the server logged (last 40 lines):\n" + "\n".join(logged.splitlines()[-40:]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"{result['workers']} worker process(es), all warm {result['start_to_warm_s']} s after the start; "
@@ -363,11 +372,12 @@ def main() -> int:
         w = phase["writer"]
         print(f"\n{name.replace('_', ' ')}: {phase['elapsed_s']} s"
               + (f"; the writer stored {w['accepted']} articles in {w['requests']} POSTs" if w else ""))
-        print(f"{'endpoint':<12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        print(f"{'endpoint':<12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+              f"{'max ms':>8}")
         for kind in ("story_page", "stories_api", "all") + (("ingest",) if w else ()):
             x = phase[kind]
-            print(f"{kind:<12} {x['requests']:>9} {x['rps']:>8} {x['p50_ms']:>8} {x['p90_ms']:>8} {x['p99_ms']:>8} "
-                  f"{x['max_ms']:>8}")
+            print(f"{kind:<12} {x['requests']:>9} {x['rps']:>8} {x['p50_ms']:>8} {x['p90_ms']:>8} {x['p95_ms']:>8} "
+                  f"{x['p99_ms']:>8} {x['max_ms']:>8}")
         print(f"errors: {phase['errors']}" + (f"  e.g. {phase['error_samples'][:3]}" if phase["errors"] else ""))
         errors += phase["errors"]
     print(f"\nstored views: {result['stored_views']}")

@@ -335,13 +335,14 @@ def _day_gap(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
 
 
 def related_stories(store: Store, story: Mapping[str, Any], chips: Sequence[Mapping[str, Any]],
-                    limit: int = 5) -> list[dict[str, Any]]:
+                    limit: int = 5, n_total: int | None = None) -> list[dict[str, Any]]:
     """Other stories sharing entities with ``story`` (``{id, first_seen, last_seen}``), best first.
 
     Score = Σ over shared entities of log(1 + N / stories mentioning it) — a rare name shared says more than a
     country every story mentions — times exp(-days apart / RELATED_TIME_SCALE_DAYS). Each row names the shared
-    entities, so a reader sees why it is there."""
-    n_total = max(store.count_stories(current=True), 1)
+    entities, so a reader sees why it is there. ``n_total``: the number of current stories, when the caller has it
+    (a count over the whole store, 10-40 ms on 10,000 articles, otherwise)."""
+    n_total = max(store.count_stories(current=True) if n_total is None else n_total, 1)
     shared: dict[str, list[str]] = {}
     weight: dict[str, float] = {}
     for chip in list(chips)[:RELATED_TOP_ENTITIES]:

@@ -174,12 +174,14 @@ def test_ingest_rewarms_the_story_it_touched(db_copy):
         again = c.get(f"/api/stories/{story}").json()
         assert body["articles"][0] in {a["id"] for a in again["articles"]}  # the new version, with the new article
         vc = health(c)
-        assert (vc["hits"], vc["misses"]) == (1, 0)
+        # nothing computed in the request: a cache hit, or (the story had a stored view before, from an earlier test
+        # on the module's database) the page the ingest itself rendered and stored (storyline/api/refresh.py)
+        assert vc["misses"] == 0 and vc["hits"] <= 1
 
 
 def test_by_default_an_ingest_rewarms_only_touched_stories_that_were_viewed(db_copy):
     """A touched story with no stored view (never opened) is left for its first request; once viewed, an ingest
-    that touches it rebuilds it in the background."""
+    that touches it rebuilds it."""
     settings = RULES.with_overrides({"web.prewarm_stories": 1})
     auth = {"Authorization": f"Bearer {TOKEN}"}
     base = demo_article("demo-031")
@@ -201,7 +203,9 @@ def test_by_default_an_ingest_rewarms_only_touched_stories_that_were_viewed(db_c
         assert c.post("/api/ingest?wait=true", json=again, headers=auth).json()["accepted"] == 1
         assert wait_idle(c)["prewarm"]["done"] == 2  # viewed before: rebuilt after the ingest
         fresh = c.get(f"/api/stories/{story}").json()
-        assert fresh["view_stale"] is False and health(c)["hits"] == 1  # the warmed current version
+        # the current version, computed by no request: the ingest built the view and stored the story's pages in its
+        # transaction (storyline/api/refresh.py); the first request's miss is the only one
+        assert fresh["view_stale"] is False and health(c)["misses"] == 1
         with Store(db_copy) as s:
             new_ids = {r[0] for r in s.query("SELECT id FROM articles WHERE external_id IN ('tg-silo', 'tg-silo-2')")}
         assert len(new_ids) == 2 and new_ids <= {a["id"] for a in fresh["view"]["articles"]}

@@ -260,6 +260,27 @@ def _exercise_stored_views(store) -> dict:
     views.release(store, "s-aaa111", "proc-b")
     claims.append(views.claimed_elsewhere(store, "s-aaa111", "newer", "proc-a"))
     out["claims"] = claims
+    out.update(_exercise_stored_pages(store, after_copy))
+    return out
+
+
+def _exercise_stored_pages(store, fp: str) -> dict:
+    """Stored story pages (migration 0302) and the lookups the API writer's view refresh makes."""
+    from storyline.store import views
+
+    out: dict = {"stored_fp": views.stored_fingerprint(store, "s-aaa111"),
+                 "stored_fp_none": views.stored_fingerprint(store, "s-ccc333"),
+                 "touched_by": views.stories_touched(store, ["a-0000", "a-0007", "a-nothing"]),
+                 "page_none": views.load_page(store, "s-aaa111", "html")}
+    body = "<h1>Zürich — “quoted”</h1>\x00".encode("utf-8")
+    saved = [views.save_page(store, "s-aaa111", "html", "k1", body, 1.25),
+             views.save_page(store, "s-aaa111", "json", "k1", b'{"a":1}', 0.5),
+             views.save_page(store, "s-aaa111", "html", "k2", body + b"!", 2.0)]  # a newer render replaces it
+    out["pages"] = (saved, views.load_page(store, "s-aaa111", "html"), views.load_page(store, "s-aaa111", "json"))
+    with store.transaction():  # inside the writer's transaction: part of it
+        out["page_in_tx"] = views.save_page(store, "s-ccc333", "html", "k3", b"x", 0.0)
+    out["page_after_tx"] = views.load_page(store, "s-ccc333", "html")
+    out["stored_fp_is_current"] = out["stored_fp"] == fp
     return out
 
 
@@ -277,6 +298,10 @@ def test_both_backends_give_the_same_records(tmp_path: Path, pg_url: str) -> Non
     assert a["load"][2] == ["story_id", "zeta", "alpha", "m", "big"] and a["load"][1]["zeta"] == 2
     assert a["with_view"] == {"s-aaa111"} and a["built_at_is_utc_iso"]
     assert a["claims"] == [True, False, True, False, True, True, False, True, False]
+    assert a["stored_fp_is_current"] and a["stored_fp_none"] is None and a["page_none"] is None
+    assert a["pages"][0] == [True, True, True] and a["pages"][1][0] == "k2" and a["pages"][1][1].endswith(b"!")
+    assert a["page_in_tx"] and a["page_after_tx"] == ("k3", b"x")
+    assert set(a["touched_by"]) >= {"s-aaa111"}
     for key in a:
         assert b[key] == a[key], key
 

@@ -14,6 +14,7 @@ fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from storyline.web import create_app  # noqa: E402
+from storyline.api import stored_pages  # noqa: E402
 from storyline.api.context import view_salt  # noqa: E402
 from storyline.stories.view import build_view  # noqa: E402
 from storyline.store import Store  # noqa: E402
@@ -92,46 +93,112 @@ def test_a_view_is_built_once_and_served_from_the_store_by_another_server(db):
     assert view_salt(first, other) != view_salt(first, RULES)
 
 
-def test_a_changed_story_is_served_with_its_previous_view_while_the_current_one_builds(db):
+def _story_of(db: Path, external_id: str) -> str:
+    with Store(db) as s:
+        return s.query("SELECT m.story_id FROM articles a JOIN memberships m ON m.article_id = a.id "
+                       "WHERE a.external_id = ?", (external_id,))[0][0]
+
+
+def _silo_fire_update() -> dict:
+    base = demo_article("demo-031")
+    return dict(base, id="tg-silo", source="Test Gazette", date="2026-03-08T16:00:00+01:00",
+                title="Tollan silo fire: farmers count losses as grain insurance claims mount",
+                text=base["text"].replace("farmers", "grain farmers"))
+
+
+def test_an_api_ingest_commits_a_changed_story_with_its_new_view_and_pages(db):
+    """The API's writer builds the view of a story it changes, and renders its pages, inside the ingest's
+    transaction: while it builds, readers get the story as it was (at once: they never wait for the writer); once
+    the ingest has answered, every reader gets the new story with its new view, never the previous view."""
     builder = Counting()
     auth = {"Authorization": f"Bearer {TOKEN}"}
     app = app_with(db, builder, token=TOKEN)
     with TestClient(app) as c:
-        base = demo_article("demo-031")
-        with Store(db) as s:
-            sid = s.query("SELECT m.story_id FROM articles a JOIN memberships m ON m.article_id = a.id "
-                          "WHERE a.external_id = 'demo-031'")[0][0]
+        sid = _story_of(db, "demo-031")
         old = c.get(f"/api/stories/{sid}").json()
+        old_page = c.get(f"/stories/{sid}").text
         assert builder.calls == [sid] and not old["view_stale"]
-        extra = dict(base, id="tg-silo", source="Test Gazette", date="2026-03-08T16:00:00+01:00",
-                     title="Tollan silo fire: farmers count losses as grain insurance claims mount",
-                     text=base["text"].replace("farmers", "grain farmers"))
-        builder.gate.clear()  # the rebuild will hang until the gate opens: readers must not wait for it
+        builder.gate.clear()  # the writer's build will hang until the gate opens
         builder.entered.clear()
-        added = c.post("/api/ingest?wait=true", json=extra, headers=auth).json()
-        assert added["accepted"] == 1
-        with Store(db) as s:
-            assert s.membership(added["articles"][0])["story_id"] == sid
+        posted: dict = {}
+        writer = threading.Thread(target=lambda: posted.update(
+            c.post("/api/ingest?wait=true", json=_silo_fire_update(), headers=auth).json()))
+        writer.start()
+        assert builder.entered.wait(30)  # the writer is building the story's new view, in its transaction
         t0 = time.monotonic()
-        now = c.get(f"/api/stories/{sid}").json()
-        page = c.get(f"/stories/{sid}")
+        during = c.get(f"/api/stories/{sid}").json()
+        during_page = c.get(f"/stories/{sid}").text
         took = time.monotonic() - t0
-        assert took < 5, f"a reader waited {took:.1f} s for a rebuild"
-        assert now["view_stale"] is True and now["view_version"] == old["view_version"]
-        assert now["view"] == old["view"] and added["articles"][0] in {a["id"] for a in now["articles"]}
-        assert page.status_code == 200
-        assert builder.entered.wait(30)  # the background builder is on it
-        assert builder.calls == [sid, sid]
+        assert took < 5, f"a reader waited {took:.1f} s for the writer"
+        assert during == old and during_page == old_page  # the story before the ingest, whole
+        assert not posted and builder.calls == [sid, sid]
         builder.gate.set()
-        deadline = time.monotonic() + 60
-        while stored(db, sid)[0] != fingerprint(db, sid, builder):
-            assert time.monotonic() < deadline, "the current version was never stored"
-            time.sleep(0.05)
-        fresh = c.get(f"/api/stories/{sid}").json()
-        assert fresh["view_stale"] is False and fresh["view_version"] != old["view_version"]
-        assert builder.calls == [sid, sid]  # built once for this version
+        writer.join(60)
+        assert posted["accepted"] == 1
+        new_id = posted["articles"][0]
+        now = c.get(f"/api/stories/{sid}").json()
+        page = c.get(f"/stories/{sid}").text
+        assert new_id in {a["id"] for a in now["articles"]}
+        assert now["view_stale"] is False and now["view_version"] == fingerprint(db, sid, builder)
+        assert now["view_version"] != old["view_version"] and now["view"] == stored(db, sid)[1]
+        assert new_id in page and page != old_page
+        assert builder.calls == [sid, sid]  # built once, by the writer: no reader built or waited for it
+        with Store(db) as s:  # both pages were stored by the ingest, for the story's current version
+            keys = {r[0]: r[1] for r in s.query("SELECT kind, page_key FROM story_pages WHERE story_id=?", (sid,))}
+            assert keys.keys() == {"html", "json"}
+            assert keys["html"] == stored_pages.page_key(app.state.ctx, s, sid)[0]
         stats = c.get("/api/health").json()["view_cache"]["stored"]
-        assert stats["built"] == 2 and stats["stale"] >= 1 and stats["errors"] == 0
+        assert stats["stale"] == 0 and stats["errors"] == 0
+
+
+def test_a_view_that_fails_to_build_in_the_ingest_does_not_stop_it(db):
+    """The ingest commits; readers get the previous view, marked stale, and the background builder tries again."""
+    builder = Counting()
+    app = app_with(db, builder, token=TOKEN)
+    with TestClient(app) as c:
+        sid = _story_of(db, "demo-031")
+        old = c.get(f"/api/stories/{sid}").json()
+
+        def broken(store, story_id, *, settings=None):
+            builder.calls.append(story_id)
+            if len(builder.calls) == 2:
+                raise RuntimeError("view builder broke")
+            return build_view(store, story_id, settings=settings)
+
+        app.state.ctx.view_builder = broken
+        posted = c.post("/api/ingest", json=_silo_fire_update(), headers={"Authorization": f"Bearer {TOKEN}"})
+        assert posted.status_code == 200 and posted.json()["accepted"] == 1
+        now = c.get(f"/api/stories/{sid}").json()
+        assert posted.json()["articles"][0] in {a["id"] for a in now["articles"]}
+        assert now["view_stale"] is True and now["view_version"] == old["view_version"]
+        assert "view builder broke" in c.get("/api/health").json()["view_cache"]["stored"]["last_error"]
+        deadline = time.monotonic() + 60
+        while c.get(f"/api/stories/{sid}").json()["view_stale"]:
+            assert time.monotonic() < deadline, "the background builder never built the current version"
+            time.sleep(0.05)
+
+
+def test_a_stored_page_is_served_only_for_the_story_version_it_was_rendered_for(db):
+    """Another server on the same database serves the stored page without rendering it; a change made outside the
+    API (here a new headline) makes the stored page unservable at once, before any view is rebuilt."""
+    builder = Counting()
+    with TestClient(app_with(db, builder)) as c:
+        sid = latest(c)[0]
+        page = c.get(f"/stories/{sid}").text
+        api = c.get(f"/api/stories/{sid}").content
+    with Store(db) as s:
+        s.execute("UPDATE story_pages SET body = CAST(replace(CAST(body AS TEXT), '<h1', '<h1 data-stored=\"1\"') "
+                  "AS BLOB) WHERE story_id=? AND kind='html'", (sid,))
+    other = app_with(db, Counting())
+    with TestClient(other) as c:
+        again = c.get(f"/stories/{sid}").text
+        assert 'data-stored="1"' in again and again.replace(' data-stored="1"', "") == page  # the stored bytes
+        assert c.get(f"/api/stories/{sid}").content == api
+        with Store(db) as s:
+            s.set_headline(sid, "A headline set outside the API")
+        changed = c.get(f"/stories/{sid}").text
+        assert "A headline set outside the API" in changed and 'data-stored="1"' not in changed
+        assert c.get(f"/api/stories/{sid}").json()["headline"] == "A headline set outside the API"
 
 
 def test_threads_asking_for_a_never_built_story_share_one_build(db):
@@ -231,3 +298,35 @@ def test_an_app_started_again_still_rebuilds_changed_stories_in_the_background(d
         assert c.get(f"/api/stories/{sid}").json()["view_stale"] is False
     assert builder.calls == [sid, sid]
     assert ctx.stored_views.status()["queued"] == 0
+
+
+@pytest.mark.parametrize("order", ["latest", "most-covered", "oldest"])
+def test_listing_pages_cut_from_the_whole_order_are_the_pages_the_query_gives(db, order):
+    """A page after the first is cut from the listing's whole order (computed once per store version): every page,
+    to the last, is the one the listing query gives for that cursor, also after an ingest changed the order."""
+    from storyline.api import data, queries
+
+    app = app_with(db, Counting(), token=TOKEN)
+    ctx = app.state.ctx
+    filters = queries.StoryFilters(order=order)
+
+    def walk(store) -> list:
+        pages, cursor = [], queries.list_stories(store, filters, 3)[1]
+        while cursor is not None:
+            expected = queries.list_stories(store, filters, 3, cursor)
+            got = data.list_stories(ctx, store, filters, 3, cursor)
+            assert got == expected, f"page {len(pages) + 2} differs"
+            pages.append(got[0])
+            cursor = got[1]
+        return pages
+
+    with TestClient(app) as c, Store(db) as s:
+        before = walk(s)
+        assert len(before) >= 3
+        aid = s.query("SELECT article_id FROM memberships LIMIT 1")[0][0]
+        base = s.get_article(aid)
+        rec = {"id": "fresh-2", "source": "Another Outlet", "title": base.title, "text": base.text + " Later.",
+               "date": "2099-01-01T00:00:00Z"}
+        assert c.post("/api/ingest", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
+        after = walk(s)
+        assert after != before

@@ -115,9 +115,14 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
 
         # the encoder is the app's (the model loads once per process); the touched stories' views are warmed as
         # each run closes
+        refresh = []
+        if ctx.view_builder is not None:  # the stories a batch changes get their new view and pages in its transaction
+            from .refresh import ViewRefresher
+
+            refresh.append(ViewRefresher(ctx))
         worker = IngestWorker(ctx.store_path, settings,
                               encoder_factory=ctx.query_encoder,
-                              on_finished=lambda stats, ids: ctx.prewarm.trigger(ids))
+                              on_finished=lambda stats, ids: ctx.prewarm.trigger(ids), observers=refresh)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -311,6 +311,8 @@ class AppContext:
     view_builder: Callable[..., Any] | None = None
     views: ViewCache = field(init=False)
     listings: ViewCache = field(init=False)
+    pages: ViewCache = field(init=False)  # rendered story pages (storyline/api/stored_pages.py)
+    rankings: ViewCache = field(init=False)  # whole story listings, per store version and filters (data.list_stories)
     stored_views: StoredViews = field(init=False)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -328,6 +330,8 @@ class AppContext:
     def __post_init__(self) -> None:
         self.views = ViewCache(self.settings.web.view_cache_size)
         self.listings = ViewCache(256)  # pages of the story listings, per store version (data.list_stories)
+        self.pages = ViewCache(self.settings.web.view_cache_size)  # rendered story pages, per page key
+        self.rankings = ViewCache(8)  # a whole listing is ~1 KB per story: a few versions and filters at a time
         self.stored_views = StoredViews(self)
         if self.store_path != ":memory:" and not is_postgres_url(self.store_path):
             Path(self.store_path).parent.mkdir(parents=True, exist_ok=True)
@@ -376,6 +380,10 @@ class AppContext:
 
                 clusterer = make_clusterer(self.settings, encoder=self.query_encoder()).restore(self.writer())
             self._pipeline = open_pipeline(self.writer(), self.settings, clusterer)
+            if self.view_builder is not None:  # the stories an ingest changes get their view and pages in its batch
+                from .refresh import ViewRefresher
+
+                self._pipeline.observers.append(ViewRefresher(self))
         return self._pipeline
 
     def build_view(self, store: Store, story_id: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Iterator
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BeforeValidator
 
 from .. import __version__
@@ -119,9 +119,12 @@ def stories(
 
 
 @router.get("/stories/{story_id}", summary="One story with its whole story view", responses=ERROR_RESPONSES)
-def story(request: Request, story_id: str) -> dict[str, Any]:
+def story(request: Request, story_id: str) -> Response:
+    from .stored_pages import page
+
     ctx = ctx_of(request)
-    return as_json(data.story_data(ctx, ctx.store(), story_id))
+    store = ctx.store()  # the page is rendered once per story version and stored (storyline/api/stored_pages.py)
+    return Response(page(ctx, store, store.resolve_story_id(story_id), "json"), media_type="application/json")
 
 
 @router.get("/outlets", summary="Outlets: registered (with attributes) and seen in articles, with counts")

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from ..records import RawItem, Rejected, RunStats
 from ..settings import Settings
@@ -50,11 +50,13 @@ class IngestWorker:
     background thread; :meth:`run` runs it in the caller's thread (``storyline worker``)."""
 
     def __init__(self, db: str, settings: Settings | None = None, *, encoder_factory: Callable[[], Any] | None = None,
-                 on_finished: Finished | None = None, poll_s: float | None = None):
+                 on_finished: Finished | None = None, poll_s: float | None = None,
+                 observers: Sequence[Any] = ()):
         self.db = str(db)
         self.settings = settings or Settings()
         self.encoder_factory = encoder_factory
         self.on_finished = on_finished
+        self.observers = tuple(observers)  # more pipeline observers, after the copies stage (the server's view refresh)
         self.poll_s = self.settings.ingest.worker_poll_s if poll_s is None else poll_s
         self.store: Any = None
         self.pipeline: Any = None
@@ -90,6 +92,7 @@ class IngestWorker:
             for obs in self.pipeline.observers:  # the copy index too, now rather than on the first batch
                 if obs is not self.pipeline.clusterer and hasattr(obs, "restore"):
                     obs.restore(self.store)
+            self.pipeline.observers.extend(self.observers)
         except BaseException:
             self.close()
             raise

@@ -154,3 +154,71 @@ def release(store: Store, story_id: str, owner: str) -> None:
             pass
         finally:
             store.conn.execute("PRAGMA busy_timeout = 10000")
+
+
+# -- stored pages (migration 0302) -------------------------------------------------------------------------------
+PAGE_BUSY_MS = 50  # how long a reader storing a page waits for a writer's transaction before leaving it unstored
+
+
+def stored_fingerprint(store: Store, story_id: str) -> str | None:
+    """The fingerprint of the stored view of ``story_id`` (None when it has none), without reading the view."""
+    if pg := _postgres(store):
+        return pg.stored_fingerprint(store, story_id)
+    rows = store.query("SELECT fingerprint FROM stored_views WHERE story_id=?", (story_id,))
+    return rows[0][0] if rows else None
+
+
+def stories_touched(store: Store, article_ids: list[str]) -> list[str]:
+    """The stories whose view an ingest of ``article_ids`` may have changed, in the order of the articles: the
+    stories holding them, those holding the versions they superseded, and those holding the articles they copy or
+    that copy them (a copy relation is part of both stories' fingerprints)."""
+    if pg := _postgres(store):
+        return pg.stories_touched(store, article_ids)
+    out: dict[str, None] = {}
+    for i in range(0, len(article_ids), 400):
+        chunk = article_ids[i:i + 400]
+        marks = ",".join("?" * len(chunk))
+        rows = store.query(
+            f"SELECT m.story_id FROM memberships m WHERE m.article_id IN ({marks}) "
+            f"UNION ALL SELECT m.story_id FROM articles a JOIN memberships m ON m.article_id = a.id "
+            f"WHERE a.superseded_by IN ({marks}) "
+            f"UNION ALL SELECT m.story_id FROM copies c JOIN memberships m ON m.article_id = c.origin_id "
+            f"WHERE c.article_id IN ({marks}) "
+            f"UNION ALL SELECT m.story_id FROM copies c JOIN memberships m ON m.article_id = c.article_id "
+            f"WHERE c.origin_id IN ({marks})", chunk * 4)
+        out.update(dict.fromkeys(r[0] for r in rows))
+    return list(out)
+
+
+def load_page(store: Store, story_id: str, kind: str) -> tuple[str, bytes] | None:
+    """``(page_key, body)`` of the stored ``kind`` page ("html" or "json") of ``story_id``, or None."""
+    if pg := _postgres(store):
+        return pg.load_page(store, story_id, kind)
+    rows = store.query("SELECT page_key, body FROM story_pages WHERE story_id=? AND kind=?", (story_id, kind))
+    return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+
+def save_page(store: Store, story_id: str, kind: str, page_key: str, body: bytes, render_ms: float) -> bool:
+    """Store ``body`` as the ``kind`` page of ``story_id`` rendered for ``page_key``. Inside a transaction (the API's
+    writer) it is part of it; outside, it waits at most :data:`PAGE_BUSY_MS` for a writer's transaction and returns
+    False when it could not write (the page was served all the same: a reader never stalls behind a writer)."""
+    if pg := _postgres(store):
+        return pg.save_page(store, story_id, kind, page_key, body, render_ms, PAGE_BUSY_MS)
+    sql = ("INSERT INTO story_pages(story_id, kind, page_key, body, rendered_at, render_ms) VALUES (?,?,?,?,?,?) "
+           "ON CONFLICT(story_id, kind) DO UPDATE SET page_key=excluded.page_key, body=excluded.body, "
+           "rendered_at=excluded.rendered_at, render_ms=excluded.render_ms")
+    params = (story_id, kind, page_key, body, iso(utcnow()), round(render_ms, 1))
+    with store._lock:
+        if store.conn.in_transaction:  # the writer's batch: the page commits with the change it shows
+            store.conn.execute(sql, params)
+            return True
+        store.conn.execute(f"PRAGMA busy_timeout = {PAGE_BUSY_MS}")
+        try:
+            store.conn.execute(sql, params)
+            return True
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            return False
+        finally:
+            store.conn.execute("PRAGMA busy_timeout = 10000")

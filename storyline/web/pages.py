@@ -14,6 +14,7 @@ from ..api import data, queries
 from ..api.context import AppContext
 from ..api.errors import ApiError, wants_json
 from ..api.routes import ISO_FORMATS, as_json
+from ..store import Store
 from . import spans, story_page, svg
 
 router = APIRouter(include_in_schema=False)
@@ -72,31 +73,39 @@ def story_list(request: Request, source: str | None = None, query: str | None = 
 
 @router.get("/stories/{story_id}")
 def story(request: Request, story_id: str) -> Response:
+    from ..api import stored_pages
+
     ctx = _ctx(request)
     store = ctx.store()
     sid = store.resolve_story_id(story_id)
     if sid != story_id:  # an alias of a merged story, or a prefix: send the client to the canonical address
         return RedirectResponse(_rel(request.url.replace(path=f"/stories/{quote(sid, safe='')}")),
                                 status_code=301)
-    payload = data.story_data(ctx, store, sid)
+    # the page is the same for every reader: rendered once per story version, view version, templates and
+    # settings, and stored (storyline/api/stored_pages.py)
     if wants_json(request):
-        return as_json(payload)
+        return Response(stored_pages.page(ctx, store, sid, "json"), media_type="application/json")
+    return HTMLResponse(stored_pages.page(ctx, store, sid, "html"))
 
-    def render() -> str:  # the page is the same for every reader: render once per story version and store state
-        articles = {a["id"]: a for a in payload["articles"]}
-        related = data.related_data(ctx, store, sid)
-        view = payload["view"] or {}
-        return ctx.templates.env.get_template("story.html").render(
-            request=request, data=payload, articles=articles, page=story_page.prepare(payload, payload["view"]),
-            timeline=svg.timeline(payload["articles"]), timeline_narrow=svg.timeline(
-                payload["articles"], width=360, lane=24, left=96, right=10, max_ticks=4),
-            spark=svg.sparkline(payload["coverage"]), view={k: None for k in VIEW_KEYS} | view,
-            chips=related["entities"], related=related["related"], json_href=f"/api/stories/{sid}")
 
-    # related stories change when other stories do: the store's ingest generation is part of the key
-    key = ("html", sid, payload["updated_at"], payload["n_articles"], store.ingest_generation(),
-           payload.get("view_version"))
-    return HTMLResponse(ctx.views.get_or_compute(key, render))
+def render_story(ctx: AppContext, store: Store, sid: str, payload: dict[str, Any]) -> str:
+    """The story page of ``payload`` (:func:`storyline.api.data.story_data` of ``sid``), with its related stories
+    as they are now."""
+    from ..search import entity_chips, related_stories
+
+    articles = {a["id"]: a for a in payload["articles"]}
+    view = payload["view"] or {}
+    chips = entity_chips(view.get("entities") or [], payload["sources"])  # what data.related_data answers
+    # the count of current stories weighs shared entities; it changes only with the store (cached per version)
+    n_total = ctx.listings.get_or_compute(("n_current", data.store_version(store)),
+                                          lambda: store.count_stories(current=True)) if chips else 0
+    related = related_stories(store, payload, chips, 5, n_total) if chips else []
+    return ctx.templates.env.get_template("story.html").render(
+        request=None, data=payload, articles=articles, page=story_page.prepare(payload, payload["view"]),
+        timeline=svg.timeline(payload["articles"]), timeline_narrow=svg.timeline(
+            payload["articles"], width=360, lane=24, left=96, right=10, max_ticks=4),
+        spark=svg.sparkline(payload["coverage"]), view={k: None for k in VIEW_KEYS} | view,
+        chips=chips, related=related, json_href=f"/api/stories/{sid}")
 
 
 @router.get("/articles/{article_id}")

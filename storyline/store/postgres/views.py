@@ -102,3 +102,48 @@ def release(store: "PostgresStore", story_id: str, owner: str, busy_ms: int) -> 
             store._run("DELETE FROM view_builds WHERE story_id=%s AND owner=%s", (story_id, owner))
     except psycopg.errors.LockNotAvailable:
         pass
+
+
+def stored_fingerprint(store: "PostgresStore", story_id: str) -> str | None:
+    """The fingerprint of the stored view of ``story_id`` (None when it has none)."""
+    rows = store._rows("SELECT fingerprint FROM stored_views WHERE story_id=%s", (story_id,))
+    return rows[0]["fingerprint"] if rows else None
+
+
+def stories_touched(store: "PostgresStore", article_ids: list[str]) -> list[str]:
+    """The stories holding ``article_ids``, the versions they superseded, and the articles in copy relations with
+    them, in the order of the articles (the SQLite twin's answer)."""
+    ids = list(article_ids)
+    rows = store._rows(
+        "SELECT m.story_id FROM memberships m WHERE m.article_id = ANY(%s) "
+        "UNION ALL SELECT m.story_id FROM articles a JOIN memberships m ON m.article_id = a.id "
+        "WHERE a.superseded_by = ANY(%s) "
+        "UNION ALL SELECT m.story_id FROM copies c JOIN memberships m ON m.article_id = c.origin_id "
+        "WHERE c.article_id = ANY(%s) "
+        "UNION ALL SELECT m.story_id FROM copies c JOIN memberships m ON m.article_id = c.article_id "
+        "WHERE c.origin_id = ANY(%s)", (ids, ids, ids, ids))
+    return list(dict.fromkeys(r["story_id"] for r in rows))
+
+
+def load_page(store: "PostgresStore", story_id: str, kind: str) -> tuple[str, bytes] | None:
+    """``(page_key, body)`` of the stored ``kind`` page of ``story_id``, or None."""
+    rows = store._rows("SELECT page_key, body FROM story_pages WHERE story_id=%s AND kind=%s", (story_id, kind))
+    return (rows[0]["page_key"], bytes(rows[0]["body"])) if rows else None
+
+
+def save_page(store: "PostgresStore", story_id: str, kind: str, page_key: str, body: bytes, render_ms: float,
+              busy_ms: int) -> bool:
+    """Store a rendered page; False when a lock keeps it from being written within ``busy_ms``."""
+    in_writer = getattr(store._local, "conn", None) is not None  # the writer's batch: no time limit of its own
+    try:
+        with store.transaction():
+            if not in_writer:  # SET LOCAL would last to the end of the writer's whole transaction
+                store._run(f"SET LOCAL lock_timeout = {int(busy_ms)}")
+            store._run(
+                "INSERT INTO story_pages(story_id, kind, page_key, body, rendered_at, render_ms) "
+                "VALUES (%s,%s,%s,%s,now(),%s) ON CONFLICT (story_id, kind) DO UPDATE SET "
+                "page_key=excluded.page_key, body=excluded.body, rendered_at=excluded.rendered_at, "
+                "render_ms=excluded.render_ms", (story_id, kind, page_key, body, round(render_ms, 1)))
+        return True
+    except psycopg.errors.LockNotAvailable:
+        return False

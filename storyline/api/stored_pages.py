@@ -1,0 +1,140 @@
+"""Rendered story pages kept in the store (migration 0302): the HTML of ``/stories/{id}`` and the JSON of
+``/api/stories/{id}``, so that a request for an unchanged story reads the page instead of rendering it.
+
+A page's key is a hash of what it is rendered from: the story's version (``updated_at`` and its current article
+count; every membership change, merge, new article version and headline touches ``updated_at``), the fingerprint of
+its current view (:func:`storyline.store.views.story_fingerprint`: current articles, headline, copy relations, the
+outlet registry, the view builder and its settings) and :func:`page_salt` (the package version, the templates, the
+web settings). A request computes the story's current key (a few indexed reads) and serves a stored page only when
+it was rendered for that key, so a story changed by a commit is never answered with a page rendered before it.
+
+Related stories are rendered into the page: they are computed again when the story's page is (its story or view
+changed, or the templates or settings), not when some other story changes.
+
+Who renders: the API's writer, inside its ingest's transaction, for the stories that ingest changed
+(:mod:`storyline.api.refresh`): the new page commits together with the change it shows. Otherwise the first request
+that finds no page for the current key renders it and stores it, waiting at most
+:data:`~storyline.store.views.PAGE_BUSY_MS` for a writer's transaction (else the page is served unstored and kept in
+this process's memory): a reader never stalls behind a writer. A page showing a previous version of the story's view
+(``view_stale``, while the current one is built) is never stored; the process keeps it in memory under the version it
+shows, until the current view is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..store import Store
+from ..store import views
+from . import data, queries
+
+if TYPE_CHECKING:
+    from .context import AppContext
+
+KINDS = ("html", "json")
+_TEMPLATES_DIGEST: list[str] = []
+
+
+def _templates_digest() -> str:
+    """A digest of the page templates' files (read once per process)."""
+    if not _TEMPLATES_DIGEST:
+        from ..web import TEMPLATES
+
+        h = hashlib.sha256()
+        for path in sorted(p for p in TEMPLATES.rglob("*") if p.is_file()):
+            h.update(path.relative_to(TEMPLATES).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        _TEMPLATES_DIGEST.append(h.hexdigest()[:16])
+    return _TEMPLATES_DIGEST[0]
+
+
+def page_salt(ctx: "AppContext") -> str:
+    """What besides the story a stored page depends on: the view's salt (package version, view builder and its
+    settings), the templates and the web settings (the write token left out)."""
+    web = {k: v for k, v in asdict(ctx.settings.web).items() if k != "token"}
+    return json.dumps([ctx.stored_views.salt, _templates_digest(), web], sort_keys=True, default=str)
+
+
+def page_key(ctx: "AppContext", store: Store, sid: str) -> tuple[str, tuple[str, int], str] | None:
+    """``(key, version, fingerprint)`` of story ``sid``'s pages now; None when the story has no row (merged away)."""
+    version = queries.story_versions(store, [sid]).get(sid)
+    fp = views.story_fingerprint(store, sid, ctx.stored_views.salt)
+    if version is None or fp is None:
+        return None
+    key = hashlib.sha256(json.dumps([page_salt(ctx), sid, list(version), fp]).encode("utf-8")).hexdigest()[:32]
+    return key, version, fp
+
+
+def storable(ctx: "AppContext", payload: dict[str, Any], version: tuple[str, int], fp: str) -> bool:
+    """Whether a page rendered from ``payload`` is the page of the key made of ``version`` and ``fp``: its story
+    data is that version and its view the current one (not a previous version, not a failed build)."""
+    if payload.get("updated_at") != version[0] or payload.get("view_stale"):
+        return False
+    if ctx.view_builder is None:  # no story-view stage in this build: the page says so, for good
+        return True
+    return payload.get("view") is not None and payload.get("view_version") == fp
+
+
+def render_json(payload: dict[str, Any]) -> bytes:
+    """The story's JSON, exactly as the API encodes it (:func:`storyline.api.routes.as_json`)."""
+    from .routes import as_json
+
+    return bytes(as_json(payload).body)
+
+
+def render(ctx: "AppContext", store: Store, sid: str, kind: str, payload: dict[str, Any]) -> bytes:
+    if kind == "json":
+        return render_json(payload)
+    from ..web.pages import render_story
+
+    return render_story(ctx, store, sid, payload).encode("utf-8")
+
+
+def page(ctx: "AppContext", store: Store, sid: str, kind: str,
+         payload_of: Callable[[], dict[str, Any]] | None = None) -> bytes:
+    """The ``kind`` page ("html" or "json") of story ``sid`` (a resolved id): this process's copy, else the stored
+    page when it was rendered for the story's current key, else rendered now (and stored when it shows the current
+    view). Concurrent requests of this process for the same page wait for one render. Raises NotFound for a story
+    that is gone."""
+    if kind not in KINDS:
+        raise ValueError(f"page kind must be one of {list(KINDS)}, got {kind!r}")
+    payload_of = payload_of or (lambda: data.story_data(ctx, store, sid))
+    k = page_key(ctx, store, sid)
+    if k is None:  # merged away or unknown since it was resolved: story_data says which, as a 404
+        payload_of()
+        raise AssertionError(f"story {sid!r} has no row but its data could be read")  # pragma: no cover
+    key, version, fp = k
+
+    def load_or_render() -> tuple[bytes, bool]:
+        row = views.load_page(store, sid, kind)
+        if row is not None and row[0] == key:
+            return row[1], True
+        payload = payload_of()
+        if not storable(ctx, payload, version, fp):  # a previous view (or a newer commit): memory only, per version
+            shown = ("shown", sid, kind, payload.get("updated_at"), payload.get("view_version"))
+            return ctx.pages.get_or_compute(shown, lambda: render(ctx, store, sid, kind, payload)), False
+        t0 = time.perf_counter()
+        body = render(ctx, store, sid, kind, payload)
+        views.save_page(store, sid, kind, key, body, (time.perf_counter() - t0) * 1000)
+        return body, True
+
+    body, _ = ctx.pages.get_or_compute(("page", sid, kind, key), load_or_render, keep=lambda v: v[1])
+    return body
+
+
+def store_pages(ctx: "AppContext", store: Store, sid: str, payload: dict[str, Any]) -> int:
+    """Render both pages of ``sid`` from ``payload`` and store them under the story's current key (the writer, in
+    its transaction: :mod:`storyline.api.refresh`); returns how many were stored (0 when ``payload`` does not show
+    the current view)."""
+    k = page_key(ctx, store, sid)
+    if k is None or not storable(ctx, payload, k[1], k[2]):
+        return 0
+    n = 0
+    for kind in KINDS:
+        t0 = time.perf_counter()
+        body = render(ctx, store, sid, kind, payload)
+        n += views.save_page(store, sid, kind, k[0], body, (time.perf_counter() - t0) * 1000)
+    return n
