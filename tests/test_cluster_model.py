@@ -143,3 +143,15 @@ def test_explain_names_the_nearest_story_and_shows_features_and_threshold(tmp_pa
     out = json.loads(subprocess.run([str(BIN), "--db", str(db), "explain", joined, "--format", "json"],
                                     capture_output=True, env=env, timeout=120).stdout)
     assert not out["started_story"] and out["score"] >= out["threshold"] and out["nearest_story"]["id"] == out["story_id"]
+
+
+def test_a_configured_model_file_brings_its_own_cut(tmp_path):
+    """--set cluster.join_model=FILE uses FILE's stored cut, not the shipped model's; cluster.threshold still wins."""
+    d = load_model("lexical").as_dict()
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps({**d, "threshold": 0.8125}))
+    c = make_clusterer(LEARNED.with_overrides({"cluster.join_model": str(own)}))
+    assert c.settings.threshold == 0.8125 and c.model.threshold == 0.8125
+    c = make_clusterer(LEARNED.with_overrides({"cluster.join_model": str(own), "cluster.threshold": 0.3}))
+    assert c.settings.threshold == 0.3
+    assert make_clusterer(LEARNED).settings.threshold == load_model("lexical").threshold != 0.8125
