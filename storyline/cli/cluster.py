@@ -59,7 +59,7 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
 
 def _model_for(features: dict, settings):
     """The join model whose features these are (the configured one, else the shipped one of that profile)."""
-    from ..cluster.model import features_for, load_model
+    from ..cluster.model import is_computable, load_model
 
     profile = "default" if "dense_avg" in features else "lexical"
     path = settings.cluster.join_model if settings is not None and settings.cluster.join_model else None
@@ -67,7 +67,7 @@ def _model_for(features: dict, settings):
         model = load_model(profile, path)
     except Exception:  # noqa: BLE001 - explain still shows the stored features without contributions
         return None
-    return model if set(model.features) == set(features) == set(features_for(profile)) else None
+    return model if set(model.features) == set(features) and all(is_computable(n, profile) for n in features) else None
 
 
 def _first_member(store, story_id: str) -> str:

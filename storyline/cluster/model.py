@@ -43,10 +43,33 @@ FEATURES = (
     "density",  # the article's local density: mean of its best content similarities to candidate stories
     "margin",  # this candidate's content similarity minus the best other candidate's (0 for a sole candidate)
 )
-DENSE_FEATURES = ("dense_avg", "dense_best")
+# features the clusterer can compute that a model may use (measured by bench/train_cluster.py --features; the
+# shipped models use those of features_for)
+EXTRA_FEATURES = (
+    "lex_centroid",  # TF-IDF cosine to the story's centroid (the normalised sum of its members' vectors)
+    "dense_centroid",  # MiniLM cosine to the story's centroid
+    "ent_cover",  # the share of the article's (idf-weighted) entities that some member of the story has
+    "title_num_miss",  # 1 when the article's title has a number that no title of the story has, and they have some
+    "gap_rel",  # days from the article to the story's date range over (1 + the story's span in days) (0 undated)
+    "rank",  # the candidate's rank by score among the candidates scored (0 = best)
+)
+ALL_FEATURES = FEATURES + EXTRA_FEATURES
+DENSE_FEATURES = ("dense_avg", "dense_best", "dense_centroid")
+
+
+def computable(profile: str) -> tuple[str, ...]:
+    """Every feature the ``profile`` can compute (the lexical profile has no dense vectors). A model may also use
+    the product of two of them, named ``a*b`` (an interaction term)."""
+    return ALL_FEATURES if profile == "default" else tuple(f for f in ALL_FEATURES if f not in DENSE_FEATURES)
+
+
+def is_computable(name: str, profile: str) -> bool:
+    """Whether ``profile`` computes feature ``name`` (a feature of :func:`computable` or a product ``a*b``)."""
+    return all(part in computable(profile) for part in name.split("*"))
 
 
 def features_for(profile: str) -> tuple[str, ...]:
+    """The features the shipped model of ``profile`` is trained on."""
     return FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
 
 
@@ -86,10 +109,10 @@ class JoinModel:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "JoinModel":
         feats = tuple(d["features"])
-        unknown = [f for f in feats if f not in FEATURES]
+        unknown = [f for f in feats if not all(part in ALL_FEATURES for part in f.split("*"))]
         if unknown:
             raise ConfigError(f"join model for profile {d.get('profile')!r} uses unknown features {unknown}; "
-                              f"known: {list(FEATURES)}; retrain it with: python bench/train_cluster.py")
+                              f"known: {list(ALL_FEATURES)}; retrain it with: python bench/train_cluster.py")
         arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
         if any(a.shape != (len(feats),) for a in arrays) or not math.isfinite(float(d["intercept"])):
             raise ConfigError(f"join model for profile {d.get('profile')!r} is malformed (arrays must have one "
