@@ -264,16 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     out_path = args.out
     results = json.loads(out_path.read_text("utf-8")) if out_path.exists() else {}
-    from storyline.cluster.model import computable, features_for
+    from storyline.cluster.model import computable, features_for, is_computable
 
     for profile in ("default", "lexical"):
         names = [x.strip() for x in args.features.split(",") if x.strip()]
         if names and all(n.startswith("+") for n in names):
             names = list(features_for(profile)) + [n[1:] for n in names]
-        bad = [n for n in names if n not in computable("default")]
+        bad = [n for n in names if not is_computable(n, "default")]
         if bad:
-            raise SystemExit(f"unknown --features {bad}; valid: {list(computable('default'))}")
-        FEATURE_SET[profile] = (tuple(n for n in names if n in computable(profile)) if names
+            raise SystemExit(f"unknown --features {bad}; valid: {list(computable('default'))} and products a*b")
+        FEATURE_SET[profile] = (tuple(n for n in names if is_computable(n, profile)) if names
                                 else features_for(profile))
     WEIGHTING["mode"] = args.weighting
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())

@@ -541,7 +541,9 @@ class OnlineClusterer:
                 "rank": float(i),
             }
             if "lex_best" in want:
-                d["lex_best"] = max((_mean_dot(f.lex, m, 1) for m in st.recent_lex), default=0.0)
+                # a one-member story's best link is its average link (the same clipped dot product): no second pass
+                d["lex_best"] = (comps["lexical"] if st.n == 1 and len(st.recent_lex) == 1 else
+                                 max((_mean_dot(f.lex, m, 1) for m in st.recent_lex), default=0.0))
             if "title_avg" in want:
                 d["title_avg"] = _mean_dot(f.title, st.title, st.n)
             if "lex_centroid" in want:
