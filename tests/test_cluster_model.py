@@ -190,9 +190,17 @@ def test_the_extra_features_and_interaction_terms():
     c2 = make_clusterer(LEARNED)
     c2.model = model
     out = c2.assign([article(0, "storm", 0, 0), article(1, "storm", 1, 0)])
-    assert "f:ent_cover" in out[1].components and "f:lex_avg*undated" in out[1].components
+    # the base features are stored; an interaction term is recomputed from its parts (explain's feature vector)
+    stored = {k[2:]: v for k, v in out[1].components.items() if k.startswith("f:")}
+    assert "ent_cover" in stored and "lex_avg*undated" not in stored
+    f1 = c2.features(article(2, "storm", 2, 0))
+    sc, ct = c2._score(f1)
+    x = c2.pair_features(f1, sc, ct, model.features)[0]
+    assert model.row(dict(zip(model.features, x))) == pytest.approx(list(x))
     with pytest.raises(ConfigError, match="unknown features"):
         JoinModel.from_dict({**extra, "features": d["features"] + ["ent_cover", "lex_avg*shoe_size"]})
+    with pytest.raises(ConfigError, match="parts"):  # a product whose parts are not features of the model
+        JoinModel.from_dict({**extra, "features": d["features"] + ["ent_cover", "rank*undated"]})
 
 
 def test_title_numbers_that_the_story_lacks():

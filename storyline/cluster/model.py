@@ -94,6 +94,10 @@ class JoinModel:
         z = np.clip(self.logits(X), -35.0, 35.0)
         return 1.0 / (1.0 + np.exp(-z))
 
+    def row(self, stored: Mapping[str, float]) -> list[float]:
+        """The feature vector from the base features stored with a decision (interaction terms recomputed)."""
+        return [math.prod(stored[p] for p in n.split("*")) for n in self.features]
+
     def contributions(self, x: Sequence[float]) -> dict[str, float]:
         """Each feature's share of the log-odds for one pair (the intercept is :attr:`intercept`)."""
         z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale * self.coef
@@ -113,6 +117,11 @@ class JoinModel:
         if unknown:
             raise ConfigError(f"join model for profile {d.get('profile')!r} uses unknown features {unknown}; "
                               f"known: {list(ALL_FEATURES)}; retrain it with: python bench/train_cluster.py")
+        loose = [f for f in feats if "*" in f and not all(part in feats for part in f.split("*"))]
+        if loose:
+            raise ConfigError(f"join model for profile {d.get('profile')!r}: the interaction terms {loose} need each "
+                              "of their parts as a feature of the model too (explain recomputes a*b from a and b); "
+                              "retrain it with: python bench/train_cluster.py")
         arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
         if any(a.shape != (len(feats),) for a in arrays) or not math.isfinite(float(d["intercept"])):
             raise ConfigError(f"join model for profile {d.get('profile')!r} is malformed (arrays must have one "

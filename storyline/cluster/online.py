@@ -642,7 +642,8 @@ class OnlineClusterer:
         if top:
             j = int(order[0])
             comps = dict(top[j][3])
-            comps.update({f"f:{n}": float(x) for n, x in zip(model.features, X[j])})
+            # the model's features; an interaction term a*b is not stored (a and b are: explain recomputes it)
+            comps.update({f"f:{n}": float(x) for n, x in zip(model.features, X[j]) if "*" not in n})
             comps["p_join"] = float(p[j])
         comps["threshold"] = s.threshold
         if top and p[order[0]] >= s.threshold:
