@@ -68,9 +68,18 @@ def is_computable(name: str, profile: str) -> bool:
     return all(part in computable(profile) for part in name.split("*"))
 
 
+# interaction terms of the shipped models: the same similarity is weaker evidence for an undated pair, a short or a
+# long text, a bigger story or a later report (3-fold CV by gold story: docs/clustering.md, "Interaction terms")
+INTERACTIONS = (
+    "lex_avg*undated", "lex_best*undated", "score*undated", "lex_avg*log_tokens", "lex_best*log_tokens",
+    "margin*undated", "lex_avg*log_size", "title_avg*log_tokens", "ent_avg*undated", "lex_best*log_gap_newest",
+)
+
+
 def features_for(profile: str) -> tuple[str, ...]:
     """The features the shipped model of ``profile`` is trained on."""
-    return FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
+    base = FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
+    return base + INTERACTIONS
 
 
 @dataclass(frozen=True)
