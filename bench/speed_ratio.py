@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "speed_ratio.json")
     args = ap.parse_args(argv)
-    files = args.files or [DATA / "allsides-2021.jsonl", DATA / "neus-train.jsonl"]
+    files = [f.resolve() for f in args.files] or [DATA / "allsides-2021.jsonl", DATA / "neus-train.jsonl"]
     results = []
     for profile in args.profiles.split(","):
         for path in files:
