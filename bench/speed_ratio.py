@@ -3,7 +3,8 @@ alternating subprocesses (other(s), this, other(s), this, ...) and each run's CP
 process, startup and model load included) and wall-clock articles/s are recorded. On a shared machine the CPU
 seconds are the steadier measure; the ratio is other / this (> 1: this checkout is faster).
 
-    python bench/speed_ratio.py --other /path/to/main [--other /path/to/older] [--profiles lexical,default] [--pairs 3] [FILE ...]
+    python bench/speed_ratio.py --other /path/to/main [--other /path/to/older] [--profiles lexical,default] \
+        [--pairs 3] [FILE ...]
 
 The other checkout runs with PYTHONPATH set to its root; the embedding cache is not used (both encode).
 """

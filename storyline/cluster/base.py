@@ -78,8 +78,8 @@ def make_clusterer(settings: "Settings", encoder: "Encoder | None" = None) -> Cl
 
 def profile_threshold(cs: "ClusterSettings") -> float:
     """The cut the clusterer uses: ``cluster.threshold`` when set (> 0), else the profile's own (the model's
-    calibrated P(join) cut with ``decision=learned``: the one stored in ``cluster.join_model`` when that is set, ``default_threshold`` / ``lexical_threshold`` with
-    ``decision=score``)."""
+    calibrated P(join) cut with ``decision=learned``, the one stored in ``cluster.join_model`` when that is set;
+    ``default_threshold`` / ``lexical_threshold`` with ``decision=score``)."""
     if cs.threshold > 0:
         return cs.threshold
     if cs.decision == "learned":
