@@ -39,6 +39,7 @@ import math
 import operator
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
 
@@ -116,6 +117,15 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
         a, b = b, a
     common = a.keys() & b.keys()
     return math.fsum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common))) if common else 0.0
+
+
+@lru_cache(maxsize=32)
+def _feature_plan(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, tuple[str, ...] | None], ...]]:
+    """For a model's feature names: the base features to compute (an interaction term "a*b" needs a and b) and, per
+    column, its name with its parts (None for a base feature)."""
+    plan = tuple((n, tuple(n.split("*")) if "*" in n else None) for n in names)
+    want = frozenset(names) | {p for _, parts in plan if parts for p in parts}
+    return want, plan
 
 
 _DIGITS = frozenset("0123456789")
@@ -511,10 +521,7 @@ class OnlineClusterer:
         X = np.zeros((len(scored), len(names)), dtype=np.float64)
         if not scored:
             return X
-        want = set(names)
-        products = [(j, n.split("*")) for j, n in enumerate(names) if "*" in n]  # interaction terms "a*b"
-        for _, parts in products:
-            want.update(parts)
+        want, plan = _feature_plan(tuple(names))
         best2 = heapq.nlargest(2, contents.values())
         log_tokens = math.log1p(f.n_tokens)
         title_nums = _numbers(f.title) if "title_num_miss" in want else set()
@@ -570,9 +577,9 @@ class OnlineClusterer:
                 if "dense_centroid" in want and st.dense is not None:
                     norm = float(np.linalg.norm(st.dense))
                     d["dense_centroid"] = float(np.dot(f.dense, st.dense)) / norm if norm > 0 else 0.0
-            X[i] = [d.get(n, 0.0) for n in names]
-            for j, parts in products:
-                X[i, j] = math.prod(d.get(n, 0.0) for n in parts)
+            get = d.get
+            X[i] = [get(n, 0.0) if parts is None else get(parts[0], 0.0) * get(parts[1], 0.0) if len(parts) == 2
+                    else math.prod(get(p, 0.0) for p in parts) for n, parts in plan]
         return X
 
     def _assign_one(self, a: Article, vec: np.ndarray | None) -> Assignment:
