@@ -91,7 +91,7 @@ def test_learned_decision_joins_the_same_story_and_starts_others():
     assert out[0].is_new and not out[1].is_new and out[2].is_new
     assert out[1].story_id == out[0].story_id != out[2].story_id and out[4].story_id == out[3].story_id
     assert out[1].score >= c.settings.threshold and out[1].components["p_join"] == out[1].score
-    assert {f"f:{n}" for n in features_for("lexical")} <= set(out[1].components)
+    assert {f"f:{n}" for n in features_for("lexical") if "*" not in n} <= set(out[1].components)
     assert out[2].components["nearest_story_score"] < c.settings.threshold
     assert out[2].components.get("nearest_story", out[0].story_id) == out[0].story_id  # (when it had a candidate)
 
@@ -143,3 +143,76 @@ def test_explain_names_the_nearest_story_and_shows_features_and_threshold(tmp_pa
     out = json.loads(subprocess.run([str(BIN), "--db", str(db), "explain", joined, "--format", "json"],
                                     capture_output=True, env=env, timeout=120).stdout)
     assert not out["started_story"] and out["score"] >= out["threshold"] and out["nearest_story"]["id"] == out["story_id"]
+
+
+def test_a_configured_model_file_brings_its_own_cut(tmp_path):
+    """--set cluster.join_model=FILE uses FILE's stored cut, not the shipped model's; cluster.threshold still wins."""
+    d = load_model("lexical").as_dict()
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps({**d, "threshold": 0.8125}))
+    c = make_clusterer(LEARNED.with_overrides({"cluster.join_model": str(own)}))
+    assert c.settings.threshold == 0.8125 and c.model.threshold == 0.8125
+    c = make_clusterer(LEARNED.with_overrides({"cluster.join_model": str(own), "cluster.threshold": 0.3}))
+    assert c.settings.threshold == 0.3
+    assert make_clusterer(LEARNED).settings.threshold == load_model("lexical").threshold != 0.8125
+
+
+def test_the_extra_features_and_interaction_terms():
+    """The features a model may add (EXTRA_FEATURES, products "a*b"): centroid cosine, entity cover, title numbers,
+    the gap relative to the story's span, the candidate's rank; a model file using them loads and decides."""
+    from storyline.cluster.model import ALL_FEATURES, EXTRA_FEATURES, is_computable
+    from storyline.cluster.online import _dot
+
+    c = make_clusterer(LEARNED)
+    c.assign([article(0, "storm", 0, 0), article(1, "storm", 1, 2), article(2, "vote", 0, 0)])
+    f = c.features(article(3, "storm", 2, 5))
+    c._advance_clock(f.day)
+    scored, contents = c._score(f)
+    names = [n for n in ALL_FEATURES if is_computable(n, "lexical")] + ["lex_avg*undated", "score*log_tokens"]
+    X = c.pair_features(f, scored, contents, names)
+    row = dict(zip(names, X[0]))
+    storm = c.stories[scored[0][2]]
+    assert math.isclose(storm.lex_sq, _dot(storm.lex, storm.lex), rel_tol=1e-9)  # kept incrementally
+    assert math.isclose(row["lex_centroid"], _dot(f.lex, storm.lex) / math.sqrt(storm.lex_sq), rel_tol=1e-9)
+    assert row["lex_centroid"] >= row["lex_avg"]  # the centroid is closer than the members on average
+    assert 0.0 < row["ent_cover"] <= 1.0 and row["rank"] == 0.0
+    assert math.isclose(row["gap_rel"], 3.0 / (1.0 + 2.0))  # 3 days after a story spanning 2 days
+    assert row["title_num_miss"] == 0.0  # the titles carry no numbers
+    assert row["lex_avg*undated"] == 0.0 and math.isclose(row["score*log_tokens"], row["score"] * row["log_tokens"])
+    if len(X) > 1:
+        assert X[1][names.index("rank")] == 1.0
+    assert not is_computable("dense_centroid", "lexical") and is_computable("dense_centroid*undated", "default")
+    assert set(EXTRA_FEATURES) < set(ALL_FEATURES)
+    d = load_model("lexical").as_dict()
+    extra = {**d, "features": d["features"] + ["ent_cover", "lex_avg*undated"], "mean": d["mean"] + [0.5, 0.1],
+             "scale": d["scale"] + [0.3, 0.2], "coef": d["coef"] + [0.4, 0.2]}
+    model = JoinModel.from_dict(extra)
+    c2 = make_clusterer(LEARNED)
+    c2.model = model
+    out = c2.assign([article(0, "storm", 0, 0), article(1, "storm", 1, 0)])
+    # the base features are stored; an interaction term is recomputed from its parts (explain's feature vector)
+    stored = {k[2:]: v for k, v in out[1].components.items() if k.startswith("f:")}
+    assert "ent_cover" in stored and "lex_avg*undated" not in stored
+    f1 = c2.features(article(2, "storm", 2, 0))
+    sc, ct = c2._score(f1)
+    x = c2.pair_features(f1, sc, ct, model.features)[0]
+    assert model.row(dict(zip(model.features, x))) == pytest.approx(list(x))
+    with pytest.raises(ConfigError, match="unknown features"):
+        JoinModel.from_dict({**extra, "features": d["features"] + ["ent_cover", "lex_avg*shoe_size"]})
+    with pytest.raises(ConfigError, match="parts"):  # a product whose parts are not features of the model
+        JoinModel.from_dict({**extra, "features": d["features"] + ["ent_cover", "rank*undated"]})
+
+
+def test_title_numbers_that_the_story_lacks():
+    c = make_clusterer(LEARNED)
+    from datetime import datetime, timezone
+
+    from storyline.records import Article
+
+    day = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    c.assign([Article(id="n1", title="US tops 6 million virus cases", text="The US passed 6 million cases.",
+                      source="a", date=day)])
+    f = c.features(Article(id="n2", title="US passes 25 million virus cases", text="The US passed 25 million.",
+                           source="b", date=day))
+    scored, contents = c._score(f)
+    assert scored and c.pair_features(f, scored, contents, ["title_num_miss"])[0][0] == 1.0

@@ -46,7 +46,9 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
     if features:
         model = _model_for(features, settings)
         if model is not None:
-            payload["contributions"] = model.contributions([features[n] for n in model.features])
+            row = model.row(features)
+            payload["features"] = dict(zip(model.features, row))  # with the interaction terms a*b, recomputed
+            payload["contributions"] = model.contributions(row)
             payload["intercept"] = model.intercept
     if started and nearest_id:
         nid = store.resolve_story_id(str(nearest_id))
@@ -59,7 +61,7 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
 
 def _model_for(features: dict, settings):
     """The join model whose features these are (the configured one, else the shipped one of that profile)."""
-    from ..cluster.model import features_for, load_model
+    from ..cluster.model import is_computable, load_model
 
     profile = "default" if "dense_avg" in features else "lexical"
     path = settings.cluster.join_model if settings is not None and settings.cluster.join_model else None
@@ -67,7 +69,8 @@ def _model_for(features: dict, settings):
         model = load_model(profile, path)
     except Exception:  # noqa: BLE001 - explain still shows the stored features without contributions
         return None
-    return model if set(model.features) == set(features) == set(features_for(profile)) else None
+    base = {n for n in model.features if "*" not in n}  # interaction terms a*b are recomputed from a and b
+    return model if base == set(features) and all(is_computable(n, profile) for n in features) else None
 
 
 def _first_member(store, story_id: str) -> str:

@@ -78,13 +78,14 @@ def make_clusterer(settings: "Settings", encoder: "Encoder | None" = None) -> Cl
 
 def profile_threshold(cs: "ClusterSettings") -> float:
     """The cut the clusterer uses: ``cluster.threshold`` when set (> 0), else the profile's own (the model's
-    calibrated P(join) cut with ``decision=learned``, ``default_threshold`` / ``lexical_threshold`` with
-    ``decision=score``)."""
+    calibrated P(join) cut with ``decision=learned``, the one stored in ``cluster.join_model`` when that is set;
+    ``default_threshold`` / ``lexical_threshold`` with ``decision=score``)."""
     if cs.threshold > 0:
         return cs.threshold
     if cs.decision == "learned":
         from .model import load_model
 
-        return load_model(cs.profile).threshold
+        # the configured model file's own cut (cluster.join_model), not the shipped model's
+        return load_model(cs.profile, cs.join_model or None).threshold
     return cs.default_threshold if cs.profile == "default" else cs.lexical_threshold
 

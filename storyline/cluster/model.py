@@ -43,11 +43,43 @@ FEATURES = (
     "density",  # the article's local density: mean of its best content similarities to candidate stories
     "margin",  # this candidate's content similarity minus the best other candidate's (0 for a sole candidate)
 )
-DENSE_FEATURES = ("dense_avg", "dense_best")
+# features the clusterer can compute that a model may use (measured by bench/train_cluster.py --features; the
+# shipped models use those of features_for)
+EXTRA_FEATURES = (
+    "lex_centroid",  # TF-IDF cosine to the story's centroid (the normalised sum of its members' vectors)
+    "dense_centroid",  # MiniLM cosine to the story's centroid
+    "ent_cover",  # the share of the article's (idf-weighted) entities that some member of the story has
+    "title_num_miss",  # 1 when the article's title has a number that no title of the story has, and they have some
+    "gap_rel",  # days from the article to the story's date range over (1 + the story's span in days) (0 undated)
+    "rank",  # the candidate's rank by score among the candidates scored (0 = best)
+)
+ALL_FEATURES = FEATURES + EXTRA_FEATURES
+DENSE_FEATURES = ("dense_avg", "dense_best", "dense_centroid")
+
+
+def computable(profile: str) -> tuple[str, ...]:
+    """Every feature the ``profile`` can compute (the lexical profile has no dense vectors). A model may also use
+    the product of two of them, named ``a*b`` (an interaction term)."""
+    return ALL_FEATURES if profile == "default" else tuple(f for f in ALL_FEATURES if f not in DENSE_FEATURES)
+
+
+def is_computable(name: str, profile: str) -> bool:
+    """Whether ``profile`` computes feature ``name`` (a feature of :func:`computable` or a product ``a*b``)."""
+    return all(part in computable(profile) for part in name.split("*"))
+
+
+# interaction terms of the shipped models: the same similarity is weaker evidence for an undated pair, a short or a
+# long text, a bigger story or a later report (3-fold CV by gold story: docs/clustering.md, "Interaction terms")
+INTERACTIONS = (
+    "lex_avg*undated", "lex_best*undated", "score*undated", "lex_avg*log_tokens", "lex_best*log_tokens",
+    "margin*undated", "lex_avg*log_size", "title_avg*log_tokens", "ent_avg*undated", "lex_best*log_gap_newest",
+)
 
 
 def features_for(profile: str) -> tuple[str, ...]:
-    return FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
+    """The features the shipped model of ``profile`` is trained on."""
+    base = FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
+    return base + INTERACTIONS
 
 
 @dataclass(frozen=True)
@@ -71,6 +103,10 @@ class JoinModel:
         z = np.clip(self.logits(X), -35.0, 35.0)
         return 1.0 / (1.0 + np.exp(-z))
 
+    def row(self, stored: Mapping[str, float]) -> list[float]:
+        """The feature vector from the base features stored with a decision (interaction terms recomputed)."""
+        return [math.prod(stored[p] for p in n.split("*")) for n in self.features]
+
     def contributions(self, x: Sequence[float]) -> dict[str, float]:
         """Each feature's share of the log-odds for one pair (the intercept is :attr:`intercept`)."""
         z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale * self.coef
@@ -86,10 +122,15 @@ class JoinModel:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "JoinModel":
         feats = tuple(d["features"])
-        unknown = [f for f in feats if f not in FEATURES]
+        unknown = [f for f in feats if not all(part in ALL_FEATURES for part in f.split("*"))]
         if unknown:
             raise ConfigError(f"join model for profile {d.get('profile')!r} uses unknown features {unknown}; "
-                              f"known: {list(FEATURES)}; retrain it with: python bench/train_cluster.py")
+                              f"known: {list(ALL_FEATURES)}; retrain it with: python bench/train_cluster.py")
+        loose = [f for f in feats if "*" in f and not all(part in feats for part in f.split("*"))]
+        if loose:
+            raise ConfigError(f"join model for profile {d.get('profile')!r}: the interaction terms {loose} need each "
+                              "of their parts as a feature of the model too (explain recomputes a*b from a and b); "
+                              "retrain it with: python bench/train_cluster.py")
         arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
         if any(a.shape != (len(feats),) for a in arrays) or not math.isfinite(float(d["intercept"])):
             raise ConfigError(f"join model for profile {d.get('profile')!r} is malformed (arrays must have one "

@@ -39,6 +39,7 @@ import math
 import operator
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
 
@@ -47,7 +48,7 @@ import numpy as np
 from ..records import Article, Assignment, content_id
 from ..represent.entities import entities
 from ..represent.lexical import DocumentFrequencies, tokens
-from .model import JoinModel, features_for, load_model
+from .model import JoinModel, computable, features_for, is_computable, load_model
 
 if TYPE_CHECKING:
     from ..represent.dense import Encoder
@@ -97,6 +98,7 @@ class StoryState:
     title: dict[str, float] = field(default_factory=dict)  # sum of the members' title vectors
     recent_lex: list[dict[str, float]] = field(default_factory=list)  # the last best_link_members members' vectors
     recent_dense: list[np.ndarray] = field(default_factory=list)
+    lex_sq: float = 0.0  # squared norm of ``lex`` (kept as members are added: the centroid cosine without a pass)
 
 
 _weight = operator.itemgetter(1)
@@ -107,6 +109,31 @@ def _add_sparse(target: dict[str, float], v: dict[str, float]) -> None:
     get = target.get
     for t, x in v.items():
         target[t] = get(t, 0.0) + x
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    """The dot product of two sparse vectors (over the shared keys, exactly rounded)."""
+    if len(b) < len(a):
+        a, b = b, a
+    common = a.keys() & b.keys()
+    return math.fsum(map(operator.mul, map(a.__getitem__, common), map(b.__getitem__, common))) if common else 0.0
+
+
+@lru_cache(maxsize=32)
+def _feature_plan(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, tuple[str, ...] | None], ...]]:
+    """For a model's feature names: the base features to compute (an interaction term "a*b" needs a and b) and, per
+    column, its name with its parts (None for a base feature)."""
+    plan = tuple((n, tuple(n.split("*")) if "*" in n else None) for n in names)
+    want = frozenset(names) | {p for _, parts in plan if parts for p in parts}
+    return want, plan
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _numbers(terms) -> set[str]:
+    """The terms that are numbers ("6", "1,000", "25")."""
+    return {t for t in terms if t[:1] in _DIGITS}
 
 
 def _mean_dot(v: dict[str, float], total: dict[str, float], n: int) -> float:
@@ -153,12 +180,12 @@ class OnlineClusterer:
         if settings.decision == "learned":
             profile = "default" if encoder is not None else "lexical"
             self.model = load_model(profile, settings.join_model or None)
-            if self.model.features != features_for(profile):
+            if not all(is_computable(n, profile) for n in self.model.features):
                 from ..errors import ConfigError
 
                 raise ConfigError(f"the join model {settings.join_model or profile!r} has features "
                                   f"{list(self.model.features)}, the {profile} profile computes "
-                                  f"{list(features_for(profile))}; train one with: python bench/train_cluster.py")
+                                  f"{list(computable(profile))}; train one with: python bench/train_cluster.py")
 
     def warm_up(self) -> None:
         """Load the encoder's model now rather than on the first batch."""
@@ -255,6 +282,7 @@ class OnlineClusterer:
         st.active = False
         self._unindex_story(st)
         st.lex, st.ent, st.dense, st.title, st.recent_lex, st.recent_dense = {}, {}, None, {}, [], []
+        st.lex_sq = 0.0
         self._dormant_rows += st.n
 
     def _rebuild_dense(self) -> None:
@@ -349,6 +377,7 @@ class OnlineClusterer:
         return st
 
     def _add_member(self, st: StoryState, f: Features) -> None:
+        st.lex_sq += 2.0 * _dot(f.lex, st.lex) + math.fsum(x * x for x in f.lex.values())
         _add_sparse(st.lex, f.lex)
         _add_sparse(st.ent, f.ent)
         _add_sparse(st.title, f.title)
@@ -384,6 +413,7 @@ class OnlineClusterer:
         self._vec_rows.append(vec.astype(np.float16))
 
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
+        keep.lex_sq += gone.lex_sq + 2.0 * _dot(keep.lex, gone.lex)
         _add_sparse(keep.lex, gone.lex)
         _add_sparse(keep.ent, gone.ent)
         _add_sparse(keep.title, gone.title)
@@ -486,12 +516,16 @@ class OnlineClusterer:
 
     def pair_features(self, f: Features, scored: list[tuple[float, int, str, dict[str, float]]],
                       contents: dict[str, float], names: Sequence[str]) -> np.ndarray:
-        """The join model's features (columns ``names``) for each scored candidate (rows, in ``scored`` order)."""
+        """The join model's features (columns ``names``) for each scored candidate (rows, in ``scored`` order);
+        only the features named are computed."""
         X = np.zeros((len(scored), len(names)), dtype=np.float64)
         if not scored:
             return X
+        want, plan = _feature_plan(tuple(names))
         best2 = heapq.nlargest(2, contents.values())
         log_tokens = math.log1p(f.n_tokens)
+        title_nums = _numbers(f.title) if "title_num_miss" in want else set()
+        ent_total = math.fsum(f.ent.values()) if "ent_cover" in want else 0.0
         for i, (sc, _, sid, comps) in enumerate(scored):
             st = self.stories[sid]
             content = contents[sid]
@@ -502,9 +536,7 @@ class OnlineClusterer:
             undated = f.day is None or st.first is None or st.last is None
             d = {
                 "lex_avg": comps["lexical"],
-                "lex_best": max((_mean_dot(f.lex, m, 1) for m in st.recent_lex), default=0.0),
                 "ent_avg": comps["entities"],
-                "title_avg": _mean_dot(f.title, st.title, st.n),
                 "score": sc,
                 "log_gap_newest": 0.0 if undated else math.log1p(abs(f.day - st.last)),  # type: ignore[operator]
                 "log_gap_oldest": 0.0 if undated else math.log1p(abs(f.day - st.first)),  # type: ignore[operator]
@@ -513,12 +545,41 @@ class OnlineClusterer:
                 "log_tokens": log_tokens,
                 "density": f.density,
                 "margin": content - other,
+                "rank": float(i),
             }
+            if "lex_best" in want:
+                # a one-member story's best link is its average link (the same clipped dot product): no second pass
+                d["lex_best"] = (comps["lexical"] if st.n == 1 and len(st.recent_lex) == 1 else
+                                 max((_mean_dot(f.lex, m, 1) for m in st.recent_lex), default=0.0))
+            if "title_avg" in want:
+                d["title_avg"] = _mean_dot(f.title, st.title, st.n)
+            if "lex_centroid" in want:
+                d["lex_centroid"] = (min(1.0, max(0.0, comps["lexical"] * st.n / math.sqrt(st.lex_sq)))
+                                     if st.lex_sq > 0 else 0.0)
+            if "ent_cover" in want:
+                d["ent_cover"] = (math.fsum(w for e, w in f.ent.items() if e in st.ent) / ent_total
+                                  if ent_total > 0 else 0.0)
+            if "title_num_miss" in want:
+                theirs = _numbers(st.title) if title_nums else set()
+                d["title_num_miss"] = 1.0 if title_nums and theirs and not title_nums <= theirs else 0.0
+            if "gap_rel" in want:
+                if undated:
+                    d["gap_rel"] = 0.0
+                else:
+                    gap = 0.0 if st.first <= f.day <= st.last else min(abs(f.day - st.first),  # type: ignore
+                                                                      abs(f.day - st.last))  # type: ignore
+                    d["gap_rel"] = gap / (1.0 + st.last - st.first)  # type: ignore[operator]
             if f.dense is not None:
                 d["dense_avg"] = comps.get("dense", 0.0)
-                d["dense_best"] = (float(np.max(np.stack(st.recent_dense) @ f.dense))
-                                   if st.recent_dense else 0.0)
-            X[i] = [d.get(n, 0.0) for n in names]
+                if "dense_best" in want:
+                    d["dense_best"] = (float(np.max(np.stack(st.recent_dense) @ f.dense))
+                                       if st.recent_dense else 0.0)
+                if "dense_centroid" in want and st.dense is not None:
+                    norm = float(np.linalg.norm(st.dense))
+                    d["dense_centroid"] = float(np.dot(f.dense, st.dense)) / norm if norm > 0 else 0.0
+            get = d.get
+            X[i] = [get(n, 0.0) if parts is None else get(parts[0], 0.0) * get(parts[1], 0.0) if len(parts) == 2
+                    else math.prod(get(p, 0.0) for p in parts) for n, parts in plan]
         return X
 
     def _assign_one(self, a: Article, vec: np.ndarray | None) -> Assignment:
@@ -588,7 +649,8 @@ class OnlineClusterer:
         if top:
             j = int(order[0])
             comps = dict(top[j][3])
-            comps.update({f"f:{n}": float(x) for n, x in zip(model.features, X[j])})
+            # the model's features; an interaction term a*b is not stored (a and b are: explain recomputes it)
+            comps.update({f"f:{n}": float(x) for n, x in zip(model.features, X[j]) if "*" not in n})
             comps["p_join"] = float(p[j])
         comps["threshold"] = s.threshold
         if top and p[order[0]] >= s.threshold:
@@ -608,12 +670,14 @@ class OnlineClusterer:
         self._after_assign(a, st, vec)
         return asg
 
-    def teach(self, articles: Sequence[Article], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def teach(self, articles: Sequence[Article], labels: Sequence[str],
+              names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Teacher forcing, for training the join model: each article is scored against its candidates exactly as
         :meth:`assign` would (features in :func:`~storyline.cluster.model.features_for` order), then put in the
         story of its gold label. Returns (X, y): one row per (article, candidate), y = 1 when the candidate is the
         article's gold story."""
-        names = features_for("default" if self.encoder is not None else "lexical")
+        if names is None:
+            names = features_for("default" if self.encoder is not None else "lexical")
         dense = self._encode_leads([a.lead for a in articles]) if self.encoder is not None else None
         label_of: dict[str, str] = getattr(self, "_gold_of_story", {})
         story_of: dict[str, str] = getattr(self, "_story_of_gold", {})
