@@ -166,7 +166,7 @@ def test_a_view_that_fails_to_build_in_the_ingest_does_not_stop_it(db):
             return build_view(store, story_id, settings=settings)
 
         app.state.ctx.view_builder = broken
-        posted = c.post("/api/ingest", json=_silo_fire_update(), headers={"Authorization": f"Bearer {TOKEN}"})
+        posted = c.post("/api/ingest?wait=true", json=_silo_fire_update(), headers={"Authorization": f"Bearer {TOKEN}"})
         assert posted.status_code == 200 and posted.json()["accepted"] == 1
         now = c.get(f"/api/stories/{sid}").json()
         assert posted.json()["articles"][0] in {a["id"] for a in now["articles"]}
@@ -327,6 +327,6 @@ def test_listing_pages_cut_from_the_whole_order_are_the_pages_the_query_gives(db
         base = s.get_article(aid)
         rec = {"id": "fresh-2", "source": "Another Outlet", "title": base.title, "text": base.text + " Later.",
                "date": "2099-01-01T00:00:00Z"}
-        assert c.post("/api/ingest", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
+        assert c.post("/api/ingest?wait=true", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
         after = walk(s)
         assert after != before
