@@ -5,13 +5,17 @@ that reads what the first one wrote and queues ingests for its worker."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO_CORPUS, REPO, free_port, storyline_cli, wait_until_serving
+from storyline.store import open_store, views
+
+from .conftest import DEMO_CORPUS, free_port, storyline_cli, wait_until_serving
 
 pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 httpx = pytest.importorskip("httpx")
@@ -33,11 +37,11 @@ def _env() -> dict:
     return env
 
 
-def _serve(db: str, *flags: str) -> tuple[subprocess.Popen, str]:
+def _serve(db: str, cwd: Path, *flags: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(storyline_cli() + ["--db", db, "serve", "--host", "127.0.0.1", "--port", str(port),
                                                *flags],
-                            cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     if not wait_until_serving(base, proc, 120):
         proc.kill()
@@ -55,6 +59,17 @@ def _stop(proc: subprocess.Popen) -> str:
     return err
 
 
+def _wait_until_prewarmed(base: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        cache = httpx.get(f"{base}/api/health", timeout=30).json()["view_cache"]
+        pw, stored = cache["prewarm"], cache["stored"]
+        if pw["idle"] and stored["queued"] == 0 and not stored["building"]:
+            return cache
+        assert time.monotonic() < deadline, cache
+        time.sleep(0.2)
+
+
 def _story_of_bridge(base: str) -> str:
     hits = httpx.get(f"{base}/api/search", params={"q": "Ebberly bridge"}, timeout=60).json()["stories"]
     assert hits, "the demo corpus's Ebberly bridge story is not found by full-text search"
@@ -65,9 +80,17 @@ def test_serve_on_postgres_answers_pages_and_an_ingest_lands_on_its_story_page(p
     built = subprocess.run(storyline_cli() + ["--db", pg_url, "ingest", str(DEMO_CORPUS)], cwd=tmp_path, env=_env(),
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
-    proc, base = _serve(pg_url)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    proc, base = _serve(pg_url, cwd)
     reader = None
     try:
+        # the pre-warmer builds the latest stories' views in the background and stores them in PostgreSQL
+        cache = _wait_until_prewarmed(base)
+        assert cache["prewarm"]["errors"] == 0 and cache["stored"]["errors"] == 0, cache
+        with open_store(pg_url) as s:
+            ids = [st.id for st in s.list_stories()]
+            assert ids and all(views.load_view(s, sid) is not None for sid in ids)
         story = _story_of_bridge(base)
         page = httpx.get(f"{base}/stories/{story}", timeout=120)
         assert page.status_code == 200 and 'id="headline"' in page.text
@@ -88,7 +111,7 @@ def test_serve_on_postgres_answers_pages_and_an_ingest_lands_on_its_story_page(p
 
         # A second process on the same database, without a worker: it reads what the first one wrote, and an
         # ingest posted to it waits until the first process's worker has run it.
-        reader, base2 = _serve(pg_url, "--no-worker")
+        reader, base2 = _serve(pg_url, cwd, "--no-worker")
         assert FOLLOW_UP["title"] in httpx.get(f"{base2}/stories/{story}", timeout=120).text
         again = dict(FOLLOW_UP, id="pg-follow-up-2", source="Continental Radio",
                      title="Ferry to replace shut Ebberly bridge for months, council says")
@@ -96,9 +119,24 @@ def test_serve_on_postgres_answers_pages_and_an_ingest_lands_on_its_story_page(p
         assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
         assert again["title"] in httpx.get(f"{base2}/stories/{story}", timeout=120).text
         assert again["title"] in httpx.get(f"{base}/stories/{story}", timeout=120).text
+
+        # An ingest by another process (the CLI) makes the stored view stale: a page request answers with it and
+        # queues a rebuild in the background, which must store the new view in PostgreSQL for the next request.
+        third = dict(FOLLOW_UP, id="pg-follow-up-3", source="Lakeside Radio",
+                     title="Ebberly bridge repairs to start next week as ferry begins service")
+        src = tmp_path / "third.jsonl"
+        src.write_text(json.dumps(third) + "\n", encoding="utf-8")
+        cli = subprocess.run(storyline_cli() + ["--db", pg_url, "ingest", str(src)], cwd=tmp_path, env=_env(),
+                             capture_output=True, text=True, timeout=300)
+        assert cli.returncode == 0, cli.stderr
+        deadline = time.monotonic() + 60
+        while third["title"] not in httpx.get(f"{base2}/stories/{story}", timeout=120).text:
+            assert time.monotonic() < deadline, "the stale story view was never rebuilt"
+            time.sleep(0.3)
     finally:
         if reader is not None:
             err2 = _stop(reader)
             assert "Traceback" not in err2, err2
         err = _stop(proc)
     assert "Traceback" not in err, err
+    assert list(cwd.iterdir()) == []  # nothing written beside it: no SQLite file named after the URL
