@@ -297,16 +297,34 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         """Every run, oldest first. A run recorded as ``running`` while no session of the server holds the ingest
         advisory lock (``pg_locks``; a session that ends, however its process died, lets go of it) is listed as
         ``interrupted`` with the counts it committed, as on SQLite."""
+        rows = [_iso_fields(r, "started_at", "finished_at") for r in self._rows("SELECT * FROM runs ORDER BY id")]
+        running = [r["id"] for r in rows if r["state"] == "running"]
+        if running:
+            dead = self._running_runs_without_holder(running)
+            for r in rows:
+                if r["id"] in dead:
+                    r["state"] = "interrupted"
+                    r["error"] = r["error"] or INTERRUPTED_NOTE
+        return rows
+
+    def _ingest_lock_held(self) -> bool:
         from .lock import HELD_PARAMS, HELD_SQL, held_here
 
-        rows = [_iso_fields(r, "started_at", "finished_at") for r in self._rows("SELECT * FROM runs ORDER BY id")]
-        if any(r["state"] == "running" for r in rows):
-            if not held_here(self.url) and not self._rows(HELD_SQL, HELD_PARAMS)[0]["held"]:
-                for r in rows:
-                    if r["state"] == "running":
-                        r["state"] = "interrupted"
-                        r["error"] = r["error"] or INTERRUPTED_NOTE
-        return rows
+        return held_here(self.url) or bool(self._rows(HELD_SQL, HELD_PARAMS)[0]["held"])
+
+    def _running_runs_without_holder(self, run_ids: list[int]) -> set[int]:
+        """Which of ``run_ids``, read as ``running``, no live process runs: the ingest lock is free, and the run still
+        reads ``running`` after that was seen. The row and ``pg_locks`` are read at different moments, and a worker
+        writes a run's last state before it lets go of the lock: a run that ended between the two reads reads
+        ``finished`` on the second look, and a run that a new holder resumed meanwhile shows the lock held again on
+        the third."""
+        if self._ingest_lock_held():
+            return set()
+        still = {int(r["id"]) for r in self._rows("SELECT id FROM runs WHERE id = ANY(%s) AND state='running'",
+                                                  ([int(i) for i in run_ids],))}
+        if not still or self._ingest_lock_held():
+            return set()
+        return still
 
     # -- articles ---------------------------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
