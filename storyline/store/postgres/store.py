@@ -16,6 +16,7 @@ store method (:class:`NeedsStoreMethod`).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -34,6 +35,10 @@ from .entities import PostgresEntities
 from .memberships import PostgresMemberships
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
+
+# psycopg_pool logs a warning per broken connection it discards (a server restart): without a handler of the
+# application's, Python's last-resort handler would print it beside the one-line error the CLI gives for it
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ...outlets import Outlet, Registry
@@ -214,6 +219,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         with self.pool.connection() as conn:
             conn.autocommit = True
             try:
+                if self._schema_current(conn):  # reads only: a current schema opens on a read-only server too
+                    return applied
                 conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
                 try:
                     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "
@@ -233,6 +240,19 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
             finally:
                 conn.autocommit = False
         return applied
+
+    def _schema_current(self, conn: Any) -> bool:
+        """Whether every migration is applied and the pgvector column is there where the extension is, read
+        without writing anything (a standby or a read-only database answers this)."""
+        if not conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS t").fetchone()["t"]:
+            return False
+        done = {r["name"] for r in conn.execute("SELECT name FROM schema_migrations").fetchall()}
+        if any(name not in done for name, _ in _migrations()):
+            return False
+        return not conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AND NOT EXISTS (SELECT 1 FROM "
+            "information_schema.columns WHERE table_name = 'article_embeddings' AND column_name = 'embedding') "
+            "AS missing").fetchone()["missing"]
 
     def applied_migrations(self) -> list[str]:
         """The names of the migrations applied to this database, in order."""
