@@ -883,13 +883,14 @@ def test_a_running_queued_run_reads_interrupted_once_no_session_holds_the_lock(p
 
 def test_a_run_that_ends_between_reading_its_row_and_the_lock_reads_finished_not_interrupted(
         tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`get_run` reads the run's row, then whether any process holds the ingest lock. A worker that closes the run
+    """`get_run` (and `runs`) reads the run's row, then whether any process holds the ingest lock. A worker that closes the run
     and lets go of the lock between those two reads must not make a finished run read `interrupted` (a
     `POST /api/ingest?wait=true` would answer 503 ingest-interrupted for a run that finished). The worker here is a
     real second store on a thread; the first lock check of the reading store waits until it has finished."""
     import storyline.store.lock as sqlite_lock
 
-    for db in (str(tmp_path / "race.db"), pg_url):
+    for db, method in [(str(tmp_path / "race.db"), "get_run"), (pg_url, "get_run"), (str(tmp_path / "race.db"), "runs"),
+                       (pg_url, "runs")]:
         with open_store(db) as reader:
             run = reader.enqueue_ingest([Rejected("api:1", "ingest", "malformed-json", "x")])
             started, go, done = threading.Event(), threading.Event(), threading.Event()
@@ -922,12 +923,12 @@ def test_a_run_that_ends_between_reading_its_row_and_the_lock_reads_finished_not
                 monkeypatch.setattr(reader, "_ingest_lock_held", finish_first(reader._ingest_lock_held))
             else:
                 monkeypatch.setattr(sqlite_lock, "is_held", finish_first(sqlite_lock.is_held))
-            got = reader.get_run(run)
+            got = reader.get_run(run) if method == "get_run" else dict(reader.runs()[-1], queued=0)
             monkeypatch.undo()
             go.set()
             t.join(30)
-            assert calls, f"{db}: the lock was never checked"
-            assert (got["state"], got["queued"], got["error"]) == ("finished", 0, None), (db, got)
+            assert calls, f"{db} {method}: the lock was never checked"
+            assert (got["id"], got["state"], got["queued"], got["error"]) == (run, "finished", 0, None), (db, got)
 
 
 # -- the pipeline's state (copies stage, clusterer restore, headlines, view caches, evaluation) ---------------------

@@ -321,6 +321,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         running = [r["id"] for r in rows if r["state"] == "running"]
         if running:
             dead = self._running_runs_without_holder(running)
+            if not dead and not self._ingest_lock_held():
+                return self.runs()  # a run ended between the reads: list them again
             for r in rows:
                 if r["id"] in dead:
                     r["state"] = "interrupted"
