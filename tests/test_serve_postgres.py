@@ -25,9 +25,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # A follow-up of the demo corpus's Ebberly bridge story (storyline/demo/corpus), from an outlet the story lacks.
 FOLLOW_UP = {"id": "pg-follow-up-1", "source": "Harbor Ledger", "date": "2026-03-12T08:00:00Z",
              "title": "Ebberly bridge closure extended as engineers find more cracks",
-             "text": "The Ebberly bridge will stay shut for months longer, engineers said on Thursday, after inspectors "
-                     "found more cracks in the main span. A temporary ferry will run across the river while repairs "
-                     "continue, the council said."}
+             "text": "The Ebberly bridge will stay shut for months longer, engineers said on Thursday, after "
+                     "inspectors found more cracks in the main span. A temporary ferry will run across the river "
+                     "while repairs continue, the council said."}
 
 
 def _env() -> dict:

@@ -883,10 +883,10 @@ def test_a_running_queued_run_reads_interrupted_once_no_session_holds_the_lock(p
 
 def test_a_run_that_ends_between_reading_its_row_and_the_lock_reads_finished_not_interrupted(
         tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`get_run` (and `runs`) reads the run's row, then whether any process holds the ingest lock. A worker that closes the run
-    and lets go of the lock between those two reads must not make a finished run read `interrupted` (a
-    `POST /api/ingest?wait=true` would answer 503 ingest-interrupted for a run that finished). The worker here is a
-    real second store on a thread; the first lock check of the reading store waits until it has finished."""
+    """`get_run` (and `runs`) reads the run's row, then whether any process holds the ingest lock. A worker that
+    closes the run and lets go of the lock between those two reads must not make a finished run read `interrupted`
+    (a `POST /api/ingest?wait=true` would answer 503 ingest-interrupted for a run that finished). The worker here is
+    a real second store on a thread; the first lock check of the reading store waits until it has finished."""
     import storyline.store.lock as sqlite_lock
 
     for db, method in [(str(tmp_path / "race.db"), "get_run"), (pg_url, "get_run"), (str(tmp_path / "race.db"), "runs"),
