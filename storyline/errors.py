@@ -44,6 +44,8 @@ def environment_problem(error: BaseException, path: object) -> EnvironmentProble
 
     if isinstance(error, EnvironmentProblem):
         return error
+    if type(error).__module__.split(".")[0] in ("psycopg", "psycopg_pool"):
+        return _server_problem(error, path)
     where = str(getattr(error, "filename", None) or path)
     code = getattr(error, "errno", None) if isinstance(error, OSError) else None
     text = str(error).lower()
@@ -82,4 +84,49 @@ def environment_problem(error: BaseException, path: object) -> EnvironmentProble
                                       f"--db at another place, {_RERUN}")
         return EnvironmentProblem(f"cannot open or create {where!r}: its folder is not writable, not there or out of "
                                   f"space; check the path and its permissions, {_RERUN}")
+    return None
+
+
+# PostgreSQL's SQLSTATE classes and codes (https://www.postgresql.org/docs/current/errcodes-appendix.html) of the
+# failures the server's machine or its administrator cause, not the input
+_PG_DISK_FULL = {"53100"}  # disk_full
+_PG_RESOURCES = {"53000", "53200", "53400"}  # insufficient_resources, out_of_memory, configuration_limit_exceeded
+_PG_READ_ONLY = {"25006"}  # read_only_sql_transaction
+_PG_DENIED = {"42501"}  # insufficient_privilege
+_PG_GONE = {"57P01", "57P02", "57P03"}  # admin_shutdown, crash_shutdown, cannot_connect_now
+_PG_GONE_TEXT = ("server closed the connection", "connection is closed", "connection refused", "terminating connection",
+                 "consuming input failed", "connection is lost", "could not receive data", "could not send data",
+                 "couldn't get a connection", "no connection to the server", "the connection is closed")
+
+
+def _server_problem(error: BaseException, path: object) -> EnvironmentProblem | None:
+    """The :class:`EnvironmentProblem` a psycopg error is (PostgreSQL's disk full, a read-only transaction,
+    permission denied, too many connections, the connection lost), naming the database's URL without its password,
+    or None when it is not one (a bug or bad input, which stays an error of its own)."""
+    import re
+
+    where = re.sub(r"^([^:/]+://[^:@/]*):[^@/]*@", r"\1:***@", str(path))
+    state = str(getattr(error, "sqlstate", None) or "")
+    said = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if state in _PG_DISK_FULL:
+        return EnvironmentProblem(f"disk full: the PostgreSQL server of {where!r} could not write ({said}); free space "
+                                  f"on the server's data disk, {_RERUN}")
+    if state in _PG_READ_ONLY:
+        return EnvironmentProblem(f"read-only: the PostgreSQL database {where!r} refuses writes ({said}: "
+                                  "default_transaction_read_only is on, or the server is a standby); point --db at a "
+                                  f"writable primary or turn read-only off, {_RERUN}")
+    if state in _PG_DENIED:
+        return EnvironmentProblem(f"permission denied: the role of {where!r} may not do this ({said}); grant it the "
+                                  "rights on storyline's tables (or connect as the database's owner), "
+                                  f"{_RERUN}")
+    if state == "53300":  # too_many_connections
+        return EnvironmentProblem(f"the PostgreSQL server of {where!r} has no free connection ({said}); raise its "
+                                  f"max_connections or run fewer storyline processes, {_RERUN}")
+    if state in _PG_RESOURCES:
+        return EnvironmentProblem(f"the PostgreSQL server of {where!r} ran out of resources ({said}); give it more "
+                                  f"memory or disk, or raise the limit named, {_RERUN}")
+    text = said.lower()
+    if state in _PG_GONE or state.startswith("08") or (not state and any(t in text for t in _PG_GONE_TEXT)):
+        return EnvironmentProblem(f"lost the connection to PostgreSQL at {where!r} ({said}); check that the server "
+                                  f"runs and is reachable, {_RERUN}")
     return None

@@ -906,6 +906,56 @@ def test_a_running_queued_run_reads_interrupted_once_no_session_holds_the_lock(p
         assert (got["state"], got["queued"]) == ("interrupted", 1) and "did not finish" in got["error"]
 
 
+def test_a_run_that_ends_between_reading_its_row_and_the_lock_reads_finished_not_interrupted(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`get_run` (and `runs`) reads the run's row, then whether any process holds the ingest lock. A worker that
+    closes the run and lets go of the lock between those two reads must not make a finished run read `interrupted`
+    (a `POST /api/ingest?wait=true` would answer 503 ingest-interrupted for a run that finished). The worker here is
+    a real second store on a thread; the first lock check of the reading store waits until it has finished."""
+    import storyline.store.lock as sqlite_lock
+
+    for db, method in [(str(tmp_path / "race.db"), "get_run"), (pg_url, "get_run"), (str(tmp_path / "race.db"), "runs"),
+                       (pg_url, "runs")]:
+        with open_store(db) as reader:
+            run = reader.enqueue_ingest([Rejected("api:1", "ingest", "malformed-json", "x")])
+            started, go, done = threading.Event(), threading.Event(), threading.Event()
+
+            def worker() -> None:
+                with open_store(db) as w:
+                    with w.ingest_lock():
+                        w.begin_queued_run(run)
+                        started.set()
+                        go.wait(30)
+                        w.mark_ingested([seq for seq, _ in w.queued_items(run)])
+                        assert w.close_queued_runs() == [run]
+                done.set()
+
+            t = threading.Thread(target=worker)
+            t.start()
+            assert started.wait(30)
+            calls: list[bool] = []
+
+            def finish_first(check):
+                def hooked(*args):
+                    if not calls:  # the row said `running`: the worker ends the run and lets go right now
+                        go.set()
+                        assert done.wait(30)
+                    calls.append(True)
+                    return check(*args)
+                return hooked
+
+            if isinstance(reader, PostgresStore):
+                monkeypatch.setattr(reader, "_ingest_lock_held", finish_first(reader._ingest_lock_held))
+            else:
+                monkeypatch.setattr(sqlite_lock, "is_held", finish_first(sqlite_lock.is_held))
+            got = reader.get_run(run) if method == "get_run" else dict(reader.runs()[-1], queued=0)
+            monkeypatch.undo()
+            go.set()
+            t.join(30)
+            assert calls, f"{db} {method}: the lock was never checked"
+            assert (got["id"], got["state"], got["queued"], got["error"]) == (run, "finished", 0, None), (db, got)
+
+
 # -- the pipeline's state (copies stage, clusterer restore, headlines, view caches, evaluation) ---------------------
 
 def _exercise_pipeline_state(store) -> dict:

@@ -265,7 +265,7 @@ class StoredViews:
                     continue  # a request is building it right now
                 try:
                     if store is None:
-                        store = Store(self.ctx.store_path, check_same_thread=False)
+                        store = open_store(self.ctx.store_path, check_same_thread=False)
                     fp = views.story_fingerprint(store, sid, self.salt)
                     row = views.load_view(store, sid)
                     if fp is None or (row is not None and row[0] == fp):

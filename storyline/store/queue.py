@@ -148,7 +148,12 @@ class SqliteIngestQueue:
             from .sqlite import INTERRUPTED_NOTE
 
             if not is_held(self.path):
-                run["state"], run["error"] = "interrupted", run["error"] or INTERRUPTED_NOTE
+                # the row and the lock are read at different moments, and a worker writes a run's last state before
+                # it lets go of the lock: a run that ended in between reads so on a second look
+                if self.query("SELECT state FROM runs WHERE id=?", (run_id,))[0][0] != "running":
+                    return self.get_run(run_id)
+                if not is_held(self.path):
+                    run["state"], run["error"] = "interrupted", run["error"] or INTERRUPTED_NOTE
         return run
 
     def run_article_ids(self, run_id: int) -> list[str]:

@@ -295,10 +295,15 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             from .lock import is_held
 
             if not is_held(self.path):
-                for r in rows:
-                    if r["state"] == "running":
-                        r["state"] = "interrupted"
-                        r["error"] = r["error"] or INTERRUPTED_NOTE
+                # a run that ended between the two reads (its worker wrote its state, then let go) reads so again
+                still = {r[0] for r in self.query("SELECT id FROM runs WHERE state='running'")}
+                if still != {r["id"] for r in rows if r["state"] == "running"}:
+                    return self.runs()
+                if not is_held(self.path):
+                    for r in rows:
+                        if r["state"] == "running":
+                            r["state"] = "interrupted"
+                            r["error"] = r["error"] or INTERRUPTED_NOTE
         return rows
 
     # -- articles ---------------------------------------------------------------------------------------------

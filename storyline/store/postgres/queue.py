@@ -88,7 +88,6 @@ class PostgresIngestQueue:
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         """One run as :meth:`runs` lists it, with ``queued``: its items still waiting (see the SQLite store)."""
         from ..sqlite import INTERRUPTED_NOTE, iso
-        from .lock import HELD_PARAMS, HELD_SQL, held_here
 
         rows = self._rows("SELECT r.*, (SELECT count(*) FROM ingest_queue q WHERE q.run_id = r.id AND NOT q.done) "
                           "AS queued FROM runs r WHERE r.id=%s", (run_id,))
@@ -98,8 +97,11 @@ class PostgresIngestQueue:
         for k in ("started_at", "finished_at"):
             run[k] = iso(run[k]) if run.get(k) is not None else run.get(k)
         run["queued"] = int(run["queued"])
-        if run["state"] == "running" and not held_here(self.url) and not self._rows(HELD_SQL, HELD_PARAMS)[0]["held"]:
-            run["state"], run["error"] = "interrupted", run["error"] or INTERRUPTED_NOTE
+        if run["state"] == "running":
+            if self._running_runs_without_holder([run_id]):
+                run["state"], run["error"] = "interrupted", run["error"] or INTERRUPTED_NOTE
+            elif self._rows("SELECT state FROM runs WHERE id=%s", (run_id,))[0]["state"] != "running":
+                return self.get_run(run_id)  # it ended while it was read: read it again, whole
         return run
 
     def run_article_ids(self, run_id: int) -> list[str]:

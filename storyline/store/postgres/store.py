@@ -16,6 +16,7 @@ store method (:class:`NeedsStoreMethod`).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -34,6 +35,10 @@ from .entities import PostgresEntities
 from .memberships import PostgresMemberships
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
+
+# psycopg_pool logs a warning per broken connection it discards (a server restart): without a handler of the
+# application's, Python's last-resort handler would print it beside the one-line error the CLI gives for it
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ...outlets import Outlet, Registry
@@ -214,6 +219,8 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         with self.pool.connection() as conn:
             conn.autocommit = True
             try:
+                if self._schema_current(conn):  # reads only: a current schema opens on a read-only server too
+                    return applied
                 conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
                 try:
                     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "
@@ -233,6 +240,19 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
             finally:
                 conn.autocommit = False
         return applied
+
+    def _schema_current(self, conn: Any) -> bool:
+        """Whether every migration is applied and the pgvector column is there where the extension is, read
+        without writing anything (a standby or a read-only database answers this)."""
+        if not conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS t").fetchone()["t"]:
+            return False
+        done = {r["name"] for r in conn.execute("SELECT name FROM schema_migrations").fetchall()}
+        if any(name not in done for name, _ in _migrations()):
+            return False
+        return not conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AND NOT EXISTS (SELECT 1 FROM "
+            "information_schema.columns WHERE table_name = 'article_embeddings' AND column_name = 'embedding') "
+            "AS missing").fetchone()["missing"]
 
     def applied_migrations(self) -> list[str]:
         """The names of the migrations applied to this database, in order."""
@@ -297,16 +317,36 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         """Every run, oldest first. A run recorded as ``running`` while no session of the server holds the ingest
         advisory lock (``pg_locks``; a session that ends, however its process died, lets go of it) is listed as
         ``interrupted`` with the counts it committed, as on SQLite."""
+        rows = [_iso_fields(r, "started_at", "finished_at") for r in self._rows("SELECT * FROM runs ORDER BY id")]
+        running = [r["id"] for r in rows if r["state"] == "running"]
+        if running:
+            dead = self._running_runs_without_holder(running)
+            if not dead and not self._ingest_lock_held():
+                return self.runs()  # a run ended between the reads: list them again
+            for r in rows:
+                if r["id"] in dead:
+                    r["state"] = "interrupted"
+                    r["error"] = r["error"] or INTERRUPTED_NOTE
+        return rows
+
+    def _ingest_lock_held(self) -> bool:
         from .lock import HELD_PARAMS, HELD_SQL, held_here
 
-        rows = [_iso_fields(r, "started_at", "finished_at") for r in self._rows("SELECT * FROM runs ORDER BY id")]
-        if any(r["state"] == "running" for r in rows):
-            if not held_here(self.url) and not self._rows(HELD_SQL, HELD_PARAMS)[0]["held"]:
-                for r in rows:
-                    if r["state"] == "running":
-                        r["state"] = "interrupted"
-                        r["error"] = r["error"] or INTERRUPTED_NOTE
-        return rows
+        return held_here(self.url) or bool(self._rows(HELD_SQL, HELD_PARAMS)[0]["held"])
+
+    def _running_runs_without_holder(self, run_ids: list[int]) -> set[int]:
+        """Which of ``run_ids``, read as ``running``, no live process runs: the ingest lock is free, and the run still
+        reads ``running`` after that was seen. The row and ``pg_locks`` are read at different moments, and a worker
+        writes a run's last state before it lets go of the lock: a run that ended between the two reads reads
+        ``finished`` on the second look, and a run that a new holder resumed meanwhile shows the lock held again on
+        the third."""
+        if self._ingest_lock_held():
+            return set()
+        still = {int(r["id"]) for r in self._rows("SELECT id FROM runs WHERE id = ANY(%s) AND state='running'",
+                                                  ([int(i) for i in run_ids],))}
+        if not still or self._ingest_lock_held():
+            return set()
+        return still
 
     # -- articles ---------------------------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
