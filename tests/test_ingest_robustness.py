@@ -184,8 +184,11 @@ def test_clock_times_fractions_and_url_paths_are_not_figures() -> None:
     text = ("Police arrived at 14:27 and again at about 6:30 pm. A third, 1/3 of homes, lost power. Read more at "
             "https://example.test/2026/03/08/fire. Some 250 residents fled and $2.1 billion was lost, 40% of crops.")
     art = Article("a-fig", "Fire", text, "S", None)
-    found = [text[f.start:f.end] for f in extract_figures(art, split_sentences(text))]
-    assert found == ["Some 250 residents", "$2.1 billion", "40%"]
+    figures = extract_figures(art, split_sentences(text))
+    found = [text[f.start:f.end] for f in figures]
+    # no count is a piece of a clock time, a fraction or a URL path; a time of day is read whole, as a time
+    assert found == ["about 6:30 pm", "Some 250 residents", "$2.1 billion", "40%"]
+    assert figures[0].unit == "time" and figures[0].value is None
 
 
 def test_nan_and_infinity_are_not_json_and_an_empty_array_is_reported() -> None:

@@ -309,6 +309,10 @@ class AppContext:
     token: str
     templates: Any = None
     view_builder: Callable[..., Any] | None = None
+    # the HTML face's story page, registered by the face that serves it (storyline.web): (ctx, store, sid, payload)
+    # -> HTML, and the folder of its templates (a stored page's key hashes them); None for the JSON API alone
+    render_html: Callable[..., str] | None = None
+    templates_dir: Any = None
     views: ViewCache = field(init=False)
     listings: ViewCache = field(init=False)
     pages: ViewCache = field(init=False)  # rendered story pages (storyline/api/stored_pages.py)

@@ -36,35 +36,45 @@ if TYPE_CHECKING:
     from .context import AppContext
 
 KINDS = ("html", "json")
-_TEMPLATES_DIGEST: list[str] = []
+_TEMPLATES_DIGEST: dict[str, str] = {}
 
 
-def _templates_digest() -> str:
-    """A digest of the page templates' files (read once per process)."""
-    if not _TEMPLATES_DIGEST:
-        from ..web import TEMPLATES
+def _templates_digest(folder: Any) -> str:
+    """A digest of the page templates' files (read once per process and folder)."""
+    from pathlib import Path
 
+    name = str(folder)
+    if name not in _TEMPLATES_DIGEST:
+        root = Path(folder)
         h = hashlib.sha256()
-        for path in sorted(p for p in TEMPLATES.rglob("*") if p.is_file()):
-            h.update(path.relative_to(TEMPLATES).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-        _TEMPLATES_DIGEST.append(h.hexdigest()[:16])
-    return _TEMPLATES_DIGEST[0]
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        _TEMPLATES_DIGEST[name] = h.hexdigest()[:16]
+    return _TEMPLATES_DIGEST[name]
 
 
-def page_salt(ctx: "AppContext") -> str:
+def kinds(ctx: "AppContext") -> tuple[str, ...]:
+    """The pages this app renders: the JSON always, the HTML when an HTML face registered its renderer."""
+    return KINDS if ctx.render_html is not None else ("json",)
+
+
+def page_salt(ctx: "AppContext", kind: str) -> str:
     """What besides the story a stored page depends on: the view's salt (package version, view builder and its
-    settings), the templates and the web settings (the write token left out)."""
+    settings), the web settings (the write token left out) and, for the HTML page, its templates."""
     web = {k: v for k, v in asdict(ctx.settings.web).items() if k != "token"}
-    return json.dumps([ctx.stored_views.salt, _templates_digest(), web], sort_keys=True, default=str)
+    templates = _templates_digest(ctx.templates_dir) if kind == "html" and ctx.templates_dir is not None else ""
+    return json.dumps([ctx.stored_views.salt, templates, web], sort_keys=True, default=str)
 
 
-def page_key(ctx: "AppContext", store: Store, sid: str) -> tuple[str, tuple[str, int], str] | None:
-    """``(key, version, fingerprint)`` of story ``sid``'s pages now; None when the story has no row (merged away)."""
+def page_key(ctx: "AppContext", store: Store, sid: str,
+             kind: str) -> tuple[str, tuple[str, int], str] | None:
+    """``(key, version, fingerprint)`` of story ``sid``'s ``kind`` page now; None when the story has no row (merged
+    away)."""
     version = queries.story_versions(store, [sid]).get(sid)
     fp = views.story_fingerprint(store, sid, ctx.stored_views.salt)
     if version is None or fp is None:
         return None
-    key = hashlib.sha256(json.dumps([page_salt(ctx), sid, list(version), fp]).encode("utf-8")).hexdigest()[:32]
+    key = hashlib.sha256(json.dumps([page_salt(ctx, kind), sid, list(version), fp]).encode("utf-8")).hexdigest()[:32]
     return key, version, fp
 
 
@@ -88,9 +98,9 @@ def render_json(payload: dict[str, Any]) -> bytes:
 def render(ctx: "AppContext", store: Store, sid: str, kind: str, payload: dict[str, Any]) -> bytes:
     if kind == "json":
         return render_json(payload)
-    from ..web.pages import render_story
-
-    return render_story(ctx, store, sid, payload).encode("utf-8")
+    if ctx.render_html is None:
+        raise ValueError("this app has no HTML face (storyline.web.create_app registers one)")
+    return ctx.render_html(ctx, store, sid, payload).encode("utf-8")
 
 
 def page(ctx: "AppContext", store: Store, sid: str, kind: str,
@@ -102,7 +112,7 @@ def page(ctx: "AppContext", store: Store, sid: str, kind: str,
     if kind not in KINDS:
         raise ValueError(f"page kind must be one of {list(KINDS)}, got {kind!r}")
     payload_of = payload_of or (lambda: data.story_data(ctx, store, sid))
-    k = page_key(ctx, store, sid)
+    k = page_key(ctx, store, sid, kind)
     if k is None:  # merged away or unknown since it was resolved: story_data says which, as a 404
         payload_of()
         raise AssertionError(f"story {sid!r} has no row but its data could be read")  # pragma: no cover
@@ -129,11 +139,11 @@ def store_pages(ctx: "AppContext", store: Store, sid: str, payload: dict[str, An
     """Render both pages of ``sid`` from ``payload`` and store them under the story's current key (the writer, in
     its transaction: :mod:`storyline.api.refresh`); returns how many were stored (0 when ``payload`` does not show
     the current view)."""
-    k = page_key(ctx, store, sid)
-    if k is None or not storable(ctx, payload, k[1], k[2]):
-        return 0
     n = 0
-    for kind in KINDS:
+    for kind in kinds(ctx):
+        k = page_key(ctx, store, sid, kind)
+        if k is None or not storable(ctx, payload, k[1], k[2]):
+            return n
         t0 = time.perf_counter()
         body = render(ctx, store, sid, kind, payload)
         n += views.save_page(store, sid, kind, k[0], body, (time.perf_counter() - t0) * 1000)

@@ -47,8 +47,11 @@ def templates() -> Jinja2Templates:
 
 def add_pages(app: FastAPI) -> None:
     """Mount the HTML pages (after the API's routes) and the static assets on an API app."""
+    from .pages import render_story
     from .pages import router as pages_router
 
+    ctx = app.state.ctx  # stored story pages render their HTML with this face's page and templates
+    ctx.render_html, ctx.templates_dir = render_story, TEMPLATES
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
