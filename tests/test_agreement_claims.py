@@ -193,3 +193,23 @@ def test_a_change_word_that_modifies_a_noun_reports_no_change():
     # a participle before a noun and a state before a preposition are read as before
     assert differ("The rescued hikers were taken to hospital.", "The hikers are still missing.")
     assert differ("The rest centre will remain open until Friday.", "The rest centre has closed.")
+
+
+def test_a_pair_whose_words_are_all_in_the_other_joins_a_group_without_complete_linkage():
+    texts = {"a": ("Wire", "The coast road between Alby and Brant was closed on Monday after a landslide buried both "
+                           "lanes near the quarry."),
+             "b": ("Post", "The coast road is still closed."),
+             "c": ("Herald", "The coast road remains closed, and drivers are being told to use the inland route.")}
+    # a and c are not aligned: complete linkage keeps c out of {a, b}; b says nothing c does not, so the link is
+    # strong enough on its own when no pair of the two groups contradicts
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"b", "c"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0) == [{"a", "b", "c"}]
+    # one word of b that c does not say ("lorries"): the link is no longer strong
+    texts["b"] = ("Post", "The coast road is still closed to lorries.")
+    assert len(_groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)) == 1
+    assert {"a", "b", "c"} not in _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)
+    # the strong link does not override a contradiction of another member ("reopened" against "closed")
+    texts["b"] = ("Post", "The coast road is still closed.")
+    texts["a"] = ("Wire", "The coast road between Alby and Brant was reopened on Monday after a landslide was cleared "
+                          "from both lanes near the quarry.")
+    assert {"a", "b", "c"} not in _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)

@@ -430,7 +430,7 @@ def _state(states: frozenset[int], k: int) -> int | None:
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16, background: bool = True,
-                     one_sided: float = 1.0) -> list[list[int]]:
+                     one_sided: float = 1.0, link_shared: float = 1.01) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -450,7 +450,12 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     lead "About 60 workers were evacuated … after a fire broke out at a packaging factory" against "A fire that forced
     the evacuation of a packaging factory … was caused by an overheating extruder"). ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
-    but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
+    but do not count as a source. A linking pair in which ≥ ``link_shared`` of the plain words of one sentence (the
+    one with fewer) are in the other (above 1: never) joins two groups whose other cross pairs are not all aligned
+    ("The coast road is still closed" / "The coast road remains closed, and drivers are told to use the inland
+    route", the first already grouped with a longer report of the closure that the third is not aligned with): one
+    sentence says no more than the other, so the link alone is strong; a contradiction of any member still blocks
+    it. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
     """
     refs = al.sentences
@@ -576,7 +581,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             ai = per_art.get(ri) or {art[ri]: 1}
             aj = per_art.get(rj) or {art[rj]: 1}
             cross = len(gi) * len(gj) - sum(c * aj.get(a, 0) for a, c in ai.items())
-            if cross and int(li[gj].sum()) < linkage * cross - 1e-9:
+            if (cross and int(li[gj].sum()) < linkage * cross - 1e-9
+                    and not (ci is not cj and _plain_overlap(claims[i], claims[j]) >= link_shared - 1e-9)):
                 failed.add((min(ri, rj), max(ri, rj)))
                 continue
         else:
