@@ -169,6 +169,8 @@ def test_the_core_of_a_sentence_leaves_out_its_relative_clauses_only():
     # a restrictive clause ("the trust that runs …") and a plain comma are the sentence's own
     assert "runs" in core_of("The trust that runs two hospitals, the papers show, is in deficit.").plain
     assert core_of("The ship, a bulk carrier, ran aground.") == claim_of("The ship, a bulk carrier, ran aground.")
+    # a thousands separator does not end the clause ("which would burn 350,000 tonnes of waste a year,")
+    assert core_of("The plant, which would burn 350,000 tonnes of waste a year, is needed.").plain == {"plant", "need"}
 
 
 def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():

@@ -647,7 +647,8 @@ def _substantive(shared: frozenset[str]) -> bool:
 
 # a non-restrictive relative clause (", which would cost $40 million and burn 350,000 tonnes,", ", who represents
 # Ollindale in the assembly,"): background on something the sentence names, not what the sentence says of it
-_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b[^,;:\u2014\u2013()]*(?=[,;:.!?\u2014\u2013()]|$)")
+_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
+                         r"(?=[,;:.!?\u2014\u2013()]|$)")
 
 
 @lru_cache(maxsize=65536)
