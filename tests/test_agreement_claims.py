@@ -215,3 +215,21 @@ def test_a_pair_whose_words_are_all_in_the_other_joins_a_group_without_complete_
     texts["a"] = ("Wire", "The coast road between Alby and Brant was reopened on Monday after a landslide was cleared "
                           "from both lanes near the quarry.")
     assert {"a", "b", "c"} not in _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)
+
+
+def test_an_adverbial_clause_is_a_circumstance_not_the_claim():
+    from storyline.stories.claims import core_of, main_of
+
+    walkout = "About 300 nurses walked out on Monday after rejecting a pay offer of 3 per cent."
+    assert core_of(walkout).plain == {"nurs", "walk"} and [n.value for n in main_of(walkout).numbers] == [300]
+    assert [n.value for n in main_of("Some 900 dockers are on strike, demanding a 9% rise.").numbers] == [900]
+    assert "deficit" not in core_of("The trust plans to close a ward as it tries to cut a deficit.").plain
+    # a noun phrase after "after" (a time, a cause) and "according to" stay: they are not read as clauses
+    assert "clean" in core_of("The school will reopen after a deep clean.").plain
+    assert [n.value for n in main_of("Some 40 people were hurt, according to 12 witnesses.").numbers] == [40, 12]
+    # the offer is what "has offered 3%" says, and only a circumstance of the walkout: no agreement between them
+    texts = {"a": ("Wire", walkout), "b": ("Post", "The hospital group has offered 3%.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+    texts["c"] = ("Herald", "Some 300 nurses have been on strike since Monday.")
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "c"}]

@@ -444,7 +444,9 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
     different things said of one named person or place share the name, not the claim; with ``background`` (the
     default) that share is read without non-restrictive relative clauses (", who represents Ollindale in the
-    assembly,": what is known of a name, not what the sentence says of it; :func:`core_of`). When only one of the two
+    assembly,": what is known of a name, not what the sentence says of it) and adverbial clauses ("after rejecting a
+    pay offer of 4 per cent", ", demanding a 9% rise": a circumstance of the claim), and the shared figure is read
+    without the adverbial clauses (:func:`core_of`, :func:`main_of`). When only one of the two
     gives figures, that share must reach ``one_sided`` (1.0: no such test): a sentence's figures are most often its
     claim, and a sentence without them that shares a third of its words says something else of the same event (a
     lead "About 60 workers were evacuated … after a fire broke out at a packaging factory" against "A fire that forced
@@ -494,6 +496,9 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     claims = [claim_of(r.text) for r in refs]
     # the share of plain words of a weak pair is read outside relative clauses (background on a name, not the claim)
     cores = [core_of(r.text) for r in refs] if background else claims
+    # ... and a figure both give lets a weak pair link only outside adverbial clauses ("walked out after rejecting a pay
+    # offer of 4 per cent" does not state the offer)
+    mains = [main_of(r.text) for r in refs] if background else claims
     # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
     kinds: dict[int, dict[int, Claim]] = {}
     per_art: dict[int, dict[int, int]] = {}
@@ -555,7 +560,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
                 and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
-                and not _shared_figure(claims[i], claims[j])):
+                and not _shared_figure(mains[i], mains[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
                 and bool(claims[i].numbers) != bool(claims[j].numbers)
@@ -649,14 +654,31 @@ def _substantive(shared: frozenset[str]) -> bool:
 # Ollindale in the assembly,"): background on something the sentence names, not what the sentence says of it
 _BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
                          r"(?=[,;:.!?\u2014\u2013()]|$)")
+# an adverbial clause or participle phrase that gives a circumstance of the claim, not the claim: a conjunction of
+# time, cause or manner before an -ing form or a subject pronoun (" after rejecting a pay offer of 4 per cent",
+# " as it tries to deal with a deficit"), or a comma before an -ing form (", demanding a 9% pay increase"; ", according
+# to" attributes and is kept), up to the end of the clause. Grammar words, not fitted; "after the fire broke out" is
+# not read (a noun phrase after "after" is as often a time or a cause: "after a deep clean")
+_ADJUNCT = re.compile(r"(?:,\s+(?!according\b)(?=[a-z]+ing\b)"
+                      r"|\s+(?:after|before|while|since|because|as|when|although|though)\s+"
+                      r"(?=[a-z]+ing\b|(?:it|he|she|they|we)\b))"
+                      r"(?:[^,;:.!?\u2014\u2013()]|(?<=\d)[,.](?=\d))*(?=[,;:.!?\u2014\u2013()]|$)")
 
 
 @lru_cache(maxsize=65536)
 def core_of(text: str) -> Claim:
-    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`): what the sentence
-    itself asserts. ``claim_of(text)`` when it has none."""
-    core = _BACKGROUND.sub("", text)
-    return claim_of(core)
+    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`) and its adverbial
+    clauses (:data:`_ADJUNCT`): what the sentence itself asserts. ``claim_of(text)`` when it has none."""
+    return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", text)))
+
+
+@lru_cache(maxsize=65536)
+def main_of(text: str) -> Claim:
+    """The claim of ``text`` without its adverbial clauses (:data:`_ADJUNCT`), relative clauses kept: the figures a
+    weak pair may share. ("… backed the agreement, which gives a 6.5 per cent pay increase" states its figure in a
+    relative clause and agrees with "The deal includes a pay rise of 6.5 per cent"; "… walked out after rejecting a
+    pay offer of 4 per cent" does not state the offer.)"""
+    return claim_of(_ADJUNCT.sub("", text))
 
 
 def _plain_overlap(a: Claim, b: Claim) -> float:
