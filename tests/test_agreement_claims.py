@@ -233,3 +233,22 @@ def test_an_adverbial_clause_is_a_circumstance_not_the_claim():
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
     texts["c"] = ("Herald", "Some 300 nurses have been on strike since Monday.")
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "c"}]
+
+
+def test_a_figure_in_an_adverbial_clause_is_not_what_the_sentence_states():
+    from storyline.stories.claims import main_of
+
+    def differ_main(x: str, y: str) -> str | None:
+        return conflict(claim_of(x), claim_of(y), main=(main_of(x), main_of(y)))
+
+    close = "The council will close the Harlow pool to swimmers for eight weeks from June 3 for repairs."
+    repairs = "The repairs, costing nearly 2 million crowns, will begin on June 3."
+    assert differ(close, repairs) == "figures: no value in common"
+    assert differ_main(close, repairs) is None
+    # figures of one counted thing are still compared, in the clause or not
+    assert differ_main("A storm hit the coast on Monday, killing 12 people.",
+                       "A storm hit the coast on Monday, killing 20 people.")
+    assert differ_main("About 300 nurses walked out after rejecting an offer of 3 per cent.",
+                       "Some 300 nurses are on strike, demanding 8 per cent.")
+    texts = {"a": ("Wire", close), "b": ("Post", repairs)}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]
