@@ -3,7 +3,8 @@
 Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, aligns each story's sentences as the
 view does, then for every setting of the grid (``agreement_min_similarity`` (``_dense`` with ``--dense``) ×
 ``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity`` × ``agreement_one_sided_shared``;
-``--one-sided-only``: the last alone, the others at their defaults) forms the agreements and scores them with
+``--one-sided-only``: the last alone, the others at their defaults; ``--link-shared-only``: ``agreement_link_shared``
+alone) forms the agreements and scores them with
 storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting with the
 best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
 Prints the held-out figures and the setting chosen on all stories; then the same for the unique-content settings.
@@ -31,6 +32,7 @@ LINKAGES = (0.0, 0.5, 1.0)
 SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
 STRONG = (1.0, 0.3, 0.35, 0.4, 0.5)
 ONE_SIDED = (1.0, 0.3, 0.4, 0.5, 0.6)  # agreement_one_sided_shared (1.0: off)
+LINK_SHARED = (1.01, 1.0, 0.8, 0.6, 0.5)  # agreement_link_shared (1.01: off)
 
 
 def prepared(directory: str, settings: Settings, encoder=None):
@@ -47,11 +49,14 @@ def prepared(directory: str, settings: Settings, encoder=None):
     return out, story_of, gold
 
 
-def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1.0):
+def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1.0, link_shared=None):
+    if link_shared is None:
+        link_shared = Settings().stories.agreement_link_shared
     dicts = []
     for al, rel, boiler, ext in views:
         groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared, strong=strong,
-                                  candidates=Settings().stories.agreement_candidates, one_sided=one_sided)
+                                  candidates=Settings().stories.agreement_candidates, one_sided=one_sided,
+                                  link_shared=link_shared)
         ag = [{"items": [{"article_id": al.sentences[i].article_id, "text": al.sentences[i].text,
                           "relation": rel.get(al.sentences[i].article_id, "independent")} for i in g]} for g in groups]
         dicts.append(_remap({"agreements": ag}, ext))
@@ -95,6 +100,8 @@ def main() -> None:
     ap.add_argument("-v", action="store_true", help="also print the best settings on all stories")
     ap.add_argument("--one-sided-only", action="store_true",
                     help="sweep agreement_one_sided_shared alone, the other settings at their defaults")
+    ap.add_argument("--link-shared-only", action="store_true",
+                    help="sweep agreement_link_shared alone, the other settings at their defaults")
     args = ap.parse_args()
     global BETA
     BETA = args.beta
@@ -115,6 +122,11 @@ def main() -> None:
         d = Settings().stories
         grid = [(d.agreement_min_similarity_dense if args.dense else d.agreement_min_similarity, d.agreement_linkage,
                  d.agreement_min_shared, d.agreement_strong_similarity, o) for o in ONE_SIDED]
+    if args.link_shared_only:
+        d = Settings().stories
+        grid = [(d.agreement_min_similarity_dense if args.dense else d.agreement_min_similarity, d.agreement_linkage,
+                 d.agreement_min_shared, d.agreement_strong_similarity, d.agreement_one_sided_shared, x)
+                for x in LINK_SHARED]
     table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     cross_validate(grid, table, stories, folds, args.v)
     print("unique content (unique_max_similarity, unique_shared_figure):")

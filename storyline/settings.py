@@ -129,6 +129,11 @@ class StoriesSettings:
     # often what it says. Chosen on ../shared/data/storyview-dev (all 12 stories: 0.4); 4-fold CV by story
     # (bench/cv_agreement.py --one-sided-only): 2 folds chose 0.4, 2 chose 1.0; held-out precision 0.857, recall 0.555
     agreement_one_sided_shared: float = 0.4
+    # a linking pair in which every content word (not a name, not a number) of one sentence is in the other joins two
+    # groups even when their other cross pairs are not all aligned (agreement_linkage), as long as no pair of the two
+    # groups contradicts; this share of words (above 1: never). 4-fold CV by story on ../shared/data/storyview-dev
+    # (bench/cv_agreement.py --link-shared-only; docs/agreement.md)
+    agreement_link_shared: float = 1.0
     # agreements are formed through each sentence's this many best aligned pairs (speed: a 200-article story has
     # ~550k aligned pairs); the complete-linkage check still sees every aligned pair. storyview-dev: the same
     # agreements with 4, 8 or 16

@@ -169,6 +169,8 @@ def test_the_core_of_a_sentence_leaves_out_its_relative_clauses_only():
     # a restrictive clause ("the trust that runs …") and a plain comma are the sentence's own
     assert "runs" in core_of("The trust that runs two hospitals, the papers show, is in deficit.").plain
     assert core_of("The ship, a bulk carrier, ran aground.") == claim_of("The ship, a bulk carrier, ran aground.")
+    # a thousands separator does not end the clause ("which would burn 350,000 tonnes of waste a year,")
+    assert core_of("The plant, which would burn 350,000 tonnes of waste a year, is needed.").plain == {"plant", "need"}
 
 
 def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():
@@ -193,3 +195,60 @@ def test_a_change_word_that_modifies_a_noun_reports_no_change():
     # a participle before a noun and a state before a preposition are read as before
     assert differ("The rescued hikers were taken to hospital.", "The hikers are still missing.")
     assert differ("The rest centre will remain open until Friday.", "The rest centre has closed.")
+
+
+def test_a_pair_whose_words_are_all_in_the_other_joins_a_group_without_complete_linkage():
+    texts = {"a": ("Wire", "The coast road between Alby and Brant was closed on Monday after a landslide buried both "
+                           "lanes near the quarry."),
+             "b": ("Post", "The coast road is still closed."),
+             "c": ("Herald", "The coast road remains closed, and drivers are being told to use the inland route.")}
+    # a and c are not aligned: complete linkage keeps c out of {a, b}; b says nothing c does not, so the link is
+    # strong enough on its own when no pair of the two groups contradicts
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"b", "c"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0) == [{"a", "b", "c"}]
+    # one word of b that c does not say ("lorries"): the link is no longer strong
+    texts["b"] = ("Post", "The coast road is still closed to lorries.")
+    assert len(_groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)) == 1
+    assert {"a", "b", "c"} not in _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)
+    # the strong link does not override a contradiction of another member ("reopened" against "closed")
+    texts["b"] = ("Post", "The coast road is still closed.")
+    texts["a"] = ("Wire", "The coast road between Alby and Brant was reopened on Monday after a landslide was cleared "
+                          "from both lanes near the quarry.")
+    assert {"a", "b", "c"} not in _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, link_shared=1.0)
+
+
+def test_an_adverbial_clause_is_a_circumstance_not_the_claim():
+    from storyline.stories.claims import core_of, main_of
+
+    walkout = "About 300 nurses walked out on Monday after rejecting a pay offer of 3 per cent."
+    assert core_of(walkout).plain == {"nurs", "walk"} and [n.value for n in main_of(walkout).numbers] == [300]
+    assert [n.value for n in main_of("Some 900 dockers are on strike, demanding a 9% rise.").numbers] == [900]
+    assert "deficit" not in core_of("The trust plans to close a ward as it tries to cut a deficit.").plain
+    # a noun phrase after "after" (a time, a cause) and "according to" stay: they are not read as clauses
+    assert "clean" in core_of("The school will reopen after a deep clean.").plain
+    assert [n.value for n in main_of("Some 40 people were hurt, according to 12 witnesses.").numbers] == [40, 12]
+    # the offer is what "has offered 3%" says, and only a circumstance of the walkout: no agreement between them
+    texts = {"a": ("Wire", walkout), "b": ("Post", "The hospital group has offered 3%.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+    texts["c"] = ("Herald", "Some 300 nurses have been on strike since Monday.")
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "c"}]
+
+
+def test_a_figure_in_an_adverbial_clause_is_not_what_the_sentence_states():
+    from storyline.stories.claims import main_of
+
+    def differ_main(x: str, y: str) -> str | None:
+        return conflict(claim_of(x), claim_of(y), main=(main_of(x), main_of(y)))
+
+    close = "The council will close the Harlow pool to swimmers for eight weeks from June 3 for repairs."
+    repairs = "The repairs, costing nearly 2 million crowns, will begin on June 3."
+    assert differ(close, repairs) == "figures: no value in common"
+    assert differ_main(close, repairs) is None
+    # figures of one counted thing are still compared, in the clause or not
+    assert differ_main("A storm hit the coast on Monday, killing 12 people.",
+                       "A storm hit the coast on Monday, killing 20 people.")
+    assert differ_main("About 300 nurses walked out after rejecting an offer of 3 per cent.",
+                       "Some 300 nurses are on strike, demanding 8 per cent.")
+    texts = {"a": ("Wire", close), "b": ("Post", repairs)}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]

@@ -366,13 +366,17 @@ def _comparable(n: Num, m: Num) -> bool:
     return n.unit != "count" or not n.noun or not m.noun or n.noun == m.noun
 
 
-def conflict(a: Claim, b: Claim, *, strict: bool = True) -> str | None:
-    """Why two claims do not agree, or ``None``."""
-    if a.numbers and b.numbers:
+def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Claim] | None = None) -> str | None:
+    """Why two claims do not agree, or ``None``. ``main``: the two claims without their adverbial clauses
+    (:func:`main_of`), whose figures the strict test reads."""
+    ma, mb = main or (a, b)
+    if strict and ma.numbers and mb.numbers and not any(compatible(n, m) for n in ma.numbers for m in mb.numbers):
         # figures on both sides and not one in common: sentences whose figures are their content state different
-        # things, even when the figures measure different kinds ("60,000 homes" / "$40 million")
-        if strict and not any(compatible(n, m) for n in a.numbers for m in b.numbers):
-            return "figures: no value in common"
+        # things, even when the figures measure different kinds ("60,000 homes" / "$40 million"); a figure in an
+        # adverbial clause (", costing nearly 3 million crowns", ", taking the seat by 542 votes") is a
+        # circumstance, not what the sentence states (figures of one counted thing are still compared below)
+        return "figures: no value in common"
+    if a.numbers and b.numbers:
         pairs = [(n, m) for n in a.numbers for m in b.numbers if _comparable(n, m)]
         if not strict and pairs and not any(compatible(n, m) for n, m in pairs):
             return "figures of one kind: no value in common"
@@ -430,7 +434,7 @@ def _state(states: frozenset[int], k: int) -> int | None:
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16, background: bool = True,
-                     one_sided: float = 1.0) -> list[list[int]]:
+                     one_sided: float = 1.0, link_shared: float = 1.01) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -444,13 +448,20 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     of the sentence with fewer of them are in the other, or both give one figure for one counted thing: two
     different things said of one named person or place share the name, not the claim; with ``background`` (the
     default) that share is read without non-restrictive relative clauses (", who represents Ollindale in the
-    assembly,": what is known of a name, not what the sentence says of it; :func:`core_of`). When only one of the two
+    assembly,": what is known of a name, not what the sentence says of it) and adverbial clauses ("after rejecting a
+    pay offer of 4 per cent", ", demanding a 9% rise": a circumstance of the claim), and the shared figure is read
+    without the adverbial clauses (:func:`core_of`, :func:`main_of`). When only one of the two
     gives figures, that share must reach ``one_sided`` (1.0: no such test): a sentence's figures are most often its
     claim, and a sentence without them that shares a third of its words says something else of the same event (a
     lead "About 60 workers were evacuated … after a fire broke out at a packaging factory" against "A fire that forced
     the evacuation of a packaging factory … was caused by an overheating extruder"). ``relation`` maps an article
     id to ``copy`` or ``rewrite`` when the copies stage found it to be one: its sentences join groups (as carriers)
-    but do not count as a source. Two groups that could not be joined are not tried again (a grown group only has
+    but do not count as a source. A linking pair in which ≥ ``link_shared`` of the plain words of one sentence (the
+    one with fewer) are in the other (above 1: never) joins two groups whose other cross pairs are not all aligned
+    ("The coast road is still closed" / "The coast road remains closed, and drivers are told to use the inland
+    route", the first already grouped with a longer report of the closure that the third is not aligned with): one
+    sentence says no more than the other, so the link alone is strong; a contradiction of any member still blocks
+    it. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
     """
     refs = al.sentences
@@ -489,6 +500,9 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     claims = [claim_of(r.text) for r in refs]
     # the share of plain words of a weak pair is read outside relative clauses (background on a name, not the claim)
     cores = [core_of(r.text) for r in refs] if background else claims
+    # ... and a figure both give lets a weak pair link only outside adverbial clauses ("walked out after rejecting a pay
+    # offer of 4 per cent" does not state the offer)
+    mains = [main_of(r.text) for r in refs] if background else claims
     # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
     kinds: dict[int, dict[int, Claim]] = {}
     per_art: dict[int, dict[int, int]] = {}
@@ -550,7 +564,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
                 and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
-                and not _shared_figure(claims[i], claims[j])):
+                and not _shared_figure(mains[i], mains[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
                 and bool(claims[i].numbers) != bool(claims[j].numbers)
@@ -567,7 +581,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         gi, gj = members.get(ri, [ri]), members.get(rj, [rj])
         ki = kinds.get(ri) or {id(claims[ri]): claims[ri]}
         kj = kinds.get(rj) or {id(claims[rj]): claims[rj]}
-        if (ci is not cj and conflict(ci, cj) is not None) or not all(
+        if (ci is not cj and conflict(ci, cj, main=(mains[i], mains[j])) is not None) or not all(
                 compatible_claims(a, b) for a in ki.values() for b in kj.values()):
             failed.add((min(ri, rj), max(ri, rj)))
             continue
@@ -576,7 +590,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             ai = per_art.get(ri) or {art[ri]: 1}
             aj = per_art.get(rj) or {art[rj]: 1}
             cross = len(gi) * len(gj) - sum(c * aj.get(a, 0) for a, c in ai.items())
-            if cross and int(li[gj].sum()) < linkage * cross - 1e-9:
+            if (cross and int(li[gj].sum()) < linkage * cross - 1e-9
+                    and not (ci is not cj and _plain_overlap(claims[i], claims[j]) >= link_shared - 1e-9)):
                 failed.add((min(ri, rj), max(ri, rj)))
                 continue
         else:
@@ -641,15 +656,33 @@ def _substantive(shared: frozenset[str]) -> bool:
 
 # a non-restrictive relative clause (", which would cost $40 million and burn 350,000 tonnes,", ", who represents
 # Ollindale in the assembly,"): background on something the sentence names, not what the sentence says of it
-_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b[^,;:\u2014\u2013()]*(?=[,;:.!?\u2014\u2013()]|$)")
+_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
+                         r"(?=[,;:.!?\u2014\u2013()]|$)")
+# an adverbial clause or participle phrase that gives a circumstance of the claim, not the claim: a conjunction of
+# time, cause or manner before an -ing form or a subject pronoun (" after rejecting a pay offer of 4 per cent",
+# " as it tries to deal with a deficit"), or a comma before an -ing form (", demanding a 9% pay increase"; ", according
+# to" attributes and is kept), up to the end of the clause. Grammar words, not fitted; "after the fire broke out" is
+# not read (a noun phrase after "after" is as often a time or a cause: "after a deep clean")
+_ADJUNCT = re.compile(r"(?:,\s+(?!according\b)(?=[a-z]+ing\b)"
+                      r"|\s+(?:after|before|while|since|because|as|when|although|though)\s+"
+                      r"(?=[a-z]+ing\b|(?:it|he|she|they|we)\b))"
+                      r"(?:[^,;:.!?\u2014\u2013()]|(?<=\d)[,.](?=\d))*(?=[,;:.!?\u2014\u2013()]|$)")
 
 
 @lru_cache(maxsize=65536)
 def core_of(text: str) -> Claim:
-    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`): what the sentence
-    itself asserts. ``claim_of(text)`` when it has none."""
-    core = _BACKGROUND.sub("", text)
-    return claim_of(core)
+    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`) and its adverbial
+    clauses (:data:`_ADJUNCT`): what the sentence itself asserts. ``claim_of(text)`` when it has none."""
+    return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", text)))
+
+
+@lru_cache(maxsize=65536)
+def main_of(text: str) -> Claim:
+    """The claim of ``text`` without its adverbial clauses (:data:`_ADJUNCT`), relative clauses kept: the figures a
+    weak pair may share. ("… backed the agreement, which gives a 6.5 per cent pay increase" states its figure in a
+    relative clause and agrees with "The deal includes a pay rise of 6.5 per cent"; "… walked out after rejecting a
+    pay offer of 4 per cent" does not state the offer.)"""
+    return claim_of(_ADJUNCT.sub("", text))
 
 
 def _plain_overlap(a: Claim, b: Claim) -> float:
