@@ -21,6 +21,30 @@ STORY_ORDER_KEYS: dict[str, int] = {"latest": 2, "most-covered": 4, "oldest": 2}
 _LAST = "coalesce(max(a.date), '')"
 _FIRST = "coalesce(min(a.date), '')"
 _NSRC = "count(DISTINCT a.source)"
+
+
+def story_having(since: datetime | None, until: datetime | None, source: str | None,
+                 min_sources: int | None) -> tuple[list[str], list[Any]]:
+    """The HAVING conditions (over a story's current articles ``a``) and their parameters of the story filters that
+    every story listing shares: newest report on or after ``since``, first on or before ``until``, one report by
+    ``source`` (outlet names as typed: "example tribune"), at least ``min_sources`` outlets."""
+    from .sqlite import iso
+
+    having: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        having.append("max(a.date) >= ?")
+        params.append(iso(since))
+    if until is not None:
+        having.append("min(a.date) <= ?")
+        params.append(iso(until))
+    if source is not None:
+        having.append("sum(a.source = ? COLLATE NOCASE) > 0")
+        params.append(source)
+    if min_sources:
+        having.append(f"{_NSRC} >= ?")
+        params.append(min_sources)
+    return having, params
 _NART = "count(m.article_id)"
 
 # (expression, descending?) — the last key is always the unique story id
@@ -75,28 +99,18 @@ class ListingQueries:
         sort key is ``after`` (the ``key`` of the last row of the previous page). Filters: ``query`` (every word in
         a current article of the story, full text), stories seen since / until, covered by outlet ``source``
         (case-insensitive), by at least ``min_sources`` outlets."""
-        from .sqlite import fts_query, from_iso, iso
+        from .sqlite import fts_query, from_iso
 
         n_keys = check_story_order(order)
         keys = _ORDERS[order]
-        where, having, params, hparams = [], [], [], []
+        where: list[str] = []
+        params: list[Any] = []
+        having, hparams = story_having(since, until, source, min_sources)
         if query:
             where.append("s.id IN (SELECT m2.story_id FROM articles_fts JOIN articles a2 ON a2.rowid = "
                          "articles_fts.rowid JOIN memberships m2 ON m2.article_id = a2.id "
                          "WHERE articles_fts MATCH ? AND a2.superseded_by IS NULL)")
             params.append(fts_query(query))
-        if since is not None:
-            having.append("max(a.date) >= ?")
-            hparams.append(iso(since))
-        if until is not None:
-            having.append("min(a.date) <= ?")
-            hparams.append(iso(until))
-        if source is not None:
-            having.append("sum(a.source = ? COLLATE NOCASE) > 0")
-            hparams.append(source)
-        if min_sources:
-            having.append(f"{_NSRC} >= ?")
-            hparams.append(min_sources)
         if after is not None:
             if len(after) != n_keys:
                 raise StorylineError(f"a sort key of order {order!r} has {n_keys} values, got {len(after)}")

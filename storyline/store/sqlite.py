@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ContextManager, Iterable, Iterator, Seque
 from ..errors import NotFound, StorylineError
 from ..records import Article, Assignment, Rejected, RunStats, Story
 from .feeds import FeedQueries
-from .listings import ListingQueries
+from .listings import ListingQueries, story_having
 from .queue import SqliteIngestQueue
 from .copies import CopiesQueries
 from .embeddings import EmbeddingQueries
@@ -624,19 +624,7 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         }
         if order not in orders:
             raise StorylineError(f"order must be one of {sorted(orders)}, got {order!r}")
-        having, params = [], []
-        if since is not None:
-            having.append("max(a.date) >= ?")
-            params.append(iso(since))
-        if until is not None:
-            having.append("min(a.date) <= ?")
-            params.append(iso(until))
-        if source is not None:
-            having.append("sum(a.source = ? COLLATE NOCASE) > 0")  # outlet names as typed: "example tribune"
-            params.append(source)
-        if min_sources:
-            having.append("count(DISTINCT a.source) >= ?")
-            params.append(min_sources)
+        having, params = story_having(since, until, source, min_sources)
         sql = self._STORY_SQL + " GROUP BY s.id"
         if having:
             sql += " HAVING " + " AND ".join(having)

@@ -18,6 +18,28 @@ from ..sqlite import fts_query, iso
 _LAST = "coalesce(max(a.date), '-infinity'::timestamptz)"
 _FIRST = "coalesce(min(a.date), '-infinity'::timestamptz)"
 _NSRC = "count(DISTINCT a.source)"
+
+
+def story_having(since: datetime | None, until: datetime | None, source: str | None,
+                 min_sources: int | None) -> tuple[list[str], list[Any]]:
+    """The twin of :func:`storyline.store.listings.story_having`: the story filters every story listing shares."""
+    from .store import _aware
+
+    having: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        having.append("max(a.date) >= %s")
+        params.append(_aware(since))
+    if until is not None:
+        having.append("min(a.date) <= %s")
+        params.append(_aware(until))
+    if source is not None:
+        having.append("bool_or(lower(a.source) = lower(%s))")
+        params.append(source)
+    if min_sources:
+        having.append(f"{_NSRC} >= %s")
+        params.append(min_sources)
+    return having, params
 _NART = "count(m.article_id)"
 
 # (expression, descending?, the cast of a cursor value compared with it) — the last key is the unique story id
@@ -71,27 +93,16 @@ class PostgresListingQueries:
         """At most ``limit`` stories in ``order``, after the row whose sort key is ``after`` (see the SQLite
         twin); ``query`` matches on the ``articles.search`` tsvector."""
         from .search import TS_CONFIG
-        from .store import _aware
 
         n_keys = check_story_order(order)
         keys = _ORDERS[order]
-        where, having, params, hparams = [], [], [], []
+        where: list[str] = []
+        params: list[Any] = []
+        having, hparams = story_having(since, until, source, min_sources)
         if query:
             where.append("s.id IN (SELECT m2.story_id FROM articles a2 JOIN memberships m2 ON m2.article_id = a2.id "
                          f"WHERE a2.search @@ websearch_to_tsquery('{TS_CONFIG}', %s) AND a2.superseded_by IS NULL)")
             params.append(fts_query(query))
-        if since is not None:
-            having.append("max(a.date) >= %s")
-            hparams.append(_aware(since))
-        if until is not None:
-            having.append("min(a.date) <= %s")
-            hparams.append(_aware(until))
-        if source is not None:
-            having.append("bool_or(lower(a.source) = lower(%s))")
-            hparams.append(source)
-        if min_sources:
-            having.append(f"{_NSRC} >= %s")
-            hparams.append(min_sources)
         if after is not None:
             if len(after) != n_keys:
                 raise StorylineError(f"a sort key of order {order!r} has {n_keys} values, got {len(after)}")

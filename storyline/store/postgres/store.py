@@ -28,7 +28,7 @@ from ...errors import NotFound, NotInstalled, StorylineError
 from ...records import Article, Assignment, Rejected, RunStats, Story
 from ..sqlite import INTERRUPTED_NOTE, MIN_PREFIX, _candidates, iso, utcnow
 from .feeds import PostgresFeedQueries
-from .listings import PostgresListingQueries
+from .listings import PostgresListingQueries, story_having
 from .queue import PostgresIngestQueue
 from .copies import PostgresCopies
 from .entities import PostgresEntities
@@ -629,20 +629,7 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
         }
         if order not in orders:
             raise StorylineError(f"order must be one of {sorted(orders)}, got {order!r}")
-        having: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            having.append("max(a.date) >= %s")
-            params.append(_aware(since))
-        if until is not None:
-            having.append("min(a.date) <= %s")
-            params.append(_aware(until))
-        if source is not None:
-            having.append("bool_or(lower(a.source) = lower(%s))")  # outlet names as typed: "example tribune"
-            params.append(source)
-        if min_sources:
-            having.append("count(DISTINCT a.source) >= %s")
-            params.append(min_sources)
+        having, params = story_having(since, until, source, min_sources)
         sql = self._STORY_SQL + " GROUP BY s.id"
         if having:
             sql += " HAVING " + " AND ".join(having)
