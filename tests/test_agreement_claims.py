@@ -252,3 +252,20 @@ def test_a_figure_in_an_adverbial_clause_is_not_what_the_sentence_states():
                        "Some 300 nurses are on strike, demanding 8 per cent.")
     texts = {"a": ("Wire", close), "b": ("Post", repairs)}
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]
+
+
+def test_a_figure_only_in_a_relative_clause_between_commas_is_background():
+    from storyline.stories.claims import main_of, stated_of
+
+    needed = ("The council says the pool, which would cost 8 million crowns and create 40 jobs, is needed because "
+              "the old baths will shut by 2030.")
+    assert [n.value for n in stated_of(needed).numbers] == []
+    assert len(main_of(needed).numbers) == 2  # the strict figure test still reads them
+    # a relative clause that ends the sentence continues it: its figure is stated
+    backed = "Members backed the agreement, which gives a 6.5 per cent pay increase."
+    assert [n.value for n in stated_of(backed).numbers] == [6.5]
+    # the 40 jobs are background of "the pool is needed": no figure in common, one side with figures only
+    texts = {"a": ("Wire", "The council says the new pool would create 40 jobs in the town."),
+             "b": ("Post", needed)}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []

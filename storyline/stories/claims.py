@@ -503,6 +503,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     # ... and a figure both give lets a weak pair link only outside adverbial clauses ("walked out after rejecting a pay
     # offer of 4 per cent" does not state the offer)
     mains = [main_of(r.text) for r in refs] if background else claims
+    # ... and outside relative clauses set between commas ("the plant, which would burn 350,000 tonnes, is needed")
+    stated = [stated_of(r.text) for r in refs] if background else claims
     # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
     kinds: dict[int, dict[int, Claim]] = {}
     per_art: dict[int, dict[int, int]] = {}
@@ -564,10 +566,10 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
                 and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
-                and not _shared_figure(mains[i], mains[j])):
+                and not _shared_figure(stated[i], stated[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
-                and bool(claims[i].numbers) != bool(claims[j].numbers)
+                and bool(stated[i].numbers) != bool(stated[j].numbers)
                 and _plain_overlap(cores[i], cores[j]) < one_sided - 1e-9):
             continue  # figures on one side only: the figure is the claim of that sentence, the other has none
         ci, cj = claims[i], claims[j]
@@ -676,6 +678,13 @@ def core_of(text: str) -> Claim:
     return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", text)))
 
 
+# a non-restrictive relative clause set between commas inside the sentence (the subject's: "the plant, which would
+# cost about $40 million and burn 350,000 tonnes, is needed because …"): parenthetical background, whose figures the
+# sentence does not state; one that ends the sentence ("backed the agreement, which gives a 6.5 per cent pay
+# increase") continues it and is kept
+_MEDIAL = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*,(?=\s+[a-z])")
+
+
 @lru_cache(maxsize=65536)
 def main_of(text: str) -> Claim:
     """The claim of ``text`` without its adverbial clauses (:data:`_ADJUNCT`), relative clauses kept: the figures a
@@ -683,6 +692,13 @@ def main_of(text: str) -> Claim:
     relative clause and agrees with "The deal includes a pay rise of 6.5 per cent"; "… walked out after rejecting a
     pay offer of 4 per cent" does not state the offer.)"""
     return claim_of(_ADJUNCT.sub("", text))
+
+
+@lru_cache(maxsize=65536)
+def stated_of(text: str) -> Claim:
+    """The claim of ``text`` without its adverbial clauses and its relative clauses set between commas
+    (:data:`_MEDIAL`): the figures that may let a weak pair link, or make a sentence one with figures."""
+    return claim_of(_ADJUNCT.sub("", _MEDIAL.sub(",", text)))
 
 
 def _plain_overlap(a: Claim, b: Claim) -> float:
