@@ -671,11 +671,36 @@ _ADJUNCT = re.compile(r"(?:,\s+(?!according\b)(?=[a-z]+ing\b)"
                       r"(?:[^,;:.!?\u2014\u2013()]|(?<=\d)[,.](?=\d))*(?=[,;:.!?\u2014\u2013()]|$)")
 
 
+# a restrictive relative clause on the sentence's subject ("A cargo ship that ran aground in the bay on Monday has
+# leaked 8,000 litres"): it says which thing the sentence is about, the claim is what follows; it ends before the
+# first auxiliary of the main verb that is not the clause's own first word ("A ship that has run aground was refloated")
+_SUBJECT_RELATIVE = re.compile(r"(?:an?|the|this|these|those)\s+(?:[\w'’-]+\s+){0,3}?((?:that|which|who)\s+\w[^,;:.!?()\u2014\u2013]*?)"
+                               r"\s(?:has|have|had|is|are|was|were|will|would|can|could|may|might|must|should)\s",
+                               re.IGNORECASE)
+
+
+# verbs that take a "that" clause (a complement, not a relative clause: "The agency said that the ship was refloated",
+# "The paper understands that …"); grammar words, read as stems
+_THAT_VERBS = frozenset(stem(w) for w in "say tell report add announce confirm warn claim believe think know understand "
+                        "argue insist admit deny suggest show find state explain expect hope fear agree note learn "
+                        "accept realise realize feel mean ensure reveal estimate predict promise decide said told thought "
+                        "knew known understood found felt meant shown".split())
+
+
+def _without_subject_relative(text: str) -> str:
+    body = _DATELINE.sub("", text)
+    m = _SUBJECT_RELATIVE.match(body)
+    if not m or any(stem(w) in _THAT_VERBS for w in body[:m.start(1)].split()[1:]):
+        return text
+    return body[:m.start(1)] + body[m.end(1):]
+
+
 @lru_cache(maxsize=65536)
 def core_of(text: str) -> Claim:
-    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`) and its adverbial
-    clauses (:data:`_ADJUNCT`): what the sentence itself asserts. ``claim_of(text)`` when it has none."""
-    return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", text)))
+    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`), a restrictive one on
+    its subject (:data:`_SUBJECT_RELATIVE`) and its adverbial clauses (:data:`_ADJUNCT`): what the sentence itself
+    asserts. ``claim_of(text)`` when it has none."""
+    return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", _without_subject_relative(text))))
 
 
 # a non-restrictive relative clause set between commas inside the sentence (the subject's: "the plant, which would
