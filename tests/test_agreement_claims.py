@@ -284,3 +284,15 @@ def test_a_restrictive_relative_clause_on_the_subject_is_not_the_claim():
     texts = {"a": ("Wire", lead), "b": ("Post", "The freight train derailed near Corby just after dawn on Sunday.")}
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+
+
+def test_a_relative_clause_opened_by_where_is_background():
+    from storyline.stories.claims import core_of
+
+    fire = "The blaze broke out at the Delby textile mill on Monday, where a night shift of about 30 staff was working."
+    assert "shift" not in core_of(fire).plain and "blaz" in core_of(fire).plain
+    # the words shared with the other sentence ("working"/"workers") are in the clause that places the mill
+    texts = {"a": ("Wire", fire),
+             "b": ("Post", "The woman had been among the workers rescued from the Delby textile mill on Monday.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []

@@ -657,8 +657,9 @@ def _substantive(shared: frozenset[str]) -> bool:
 
 
 # a non-restrictive relative clause (", which would cost $40 million and burn 350,000 tonnes,", ", who represents
-# Ollindale in the assembly,"): background on something the sentence names, not what the sentence says of it
-_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
+# Ollindale in the assembly,", ", where a night shift of 40 staff was working"): background on something the sentence
+# names, not what the sentence says of it
+_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom|where)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
                          r"(?=[,;:.!?\u2014\u2013()]|$)")
 # an adverbial clause or participle phrase that gives a circumstance of the claim, not the claim: a conjunction of
 # time, cause or manner before an -ing form or a subject pronoun (" after rejecting a pay offer of 4 per cent",
