@@ -296,3 +296,18 @@ def test_a_relative_clause_opened_by_where_is_background():
              "b": ("Post", "The woman had been among the workers rescued from the Delby textile mill on Monday.")}
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+
+
+def test_an_opinion_is_not_the_decision_it_asks_for():
+    wish = "Mayor Ellis said a later bus service during the works would help."
+    decided = "The council has agreed to pay for a later bus service during the works."
+    assert differ(wish, decided) == "an opinion against a statement"
+    assert differ("Residents urged the council to run a later bus service.", decided)
+    # advice on both sides is one claim; advice in a later clause leaves the first a statement
+    assert differ("Children who have been ill should stay at home for 48 hours.",
+                  "Parents have been told to keep children at home for 48 hours.") is None
+    assert differ("The coast road remains closed, and drivers are being told to use the inland route.",
+                  "The coast road is still closed.") is None
+    # a quoted opinion is what someone said, not the sentence's mood
+    assert differ('"The council should have acted sooner," Ellis said of the flooding.',
+                  "Ellis said the council acted too late on the flooding.") is None

@@ -139,6 +139,14 @@ _CONVERT = {"millimetr": ("length", 0.001), "centimetr": ("length", 0.01), "metr
             "hectar": ("area", 1.0), "acr": ("area", 0.4047), "mph": ("speed", 1.609), "kph": ("speed", 1.0),
             "second": ("time", 1 / 86400), "minut": ("time", 1 / 1440), "hour": ("time", 1 / 24),
             "day": ("time", 1.0), "week": ("time", 7.0), "month": ("time", 30.4), "year": ("time", 365.0)}
+# what should be, or what someone wants done, outside quotation marks: a modal of obligation or advice, a conditional
+# of preference or benefit, a call or an urging ("X said free parking would help", "groups called for an inquiry",
+# "officials urged residents to leave") — an opinion, which states no decision or fact. Grammar words, not fitted
+_OPINION = re.compile(r"\b(?:should|ought\s+to|would\s+(?:like|prefer|welcome|help|benefit|be\s+better)|"
+                      r"call(?:s|ed|ing)?\s+for|urg(?:e|es|ed|ing)|(?:told|asked|advised)\s+to)\b", re.IGNORECASE)
+# the end of a sentence's first clause: an opinion in a later clause ("The road remains closed, and drivers are told to
+# use the inland route") leaves the first one a statement
+_FIRST_CLAUSE_END = re.compile(r",\s+(?:and|but)\s|;|\s\u2014\s")
 _ONE_NOT_A_NUMBER = re.compile(r"(?:\b(?:no|any|every|some|each|the|that|this|which|no-|anyone)[\s-]*)$", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
 _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
@@ -176,6 +184,7 @@ class Claim:
     plain: frozenset[str] = frozenset()  # content-word stems that are neither names (capitalised) nor numbers
     quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
     planned_days: frozenset[str] = frozenset()  # days of a change still to come ("due to reopen on Thursday")
+    opinion: bool = False  # it states what should be, or what someone wants or urges (:data:`_OPINION`), not a fact
 
 
 def _noun(word: str) -> str:
@@ -315,8 +324,11 @@ def claim_of(text: str) -> Claim:
         negated.update(terms(body[m.end():_scope_end(body, m.end())]))
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
     quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
+    unquoted = _QUOTED.sub(" ", body)
+    first_end = _FIRST_CLAUSE_END.search(unquoted)
+    opinion = bool(_OPINION.search(unquoted, 0, first_end.start() if first_end else len(unquoted)))
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
-                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned))
+                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned), opinion)
 
 
 def _scope_end(body: str, at: int) -> int:
@@ -413,6 +425,10 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
     if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker) \
             and not _shared_figure(a, b):  # one figure for one thing, attributed to two sources: one fact
         return f"speakers: {a.speaker} vs {b.speaker}"
+    if a.opinion != b.opinion:
+        # what someone wants or advises against what is stated or decided: "free parking would help" / "the authority
+        # has agreed to pay for free parking" share the subject, not the claim
+        return "an opinion against a statement"
     for k in range(len(_OPPOSITES)):
         sa, sb = _state(a.states, k), _state(b.states, k)
         if sa is not None and sb is not None and sa != sb:
