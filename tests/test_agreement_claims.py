@@ -311,3 +311,20 @@ def test_an_opinion_is_not_the_decision_it_asks_for():
     # a quoted opinion is what someone said, not the sentence's mood
     assert differ('"The council should have acted sooner," Ellis said of the flooding.',
                   "Ellis said the council acted too late on the flooding.") is None
+
+
+def test_percentages_of_different_things_are_not_one_figure():
+    assert [n.of for n in claim_of("The union rejected a pay offer of 4 per cent.").numbers] == ["offer"]
+    walkout = "About 900 union members walked out after rejecting a pay offer of 4 per cent."
+    # an offer and a demand are two things: the 900 strikers are the claim both state
+    assert differ(walkout, "Around 900 dockers are on strike, demanding a 9% pay increase.", strict=False) is None
+    # a share of the same thing, or of a thing not read, is still one figure
+    assert differ("The union rejected a pay offer of 4 per cent.", "The union rejected a pay offer of 5 per cent.")
+    assert differ(walkout, "Some 900 dockers are on strike, demanding 9 per cent.", strict=False)
+
+
+def test_weekdays_are_compared_with_weekdays_and_dates_with_dates():
+    assert differ("Some 900 dockers walked out last Wednesday.", "Some 900 dockers have been on strike since May 7.") \
+        is None
+    assert differ("The dockers walked out on Wednesday.", "The dockers walked out on Thursday.")
+    assert differ("The dockers walked out on May 7.", "The dockers walked out on May 8.")

@@ -171,6 +171,7 @@ class Num:
     high: float | None = None  # a vague amount's upper bound ("thousands": 2,000-10,000); value is its lower bound
     bound: str = ""  # "lower" ("more than 2,000": 2,000 or a little more), "upper" ("nearly 40", "up to 5"), or ""
     mod: str = ""  # the modifier as written, lower-cased ("more than", "nearly"), or ""
+    of: str = ""  # for a percentage, the stem of the noun it is a share of ("a pay offer of 4 per cent": offer), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +257,10 @@ def claim_of(text: str) -> Claim:
         half = _HALF.match(body, end) if not tail and not m.group("scale") else None
         if half:
             v, end = v + 0.5, half.end()
+        of = ""
         if tail:
             unit, noun = "percent", "percent"
+            of = _percent_of(body, m.start(), end)
         elif m.group("cur") or _MONEY_AFTER.match(body, end):
             unit, noun = "money", "money"
         else:
@@ -273,7 +276,7 @@ def claim_of(text: str) -> Claim:
         if unit == "count" and noun in _CONVERT:  # one base unit per dimension (rounded when converted)
             dim, factor = _CONVERT[noun]
             v, noun, approx = v * factor, dim, approx or factor != 1.0
-        nums.append(Num(v, approx, noun, unit, None, bound, mod))
+        nums.append(Num(v, approx, noun, unit, None, bound, mod, of))
         starts.append(m.start())
     for m in _VAGUE.finditer(body):
         lo, hi = _VAGUE_RANGE[m.group("v").lower()]
@@ -331,6 +334,28 @@ def claim_of(text: str) -> Claim:
                  frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned), opinion)
 
 
+# what a percentage is a share of: the noun before "of" ("a pay offer of 4 per cent", "turnout of 41 per cent"), or the
+# words right after it ("a 9% pay increase": increase; "78 per cent of members": members)
+_PERCENT_BEFORE = re.compile(r"\b([a-z]+)\s+of\s+(?:[a-z]+\s+){0,2}$")
+_PERCENT_AFTER = re.compile(r"\s+(?:of\s+(?:the\s+|its\s+|their\s+)?)?([a-z]+)(?:[\s-]+([a-z]+))?")
+
+
+def _percent_of(body: str, start: int, end: int) -> str:
+    before = _PERCENT_BEFORE.search(body, max(0, start - 40), start)
+    if before and before.group(1) not in STOP:
+        return stem(before.group(1))
+    after = _PERCENT_AFTER.match(body, end)
+    if not after or after.group(1) in STOP:
+        return ""
+    head = after.group(2) if after.group(2) and after.group(2) not in STOP else after.group(1)
+    return stem(head)
+
+
+def _apart(n: Num, m: Num) -> bool:
+    """Two percentages of different things ("a pay offer of 4 per cent" / "a 9% pay increase"): not one figure."""
+    return bool(n.of and m.of and n.of != m.of)
+
+
 def _scope_end(body: str, at: int) -> int:
     end = _CLAUSE_END.search(body, at)
     return end.start() if end else len(body)
@@ -373,7 +398,7 @@ def _speaker_words(s: str) -> set[str]:
 def _comparable(n: Num, m: Num) -> bool:
     """Whether two figures may count the same thing: the same kind (percent, money, count) and, for counts, the same
     counted noun or dimension, or a count whose noun is not read ("has risen to four")."""
-    if n.unit != m.unit:
+    if n.unit != m.unit or _apart(n, m):
         return False
     return n.unit != "count" or not n.noun or not m.noun or n.noun == m.noun
 
@@ -397,7 +422,7 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
         free_a = [n for n in a.numbers if not any(compatible(n, m) for m in b.numbers)]
         free_b = [m for m in b.numbers if not any(compatible(n, m) for n in a.numbers)]
         for n in free_a:
-            same = [m for m in free_b if n.noun and m.noun == n.noun]
+            same = [m for m in free_b if n.noun and m.noun == n.noun and not _apart(n, m)]
             if same:
                 return f"figure: {n.value:g} vs {', '.join(f'{m.value:g}' for m in same)} {n.noun}"
         # ... and per counted thing: the figures one side gives for a noun against those the other gives for it, so
@@ -408,13 +433,14 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
             nb = [m for m in b.numbers if m.noun == noun]
             fa = [n for n in na if not any(compatible(n, m) for m in nb)]
             fb = [m for m in nb if not any(compatible(n, m) for n in na)]
-            if fa and fb:
-                return f"figure: {fa[0].value:g} vs {fb[0].value:g} {noun}"
+            differ = [(n, m) for n in fa for m in fb if not _apart(n, m)]
+            if differ:
+                return f"figure: {differ[0][0].value:g} vs {differ[0][1].value:g} {noun}"
     shared = set(a.words) & set(b.words)
     one_sided = (a.negated ^ b.negated) & shared
     if one_sided:
         return f"negation on one side: {', '.join(sorted(one_sided))}"
-    if a.days and b.days and not a.days & b.days:
+    if _days_differ(a.days, b.days):
         return f"days: {sorted(a.days)} vs {sorted(b.days)}"
     if a.planned_days and b.planned_days and not a.planned_days & b.planned_days:
         return f"days of a change to come: {sorted(a.planned_days)} vs {sorted(b.planned_days)}"
@@ -434,6 +460,16 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
         if sa is not None and sb is not None and sa != sb:
             return f"opposite states: {sorted(_OPPOSITES[k][0])[0]} vs {sorted(_OPPOSITES[k][1])[0]}"
     return None
+
+
+def _days_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of days are disjoint, a weekday compared with weekdays and a month-day ("may-7") with
+    month-days only: "walked out last Wednesday" / "on strike since May 7" give no two days to compare (the sentence
+    has no calendar)."""
+    if not (a and b) or a & b:
+        return False
+    wa, wb = {d for d in a if "-" not in d}, {d for d in b if "-" not in d}
+    return bool((wa and wb) or (a - wa and b - wb))
 
 
 def _state(states: frozenset[int], k: int) -> int | None:
