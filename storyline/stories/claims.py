@@ -9,13 +9,16 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
   written short or long is one noun (``80mm``, ``62 millimetres``), short plurals are folded (``beds``/``24-bed``);
   vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100; ``several dozen``: 36–100);
   dates, clock times, years and ages are left out, so is a figure right after ``not``/``never`` ("28 beds, not the
-  24 claimed": denied) and the whole in a part of it ("nine of the ship's 14 crew" claims nine crew);
+  24 claimed": denied) and the whole in a part of it ("nine of the ship's 14 crew" claims nine crew); a percentage
+  keeps what it is a share of ("a pay offer of 4 per cent": offer), and two of different things are not compared;
 - **negation**: the content words in a negation's scope (from a cue — ``not``, ``no``, ``never``, ``n't``,
   ``nothing``, ``without`` … — to the end of its clause); a word both sentences use, negated in one only, is a
   negation on one side;
 - **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced``/``told
   reporters`` is when it was said, not what happened, and is left out; the day of a change still to come, "due to
   reopen on Thursday", is kept apart and compared only with such days);
+- **opinion**: whether the first clause, outside quotes, says what should be or what someone wants (``should``,
+  ``would help``, ``called for``, ``urged``, ``told to`` …) rather than what is or was decided;
 - **speaker**: a named speaker (``X said``, ``said X``) when the sentence attributes itself to one;
 - **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
   (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
@@ -25,7 +28,8 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
 counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
-``strict=False``: none of those of one kind), a negation on one side only, disjoint days, different named speakers
+``strict=False``: none of those of one kind), a negation on one side only, disjoint days (weekdays with weekdays,
+month-days with month-days), an opinion against a statement, different named speakers
 (unless both give one figure for one counted thing: one fact, two attributions), two quotes that share nothing with
 the other sentence, or opposite states.
 """
