@@ -730,18 +730,20 @@ _ADJUNCT = re.compile(r"(?:,\s+(?!according\b)(?=[a-z]+ing\b)"
 
 # a restrictive relative clause on the sentence's subject ("A cargo ship that ran aground in the bay on Monday has
 # leaked 8,000 litres"): it says which thing the sentence is about, the claim is what follows; it ends before the
-# first auxiliary of the main verb that is not the clause's own first word ("A ship that has run aground was refloated")
-_SUBJECT_RELATIVE = re.compile(r"(?:an?|the|this|these|those)\s+(?:[\w'’-]+\s+){0,3}?((?:that|which|who)\s+\w[^,;:.!?()\u2014\u2013]*?)"
+# first auxiliary of the main verb that is not the clause's own first word ("A ship that has run aground was
+# refloated")
+_SUBJECT_RELATIVE = re.compile(r"(?:an?|the|this|these|those)\s+(?:[\w'’-]+\s+){0,3}?"
+                               r"((?:that|which|who)\s+\w[^,;:.!?()\u2014\u2013]*?)"
                                r"\s(?:has|have|had|is|are|was|were|will|would|can|could|may|might|must|should)\s",
                                re.IGNORECASE)
 
 
 # verbs that take a "that" clause (a complement, not a relative clause: "The agency said that the ship was refloated",
 # "The paper understands that …"); grammar words, read as stems
-_THAT_VERBS = frozenset(stem(w) for w in "say tell report add announce confirm warn claim believe think know understand "
-                        "argue insist admit deny suggest show find state explain expect hope fear agree note learn "
-                        "accept realise realize feel mean ensure reveal estimate predict promise decide said told thought "
-                        "knew known understood found felt meant shown".split())
+_THAT_VERBS = frozenset(stem(w) for w in "say tell report add announce confirm warn claim believe think know "
+                        "understand argue insist admit deny suggest show find state explain expect hope fear agree "
+                        "note learn accept realise realize feel mean ensure reveal estimate predict promise decide "
+                        "said told thought knew known understood found felt meant shown".split())
 
 
 def _without_subject_relative(text: str) -> str:
