@@ -179,9 +179,10 @@ def test_a_figure_on_one_side_only_asks_for_a_larger_share_of_words():
     texts = {"a": ("Wire", lead),
              "b": ("Post", "A fire that forced the evacuation of a packaging factory in Brackwater on Tuesday was "
                            "probably caused by an overheating plastics extruder.")}
-    # a third of the plain words in common: enough for a pair, not when only one side gives figures (its figures
-    # are what it says; the other sentence says something else about the same factory)
-    assert _groups(texts, linkage=1.0, min_shared=0.2) == [{"a", "b"}]
+    # a third of the plain words in common (read with every clause): enough for a pair, not when only one side gives
+    # figures (its figures are what it says; the other sentence says something else about the same factory)
+    assert _groups(texts, linkage=1.0, min_shared=0.2, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == []
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
     texts["b"] = ("Post", "Workers were evacuated from the packaging factory in Brackwater after the fire broke out.")
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]
@@ -252,3 +253,78 @@ def test_a_figure_in_an_adverbial_clause_is_not_what_the_sentence_states():
                        "Some 300 nurses are on strike, demanding 8 per cent.")
     texts = {"a": ("Wire", close), "b": ("Post", repairs)}
     assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == [{"a", "b"}]
+
+
+def test_a_figure_only_in_a_relative_clause_between_commas_is_background():
+    from storyline.stories.claims import main_of, stated_of
+
+    needed = ("The council says the pool, which would cost 8 million crowns and create 40 jobs, is needed because "
+              "the old baths will shut by 2030.")
+    assert [n.value for n in stated_of(needed).numbers] == []
+    assert len(main_of(needed).numbers) == 2  # the strict figure test still reads them
+    # a relative clause that ends the sentence continues it: its figure is stated
+    backed = "Members backed the agreement, which gives a 6.5 per cent pay increase."
+    assert [n.value for n in stated_of(backed).numbers] == [6.5]
+    # the 40 jobs are background of "the pool is needed": no figure in common, one side with figures only
+    texts = {"a": ("Wire", "The council says the new pool would create 40 jobs in the town."),
+             "b": ("Post", needed)}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+
+
+def test_a_restrictive_relative_clause_on_the_subject_is_not_the_claim():
+    from storyline.stories.claims import core_of
+
+    lead = "A freight train that derailed near Corby on Sunday has spilled about 9,000 litres of fuel oil, police said."
+    assert "derail" not in core_of(lead).plain and "spill" in core_of(lead).plain
+    # "that" after a verb of saying opens a complement, not a relative clause: kept
+    assert "derail" in core_of("The operator said that the train derailed on a bend near Corby.").plain
+    assert "built" in core_of("The paper understands that the defences promised in 2019 were never built.").plain
+    # the words the two sentences share are in the clause that names the train, not in what is said of it
+    texts = {"a": ("Wire", lead), "b": ("Post", "The freight train derailed near Corby just after dawn on Sunday.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+
+
+def test_a_relative_clause_opened_by_where_is_background():
+    from storyline.stories.claims import core_of
+
+    fire = "The blaze broke out at the Delby textile mill on Monday, where a night shift of about 30 staff was working."
+    assert "shift" not in core_of(fire).plain and "blaz" in core_of(fire).plain
+    # the words shared with the other sentence ("working"/"workers") are in the clause that places the mill
+    texts = {"a": ("Wire", fire),
+             "b": ("Post", "The woman had been among the workers rescued from the Delby textile mill on Monday.")}
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4, background=False) == [{"a", "b"}]
+    assert _groups(texts, linkage=1.0, min_shared=0.2, one_sided=0.4) == []
+
+
+def test_an_opinion_is_not_the_decision_it_asks_for():
+    wish = "Mayor Ellis said a later bus service during the works would help."
+    decided = "The council has agreed to pay for a later bus service during the works."
+    assert differ(wish, decided) == "an opinion against a statement"
+    assert differ("Residents urged the council to run a later bus service.", decided)
+    # advice on both sides is one claim; advice in a later clause leaves the first a statement
+    assert differ("Children who have been ill should stay at home for 48 hours.",
+                  "Parents have been told to keep children at home for 48 hours.") is None
+    assert differ("The coast road remains closed, and drivers are being told to use the inland route.",
+                  "The coast road is still closed.") is None
+    # a quoted opinion is what someone said, not the sentence's mood
+    assert differ('"The council should have acted sooner," Ellis said of the flooding.',
+                  "Ellis said the council acted too late on the flooding.") is None
+
+
+def test_percentages_of_different_things_are_not_one_figure():
+    assert [n.of for n in claim_of("The union rejected a pay offer of 4 per cent.").numbers] == ["offer"]
+    walkout = "About 900 union members walked out after rejecting a pay offer of 4 per cent."
+    # an offer and a demand are two things: the 900 strikers are the claim both state
+    assert differ(walkout, "Around 900 dockers are on strike, demanding a 9% pay increase.", strict=False) is None
+    # a share of the same thing, or of a thing not read, is still one figure
+    assert differ("The union rejected a pay offer of 4 per cent.", "The union rejected a pay offer of 5 per cent.")
+    assert differ(walkout, "Some 900 dockers are on strike, demanding 9 per cent.", strict=False)
+
+
+def test_weekdays_are_compared_with_weekdays_and_dates_with_dates():
+    assert differ("Some 900 dockers walked out last Wednesday.", "Some 900 dockers have been on strike since May 7.") \
+        is None
+    assert differ("The dockers walked out on Wednesday.", "The dockers walked out on Thursday.")
+    assert differ("The dockers walked out on May 7.", "The dockers walked out on May 8.")

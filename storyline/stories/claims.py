@@ -9,13 +9,16 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
   written short or long is one noun (``80mm``, ``62 millimetres``), short plurals are folded (``beds``/``24-bed``);
   vague amounts are ranges (``several thousand``: 2,000–10,000; ``dozens``: 24–100; ``several dozen``: 36–100);
   dates, clock times, years and ages are left out, so is a figure right after ``not``/``never`` ("28 beds, not the
-  24 claimed": denied) and the whole in a part of it ("nine of the ship's 14 crew" claims nine crew);
+  24 claimed": denied) and the whole in a part of it ("nine of the ship's 14 crew" claims nine crew); a percentage
+  keeps what it is a share of ("a pay offer of 4 per cent": offer), and two of different things are not compared;
 - **negation**: the content words in a negation's scope (from a cue — ``not``, ``no``, ``never``, ``n't``,
   ``nothing``, ``without`` … — to the end of its clause); a word both sentences use, negated in one only, is a
   negation on one side;
 - **days**: weekdays and month-day dates the sentence is about (a weekday right after ``said``/``announced``/``told
   reporters`` is when it was said, not what happened, and is left out; the day of a change still to come, "due to
   reopen on Thursday", is kept apart and compared only with such days);
+- **opinion**: whether the first clause, outside quotes, says what should be or what someone wants (``should``,
+  ``would help``, ``called for``, ``urged``, ``told to`` …) rather than what is or was decided;
 - **speaker**: a named speaker (``X said``, ``said X``) when the sentence attributes itself to one;
 - **state**: a change-of-state word (lower-case: "Carrow Fell" is a name) from a small general list of opposites
   (``closed``/``reopened``, ``suspected``/``confirmed``, ``missing``/``found``, ``rose``/``fell`` …). A sentence
@@ -25,7 +28,8 @@ things. :func:`claim_of` reads the features that tell them apart, with rules (no
 
 :func:`conflict` says why two claims do not agree (``None`` when nothing tells them apart): a figure about the same
 counted thing with incompatible values on both sides, figures on both sides none of which are compatible (with
-``strict=False``: none of those of one kind), a negation on one side only, disjoint days, different named speakers
+``strict=False``: none of those of one kind), a negation on one side only, disjoint days (weekdays with weekdays,
+month-days with month-days), an opinion against a statement, different named speakers
 (unless both give one figure for one counted thing: one fact, two attributions), two quotes that share nothing with
 the other sentence, or opposite states.
 """
@@ -139,6 +143,14 @@ _CONVERT = {"millimetr": ("length", 0.001), "centimetr": ("length", 0.01), "metr
             "hectar": ("area", 1.0), "acr": ("area", 0.4047), "mph": ("speed", 1.609), "kph": ("speed", 1.0),
             "second": ("time", 1 / 86400), "minut": ("time", 1 / 1440), "hour": ("time", 1 / 24),
             "day": ("time", 1.0), "week": ("time", 7.0), "month": ("time", 30.4), "year": ("time", 365.0)}
+# what should be, or what someone wants done, outside quotation marks: a modal of obligation or advice, a conditional
+# of preference or benefit, a call or an urging ("X said free parking would help", "groups called for an inquiry",
+# "officials urged residents to leave") — an opinion, which states no decision or fact. Grammar words, not fitted
+_OPINION = re.compile(r"\b(?:should|ought\s+to|would\s+(?:like|prefer|welcome|help|benefit|be\s+better)|"
+                      r"call(?:s|ed|ing)?\s+for|urg(?:e|es|ed|ing)|(?:told|asked|advised)\s+to)\b", re.IGNORECASE)
+# the end of a sentence's first clause: an opinion in a later clause ("The road remains closed, and drivers are told to
+# use the inland route") leaves the first one a statement
+_FIRST_CLAUSE_END = re.compile(r",\s+(?:and|but)\s|;|\s\u2014\s")
 _ONE_NOT_A_NUMBER = re.compile(r"(?:\b(?:no|any|every|some|each|the|that|this|which|no-|anyone)[\s-]*)$", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|who was|who is)$", re.IGNORECASE)
 _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re.IGNORECASE)
@@ -163,6 +175,7 @@ class Num:
     high: float | None = None  # a vague amount's upper bound ("thousands": 2,000-10,000); value is its lower bound
     bound: str = ""  # "lower" ("more than 2,000": 2,000 or a little more), "upper" ("nearly 40", "up to 5"), or ""
     mod: str = ""  # the modifier as written, lower-cased ("more than", "nearly"), or ""
+    of: str = ""  # for a percentage, the stem of the noun it is a share of ("a pay offer of 4 per cent": offer), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +189,7 @@ class Claim:
     plain: frozenset[str] = frozenset()  # content-word stems that are neither names (capitalised) nor numbers
     quoted: frozenset[str] = frozenset()  # content-word stems inside quotation marks (what a speaker is quoted saying)
     planned_days: frozenset[str] = frozenset()  # days of a change still to come ("due to reopen on Thursday")
+    opinion: bool = False  # it states what should be, or what someone wants or urges (:data:`_OPINION`), not a fact
 
 
 def _noun(word: str) -> str:
@@ -247,8 +261,10 @@ def claim_of(text: str) -> Claim:
         half = _HALF.match(body, end) if not tail and not m.group("scale") else None
         if half:
             v, end = v + 0.5, half.end()
+        of = ""
         if tail:
             unit, noun = "percent", "percent"
+            of = _percent_of(body, m.start(), end)
         elif m.group("cur") or _MONEY_AFTER.match(body, end):
             unit, noun = "money", "money"
         else:
@@ -264,7 +280,7 @@ def claim_of(text: str) -> Claim:
         if unit == "count" and noun in _CONVERT:  # one base unit per dimension (rounded when converted)
             dim, factor = _CONVERT[noun]
             v, noun, approx = v * factor, dim, approx or factor != 1.0
-        nums.append(Num(v, approx, noun, unit, None, bound, mod))
+        nums.append(Num(v, approx, noun, unit, None, bound, mod, of))
         starts.append(m.start())
     for m in _VAGUE.finditer(body):
         lo, hi = _VAGUE_RANGE[m.group("v").lower()]
@@ -315,8 +331,33 @@ def claim_of(text: str) -> Claim:
         negated.update(terms(body[m.end():_scope_end(body, m.end())]))
     plain = {st for w, st in zip(raw, stems) if w[0].islower() and w.lower() not in STOP}
     quoted = {t for m in _QUOTED.finditer(body) for t in terms(m.group(1) or m.group(2) or "")}
+    unquoted = _QUOTED.sub(" ", body)
+    first_end = _FIRST_CLAUSE_END.search(unquoted)
+    opinion = bool(_OPINION.search(unquoted, 0, first_end.start() if first_end else len(unquoted)))
     return Claim(tuple(nums), frozenset(negated), frozenset(days), speaker, frozenset(states), frozenset(terms(body)),
-                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned))
+                 frozenset(plain) - _NUMBER_WORDS, frozenset(quoted), frozenset(planned), opinion)
+
+
+# what a percentage is a share of: the noun before "of" ("a pay offer of 4 per cent", "turnout of 41 per cent"), or the
+# words right after it ("a 9% pay increase": increase; "78 per cent of members": members)
+_PERCENT_BEFORE = re.compile(r"\b([a-z]+)\s+of\s+(?:[a-z]+\s+){0,2}$")
+_PERCENT_AFTER = re.compile(r"\s+(?:of\s+(?:the\s+|its\s+|their\s+)?)?([a-z]+)(?:[\s-]+([a-z]+))?")
+
+
+def _percent_of(body: str, start: int, end: int) -> str:
+    before = _PERCENT_BEFORE.search(body, max(0, start - 40), start)
+    if before and before.group(1) not in STOP:
+        return stem(before.group(1))
+    after = _PERCENT_AFTER.match(body, end)
+    if not after or after.group(1) in STOP:
+        return ""
+    head = after.group(2) if after.group(2) and after.group(2) not in STOP else after.group(1)
+    return stem(head)
+
+
+def _apart(n: Num, m: Num) -> bool:
+    """Two percentages of different things ("a pay offer of 4 per cent" / "a 9% pay increase"): not one figure."""
+    return bool(n.of and m.of and n.of != m.of)
 
 
 def _scope_end(body: str, at: int) -> int:
@@ -361,7 +402,7 @@ def _speaker_words(s: str) -> set[str]:
 def _comparable(n: Num, m: Num) -> bool:
     """Whether two figures may count the same thing: the same kind (percent, money, count) and, for counts, the same
     counted noun or dimension, or a count whose noun is not read ("has risen to four")."""
-    if n.unit != m.unit:
+    if n.unit != m.unit or _apart(n, m):
         return False
     return n.unit != "count" or not n.noun or not m.noun or n.noun == m.noun
 
@@ -385,7 +426,7 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
         free_a = [n for n in a.numbers if not any(compatible(n, m) for m in b.numbers)]
         free_b = [m for m in b.numbers if not any(compatible(n, m) for n in a.numbers)]
         for n in free_a:
-            same = [m for m in free_b if n.noun and m.noun == n.noun]
+            same = [m for m in free_b if n.noun and m.noun == n.noun and not _apart(n, m)]
             if same:
                 return f"figure: {n.value:g} vs {', '.join(f'{m.value:g}' for m in same)} {n.noun}"
         # ... and per counted thing: the figures one side gives for a noun against those the other gives for it, so
@@ -396,13 +437,14 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
             nb = [m for m in b.numbers if m.noun == noun]
             fa = [n for n in na if not any(compatible(n, m) for m in nb)]
             fb = [m for m in nb if not any(compatible(n, m) for n in na)]
-            if fa and fb:
-                return f"figure: {fa[0].value:g} vs {fb[0].value:g} {noun}"
+            differ = [(n, m) for n in fa for m in fb if not _apart(n, m)]
+            if differ:
+                return f"figure: {differ[0][0].value:g} vs {differ[0][1].value:g} {noun}"
     shared = set(a.words) & set(b.words)
     one_sided = (a.negated ^ b.negated) & shared
     if one_sided:
         return f"negation on one side: {', '.join(sorted(one_sided))}"
-    if a.days and b.days and not a.days & b.days:
+    if _days_differ(a.days, b.days):
         return f"days: {sorted(a.days)} vs {sorted(b.days)}"
     if a.planned_days and b.planned_days and not a.planned_days & b.planned_days:
         return f"days of a change to come: {sorted(a.planned_days)} vs {sorted(b.planned_days)}"
@@ -413,11 +455,25 @@ def conflict(a: Claim, b: Claim, *, strict: bool = True, main: tuple[Claim, Clai
     if a.speaker and b.speaker and not _speaker_words(a.speaker) & _speaker_words(b.speaker) \
             and not _shared_figure(a, b):  # one figure for one thing, attributed to two sources: one fact
         return f"speakers: {a.speaker} vs {b.speaker}"
+    if a.opinion != b.opinion:
+        # what someone wants or advises against what is stated or decided: "free parking would help" / "the authority
+        # has agreed to pay for free parking" share the subject, not the claim
+        return "an opinion against a statement"
     for k in range(len(_OPPOSITES)):
         sa, sb = _state(a.states, k), _state(b.states, k)
         if sa is not None and sb is not None and sa != sb:
             return f"opposite states: {sorted(_OPPOSITES[k][0])[0]} vs {sorted(_OPPOSITES[k][1])[0]}"
     return None
+
+
+def _days_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of days are disjoint, a weekday compared with weekdays and a month-day ("may-7") with
+    month-days only: "walked out last Wednesday" / "on strike since May 7" give no two days to compare (the sentence
+    has no calendar)."""
+    if not (a and b) or a & b:
+        return False
+    wa, wb = {d for d in a if "-" not in d}, {d for d in b if "-" not in d}
+    return bool((wa and wb) or (a - wa and b - wb))
 
 
 def _state(states: frozenset[int], k: int) -> int | None:
@@ -503,6 +559,8 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     # ... and a figure both give lets a weak pair link only outside adverbial clauses ("walked out after rejecting a pay
     # offer of 4 per cent" does not state the offer)
     mains = [main_of(r.text) for r in refs] if background else claims
+    # ... and outside relative clauses set between commas ("the plant, which would burn 350,000 tonnes, is needed")
+    stated = [stated_of(r.text) for r in refs] if background else claims
     # per group root: its distinct claims (copies of one sentence are checked once) and its sentences per article
     kinds: dict[int, dict[int, Claim]] = {}
     per_art: dict[int, dict[int, int]] = {}
@@ -564,10 +622,10 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             continue
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
                 and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
-                and not _shared_figure(mains[i], mains[j])):
+                and not _shared_figure(stated[i], stated[j])):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
-                and bool(claims[i].numbers) != bool(claims[j].numbers)
+                and bool(stated[i].numbers) != bool(stated[j].numbers)
                 and _plain_overlap(cores[i], cores[j]) < one_sided - 1e-9):
             continue  # figures on one side only: the figure is the claim of that sentence, the other has none
         ci, cj = claims[i], claims[j]
@@ -655,8 +713,9 @@ def _substantive(shared: frozenset[str]) -> bool:
 
 
 # a non-restrictive relative clause (", which would cost $40 million and burn 350,000 tonnes,", ", who represents
-# Ollindale in the assembly,"): background on something the sentence names, not what the sentence says of it
-_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
+# Ollindale in the assembly,", ", where a night shift of 40 staff was working"): background on something the sentence
+# names, not what the sentence says of it
+_BACKGROUND = re.compile(r",\s+(?:which|who|whose|whom|where)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*"
                          r"(?=[,;:.!?\u2014\u2013()]|$)")
 # an adverbial clause or participle phrase that gives a circumstance of the claim, not the claim: a conjunction of
 # time, cause or manner before an -ing form or a subject pronoun (" after rejecting a pay offer of 4 per cent",
@@ -669,11 +728,45 @@ _ADJUNCT = re.compile(r"(?:,\s+(?!according\b)(?=[a-z]+ing\b)"
                       r"(?:[^,;:.!?\u2014\u2013()]|(?<=\d)[,.](?=\d))*(?=[,;:.!?\u2014\u2013()]|$)")
 
 
+# a restrictive relative clause on the sentence's subject ("A cargo ship that ran aground in the bay on Monday has
+# leaked 8,000 litres"): it says which thing the sentence is about, the claim is what follows; it ends before the
+# first auxiliary of the main verb that is not the clause's own first word ("A ship that has run aground was
+# refloated")
+_SUBJECT_RELATIVE = re.compile(r"(?:an?|the|this|these|those)\s+(?:[\w'’-]+\s+){0,3}?"
+                               r"((?:that|which|who)\s+\w[^,;:.!?()\u2014\u2013]*?)"
+                               r"\s(?:has|have|had|is|are|was|were|will|would|can|could|may|might|must|should)\s",
+                               re.IGNORECASE)
+
+
+# verbs that take a "that" clause (a complement, not a relative clause: "The agency said that the ship was refloated",
+# "The paper understands that …"); grammar words, read as stems
+_THAT_VERBS = frozenset(stem(w) for w in "say tell report add announce confirm warn claim believe think know "
+                        "understand argue insist admit deny suggest show find state explain expect hope fear agree "
+                        "note learn accept realise realize feel mean ensure reveal estimate predict promise decide "
+                        "said told thought knew known understood found felt meant shown".split())
+
+
+def _without_subject_relative(text: str) -> str:
+    body = _DATELINE.sub("", text)
+    m = _SUBJECT_RELATIVE.match(body)
+    if not m or any(stem(w) in _THAT_VERBS for w in body[:m.start(1)].split()[1:]):
+        return text
+    return body[:m.start(1)] + body[m.end(1):]
+
+
 @lru_cache(maxsize=65536)
 def core_of(text: str) -> Claim:
-    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`) and its adverbial
-    clauses (:data:`_ADJUNCT`): what the sentence itself asserts. ``claim_of(text)`` when it has none."""
-    return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", text)))
+    """The claim of ``text`` without its non-restrictive relative clauses (:data:`_BACKGROUND`), a restrictive one on
+    its subject (:data:`_SUBJECT_RELATIVE`) and its adverbial clauses (:data:`_ADJUNCT`): what the sentence itself
+    asserts. ``claim_of(text)`` when it has none."""
+    return claim_of(_ADJUNCT.sub("", _BACKGROUND.sub("", _without_subject_relative(text))))
+
+
+# a non-restrictive relative clause set between commas inside the sentence (the subject's: "the plant, which would
+# cost about $40 million and burn 350,000 tonnes, is needed because …"): parenthetical background, whose figures the
+# sentence does not state; one that ends the sentence ("backed the agreement, which gives a 6.5 per cent pay
+# increase") continues it and is kept
+_MEDIAL = re.compile(r",\s+(?:which|who|whose|whom)\b(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d{3}))*,(?=\s+[a-z])")
 
 
 @lru_cache(maxsize=65536)
@@ -683,6 +776,13 @@ def main_of(text: str) -> Claim:
     relative clause and agrees with "The deal includes a pay rise of 6.5 per cent"; "… walked out after rejecting a
     pay offer of 4 per cent" does not state the offer.)"""
     return claim_of(_ADJUNCT.sub("", text))
+
+
+@lru_cache(maxsize=65536)
+def stated_of(text: str) -> Claim:
+    """The claim of ``text`` without its adverbial clauses and its relative clauses set between commas
+    (:data:`_MEDIAL`): the figures that may let a weak pair link, or make a sentence one with figures."""
+    return claim_of(_ADJUNCT.sub("", _MEDIAL.sub(",", text)))
 
 
 def _plain_overlap(a: Claim, b: Claim) -> float:
