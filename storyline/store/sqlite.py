@@ -510,6 +510,11 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             params = (run_id,)
         return [dict(r) for r in self.query(sql + " ORDER BY id", params)]
 
+    def run_reject_counts(self, run_id: int) -> dict[int, int]:
+        """``{reject id: how many times run ``run_id`` met that input}`` (``run_rejects.n``)."""
+        return {int(r[0]): int(r[1]) for r in self.query("SELECT reject_id, n FROM run_rejects WHERE run_id=?",
+                                                          (run_id,))}
+
     # -- stories ----------------------------------------------------------------------------------------------
     def create_story(self, story_id: str, headline: str) -> None:
         self.create_stories([(story_id, headline)])
