@@ -18,8 +18,8 @@ from storyline.settings import Settings
 from storyline.store import Store
 from storyline.store.sqlite import _migrations, _split_sql
 
-# the tests that take `store` run on SQLite and on PostgreSQL; those that read through the API, the web page or the
-# CLI open the store by its path and stay on SQLite (marked ``backends("sqlite")``)
+# every test that takes `store` runs on SQLite and on PostgreSQL (the API, the web page and the CLI open the store by
+# its path: a file or a postgresql:// URL)
 pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 LEXICAL = Settings().with_overrides({"cluster.profile": "lexical"})
@@ -232,7 +232,6 @@ def moved(tmp_path: Path, store):
     return store, s1.id
 
 
-@pytest.mark.backends("sqlite")  # the API and the CLI open the store by its path
 def test_a_story_left_without_current_articles_is_hidden(moved) -> None:
     store, s1 = moved
     [v1], [v2] = ids_of(store, "100 households"), ids_of(store, "on Thursday")
@@ -280,7 +279,6 @@ def test_a_database_with_versions_stored_before_0004_is_backfilled_by_arrival(tm
 
 # -- API, web page and CLI --------------------------------------------------------------------------------------
 
-@pytest.mark.backends("sqlite")  # the API and the CLI open the store by its path
 def test_the_api_and_the_article_page_expose_versions(two_versions) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
@@ -310,7 +308,6 @@ def test_the_api_and_the_article_page_expose_versions(two_versions) -> None:
         assert "earlier versions" in page and f'href="/articles/{v1}"' in page
 
 
-@pytest.mark.backends("sqlite")  # the API and the CLI open the store by its path
 def test_the_cli_lists_current_articles_and_shows_an_old_version(two_versions) -> None:
     from typer.testing import CliRunner
 
