@@ -126,8 +126,9 @@ def test_an_ambiguous_prefix_names_its_candidates_and_an_alias_prefix_resolves(s
 
 
 def test_a_database_of_the_schema_before_0008_gets_its_arrival_sequence_from_rowid(tmp_path):
-    """Migration 0008 upgrades a database in place: each stored article's seq is its rowid (its arrival), search
-    still finds them, and articles stored after it arrive after them, whichever statement inserts them."""
+    """Migration 0008 upgrades a database in place: each stored article's and membership's seq is its rowid (its
+    arrival), search still finds them, and those stored after it arrive after them, whichever statement inserts
+    them."""
     import sqlite3
 
     from storyline.store.sqlite import _migrations, _split_sql
@@ -147,6 +148,10 @@ def test_a_database_of_the_schema_before_0008_gets_its_arrival_sequence_from_row
                      "VALUES (?,?,?,?,?,?,?)", (rowid, aid, "Valley Post", f"Harbour {aid}", "dock strike", "f",
                                                 "2031-01-01"))
     conn.execute("DELETE FROM articles WHERE id='gone'")
+    conn.execute("INSERT INTO stories VALUES ('s1', 'Harbour', '2031-01-01', '2031-01-01')")
+    for rowid, aid in [(5, "b"), (8, "c")]:  # b joined the story first
+        conn.execute("INSERT INTO memberships(rowid, article_id, story_id, score, assigned_at) "
+                     "VALUES (?, ?, 's1', 1.0, '2031-01-01')", (rowid, aid))
     conn.close()
     with Store(path) as s:
         assert "0008_arrival_seq" in s.applied_migrations()
@@ -154,6 +159,12 @@ def test_a_database_of_the_schema_before_0008_gets_its_arrival_sequence_from_row
             ("c", 1), ("a", 3), ("b", 4)]
         assert [a.id for a in s.iter_articles()] == ["c", "a", "b"]
         assert {h["id"] for h in s.search("harbour")} == {"a", "b", "c"}
+        assert [tuple(r) for r in s.query("SELECT article_id, seq FROM memberships ORDER BY rowid")] == [
+            ("b", 5), ("c", 8)]
+        assert s.first_member("s1") == "b"
+        s.add_memberships([Assignment("a", "s1", 0.5, False), Assignment("c", "s1", 0.7, False)])
+        assert [tuple(r) for r in s.query("SELECT article_id, seq FROM memberships ORDER BY seq")] == [
+            ("b", 5), ("c", 8), ("a", 9)]  # a new member arrives last; a moved one keeps its place
         s.add_articles([_article(7), _article(5)])
         s.execute("INSERT INTO articles(id, source, title, text, origin, ingested_at) "
                   "VALUES ('raw', 'x', 't', 'harbour', 'f', '2031-01-01')")  # an insert that leaves seq out

@@ -1,6 +1,6 @@
 """Stories, memberships and aliases on SQLite, as the pipeline's clusterer, headline and evaluation read them
-(mixed into :class:`~storyline.store.sqlite.Store`; an article's arrival order is ``articles.seq``, a membership's
-its ``rowid``). The PostgreSQL twin is :mod:`storyline.store.postgres.memberships`.
+(mixed into :class:`~storyline.store.sqlite.Store`; arrival order is ``articles.seq`` and
+``memberships.seq``, migration 0008). The PostgreSQL twin is :mod:`storyline.store.postgres.memberships`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class MembershipQueries:
 
     def first_member(self, story_id: str) -> str | None:
         """The article that joined story ``story_id`` (an exact id) first; None when it has no members."""
-        rows = self.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY rowid LIMIT 1",
+        rows = self.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY seq LIMIT 1",
                           (story_id,))
         return str(rows[0][0]) if rows else None
 

@@ -545,8 +545,8 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         ]
         with self._lock:
             self.conn.executemany(
-                """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at)
-                   VALUES (?,?,?,?,?,?)
+                """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at, seq)
+                   VALUES (?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM memberships))
                    ON CONFLICT(article_id) DO UPDATE SET story_id=excluded.story_id, score=excluded.score,
                        components=excluded.components, shared=excluded.shared, assigned_at=excluded.assigned_at""",
                 rows,
@@ -665,7 +665,8 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             "ON a.id = m.article_id WHERE m.story_id = s.id AND a.superseded_by IS NULL)")[0][0])
 
     def membership(self, article_id: str) -> dict[str, Any]:
-        rows = self.query("SELECT * FROM memberships WHERE article_id=?", (article_id,))
+        rows = self.query("SELECT article_id, story_id, score, components, shared, assigned_at FROM memberships "
+                          "WHERE article_id=?", (article_id,))
         if not rows:
             raise NotFound(f"article {article_id!r} is in no story; try `storyline articles`")
         r = dict(rows[0])
