@@ -12,40 +12,50 @@ from storyline.store import Store
 
 from .test_cluster import LEXICAL, _demo_items
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 
 def _stories(store: Store) -> dict[str, str]:
-    return {r[0]: r[1] for r in store.query("SELECT article_id, story_id FROM memberships")}
+    return store.story_of_articles()
 
 
-def test_a_rolled_back_batch_leaves_no_phantom_story_in_memory(tmp_path, monkeypatch):
+def _stored_signatures(store, settings: Settings) -> int:
+    """How many copy signatures a restart would load from the store."""
+    from storyline.copies.detector import CopyDetector
+
+    index = CopyDetector(settings.copies).restore(store).index
+    return 0 if index is None else len(index)
+
+
+def test_a_rolled_back_batch_leaves_no_phantom_story_in_memory(tmp_path, monkeypatch, store):
     items = _demo_items()
     settings = LEXICAL.with_overrides({"ingest.batch_size": 10})
     with Store(tmp_path / "ref.db") as ref:
         Pipeline(ref, settings, observers=default_observers(settings)).run(items)
         whole = _stories(ref)
-        ref_copies = ref.query("SELECT count(*) FROM copy_signatures")[0][0]
-    with Store(tmp_path / "f.db") as store:
-        pipe = Pipeline(store, settings, observers=default_observers(settings))
-        pipe.run(items[:20])
-        committed = _stories(store)
-        stories_before = set(pipe.clusterer.stories)
-        real = Store.add_memberships
-        monkeypatch.setattr(Store, "add_memberships", lambda self, a: (_ for _ in ()).throw(
-            RuntimeError("disk full (injected)")))
-        with pytest.raises(RuntimeError, match="injected"):
-            pipe.run(items[20:30])
-        monkeypatch.setattr(Store, "add_memberships", real)
-        assert _stories(store) == committed  # the store rolled back ...
-        assert set(pipe.clusterer.stories) == stories_before  # ... and so did the clusterer's memory
-        assert sum(st.n for st in pipe.clusterer.stories.values()) == len(committed)
-        copy_index = next(o for o in pipe.observers if type(o).__name__ == "CopyDetector").index
-        assert copy_index is None or len(copy_index) == len(committed)
-        pipe.run(items[20:])  # the same pipeline, retried: exactly the stories of a run that never failed
-        assert _stories(store) == whole
-        assert store.query("SELECT count(*) FROM copy_signatures")[0][0] == ref_copies
+        ref_copies = _stored_signatures(ref, settings)
+    pipe = Pipeline(store, settings, observers=default_observers(settings))
+    pipe.run(items[:20])
+    committed = _stories(store)
+    stories_before = set(pipe.clusterer.stories)
+    backend = type(store)  # SQLite's Store or PostgresStore
+    real = backend.add_memberships
+    monkeypatch.setattr(backend, "add_memberships", lambda self, a: (_ for _ in ()).throw(
+        RuntimeError("disk full (injected)")))
+    with pytest.raises(RuntimeError, match="injected"):
+        pipe.run(items[20:30])
+    monkeypatch.setattr(backend, "add_memberships", real)
+    assert _stories(store) == committed  # the store rolled back ...
+    assert set(pipe.clusterer.stories) == stories_before  # ... and so did the clusterer's memory
+    assert sum(st.n for st in pipe.clusterer.stories.values()) == len(committed)
+    copy_index = next(o for o in pipe.observers if type(o).__name__ == "CopyDetector").index
+    assert copy_index is None or len(copy_index) == len(committed)
+    pipe.run(items[20:])  # the same pipeline, retried: exactly the stories of a run that never failed
+    assert _stories(store) == whole
+    assert _stored_signatures(store, settings) == ref_copies > 0
 
 
-def test_a_failing_observer_rolls_back_the_clusterer_too(tmp_path):
+def test_a_failing_observer_rolls_back_the_clusterer_too(store):
     items = _demo_items()
 
     class Boom:
@@ -56,11 +66,10 @@ def test_a_failing_observer_rolls_back_the_clusterer_too(tmp_path):
             if Boom.calls == 2:
                 raise ValueError("observer failed (injected)")
 
-    with Store(tmp_path / "o.db") as store:
-        pipe = Pipeline(store, LEXICAL.with_overrides({"ingest.batch_size": 16}), observers=[Boom()])
-        with pytest.raises(ValueError, match="injected"):
-            pipe.run(items[:40])
-        assert sum(st.n for st in pipe.clusterer.stories.values()) == len(_stories(store)) == 16
+    pipe = Pipeline(store, LEXICAL.with_overrides({"ingest.batch_size": 16}), observers=[Boom()])
+    with pytest.raises(ValueError, match="injected"):
+        pipe.run(items[:40])
+    assert sum(st.n for st in pipe.clusterer.stories.values()) == len(_stories(store)) == 16
 
 
 @pytest.mark.parametrize("profile", ["lexical"])

@@ -19,7 +19,7 @@ from storyline.copies.text import words
 from storyline.pipeline import ingest
 from storyline.records import Article, Origin, RawItem
 from storyline.settings import Settings
-from storyline.store import Store
+from storyline.store import open_store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WIRE = (
@@ -91,24 +91,23 @@ def raw(n: int, text: str, source: str, date: str | None, title: str = "Talks in
     return RawItem(Origin("t", n), text, title=title, date=date, source=source)
 
 
-def test_observer_stores_copies_with_earliest_dated_origin_and_restores_index(tmp_path):
-    db = tmp_path / "s.db"
+@pytest.mark.backends("sqlite", "postgres")
+def test_observer_stores_copies_with_earliest_dated_origin_and_restores_index(store):
     settings = Settings()
-    with Store(db) as store:
-        ingest(store, [raw(1, WIRE + " Extra line at the end.", "Late", "2021-10-11"),
-                       raw(2, WIRE, "Undated", None)], settings)
-        ingest(store, [raw(3, WIRE + "\n\nReporting by Jane Doe.", "Early", "2021-10-09")], settings)
-        rows = all_copies(store)
-        origins = {r["origin_id"] for r in rows}
-        assert len(rows) == 2 and len(origins) == 1
-        origin = store.get_article(origins.pop())
-        assert origin.source == "Early"  # earliest dated; the undated one never wins over a dated one
-        sid = store.membership(origin.id)["story_id"]
-        assert {r["relation"] for r in copies_for_story(store, sid)} == {"copy"}
-        summary = provenance_summary(store, sid)
-        assert summary["origins"][0]["carried_by"] == 2 and summary["independent_sources"] == 1
-    with Store(db) as store:  # a restart: the index comes back from the stored signature blobs
-        det = CopyDetector(settings.copies).restore(store)
+    ingest(store, [raw(1, WIRE + " Extra line at the end.", "Late", "2021-10-11"),
+                   raw(2, WIRE, "Undated", None)], settings)
+    ingest(store, [raw(3, WIRE + "\n\nReporting by Jane Doe.", "Early", "2021-10-09")], settings)
+    rows = all_copies(store)
+    origins = {r["origin_id"] for r in rows}
+    assert len(rows) == 2 and len(origins) == 1
+    origin = store.get_article(origins.pop())
+    assert origin.source == "Early"  # earliest dated; the undated one never wins over a dated one
+    sid = store.membership(origin.id)["story_id"]
+    assert {r["relation"] for r in copies_for_story(store, sid)} == {"copy"}
+    summary = provenance_summary(store, sid)
+    assert summary["origins"][0]["carried_by"] == 2 and summary["independent_sources"] == 1
+    with open_store(str(store.path)) as again:  # a restart: the index comes back from the stored signature blobs
+        det = CopyDetector(settings.copies).restore(again)
         assert len(det.index) == 3
 
 

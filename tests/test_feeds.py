@@ -17,6 +17,8 @@ from storyline.settings import FetchSettings, Settings
 
 from .fixtures.web.server import fixture_bytes
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 LOCAL = FetchSettings(allow_networks="127.0.0.1/32", min_host_interval_s=0.0)
 LIMIT = 5_000_000
 

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, strategies as st
 
 from storyline.headline import representative_index, story_headline_index
@@ -5,6 +6,8 @@ from storyline.pipeline import ingest
 from storyline.records import Origin, RawItem
 from storyline.settings import Settings
 from storyline.stories import build_view
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
 
 
 def test_the_title_closest_to_the_others_wins_and_real_titles_beat_derived():

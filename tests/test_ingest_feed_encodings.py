@@ -11,6 +11,8 @@ from storyline.cli import app
 from storyline.ingest.feeds import parse_feed, screen_xml, xml_as_utf8
 from storyline.records import Rejected
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 LIMIT = 5_000_000
 GOOD = b'{"id":"g1","title":"Good","text":"A good article about talks in Doha on Saturday.","source":"t"}\n'
 

@@ -18,6 +18,8 @@ from storyline.settings import Settings
 
 from .fixtures.web.server import fixture_bytes
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
 CLI_SETTINGS = ["--set", "cluster.profile=lexical", "--set", "fetch.allow_networks=127.0.0.1/32",
@@ -76,6 +78,7 @@ def test_html_files_are_read_by_extension_and_stdin_is_sniffed(tmp_path):
     assert stdin_items[0].title == "Dam gives way above three Valorian villages"
 
 
+@pytest.mark.backends("sqlite")  # reads the stored bytes of raw_pages to see them compressed
 def test_raw_html_is_kept_compressed_and_extraction_can_be_redone(store, server):
     url = server.route("/dam.html", fixture_bytes("ledger_dam.html"))
     with web_session(store, SETTINGS):

@@ -23,6 +23,8 @@ from storyline.settings import IngestSettings, Settings
 
 from .fixtures.web.server import fixture_bytes
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 SETTINGS = Settings().with_overrides({"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                                       "fetch.min_host_interval_s": "0"})
 CLI_SETTINGS = ["--set", "cluster.profile=lexical", "--set", "fetch.allow_networks=127.0.0.1/32",

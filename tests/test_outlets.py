@@ -26,6 +26,8 @@ from storyline.store import Store
 
 from .conftest import DEMO_CORPUS, SEEDS, needs_seeds
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 LEXICAL = Settings().with_overrides({"cluster.profile": "lexical"})
 DEMO_OUTLETS = DEMO_CORPUS.parent / "outlets.toml"
 BIN = Path(sys.executable).with_name("storyline")

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from storyline.ingest import read_paths
@@ -9,6 +10,8 @@ from storyline.settings import Settings
 from storyline.store import Store
 
 from .conftest import SEEDS, needs_seeds
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
 
 
 @needs_seeds

@@ -18,6 +18,8 @@ from storyline.store import Store
 
 from .conftest import storyline_cli
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 LEXICAL = Settings().with_overrides({"cluster.profile": "lexical"})
 
 
@@ -27,7 +29,7 @@ def item(i: int, title: str, text: str, source: str, date: str, lang: str = "en"
 
 
 @pytest.fixture
-def small(tmp_path):
+def small(store):
     """Two stories: a harbour strike (3 outlets, one carrying another's article word for word) and a museum
     theft (1 outlet, in German)."""
     strike = ("Dockworkers at the Vellmar harbour walked out on Monday over pay, halting cargo ships at the port. "
@@ -42,15 +44,12 @@ def small(tmp_path):
              "Ein mittelalterlicher Codex wurde aus dem Stadtmuseum von Northgate gestohlen, teilte die Polizei "
              "mit. Der Streik der Wachleute habe damit nichts zu tun.", "Rundschau", "2026-03-05T10:00:00Z", "de"),
     ]
-    db = tmp_path / "small.db"
-    with Store(db) as s:
-        open_pipeline(s, LEXICAL).run(items)
-    return db
+    open_pipeline(store, LEXICAL).run(items)
+    return store
 
 
 def test_fts_search_returns_stories_with_their_matching_articles_best_first(small):
-    with Store(small) as s:
-        out = search_stories(s, "harbour strike")
+    out = search_stories(small, "harbour strike")
     assert [st["n_sources"] for st in out["stories"]] == [3]
     st = out["stories"][0]
     scores = [a["score"] for a in st["articles"]]
@@ -63,25 +62,25 @@ def test_fts_search_returns_stories_with_their_matching_articles_best_first(smal
 
 
 def test_search_filters_date_range_outlet_language_and_min_sources(small):
-    with Store(small) as s:
-        def headlines(q, **f):
-            return [st["headline"] for st in search_stories(s, q, filters=SearchFilters(**f))["stories"]]
+    s = small
+    def headlines(q, **f):
+        return [st["headline"] for st in search_stories(s, q, filters=SearchFilters(**f))["stories"]]
 
-        def n_articles(q, **f):
-            return sum(1 + len(a["copies"]) for st in search_stories(s, q, filters=SearchFilters(**f))["stories"]
-                       for a in st["articles"])
+    def n_articles(q, **f):
+        return sum(1 + len(a["copies"]) for st in search_stories(s, q, filters=SearchFilters(**f))["stories"]
+                   for a in st["articles"])
 
-        assert n_articles("strike") == 3 and len(headlines("Streik")) == 1
-        assert n_articles("strike", since=datetime(2026, 3, 3, tzinfo=timezone.utc)) == 1
-        assert n_articles("strike", until=datetime(2026, 3, 2, 7)) == 1  # no zone means UTC
-        assert n_articles("strike", source="northgate herald") == 1  # outlet names match without case
-        assert headlines("Streik", lang="en") == [] and len(headlines("Streik", lang="de")) == 1
-        assert len(headlines("Vellmar", min_sources=3)) == 1 and headlines("Vellmar", min_sources=4) == []
-        with pytest.raises(StorylineError, match="after until"):
-            search_stories(s, "strike", filters=SearchFilters(since=datetime(2026, 3, 5), until=datetime(2026, 3, 1)))
-        with pytest.raises(StorylineError, match="mode must be one of"):
-            search_stories(s, "strike", mode="psychic")
-        assert search_stories(s, '"***"')["stories"] == []
+    assert n_articles("strike") == 3 and len(headlines("Streik")) == 1
+    assert n_articles("strike", since=datetime(2026, 3, 3, tzinfo=timezone.utc)) == 1
+    assert n_articles("strike", until=datetime(2026, 3, 2, 7)) == 1  # no zone means UTC
+    assert n_articles("strike", source="northgate herald") == 1  # outlet names match without case
+    assert headlines("Streik", lang="en") == [] and len(headlines("Streik", lang="de")) == 1
+    assert len(headlines("Vellmar", min_sources=3)) == 1 and headlines("Vellmar", min_sources=4) == []
+    with pytest.raises(StorylineError, match="after until"):
+        search_stories(s, "strike", filters=SearchFilters(since=datetime(2026, 3, 5), until=datetime(2026, 3, 1)))
+    with pytest.raises(StorylineError, match="mode must be one of"):
+        search_stories(s, "strike", mode="psychic")
+    assert search_stories(s, '"***"')["stories"] == []
 
 
 def test_entity_names_are_cleaned_and_junk_is_dropped():
@@ -127,15 +126,15 @@ def test_entity_variants_merge_by_a_general_rule():
 
 
 def test_entity_stories_lists_the_stories_mentioning_a_name(small):
-    with Store(small) as s:
-        out = entity_stories(s, "Vellmar")
-        assert out["n_stories"] == 1 and out["stories"][0]["n_mentioning"] == 3
-        # the name is looked for in what articles say, not in who published them (Northgate Herald)
-        assert [st["headline"] for st in entity_stories(s, "Northgate")["stories"]] == ["Codex aus dem Museum gestohlen"]
-        assert entity_stories(s, "Vellmar harbour")["n_stories"] == 1
-        assert entity_stories(s, "harbour Vellmar")["n_stories"] == 0  # a name's words in a row, not anywhere
-        with pytest.raises(StorylineError, match="not an entity name"):
-            entity_stories(s, "Copyright 2026 Meridian Press")
+    s = small
+    out = entity_stories(s, "Vellmar")
+    assert out["n_stories"] == 1 and out["stories"][0]["n_mentioning"] == 3
+    # the name is looked for in what articles say, not in who published them (Northgate Herald)
+    assert [st["headline"] for st in entity_stories(s, "Northgate")["stories"]] == ["Codex aus dem Museum gestohlen"]
+    assert entity_stories(s, "Vellmar harbour")["n_stories"] == 1
+    assert entity_stories(s, "harbour Vellmar")["n_stories"] == 0  # a name's words in a row, not anywhere
+    with pytest.raises(StorylineError, match="not an entity name"):
+        entity_stories(s, "Copyright 2026 Meridian Press")
 
 
 # -- the API and the pages ----------------------------------------------------------------------------------------
@@ -229,7 +228,7 @@ def test_semantic_search_scores_stories_and_folds_copies(tmp_path):
 
 def test_cli_search_prints_stories_and_says_when_semantic_cannot_run(small):
     def run(*args):
-        return subprocess.run(storyline_cli() + ["--db", str(small), *args], capture_output=True, text=True,
+        return subprocess.run(storyline_cli() + ["--db", str(small.path), *args], capture_output=True, text=True,
                               timeout=120)
 
     out = run("search", "strike", "--format", "json", "--min-sources", "2")

@@ -123,3 +123,53 @@ def test_an_ambiguous_prefix_names_its_candidates_and_an_alias_prefix_resolves(s
     assert store.resolve_story_id("s-zzz9") == "s-abc111"  # a unique prefix of the alias
     with pytest.raises(NotFound, match="ambiguous"):
         store.get_article("a-000")
+
+
+def test_a_database_of_the_schema_before_0008_gets_its_arrival_sequence_from_rowid(tmp_path):
+    """Migration 0008 upgrades a database in place: each stored article's and membership's seq is its rowid (its
+    arrival), search still finds them, and those stored after it arrive after them, whichever statement inserts
+    them."""
+    import sqlite3
+
+    from storyline.store.sqlite import _migrations, _split_sql
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, sql in _migrations():
+        if name >= "0008":
+            continue
+        for statement in _split_sql(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, '2031-01-01')", (name,))
+    # arrival is rowid, not id order; a deleted article leaves a gap
+    for rowid, aid in [(1, "c"), (2, "gone"), (3, "a"), (4, "b")]:
+        conn.execute("INSERT INTO articles(rowid, id, source, title, text, origin, ingested_at) "
+                     "VALUES (?,?,?,?,?,?,?)", (rowid, aid, "Valley Post", f"Harbour {aid}", "dock strike", "f",
+                                                "2031-01-01"))
+    conn.execute("DELETE FROM articles WHERE id='gone'")
+    conn.execute("INSERT INTO stories VALUES ('s1', 'Harbour', '2031-01-01', '2031-01-01')")
+    for rowid, aid in [(5, "b"), (8, "c")]:  # b joined the story first
+        conn.execute("INSERT INTO memberships(rowid, article_id, story_id, score, assigned_at) "
+                     "VALUES (?, ?, 's1', 1.0, '2031-01-01')", (rowid, aid))
+    conn.close()
+    with Store(path) as s:
+        assert "0008_arrival_seq" in s.applied_migrations()
+        assert [tuple(r) for r in s.query("SELECT id, seq FROM articles ORDER BY rowid")] == [
+            ("c", 1), ("a", 3), ("b", 4)]
+        assert [a.id for a in s.iter_articles()] == ["c", "a", "b"]
+        assert {h["id"] for h in s.search("harbour")} == {"a", "b", "c"}
+        assert [tuple(r) for r in s.query("SELECT article_id, seq FROM memberships ORDER BY rowid")] == [
+            ("b", 5), ("c", 8)]
+        assert s.first_member("s1") == "b"
+        s.add_memberships([Assignment("a", "s1", 0.5, False), Assignment("c", "s1", 0.7, False)])
+        assert [tuple(r) for r in s.query("SELECT article_id, seq FROM memberships ORDER BY seq")] == [
+            ("b", 5), ("c", 8), ("a", 9)]  # a new member arrives last; a moved one keeps its place
+        s.add_articles([_article(7), _article(5)])
+        s.execute("INSERT INTO articles(id, source, title, text, origin, ingested_at) "
+                  "VALUES ('raw', 'x', 't', 'harbour', 'f', '2031-01-01')")  # an insert that leaves seq out
+        assert [a.id for a in s.iter_articles()] == ["c", "a", "b", "a-0007", "a-0005", "raw"]
+        assert [r[0] for r in s.query("SELECT seq FROM articles ORDER BY seq")] == [1, 3, 4, 5, 6, 7]
+        assert {h["id"] for h in s.search("harbour")} == {"a", "b", "c", "raw"}
+        with pytest.raises(sqlite3.IntegrityError):
+            s.execute("UPDATE articles SET seq=1 WHERE id='b'")  # unique: one article per position

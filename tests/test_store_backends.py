@@ -219,6 +219,8 @@ def _exercise_runs_and_rejects(store, first_run: int) -> dict:
     out["rejects_first"] = [r["ref"] for r in store.list_rejects(first_run)]
     out["rejects_dead"] = [(r["ref"], r["reason"], r["run_id"]) for r in store.list_rejects(dead)]
     out["rejects_next"] = [(r["ref"], r["run_id"]) for r in store.list_rejects(nxt)]
+    refs = {r["id"]: (r["ref"], r["detail"][:10]) for r in store.list_rejects()}
+    out["reject_counts_dead"] = sorted((refs[i], n) for i, n in store.run_reject_counts(dead).items())
     return out
 
 

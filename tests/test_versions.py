@@ -18,6 +18,10 @@ from storyline.settings import Settings
 from storyline.store import Store
 from storyline.store.sqlite import _migrations, _split_sql
 
+# every test that takes `store` runs on SQLite and on PostgreSQL (the API, the web page and the CLI open the store by
+# its path: a file or a postgresql:// URL)
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
 LEXICAL = Settings().with_overrides({"cluster.profile": "lexical"})
 NO_COPIES = LEXICAL.with_overrides({"copies.enabled": False})
 
@@ -51,28 +55,32 @@ def run(store: Store, *paths: Path, settings: Settings = LEXICAL):
 
 
 def ids_of(store: Store, text_part: str) -> list[str]:
-    return [r[0] for r in store.query("SELECT id FROM articles WHERE instr(text, ?) > 0 ORDER BY rowid",
-                                      (text_part,))]
+    """The stored articles (every version) whose text contains ``text_part``, in arrival order."""
+    return [a.id for a in store.iter_articles() if text_part in a.text]
+
+
+def superseded(store: Store) -> dict[str, str | None]:
+    return {r["id"]: r["superseded_by"] for r in store.list_articles(all_versions=True)}
 
 
 def current(store: Store) -> dict[tuple[str, str], list[str]]:
+    """The current version(s) of each outlet's record, in arrival order."""
+    by = superseded(store)
     out: dict[tuple[str, str], list[str]] = {}
-    for r in store.query("SELECT source, external_id, id FROM articles WHERE superseded_by IS NULL "
-                         "AND external_id IS NOT NULL ORDER BY rowid"):
-        out.setdefault((r[0], r[1]), []).append(r[2])
+    for a in store.iter_articles():
+        if a.external_id is not None and by[a.id] is None:
+            out.setdefault((a.source, a.external_id), []).append(a.id)
     return out
 
 
 @pytest.fixture
-def two_versions(tmp_path: Path):
+def two_versions(tmp_path: Path, store):
     """v1 of the Valley Post's dam report and another outlet's report of the same event; then v2 (new figure)."""
-    store = Store(tmp_path / "v.db")
     run(store, write(tmp_path / "one.jsonl", rec(DAM.format(n="1,200")),
                      rec(DAM.format(n="about 1,300").replace("Engineers", "Workers"), source="River Times",
                          title="Spillway gates opened at Example Valley dam")))
     s2 = run(store, write(tmp_path / "two.jsonl", rec(DAM.format(n="2,400"), title="Dam spillway opened (updated)")))
-    yield store, s2
-    store.close()
+    return store, s2
 
 
 def test_a_newer_version_is_the_one_that_counts(two_versions) -> None:
@@ -88,7 +96,7 @@ def test_a_newer_version_is_the_one_that_counts(two_versions) -> None:
     assert [r["id"] for r in store.list_articles()] == [other, v2]
     assert store.search("1,200 households") == []
     assert [r["id"] for r in store.search("2,400 households")] == [v2]
-    titles = {r[0] for r in store.query("SELECT title FROM articles WHERE superseded_by IS NULL")}
+    titles = {r["title"] for r in store.list_articles()}
     assert story.headline in titles
     # the old version is history: stored, reachable, pointing at its successor
     assert store.get_article(v1).text.count("1,200") == 1
@@ -125,7 +133,7 @@ def test_the_copies_stage_does_not_pair_an_article_with_its_own_versions(two_ver
     store, _ = two_versions
     [v1], [v2] = ids_of(store, "1,200 households"), ids_of(store, "2,400 households")
     [other] = ids_of(store, "about 1,300")
-    pairs = {tuple(sorted(r)) for r in store.query("SELECT article_a, article_b FROM copy_pairs")}
+    pairs = {tuple(sorted((p.article_a, p.article_b))) for a in (v1, v2, other) for p in store.copy_pairs_of(a)}
     assert tuple(sorted((v1, v2))) not in pairs  # the texts are near copies, but they are versions, not copies
     [story] = store.list_stories()
     assert [c["article_id"] for c in copies_for_story(store, story.id)] == [other]
@@ -144,25 +152,23 @@ def test_a_restored_clusterer_counts_current_versions_only(two_versions) -> None
     assert restored.df.n_docs == 2
 
 
-def test_a_chain_of_three_leaves_only_the_last_current(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.db") as store:
-        for i, n in enumerate(["100", "200", "300"]):
-            run(store, write(tmp_path / f"v{i}.jsonl", rec(DAM.format(n=n))))
-        v1, v2, v3 = (ids_of(store, f"{n} households")[0] for n in ["100", "200", "300"])
-        assert current(store) == {("Valley Post", "dam-1"): [v3]}
-        assert [store.article_versions(v)["superseded_by"] for v in (v1, v2, v3)] == [v2, v3, None]
-        assert {store.article_versions(v)["current_version"] for v in (v1, v2, v3)} == {v3}
-        assert [v["id"] for v in store.article_versions(v1)["versions"]] == [v1, v2, v3]
-        [story] = store.list_stories()
-        assert story.n_articles == 1 and [a.id for a in store.iter_articles(story.id)] == [v3]
+def test_a_chain_of_three_leaves_only_the_last_current(tmp_path: Path, store) -> None:
+    for i, n in enumerate(["100", "200", "300"]):
+        run(store, write(tmp_path / f"v{i}.jsonl", rec(DAM.format(n=n))))
+    v1, v2, v3 = (ids_of(store, f"{n} households")[0] for n in ["100", "200", "300"])
+    assert current(store) == {("Valley Post", "dam-1"): [v3]}
+    assert [store.article_versions(v)["superseded_by"] for v in (v1, v2, v3)] == [v2, v3, None]
+    assert {store.article_versions(v)["current_version"] for v in (v1, v2, v3)} == {v3}
+    assert [v["id"] for v in store.article_versions(v1)["versions"]] == [v1, v2, v3]
+    [story] = store.list_stories()
+    assert story.n_articles == 1 and [a.id for a in store.iter_articles(story.id)] == [v3]
 
 
-def test_versions_in_one_batch_and_in_one_file(tmp_path: Path) -> None:
-    with Store(tmp_path / "b.db") as store:
-        run(store, write(tmp_path / "all.jsonl", rec(DAM.format(n="100")), rec(DAM.format(n="200")),
-                         rec(DAM.format(n="300"))))
-        assert current(store) == {("Valley Post", "dam-1"): ids_of(store, "300 households")}
-        assert store.list_stories()[0].n_articles == 1
+def test_versions_in_one_batch_and_in_one_file(tmp_path: Path, store) -> None:
+    run(store, write(tmp_path / "all.jsonl", rec(DAM.format(n="100")), rec(DAM.format(n="200")),
+                     rec(DAM.format(n="300"))))
+    assert current(store) == {("Valley Post", "dam-1"): ids_of(store, "300 households")}
+    assert store.list_stories()[0].n_articles == 1
 
 
 def test_reingesting_the_same_files_changes_nothing(tmp_path: Path) -> None:
@@ -180,54 +186,50 @@ def test_reingesting_the_same_files_changes_nothing(tmp_path: Path) -> None:
         assert [list(map(tuple, part)) for part in snap()] == before
 
 
-def test_an_older_version_arriving_after_the_newer_does_not_become_current(tmp_path: Path) -> None:
-    with Store(tmp_path / "o.db") as store:
-        old, new = write(tmp_path / "old.jsonl", rec(DAM.format(n="100"))), write(
-            tmp_path / "new.jsonl", rec(DAM.format(n="200")))
-        run(store, old)
-        run(store, new)
-        run(store, old)  # re-ingesting the older text: a duplicate, v2 stays current
-        [v2] = ids_of(store, "200 households")
-        assert current(store) == {("Valley Post", "dam-1"): [v2]}
-        # a version never seen before, dated before the current one, arrives late: stored as history
-        run(store, write(tmp_path / "older.jsonl", rec(DAM.format(n="50"), date="2031-04-07")))
-        [v0] = ids_of(store, "50 households")
-        assert current(store) == {("Valley Post", "dam-1"): [v2]}
-        assert store.article_versions(v0)["superseded_by"] == v2
-        # same date (or no date): arrival decides, the last text to arrive is current
-        run(store, write(tmp_path / "fix.jsonl", rec(DAM.format(n="250"))))
-        [v3] = ids_of(store, "250 households")
-        assert current(store) == {("Valley Post", "dam-1"): [v3]}
-        run(store, write(tmp_path / "undated.jsonl", rec(DAM.format(n="260"), date=None)))
-        [v4] = ids_of(store, "260 households")
-        assert current(store) == {("Valley Post", "dam-1"): [v4]}
-        assert store.article_versions(v3)["superseded_by"] == v4
+def test_an_older_version_arriving_after_the_newer_does_not_become_current(tmp_path: Path, store) -> None:
+    old, new = write(tmp_path / "old.jsonl", rec(DAM.format(n="100"))), write(
+        tmp_path / "new.jsonl", rec(DAM.format(n="200")))
+    run(store, old)
+    run(store, new)
+    run(store, old)  # re-ingesting the older text: a duplicate, v2 stays current
+    [v2] = ids_of(store, "200 households")
+    assert current(store) == {("Valley Post", "dam-1"): [v2]}
+    # a version never seen before, dated before the current one, arrives late: stored as history
+    run(store, write(tmp_path / "older.jsonl", rec(DAM.format(n="50"), date="2031-04-07")))
+    [v0] = ids_of(store, "50 households")
+    assert current(store) == {("Valley Post", "dam-1"): [v2]}
+    assert store.article_versions(v0)["superseded_by"] == v2
+    # same date (or no date): arrival decides, the last text to arrive is current
+    run(store, write(tmp_path / "fix.jsonl", rec(DAM.format(n="250"))))
+    [v3] = ids_of(store, "250 households")
+    assert current(store) == {("Valley Post", "dam-1"): [v3]}
+    run(store, write(tmp_path / "undated.jsonl", rec(DAM.format(n="260"), date=None)))
+    [v4] = ids_of(store, "260 households")
+    assert current(store) == {("Valley Post", "dam-1"): [v4]}
+    assert store.article_versions(v3)["superseded_by"] == v4
 
 
-def test_other_outlets_reusing_an_id_are_not_versions(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
-        run(store, write(tmp_path / "a.jsonl", rec(DAM.format(n="100"), source="Valley Post", rid="7"),
-                         rec(DAM.format(n="200"), source="River Times", rid="7"),
-                         rec(OTHER, source="Sports Daily", rid="7", title="New coach")))
-        assert store.query("SELECT count(*) FROM articles WHERE superseded_by IS NOT NULL")[0][0] == 0
-        assert len(current(store)) == 3
-        # and records without an id are never versions of anything, even with the same title and source
-        run(store, write(tmp_path / "b.jsonl", rec(DAM.format(n="300"), rid=None), rec(DAM.format(n="400"),
-                                                                                         rid=None)))
-        assert store.query("SELECT count(*) FROM articles WHERE superseded_by IS NOT NULL")[0][0] == 0
+def test_other_outlets_reusing_an_id_are_not_versions(tmp_path: Path, store) -> None:
+    run(store, write(tmp_path / "a.jsonl", rec(DAM.format(n="100"), source="Valley Post", rid="7"),
+                     rec(DAM.format(n="200"), source="River Times", rid="7"),
+                     rec(OTHER, source="Sports Daily", rid="7", title="New coach")))
+    assert not any(superseded(store).values())
+    assert len(current(store)) == 3
+    # and records without an id are never versions of anything, even with the same title and source
+    run(store, write(tmp_path / "b.jsonl", rec(DAM.format(n="300"), rid=None), rec(DAM.format(n="400"),
+                                                                                     rid=None)))
+    assert not any(superseded(store).values())
 
 
 @pytest.fixture
-def moved(tmp_path: Path):
+def moved(tmp_path: Path, store):
     """The outlet replaced its record's whole text with another event: v2 joins another story, v1's story has no
     current article left."""
-    store = Store(tmp_path / "m.db")
     run(store, write(tmp_path / "one.jsonl", rec(DAM.format(n="100"))))
     [s1] = store.list_stories()
     run(store, write(tmp_path / "base.jsonl", rec(OTHER, source="Sports Daily", rid="c1", title="New coach")))
     run(store, write(tmp_path / "two.jsonl", rec(OTHER.replace("Friday", "Thursday"), title="New coach named")))
-    yield store, s1.id
-    store.close()
+    return store, s1.id
 
 
 def test_a_story_left_without_current_articles_is_hidden(moved) -> None:

@@ -17,6 +17,8 @@ from storyline.store import Store
 
 from .fixtures.web.server import Clock, fixture_bytes
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 BASE_SETTINGS = {"cluster.profile": "lexical", "fetch.allow_networks": "127.0.0.1/32",
                  "fetch.min_host_interval_s": "0"}
 PLACES = ["Orvin", "Bellac", "Terre-Basse", "Saint-Aubry", "Valoria", "Sauve"]

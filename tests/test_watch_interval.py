@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from storyline.ingest.fetch import Fetcher
 
 from .test_watch import SETTINGS, Clock, make_watcher, serve_feeds
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
 
 
 def test_a_shorter_interval_takes_effect_for_feeds_polled_under_a_longer_one(store, server):  # noqa: F811

@@ -25,6 +25,8 @@ from storyline.store import Store
 
 from .fixtures.web.server import Clock, LocalServer, fixture_bytes
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")  # every test that takes `store` runs on both
+
 ATOM = fixture_bytes("courier_feed.atom")  # two entries with content
 
 
@@ -167,7 +169,7 @@ def test_malformed_urls_are_fetch_failures_not_errors_that_stop_the_poll(store, 
     (row,) = store.list_rejects()
     assert (row["ref"], row["stage"], row["reason"]) == (bad_feed, "fetch", "bad-url")
     assert "Invalid IPv6 URL" in row["detail"]
-    (aid,) = [r[0] for r in store.query("SELECT id FROM articles WHERE external_id=?", ("ledger-2031-04-08-rescue",))]
+    (aid,) = [a.id for a in store.iter_articles() if a.external_id == "ledger-2031-04-08-rescue"]
     assert store.get_article(aid).extra["linked_page_error"].startswith("bad-url:")
 
 

@@ -120,7 +120,7 @@ def coverage(store: Store, story_ids: Sequence[str], max_days: int = 30) -> dict
 def list_articles(store: Store, *, story_id: str | None, source: str | None, limit: int,
                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Current articles in arrival order (the ``articles --format json`` contract plus ``url``; superseded versions
-    are left out, docs/versions.md), keyset-paginated by rowid."""
+    are left out, docs/versions.md), keyset-paginated by arrival sequence (``seq``)."""
     digest = hashlib.sha256(json.dumps([story_id, source]).encode()).hexdigest()[:12]
     after = int(decode_cursor(cursor, digest, 1)[0]) if cursor else None
     rows = store.article_listing(limit=limit + 1, after=after, story_id=story_id, source=source)

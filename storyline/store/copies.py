@@ -1,6 +1,7 @@
 """The copies stage's tables on SQLite (mixed into :class:`~storyline.store.sqlite.Store`): MinHash signatures,
-judged pairs, origins (``copies``) and sentence alignments (migration 0200). Arrival order is ``rowid``. The
-PostgreSQL twin is :mod:`storyline.store.postgres.copies`.
+judged pairs, origins (``copies``) and sentence alignments (migration 0200). An article's arrival order is
+``articles.seq`` (migration 0008); signatures page by their own ``rowid``. The PostgreSQL twin is
+:mod:`storyline.store.postgres.copies`.
 """
 
 from __future__ import annotations
@@ -50,14 +51,14 @@ class CopiesQueries:
         return [r[0] for r in self.query(
             "SELECT m2.article_id FROM memberships m1 JOIN memberships m2 ON m2.story_id=m1.story_id "
             "JOIN articles a ON a.id=m2.article_id WHERE m1.article_id=? AND m2.article_id<>? "
-            "ORDER BY a.rowid DESC LIMIT ?", (article_id, article_id, limit))]
+            "ORDER BY a.seq DESC LIMIT ?", (article_id, article_id, limit))]
 
     def article_arrivals(self, article_ids: Iterable[str]) -> list[Arrival]:
         """Publication date, arrival position, outlet and outlet's id of these stored articles (in no set order)."""
         from .sqlite import from_iso
 
         return [Arrival(r[0], from_iso(r[1]), int(r[2]), r[3], r[4]) for r in self._query_in(
-            "SELECT id, date, rowid, source, external_id FROM articles WHERE id IN ({marks})",
+            "SELECT id, date, seq, source, external_id FROM articles WHERE id IN ({marks})",
             sorted(set(article_ids)))]
 
     # -- judged pairs and their sentence alignments ----------------------------------------------------------
@@ -122,13 +123,13 @@ class CopiesQueries:
         return [CopyOf(*r) for r in self.query(
             "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c "
             "JOIN memberships m ON m.article_id=c.article_id JOIN articles a ON a.id=c.article_id "
-            "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.rowid", (story_id,))]
+            "WHERE m.story_id=? AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.seq", (story_id,))]
 
     def all_copies(self) -> list[CopyOf]:
         """Every stored copy and rewrite, by the copy's date (undated last), then arrival."""
         return [CopyOf(*r) for r in self.query(
             "SELECT c.article_id, c.origin_id, c.relation, c.similarity FROM copies c JOIN articles a "
-            "ON a.id=c.article_id ORDER BY a.date IS NULL, a.date, a.rowid")]
+            "ON a.id=c.article_id ORDER BY a.date IS NULL, a.date, a.seq")]
 
     def copies_of_articles(self, article_ids: Sequence[str]) -> list[CopyOf]:
         """The copies and rewrites among ``article_ids``, except a newer version of an outlet's article, which is

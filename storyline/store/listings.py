@@ -172,11 +172,11 @@ class ListingQueries:
             where.append("a.source = ? COLLATE NOCASE")
             params.append(source)
         if after is not None:
-            where.append("a.rowid > ?")
+            where.append("a.seq > ?")
             params.append(int(after))
-        sql = ("SELECT a.rowid AS k, a.id, m.story_id, a.source, a.title, a.date, a.lang, a.byline, a.url "
+        sql = ("SELECT a.seq AS k, a.id, m.story_id, a.source, a.title, a.date, a.lang, a.byline, a.url "
                "FROM articles a LEFT JOIN memberships m ON m.article_id = a.id WHERE " + " AND ".join(where)
-               + " ORDER BY a.rowid LIMIT ?")
+               + " ORDER BY a.seq LIMIT ?")
         return [ArticleListing(seq=int(r["k"]), id=r["id"], story_id=r["story_id"], source=r["source"],
                                title=r["title"], date=from_iso(r["date"]), lang=r["lang"], byline=r["byline"],
                                url=r["url"]) for r in self.query(sql, params + [limit])]
@@ -187,7 +187,7 @@ class ListingQueries:
         altered or dropped under a server is not cached over). Costs a scan of the stories' timestamps (about a
         millisecond for 5,000 stories)."""
         return tuple(self.query("SELECT (SELECT count(*) FROM stories), (SELECT max(updated_at) FROM stories), "
-                                "(SELECT max(rowid) FROM articles), (SELECT schema_version FROM pragma_schema_version)"
+                                "(SELECT max(seq) FROM articles), (SELECT schema_version FROM pragma_schema_version)"
                                 )[0])
 
     def count_current_articles(self) -> int:

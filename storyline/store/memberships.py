@@ -1,6 +1,6 @@
 """Stories, memberships and aliases on SQLite, as the pipeline's clusterer, headline and evaluation read them
-(mixed into :class:`~storyline.store.sqlite.Store`; arrival order is ``rowid``). The PostgreSQL twin is
-:mod:`storyline.store.postgres.memberships`.
+(mixed into :class:`~storyline.store.sqlite.Store`; arrival order is ``articles.seq`` and
+``memberships.seq``, migration 0008). The PostgreSQL twin is :mod:`storyline.store.postgres.memberships`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class MembershipQueries:
         from .sqlite import article_from_row
 
         for r in self.query("SELECT a.*, m.story_id AS story_id FROM memberships m JOIN articles a "
-                            "ON a.id = m.article_id WHERE a.superseded_by IS NULL ORDER BY a.rowid"):
+                            "ON a.id = m.article_id WHERE a.superseded_by IS NULL ORDER BY a.seq"):
             yield article_from_row(r), r["story_id"]
 
     def alias_map(self) -> dict[str, str]:
@@ -41,7 +41,7 @@ class MembershipQueries:
 
     def first_member(self, story_id: str) -> str | None:
         """The article that joined story ``story_id`` (an exact id) first; None when it has no members."""
-        rows = self.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY rowid LIMIT 1",
+        rows = self.query("SELECT article_id FROM memberships WHERE story_id = ? ORDER BY seq LIMIT 1",
                           (story_id,))
         return str(rows[0][0]) if rows else None
 
@@ -54,7 +54,7 @@ class MembershipQueries:
             "SELECT a.title, a.title_derived, s.headline, a.date FROM memberships m"
             " JOIN articles a ON a.id = m.article_id"
             " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? AND a.superseded_by IS NULL"
-            " ORDER BY a.date IS NULL, a.date, a.rowid", (story_id,))
+            " ORDER BY a.date IS NULL, a.date, a.seq", (story_id,))
         if not rows:
             return None
         return StoryTitles(rows[0][2], tuple(r[0] for r in rows), tuple(bool(r[1]) for r in rows),

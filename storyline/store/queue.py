@@ -158,4 +158,4 @@ class SqliteIngestQueue:
 
     def run_article_ids(self, run_id: int) -> list[str]:
         """The ids of the articles run ``run_id`` stored, in arrival order."""
-        return [str(r[0]) for r in self.query("SELECT id FROM articles WHERE run_id=? ORDER BY rowid", (run_id,))]
+        return [str(r[0]) for r in self.query("SELECT id FROM articles WHERE run_id=? ORDER BY seq", (run_id,))]

@@ -321,8 +321,9 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             yield from self.query(sql.replace("{marks}", ",".join("?" * len(chunk))), chunk)
 
     _ARTICLE_SQL = """INSERT INTO articles(id, external_id, source, title, title_derived, text, date, lang, url,
-                                           byline, origin, warnings, extra, run_id, ingested_at)
-                      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+                                           byline, origin, warnings, extra, run_id, ingested_at, seq)
+                      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,
+                              (SELECT coalesce(max(seq), 0) + 1 FROM articles))"""  # arrival order (0008)
 
     def add_article(self, article: Article, run_id: int | None = None) -> None:
         self.add_articles([article], run_id)
@@ -356,7 +357,7 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         eids = sorted({eid for _, eid in wanted})
         out: dict[tuple[str, str], str] = {}
         for r in self._query_in("SELECT source, external_id, id FROM articles WHERE external_id IN ({marks}) "
-                               "ORDER BY rowid", eids):
+                               "ORDER BY seq", eids):
             key = (str(r[0]), str(r[1]))
             if key in wanted:
                 out.setdefault(key, str(r[2]))
@@ -383,7 +384,7 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         eids = sorted({k[1] for k in wanted})
         current: dict[tuple[str, str], list[sqlite3.Row]] = {}
         for r in self._query_in("SELECT id, source, external_id, date FROM articles WHERE external_id IN ({marks}) "
-                               "AND superseded_by IS NULL ORDER BY rowid", eids):
+                               "AND superseded_by IS NULL ORDER BY seq", eids):
             key = (str(r["source"]), str(r["external_id"]))
             if key in wanted:
                 current.setdefault(key, []).append(r)
@@ -420,7 +421,7 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             return out
         versions = self.query(
             "SELECT id, title, date, ingested_at, superseded_by FROM articles WHERE source=? AND external_id=? "
-            "ORDER BY rowid", (me["source"], me["external_id"]))
+            "ORDER BY seq", (me["source"], me["external_id"]))
         if len(versions) < 2:
             return out
         out["current_version"] = next((v["id"] for v in versions if v["superseded_by"] is None), me["id"])
@@ -433,11 +434,11 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         """Every stored article in arrival order, or the current articles of one story (superseded versions left
         out; by date, then arrival)."""
         if story_id is None:
-            rows = self.query("SELECT * FROM articles ORDER BY rowid")
+            rows = self.query("SELECT * FROM articles ORDER BY seq")
         else:
             rows = self.query(
                 "SELECT a.* FROM articles a JOIN memberships m ON m.article_id=a.id WHERE m.story_id=? "
-                "AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.rowid",
+                "AND a.superseded_by IS NULL ORDER BY a.date IS NULL, a.date, a.seq",
                 (self.resolve_story_id(story_id),),
             )
         for r in rows:
@@ -460,7 +461,7 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             params.append(self.resolve_story_id(story_id))
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY a.date IS NULL, a.date, a.rowid"
+        sql += " ORDER BY a.date IS NULL, a.date, a.seq"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -509,6 +510,11 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             params = (run_id,)
         return [dict(r) for r in self.query(sql + " ORDER BY id", params)]
 
+    def run_reject_counts(self, run_id: int) -> dict[int, int]:
+        """``{reject id: how many times run ``run_id`` met that input}`` (``run_rejects.n``)."""
+        return {int(r[0]): int(r[1]) for r in self.query("SELECT reject_id, n FROM run_rejects WHERE run_id=?",
+                                                          (run_id,))}
+
     # -- stories ----------------------------------------------------------------------------------------------
     def create_story(self, story_id: str, headline: str) -> None:
         self.create_stories([(story_id, headline)])
@@ -539,8 +545,8 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         ]
         with self._lock:
             self.conn.executemany(
-                """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at)
-                   VALUES (?,?,?,?,?,?)
+                """INSERT INTO memberships(article_id, story_id, score, components, shared, assigned_at, seq)
+                   VALUES (?,?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM memberships))
                    ON CONFLICT(article_id) DO UPDATE SET story_id=excluded.story_id, score=excluded.score,
                        components=excluded.components, shared=excluded.shared, assigned_at=excluded.assigned_at""",
                 rows,
@@ -659,7 +665,8 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
             "ON a.id = m.article_id WHERE m.story_id = s.id AND a.superseded_by IS NULL)")[0][0])
 
     def membership(self, article_id: str) -> dict[str, Any]:
-        rows = self.query("SELECT * FROM memberships WHERE article_id=?", (article_id,))
+        rows = self.query("SELECT article_id, story_id, score, components, shared, assigned_at FROM memberships "
+                          "WHERE article_id=?", (article_id,))
         if not rows:
             raise NotFound(f"article {article_id!r} is in no story; try `storyline articles`")
         r = dict(rows[0])

@@ -526,6 +526,11 @@ class PostgresStore(PostgresSearchQueries, PostgresVectors, PostgresCopies, Post
             params = (run_id,)
         return [_iso_fields(r, "created_at") for r in self._rows(sql + " ORDER BY id", params)]
 
+    def run_reject_counts(self, run_id: int) -> dict[int, int]:
+        """``{reject id: how many times run ``run_id`` met that input}`` (``run_rejects.n``)."""
+        return {int(r["reject_id"]): int(r["n"]) for r in self._rows(
+            "SELECT reject_id, n FROM run_rejects WHERE run_id=%s", (run_id,))}
+
     # -- stories ----------------------------------------------------------------------------------------------
     def create_story(self, story_id: str, headline: str) -> None:
         self.create_stories([(story_id, headline)])

@@ -1,0 +1,3 @@
+-- core: explicit arrival sequences. PostgreSQL has had articles.seq and memberships.seq (bigserial NOT NULL UNIQUE,
+-- the arrival order) since 0001; this migration gives SQLite the same columns (migrations/0008_arrival_seq.sql).
+-- Nothing to change here: the file is recorded as applied so that both backends list the same migrations.
