@@ -490,7 +490,8 @@ def _state(states: frozenset[int], k: int) -> int | None:
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16, background: bool = True,
-                     one_sided: float = 1.0, link_shared: float = 1.01) -> list[list[int]]:
+                     one_sided: float = 1.0, link_shared: float = 1.01, same_figure: bool = False,
+                     ) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -550,6 +551,20 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     B.data = (B.data >= floor - 1e-9).astype(np.float32)
     B.eliminate_zeros()
     B = B.astype(np.int32)
+    if same_figure:
+        # paraphrases the aligner misses ("About 60 workers were evacuated" / "Sixty-two staff were evacuated"): a
+        # pair of independent sentences giving one counted thing a compatible figure and sharing a plain word other
+        # than the counted noun; tried after every aligned pair, and counted as aligned by the linkage test
+        extra, related = _same_figure_pairs(refs, excluded, B)
+        if extra:
+            er, ec = np.array([e[0] for e in extra]), np.array([e[1] for e in extra])
+            rows, cols = np.concatenate([rows, er]), np.concatenate([cols, ec])
+            vals = np.concatenate([vals, np.zeros(len(extra), dtype=vals.dtype)])
+        if related:
+            er, ec = np.array([e[0] for e in related]), np.array([e[1] for e in related])
+            E = sparse.csr_matrix((np.ones(2 * len(related), dtype=np.int32),
+                                   (np.concatenate([er, ec]), np.concatenate([ec, er]))), shape=(n, n))
+            B = (B + E).tocsr()
     links: dict[int, np.ndarray] = {}  # group root → number of aligned members per sentence (dense), lazily
     art_code: dict[str, int] = {}
     art = [art_code.setdefault(r.article_id, len(art_code)) for r in refs]
@@ -699,6 +714,48 @@ def _candidate_pairs(A: Any, floor: float, k: int, rows: np.ndarray | None = Non
     K = sparse.csr_matrix((val[keep], (r, col[keep])), shape=(n, n))
     K = sparse.triu(K.maximum(K.T), k=1).tocoo()
     return K.row, K.col, K.data
+
+
+def _same_figure_pairs(refs: Any, excluded: Any, aligned: Any) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Pairs (i < j) of sentences of different articles, not aligned, that give one counted noun compatible figures
+    (outside adverbial clauses and relative clauses between commas, :func:`stated_of`; not a span of time): those
+    that also share a plain word (not a name, not a number) other than the counted noun, and all of them."""
+    by_noun: dict[str, list[tuple[float, int, Num]]] = {}
+    for i, r in enumerate(refs):
+        if i in excluded:
+            continue
+        for m in stated_of(r.text).numbers:
+            if m.noun and m.unit == "count" and m.high is None and m.noun not in _SPANS:
+                by_noun.setdefault(m.noun, []).append((m.value, i, m))
+    linking: set[tuple[int, int]] = set()
+    related: set[tuple[int, int]] = set()
+    for noun, items in by_noun.items():
+        if len(items) < 2:
+            continue
+        items.sort(key=lambda t: t[0])
+        for k, (v, i, m) in enumerate(items):
+            for v2, j, m2 in items[k + 1:]:
+                if v2 > v * (1 + 2 * _OVER) + 1e-9:
+                    break
+                if refs[i].article_id == refs[j].article_id or not compatible(m, m2):
+                    continue
+                a, b = min(i, j), max(i, j)
+                if (a, b) in related or aligned[a, b]:
+                    continue
+                related.add((a, b))
+                shared = claim_of(refs[a].text).plain & claim_of(refs[b].text).plain
+                if shared - _noun_stems(refs[a].text, noun) - _noun_stems(refs[b].text, noun):
+                    linking.add((a, b))
+    return sorted(linking), sorted(related)
+
+
+# counted nouns that are spans of time ("nine days", "five hours"): how long, not how many of a thing
+_SPANS = frozenset(stem(w) for w in "second minute hour day week month year decade".split())
+
+
+def _noun_stems(text: str, noun: str) -> set[str]:
+    """The stems of the words of ``text`` that count ``noun`` (``staff``, ``workers`` for ``people``)."""
+    return {stem(w) for w in _PLAIN_WORD.findall(text) if _noun(w) == noun}
 
 
 def _shared_figure(a: Claim, b: Claim) -> bool:
