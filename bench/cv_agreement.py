@@ -56,7 +56,7 @@ def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1
     for al, rel, boiler, ext in views:
         groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared, strong=strong,
                                   candidates=Settings().stories.agreement_candidates, one_sided=one_sided,
-                                  link_shared=link_shared)
+                                  link_shared=link_shared, same_figure=Settings().stories.agreement_same_figure)
         ag = [{"items": [{"article_id": al.sentences[i].article_id, "text": al.sentences[i].text,
                           "relation": rel.get(al.sentences[i].article_id, "independent")} for i in g]} for g in groups]
         dicts.append(_remap({"agreements": ag}, ext))

@@ -134,6 +134,11 @@ class StoriesSettings:
     # groups contradicts; this share of words (above 1: never). 4-fold CV by story on ../shared/data/storyview-dev
     # (bench/cv_agreement.py --link-shared-only; docs/agreement.md)
     agreement_link_shared: float = 1.0
+    # two sentences the aligner does not pair may link when they give one counted thing compatible figures and share
+    # a plain word other than the counted noun ("About 60 workers were evacuated" / "Sixty-two staff were
+    # evacuated"); any two with such figures count as aligned for agreement_linkage. A rule, not fitted (on/off
+    # measured on ../shared/data/storyview-dev; docs/agreement.md)
+    agreement_same_figure: bool = True
     # agreements are formed through each sentence's this many best aligned pairs (speed: a 200-article story has
     # ~550k aligned pairs); the complete-linkage check still sees every aligned pair. storyview-dev: the same
     # agreements with 4, 8 or 16

@@ -328,3 +328,24 @@ def test_weekdays_are_compared_with_weekdays_and_dates_with_dates():
         is None
     assert differ("The dockers walked out on Wednesday.", "The dockers walked out on Thursday.")
     assert differ("The dockers walked out on May 7.", "The dockers walked out on May 8.")
+
+
+def test_a_compatible_figure_of_one_counted_thing_and_a_shared_word_link_a_paraphrase_the_aligner_misses():
+    texts = {"a": ("Wire", "About 60 workers were evacuated from a packaging factory in Brackwater after a fire broke "
+                           "out on Tuesday night."),
+             "b": ("Post", "Sixty-two staff were evacuated from the Delmont site on Harbour Street."),
+             "c": ("Herald", "Some 60 employees had to leave the Brackwater packaging factory in the early hours.")}
+    arts = [Article(k, "t", text, src, None) for k, (src, text) in texts.items()]
+    al = align_sentences(arts, settings=RULES)
+    ids = [s.article_id for s in al.sentences]
+    assert al.lexical_scores[ids.index("a"), ids.index("b")] < RULES.align_lexical_threshold  # a paraphrase
+    kw = dict(linkage=1.0, min_shared=0.2, one_sided=0.4)
+    assert _groups(texts, **kw) == [{"a", "c"}]
+    # b shares "evacuated" with a and 62 people with 60; c ("had to leave") shares only the figure with b, which
+    # counts as aligned for the complete-linkage test
+    assert _groups(texts, **kw, same_figure=True) == [{"a", "b", "c"}]
+    # a figure that is not compatible, or no word in common but the counted noun, is no link
+    texts["b"] = ("Post", "Forty-five staff were evacuated from the Delmont site on Harbour Street.")
+    assert _groups(texts, **kw, same_figure=True) == [{"a", "c"}]
+    texts["b"] = ("Post", "Sixty-two staff were on shift at the Delmont site on Harbour Street.")
+    assert _groups(texts, **kw, same_figure=True) == [{"a", "c"}]

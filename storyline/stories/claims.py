@@ -490,7 +490,8 @@ def _state(states: frozenset[int], k: int) -> int | None:
 def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set[int] | frozenset[int] = frozenset(),
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16, background: bool = True,
-                     one_sided: float = 1.0, link_shared: float = 1.01) -> list[list[int]]:
+                     one_sided: float = 1.0, link_shared: float = 1.01, same_figure: bool = False,
+                     ) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
     Aligned pairs (``al``, score ≥ ``floor``; each sentence's ``candidates`` best) between sentences not in
@@ -550,6 +551,17 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     B.data = (B.data >= floor - 1e-9).astype(np.float32)
     B.eliminate_zeros()
     B = B.astype(np.int32)
+    if same_figure:
+        # paraphrases the aligner misses ("About 60 workers were evacuated" / "Sixty-two staff were evacuated"): a
+        # pair of independent sentences giving one counted thing a compatible figure and sharing a plain word other
+        # than the counted noun; tried after every aligned pair, and counted as aligned by the linkage test
+        er, ec, linking = _same_figure_pairs(refs, code, excluded, B)
+        if len(er):
+            rows, cols = np.concatenate([rows, er[linking]]), np.concatenate([cols, ec[linking]])
+            vals = np.concatenate([vals, np.zeros(int(linking.sum()), dtype=vals.dtype)])
+            E = sparse.csr_matrix((np.ones(2 * len(er), dtype=np.int32),
+                                   (np.concatenate([er, ec]), np.concatenate([ec, er]))), shape=(n, n))
+            B = (B + E).tocsr()
     links: dict[int, np.ndarray] = {}  # group root → number of aligned members per sentence (dense), lazily
     art_code: dict[str, int] = {}
     art = [art_code.setdefault(r.article_id, len(art_code)) for r in refs]
@@ -699,6 +711,62 @@ def _candidate_pairs(A: Any, floor: float, k: int, rows: np.ndarray | None = Non
     K = sparse.csr_matrix((val[keep], (r, col[keep])), shape=(n, n))
     K = sparse.triu(K.maximum(K.T), k=1).tocoo()
     return K.row, K.col, K.data
+
+
+def _same_figure_pairs(refs: Any, code: np.ndarray, excluded: Any, aligned: Any,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i < j) of sentences of different articles, not ``aligned``, that give one counted noun compatible
+    figures (outside adverbial clauses and relative clauses between commas, :func:`stated_of`; not a span of time),
+    as two row arrays, and whether each also shares a plain word (not a name, not a number) other than the counted
+    noun. Sentences with the same text (``code``) are read once."""
+    by_text: dict[int, list[int]] = {}
+    for i in range(len(refs)):
+        if i not in excluded:
+            by_text.setdefault(int(code[i]), []).append(i)
+    by_noun: dict[str, list[tuple[float, int, Num]]] = {}
+    for c, rows in by_text.items():
+        for m in stated_of(refs[rows[0]].text).numbers:
+            if m.noun and m.unit == "count" and m.high is None and m.noun not in _SPANS:
+                by_noun.setdefault(m.noun, []).append((m.value, c, m))
+    texts: dict[tuple[int, int], bool] = {}  # pair of text codes → shares a plain word other than the noun
+    for noun, items in by_noun.items():
+        if len(items) < 2:
+            continue
+        items.sort(key=lambda t: t[0])
+        for k, (v, c, m) in enumerate(items):
+            for v2, c2, m2 in items[k + 1:]:
+                if v2 > v * (1 + 2 * _OVER) + 1e-9:
+                    break
+                key = (min(c, c2), max(c, c2))
+                if c == c2 or texts.get(key) or not compatible(m, m2):
+                    continue
+                ta, tb = refs[by_text[key[0]][0]].text, refs[by_text[key[1]][0]].text
+                texts[key] = bool((claim_of(ta).plain & claim_of(tb).plain) - _noun_stems(ta, noun)
+                                  - _noun_stems(tb, noun))
+    ri: list[int] = []
+    rj: list[int] = []
+    word: list[bool] = []
+    for (c, c2), shares in texts.items():
+        for i in by_text[c]:
+            for j in by_text[c2]:
+                if refs[i].article_id != refs[j].article_id:
+                    ri.append(min(i, j))
+                    rj.append(max(i, j))
+                    word.append(shares)
+    if not ri:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    a, b, w = np.array(ri, dtype=np.int64), np.array(rj, dtype=np.int64), np.array(word, dtype=bool)
+    keep = np.asarray(aligned[a, b]).ravel() == 0
+    return a[keep], b[keep], w[keep]
+
+
+# counted nouns that are spans of time ("nine days", "five hours"): how long, not how many of a thing
+_SPANS = frozenset(stem(w) for w in "second minute hour day week month year decade".split())
+
+
+def _noun_stems(text: str, noun: str) -> set[str]:
+    """The stems of the words of ``text`` that count ``noun`` (``staff``, ``workers`` for ``people``)."""
+    return {stem(w) for w in _PLAIN_WORD.findall(text) if _noun(w) == noun}
 
 
 def _shared_figure(a: Claim, b: Claim) -> bool:
