@@ -20,7 +20,7 @@ from storyline.api.context import ViewCache  # noqa: E402
 from storyline.ingest import read_paths  # noqa: E402
 from storyline.pipeline import open_pipeline  # noqa: E402
 from storyline.settings import Settings  # noqa: E402
-from storyline.store import Store  # noqa: E402
+from storyline.store import Store, open_store  # noqa: E402
 
 from .conftest import DEMO_CORPUS, copy_db  # noqa: E402
 
@@ -30,30 +30,83 @@ needs_corpus = pytest.mark.skipif(not (DEMO_CORPUS / "articles.jsonl").exists(),
                                   reason="the demo corpus (storyline/demo/corpus) is not present")
 
 
-def build_demo_db(path: Path, settings: Settings = LEXICAL, clusterer=None) -> Path:
-    """The project's demo corpus ingested through the real pipeline (lexical profile: no neural model)."""
-    with Store(path) as store:
+def build_demo_db(target: Path | str, settings: Settings = LEXICAL, clusterer=None) -> Path | str:
+    """The project's demo corpus ingested through the real pipeline (lexical profile: no neural model) into the
+    store ``target`` names (a SQLite path or a PostgreSQL URL)."""
+    with open_store(target) as store:
         open_pipeline(store, settings, clusterer).run(read_paths([DEMO_CORPUS], settings.ingest))
-    return path
+    return target
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def demo_backend(request) -> str:
+    """The store backend of this module's demo database: every test that uses it runs on both."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
+def demo_source(demo_backend, request, tmp_path_factory):
+    """The demo corpus ingested once per module and backend: a SQLite file, or a PostgreSQL database that nothing
+    connects to afterwards (the template the module's databases are copied from)."""
     if not (DEMO_CORPUS / "articles.jsonl").exists():
         pytest.skip("the demo corpus (storyline/demo/corpus) is not present")
-    return build_demo_db(tmp_path_factory.mktemp("api") / "demo.db")
+    if demo_backend == "sqlite":
+        yield build_demo_db(tmp_path_factory.mktemp("demo") / "demo.db")
+        return
+    pg = request.getfixturevalue("pg_server")
+    name = pg.create_database()
+    try:
+        build_demo_db(pg.url(name))
+        yield name
+    finally:
+        pg.drop_database(name)
+
+
+def _copy_of(source, request, dst: Path):
+    """A private copy of the demo store ``source``: a SQLite file at ``dst``, or a PostgreSQL database (its URL)."""
+    if isinstance(source, Path):
+        return copy_db(source, dst)
+    pg = request.getfixturevalue("pg_server")
+    name = pg.create_database(template=source)
+    request.addfinalizer(lambda: pg.drop_database(name))
+    return pg.url(name)
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_source, request, tmp_path_factory) -> Path | str:
+    """The module's read-only demo store (a SQLite path or a PostgreSQL URL)."""
+    return _copy_of(demo_source, request, tmp_path_factory.mktemp("demo-read") / "demo.db")
 
 
 @pytest.fixture
-def db_copy(demo_db, tmp_path) -> Path:
-    """A private copy of the demo database for tests that write."""
-    return copy_db(demo_db, tmp_path / "copy.db")
+def db_copy(demo_source, request, tmp_path) -> Path | str:
+    """A private copy of the demo store for tests that write."""
+    return _copy_of(demo_source, request, tmp_path / "copy.db")
+
+
+@pytest.fixture
+def fresh_db(demo_backend, request, tmp_path) -> Path | str:
+    """An empty store on the module's backend, for tests that build their own."""
+    return tmp_path / "fresh.db" if demo_backend == "sqlite" else request.getfixturevalue("pg_url")
 
 
 @pytest.fixture(scope="module")
 def client(demo_db):
     with TestClient(create_app(demo_db, LEXICAL)) as c:
         yield c
+
+
+def drop_table(target: Path | str, table: str) -> None:
+    """Break the store ``target`` under a running server: its ``table`` dropped behind the store's back."""
+    if isinstance(target, Path):
+        with Store(target) as s:
+            s.conn.execute(f"DROP TABLE {table}")
+        return
+    import psycopg
+
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '10s'")
+        conn.execute(f"DROP TABLE {table} CASCADE")
 
 
 def assert_error(resp, status: int, code: str | None = None) -> dict:
@@ -75,7 +128,7 @@ def assert_error(resp, status: int, code: str | None = None) -> dict:
 
 def test_health_reports_what_the_store_holds(client, demo_db):
     body = client.get("/api/health").json()
-    with Store(demo_db) as s:
+    with open_store(demo_db) as s:
         assert body["articles"] == s.count_articles() > 0
         assert body["stories"] == s.count_stories() > 0
     assert body["status"] == "ok" and body["writes_enabled"] is False
@@ -83,7 +136,7 @@ def test_health_reports_what_the_store_holds(client, demo_db):
 
 def test_stories_list_has_the_contract_fields_and_latest_order(client, demo_db):
     rows = client.get("/api/stories", params={"limit": 500}).json()["stories"]
-    with Store(demo_db) as s:
+    with open_store(demo_db) as s:
         expected = s.list_stories(order="latest")
     assert [r["id"] for r in rows] == [x.id for x in expected]
     for r, x in zip(rows, expected):
@@ -152,7 +205,7 @@ def test_cursor_from_other_filters_or_garbage_is_refused(client):
 def test_story_endpoint_has_articles_membership_coverage_and_view_slot(client, demo_db):
     sid = client.get("/api/stories", params={"order": "most-covered", "limit": 1}).json()["stories"][0]["id"]
     body = client.get(f"/api/stories/{sid}").json()
-    with Store(demo_db) as s:
+    with open_store(demo_db) as s:
         story = s.get_story(sid)
         ids = [a.id for a in s.iter_articles(sid)]
     assert body["id"] == sid and body["headline"] == story.headline
@@ -169,7 +222,7 @@ def test_story_endpoint_has_articles_membership_coverage_and_view_slot(client, d
 
 
 def test_merged_story_alias_resolves_to_the_surviving_story(db_copy):
-    with Store(db_copy) as s:
+    with open_store(db_copy) as s:
         keep, gone = [x.id for x in s.list_stories(order="most-covered")[:2]]
         n = s.get_story(keep).n_articles + s.get_story(gone).n_articles
         s.merge_stories(keep, gone)
@@ -181,7 +234,7 @@ def test_merged_story_alias_resolves_to_the_surviving_story(db_copy):
 
 
 def test_articles_list_paginates_and_filters(client, demo_db):
-    with Store(demo_db) as s:
+    with open_store(demo_db) as s:
         all_ids = [a.id for a in s.iter_articles()]
     seen, cursor = [], None
     while True:
@@ -242,7 +295,7 @@ class HashingEncoder:
         return out
 
 
-def test_semantic_search_ranks_by_stored_embeddings(tmp_path):
+def test_semantic_search_ranks_by_stored_embeddings(fresh_db):
     from storyline.cluster import make_clusterer
 
     enc = HashingEncoder()
@@ -253,10 +306,10 @@ def test_semantic_search_ranks_by_stored_embeddings(tmp_path):
         clusterer = make_clusterer(settings, encoder=enc)
     except TypeError:
         pytest.skip("this build's make_clusterer takes no encoder")
-    db = build_demo_db(tmp_path / "emb.db", settings, clusterer)
-    with Store(db) as s:
-        n = s.query("SELECT count(*) FROM article_embeddings WHERE model=?", (enc.name,))[0][0]
-        title = s.query("SELECT title FROM articles ORDER BY rowid LIMIT 1 OFFSET 3")[0][0]
+    db = build_demo_db(fresh_db, settings, clusterer)
+    with open_store(db) as s:
+        n = s.embedding_models().get(enc.name, 0)
+        title = [a.title for a in s.iter_articles()][3]  # the fourth article to arrive
     assert n > 0
     with TestClient(create_app(db, settings, encoder=enc)) as c:
         body = c.get("/api/search", params={"q": title, "mode": "semantic", "limit": 5}).json()
@@ -370,8 +423,7 @@ def test_a_server_failure_is_a_500_in_the_same_shape(db_copy):
     app = create_app(db_copy, LEXICAL)
     with TestClient(app, raise_server_exceptions=False) as c:
         assert c.get("/api/stories").status_code == 200
-        with Store(db_copy) as s:  # break the database under the running server
-            s.conn.execute("DROP TABLE memberships")
+        drop_table(db_copy, "memberships")  # break the database under the running server
         err = assert_error(c.get("/api/stories"), 500, "internal-error")
         assert "Traceback" not in err["message"]
 
@@ -456,7 +508,7 @@ def test_story_view_cache_follows_story_updates(db_copy):
     with TestClient(create_app(db_copy, LEXICAL, token=TOKEN)) as c:
         sid = c.get("/api/stories", params={"limit": 1}).json()["stories"][0]["id"]
         first = c.get(f"/api/stories/{sid}").json()
-        with Store(db_copy) as s:
+        with open_store(db_copy) as s:
             s.set_headline(sid, "A new headline for the same story")
         again = c.get(f"/api/stories/{sid}").json()
     assert first["headline"] != again["headline"] == "A new headline for the same story"

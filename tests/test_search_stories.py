@@ -14,7 +14,7 @@ from storyline.pipeline import open_pipeline
 from storyline.records import Origin, RawItem
 from storyline.search import SearchFilters, clean_entity_text, entity_chips, entity_stories, search_stories
 from storyline.settings import Settings
-from storyline.store import Store
+from storyline.store import open_store
 
 from .conftest import storyline_cli
 
@@ -141,13 +141,8 @@ def test_entity_stories_lists_the_stories_mentioning_a_name(small):
 fastapi = pytest.importorskip("fastapi")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from .test_api import DEMO_CORPUS, build_demo_db
-
-    if not (DEMO_CORPUS / "articles.jsonl").exists():
-        pytest.skip("the demo corpus is not present")
-    return build_demo_db(tmp_path_factory.mktemp("search") / "demo.db")
+# the demo store once per module and backend (SQLite and PostgreSQL), and an empty store on the same backend
+from .test_api import demo_backend, demo_db as demo, demo_source, fresh_db  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +195,7 @@ def test_entity_page_and_related_stories_on_the_demo(client):
     assert client.get("/api/entities/Ostrel").json()["n_stories"] >= 2
 
 
-def test_semantic_search_scores_stories_and_folds_copies(tmp_path):
+def test_semantic_search_scores_stories_and_folds_copies(fresh_db):
     from fastapi.testclient import TestClient
 
     from storyline.web import create_app
@@ -212,9 +207,9 @@ def test_semantic_search_scores_stories_and_folds_copies(tmp_path):
         pytest.skip("the demo corpus is not present")
     enc = HashingEncoder()
     settings = Settings()
-    db = build_demo_db(tmp_path / "emb.db", settings, make_clusterer(settings, encoder=enc))
-    with Store(db) as s:
-        copies = {r[0]: r[1] for r in s.query("SELECT article_id, origin_id FROM copies")}
+    db = build_demo_db(fresh_db, settings, make_clusterer(settings, encoder=enc))
+    with open_store(db) as s:
+        copies = {aid: origin for aid, (origin, _) in s.copy_origins(a.id for a in s.iter_articles()).items()}
     assert copies, "the demo corpus carries wire copies"
     with TestClient(create_app(db, settings, encoder=enc)) as c:
         body = c.get("/api/search", params={"q": "port strike dockworkers", "mode": "semantic", "limit": 50}).json()

@@ -328,6 +328,21 @@ def test_article_round_trips_on_each_backend(store, title, text, offset, extra) 
     assert back.date is None or (back.date.tzinfo is not None and back.date.utcoffset() == timedelta(0))
 
 
+@pytest.mark.backends("sqlite", "postgres")
+def test_a_search_snippet_marks_where_it_cuts_the_text_on_each_backend(store) -> None:
+    filler = " ".join(f"word{i}" for i in range(40))
+    store.add_articles([
+        art(1, title="Middle", text=f"{filler} the harbour strike began. {filler}"),
+        art(2, title="Opening", text=f"Harbour pilots walked out. {filler}"),
+        art(3, title="Short", text="Harbour closed."),
+    ])
+    snips = {h["id"]: h["snippet"] for h in store.fts_article_hits("harbour")}
+    assert snips["a-0001"].startswith("…") and snips["a-0001"].endswith("…") and "[harbour]" in snips["a-0001"]
+    assert snips["a-0002"].startswith("[Harbour] pilots") and snips["a-0002"].endswith("…")
+    assert snips["a-0003"] == "[Harbour] closed."
+    assert {h["id"]: h["snippet"] for h in store.search("harbour")}["a-0001"].startswith("…")
+
+
 # -- PostgreSQL's own parts --------------------------------------------------------------------------------------
 
 def test_timestamps_are_timestamptz_and_come_back_aware(pg_url: str) -> None:

@@ -15,10 +15,12 @@ from fastapi.testclient import TestClient  # noqa: E402
 from storyline.web import create_app  # noqa: E402
 from storyline.pipeline import open_pipeline  # noqa: E402
 from storyline.records import Origin, RawItem  # noqa: E402
-from storyline.store import Store  # noqa: E402
+from storyline.store import open_store  # noqa: E402
 from storyline.web import spans, svg  # noqa: E402
 
-from .test_api import LEXICAL, build_demo_db, needs_corpus  # noqa: E402
+from .test_api import LEXICAL, needs_corpus  # noqa: E402
+# the demo store once per module and backend (SQLite and PostgreSQL), and an empty store on the same backend
+from .test_api import demo_backend, demo_db, demo_source, fresh_db  # noqa: E402,F401
 
 XSS_TITLE = '<script>window.__xss=1;alert("title")</script> Harbour <b>bold</b> claim'
 XSS_BODY = ('Officials said <img src=x onerror="window.__xss=2;alert(\'body\')"> the pier reopened. '
@@ -55,9 +57,9 @@ def assert_no_inline_code(html: str) -> None:
 
 
 @pytest.fixture
-def xss_client(tmp_path):
-    db = tmp_path / "xss.db"
-    with Store(db) as s:
+def xss_client(fresh_db):
+    db = fresh_db
+    with open_store(db) as s:
         items = [RawItem(Origin("xss", 1), XSS_BODY, title=XSS_TITLE, source='Evil "Outlet" <i>',
                          date="2026-03-12T10:00:00Z", byline="<u>by</u>", url="javascript:alert(6)"),
                  RawItem(Origin("xss", 2), XSS_BODY + " Later update.", title=XSS_TITLE + " (update)",
@@ -91,9 +93,8 @@ def test_pages_use_only_local_assets_and_no_inline_code(xss_client):
 
 
 @needs_corpus
-def test_article_page_highlights_exactly_the_asked_span(tmp_path):
-    db = build_demo_db(tmp_path / "d.db")
-    with TestClient(create_app(db, LEXICAL)) as c:
+def test_article_page_highlights_exactly_the_asked_span(demo_db):
+    with TestClient(create_app(demo_db, LEXICAL)) as c:
         aid = c.get("/api/articles").json()["articles"][2]["id"]
         text = c.get(f"/api/articles/{aid}").json()["text"]
         start, end = 20, 90
@@ -107,9 +108,8 @@ def test_article_page_highlights_exactly_the_asked_span(tmp_path):
 
 
 @needs_corpus
-def test_story_page_has_every_section_and_why_explanations(tmp_path):
-    db = build_demo_db(tmp_path / "d.db")
-    with TestClient(create_app(db, LEXICAL)) as c:
+def test_story_page_has_every_section_and_why_explanations(demo_db):
+    with TestClient(create_app(demo_db, LEXICAL)) as c:
         sid = c.get("/api/stories", params={"order": "most-covered", "limit": 1}).json()["stories"][0]["id"]
         data = c.get(f"/api/stories/{sid}").json()
         html = c.get(f"/stories/{sid}").text

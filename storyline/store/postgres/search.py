@@ -49,6 +49,16 @@ def _headline_options(open_mark: str, close_mark: str, words: int) -> str:
             f"MinWords={max(1, words // 2)}, ShortWord=2, MaxFragments=1, FragmentDelimiter={quoted('…')}")
 
 
+def _mark_cuts(snippet: str, row: Any) -> str:
+    """``snippet`` as SQLite's ``snippet()`` gives it: "…" where it cuts words of the text off, before and after
+    (``ts_headline`` puts its delimiter only between fragments), and the text's closing punctuation when nothing
+    but that follows (``ts_headline`` ends at a word). ``row``: ``at`` (1-based position of the snippet's words in
+    the text; 0 when not found verbatim: left as it is), ``cut_before``, ``cut_after`` and ``end_text``."""
+    if not snippet or not row["at"]:
+        return snippet
+    return ("…" if row["cut_before"] else "") + snippet + ("…" if row["cut_after"] else row["end_text"] or "")
+
+
 class PostgresSearchQueries:
     """Read queries behind ``/search``, ``/entities/{name}`` and a story page's related stories."""
 
@@ -68,13 +78,21 @@ class PostgresSearchQueries:
                f"FROM articles a, q WHERE a.search @@ q.q AND a.superseded_by IS NULL"
                + "".join(f" AND {w}" for w in where) +
                " ORDER BY score DESC, a.seq LIMIT %s) "
-               f"SELECT h.id, m.story_id, h.source, h.title, h.date, h.lang, h.score, "
-               f"ts_headline('{TS_CONFIG}', h.text, q.q, %s) AS snip "
-               "FROM hits h CROSS JOIN q LEFT JOIN memberships m ON m.article_id = h.id "
+               f"SELECT h.id, m.story_id, h.source, h.title, h.date, h.lang, h.score, s.snip, "
+               # where the snippet's words lie in the text, so that a cut is marked as SQLite's snippet() marks it
+               "w.at, (w.at > 1 AND left(h.text, w.at - 1) ~ '[[:alnum:]]') AS cut_before, "
+               "(w.at > 0 AND w.rest ~ '[[:alnum:]]') AS cut_after, "
+               "CASE WHEN w.at > 0 AND w.rest !~ '[[:alnum:]]' THEN rtrim(w.rest, E' \\t\\n\\r') END AS end_text "
+               f"FROM hits h CROSS JOIN q CROSS JOIN LATERAL (SELECT ts_headline('{TS_CONFIG}', h.text, q.q, %s) "
+               "AS snip) s CROSS JOIN LATERAL (SELECT replace(replace(s.snip, %s, ''), %s, '') AS plain) p "
+               "CROSS JOIN LATERAL (SELECT strpos(h.text, p.plain) AS at, "
+               "substr(h.text, strpos(h.text, p.plain) + length(p.plain)) AS rest) w "
+               "LEFT JOIN memberships m ON m.article_id = h.id "
                "ORDER BY h.score DESC, h.seq")
-        rows = self._rows(sql, [q, *params, limit, _headline_options(open_mark, close_mark, snippet_words)])
+        rows = self._rows(sql, [q, *params, limit, _headline_options(open_mark, close_mark, snippet_words),
+                                open_mark, close_mark])
         return [{"id": r["id"], "story_id": r["story_id"], "source": r["source"], "title": r["title"],
-                 "date": iso(r["date"]), "lang": r["lang"], "snippet": r["snip"] or "",
+                 "date": iso(r["date"]), "lang": r["lang"], "snippet": _mark_cuts(r["snip"] or "", r),
                  "score": float(r["score"])} for r in rows]
 
     def current_article_ids(self, *, since: datetime | None = None, until: datetime | None = None,
