@@ -85,8 +85,8 @@ def create_app(store_path: str | os.PathLike[str], settings: Settings | None = N
     with no token every write is refused with 403. ``encoder`` embeds semantic-search queries (default: the
     cluster profile's encoder, loaded on the first semantic search); it must be the one that embedded the articles.
     ``workers`` is the number of processes serving this store with this app (``storyline serve --workers``, via
-    :mod:`storyline.api.factory`): above 1, API ingests also take a file lock beside the database, so they run one
-    at a time across the processes. Give it to any multi-process ASGI server that builds one app per process.
+    :mod:`storyline.api.factory`); API ingests are queued in the store and written by one ingest worker, whichever
+    process runs it. Give it to any multi-process ASGI server that builds one app per process.
     ``templates`` (a ``Jinja2Templates``) renders error pages for browsers, and ``faces`` add routes after the
     API's (the web pages: :func:`storyline.web.create_app` passes both); without templates every error is JSON.
 

@@ -2,10 +2,8 @@
 in-memory cache of story pages, templates.
 
 SQLite connections are not shared between threads: every worker thread opens its own :class:`Store` (WAL lets
-readers run beside the one writer). Ingest goes through a separate write Store under a lock, one request at a time;
-that lock is also the database's file lock (:meth:`AppContext.ingest_lock`, :mod:`storyline.store.lock`), so
-ingests are serialised with the other worker processes (``storyline serve --workers N``) and with any
-``storyline ingest``/``watch`` writing to the same database.
+readers run beside the one writer). Ingests are written by the one ingest worker (:mod:`storyline.service.worker`),
+which consumes the store's queue under the database's ingest lock.
 """
 
 from __future__ import annotations
@@ -13,14 +11,12 @@ from __future__ import annotations
 import inspect
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ..settings import Settings
 from ..store import Store, is_postgres_url, open_store
-from ..store.lock import ingest_lock
 
 
 def load_view_builder() -> Callable[..., Any] | None:
@@ -318,12 +314,9 @@ class AppContext:
     pages: ViewCache = field(init=False)  # rendered story pages (storyline/api/stored_pages.py)
     rankings: ViewCache = field(init=False)  # whole story listings, per store version and filters (data.list_stories)
     stored_views: StoredViews = field(init=False)
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
     _stores: list[Store] = field(default_factory=list)
     _stores_lock: threading.Lock = field(default_factory=threading.Lock)
-    _writer: Store | None = None
-    _pipeline: Any = None  # the API's ingest pipeline (ingest_pipeline), kept between ingests
     encoder: Any = None  # the query encoder for semantic search; None = the cluster profile's, built on first use
     _encoder_lock: threading.Lock = field(default_factory=threading.Lock)
     _matrix: tuple[tuple, Any] | None = None
@@ -349,46 +342,6 @@ class AppContext:
             with self._stores_lock:
                 self._stores.append(s)
         return s
-
-    @contextmanager
-    def ingest_lock(self) -> Iterator[None]:
-        """Hold the right to ingest: :attr:`write_lock` (threads of this process) and the database's ingest lock
-        (an exclusive ``flock``: the other worker processes, and any ``storyline ingest``/``watch`` on the same
-        database). Both wait as long as it takes. Held from restoring the clusterer to the last commit, so each
-        ingest clusters against everything every earlier ingest stored; the pipeline re-enters the same lock."""
-        if is_postgres_url(self.store_path):  # the database's advisory lock (storyline/store/postgres/lock.py)
-            with self.write_lock, self.writer().ingest_lock():
-                yield
-            return
-        with self.write_lock, ingest_lock(self.store_path):
-            yield
-
-    def writer(self) -> Store:
-        """The one write Store; callers hold :meth:`ingest_lock` (or :attr:`write_lock`)."""
-        if self._writer is None:
-            self._writer = open_store(self.store_path, check_same_thread=False)
-        return self._writer
-
-    def ingest_pipeline(self) -> Any:
-        """The API's ingest :class:`~storyline.pipeline.Pipeline` on the write Store, built on the first ingest and
-        kept: restoring the clusterer reads every stored article (11 s for 10,000 articles, lexical profile, 2
-        cores), and a kept pipeline restores again only when another process has ingested since its last run
-        (``Pipeline.run`` compares the store's ingest generation). Callers hold :meth:`ingest_lock`."""
-        if self._pipeline is None:
-            from ..pipeline import open_pipeline
-
-            clusterer = None
-            if self.settings.cluster.profile == "default":
-                # reuse the app's encoder, so the model loads once per server rather than once per pipeline
-                from ..cluster import make_clusterer
-
-                clusterer = make_clusterer(self.settings, encoder=self.query_encoder()).restore(self.writer())
-            self._pipeline = open_pipeline(self.writer(), self.settings, clusterer)
-            if self.view_builder is not None:  # the stories an ingest changes get their view and pages in its batch
-                from .refresh import ViewRefresher
-
-                self._pipeline.observers.append(ViewRefresher(self))
-        return self._pipeline
 
     def build_view(self, store: Store, story_id: str) -> Any:
         if self.view_builder is None:
@@ -427,7 +380,3 @@ class AppContext:
             for s in self._stores:
                 s.close()
             self._stores.clear()
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-            self._pipeline = None
