@@ -146,7 +146,8 @@ def test_an_api_ingest_commits_a_changed_story_with_its_new_view_and_pages(db):
         with Store(db) as s:  # both pages were stored by the ingest, for the story's current version
             keys = {r[0]: r[1] for r in s.query("SELECT kind, page_key FROM story_pages WHERE story_id=?", (sid,))}
             assert keys.keys() == {"html", "json"}
-            assert all(keys[k] == stored_pages.page_key(app.state.ctx, s, sid, k)[0] for k in ("html", "json"))
+            state = stored_pages.story_state(app.state.ctx, s, sid)
+            assert all(keys[k] == stored_pages.page_key(app.state.ctx, sid, k, *state) for k in ("html", "json"))
         stats = c.get("/api/health").json()["view_cache"]["stored"]
         assert stats["stale"] == 0 and stats["errors"] == 0
 

@@ -66,16 +66,17 @@ def page_salt(ctx: "AppContext", kind: str) -> str:
     return json.dumps([ctx.stored_views.salt, templates, web], sort_keys=True, default=str)
 
 
-def page_key(ctx: "AppContext", store: Store, sid: str,
-             kind: str) -> tuple[str, tuple[str, int], str] | None:
-    """``(key, version, fingerprint)`` of story ``sid``'s ``kind`` page now; None when the story has no row (merged
-    away)."""
+def story_state(ctx: "AppContext", store: Store, sid: str) -> tuple[tuple[str, int], str] | None:
+    """``(version, fingerprint)`` of story ``sid`` now, what every page of it is keyed on; None when the story has no
+    row (merged away)."""
     version = queries.story_versions(store, [sid]).get(sid)
     fp = views.story_fingerprint(store, sid, ctx.stored_views.salt)
-    if version is None or fp is None:
-        return None
-    key = hashlib.sha256(json.dumps([page_salt(ctx, kind), sid, list(version), fp]).encode("utf-8")).hexdigest()[:32]
-    return key, version, fp
+    return None if version is None or fp is None else (version, fp)
+
+
+def page_key(ctx: "AppContext", sid: str, kind: str, version: tuple[str, int], fp: str) -> str:
+    """The key of story ``sid``'s ``kind`` page at ``version`` with view fingerprint ``fp``."""
+    return hashlib.sha256(json.dumps([page_salt(ctx, kind), sid, list(version), fp]).encode("utf-8")).hexdigest()[:32]
 
 
 def storable(ctx: "AppContext", payload: dict[str, Any], version: tuple[str, int], fp: str) -> bool:
@@ -112,11 +113,12 @@ def page(ctx: "AppContext", store: Store, sid: str, kind: str,
     if kind not in KINDS:
         raise ValueError(f"page kind must be one of {list(KINDS)}, got {kind!r}")
     payload_of = payload_of or (lambda: data.story_data(ctx, store, sid))
-    k = page_key(ctx, store, sid, kind)
-    if k is None:  # merged away or unknown since it was resolved: story_data says which, as a 404
+    state = story_state(ctx, store, sid)
+    if state is None:  # merged away or unknown since it was resolved: story_data says which, as a 404
         payload_of()
         raise AssertionError(f"story {sid!r} has no row but its data could be read")  # pragma: no cover
-    key, version, fp = k
+    version, fp = state
+    key = page_key(ctx, sid, kind, version, fp)
 
     def load_or_render() -> tuple[bytes, bool]:
         row = views.load_page(store, sid, kind)
@@ -139,12 +141,13 @@ def store_pages(ctx: "AppContext", store: Store, sid: str, payload: dict[str, An
     """Render both pages of ``sid`` from ``payload`` and store them under the story's current key (the writer, in
     its transaction: :mod:`storyline.api.refresh`); returns how many were stored (0 when ``payload`` does not show
     the current view)."""
+    state = story_state(ctx, store, sid)  # read once: both pages share the story's version and view
+    if state is None or not storable(ctx, payload, *state):
+        return 0
     n = 0
     for kind in kinds(ctx):
-        k = page_key(ctx, store, sid, kind)
-        if k is None or not storable(ctx, payload, k[1], k[2]):
-            return n
         t0 = time.perf_counter()
         body = render(ctx, store, sid, kind, payload)
-        n += views.save_page(store, sid, kind, k[0], body, (time.perf_counter() - t0) * 1000)
+        n += views.save_page(store, sid, kind, page_key(ctx, sid, kind, *state), body,
+                             (time.perf_counter() - t0) * 1000)
     return n
