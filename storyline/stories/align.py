@@ -33,7 +33,8 @@ from ..sentences import Sentence, split_sentences
 from ..settings import StoriesSettings
 from .terms import terms
 
-__all__ = ["AlignedPair", "Alignment", "Encoder", "SentenceRef", "align_sentences", "encode_texts", "tfidf"]
+__all__ = ["AlignedPair", "Alignment", "Encoder", "SentenceRef", "align_sentences", "encode_texts", "tfidf",
+           "tfidf_terms"]
 
 
 class Encoder(Protocol):
@@ -87,6 +88,7 @@ class Alignment:
     dense_vectors: np.ndarray | None = field(repr=False, default=None)  # rows l2-normalised, or None
     lexical_scores: Any = field(repr=False, default=None)  # CSR like adjacency: the lexical cosine of each pair
     dense_scores: Any = field(repr=False, default=None)  # CSR like adjacency: the dense cosine, or None
+    lexical_terms: tuple[str, ...] | None = field(repr=False, default=None)  # the stem of each lexical column
 
     @property
     def pairs(self) -> tuple[AlignedPair, ...]:
@@ -170,7 +172,14 @@ class Alignment:
 
 
 def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
-    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``.
+    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``
+    (:func:`tfidf_terms` without the terms)."""
+    return tfidf_terms(texts)[0]
+
+
+def tfidf_terms(texts: Sequence[str]) -> tuple[sparse.csr_matrix, tuple[str, ...]]:
+    """TF-IDF vectors (CSR, l2-normalised rows) of ``texts`` over stemmed content words; IDF from ``texts``; and the
+    stem of each column.
 
     The weighting of scikit-learn's ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` — tf ``1 + ln(count)``, idf
     ``ln((1 + n) / (1 + df)) + 1``, columns in sorted term order — computed here with scipy, so that a story view
@@ -195,12 +204,12 @@ def tfidf(texts: Sequence[str]) -> sparse.csr_matrix:
         indptr.append(len(indices))
     n, m = len(texts), len(distinct)
     if not vocab:  # every text is empty of content words
-        return sparse.csr_matrix((n, 1), dtype=np.float32)
+        return sparse.csr_matrix((n, 1), dtype=np.float32), ("",)
     rank = np.empty(len(vocab), dtype=np.int64)  # first-seen term id → column of the term in sorted order
     rank[np.array([vocab[t] for t in sorted(vocab)])] = np.arange(len(vocab))
     X = sparse.csr_matrix((np.array(counts, dtype=np.float32), rank[np.array(indices, dtype=np.int64)],
                            np.array(indptr, dtype=np.int64)), shape=(m, len(vocab)))
-    return weigh_counts(X, mult, code)
+    return weigh_counts(X, mult, code), tuple(sorted(vocab))
 
 
 def weigh_counts(X: sparse.csr_matrix, mult: np.ndarray, code: np.ndarray) -> sparse.csr_matrix:
@@ -298,7 +307,7 @@ def align_sentences(
     if n == 0:
         empty = sparse.csr_matrix((0, 0), dtype=np.float32)
         return Alignment((), empty, method, sparse.csr_matrix((0, 1), dtype=np.float32), None, empty, None)
-    X = tfidf([r.text for r in refs])
+    X, vocab = tfidf_terms([r.text for r in refs])
     D = encode_texts(encoder, [r.text for r in refs]) if encoder is not None else None
     art_index: dict[str, int] = {}
     owner = np.array([art_index.setdefault(r.article_id, len(art_index)) for r in refs])
@@ -315,7 +324,7 @@ def align_sentences(
         rows, cols, vals = _spread_pairs(Xd, code, owner, t_lex)
         lex = np.round(vals.astype(np.float32), 4)
         A = sparse.csr_matrix((lex, (rows, cols)), shape=(n, n))
-        return Alignment(tuple(refs), A, method, X, None, A.copy(), None)
+        return Alignment(tuple(refs), A, method, X, None, A.copy(), None, vocab)
     Xt = Xd.T.tocsr()
     Dt = D[first].T if D is not None else None
     rows_l, cols_l, score_l, lex_l, dense_l = [], [], [], [], []
@@ -342,4 +351,4 @@ def align_sentences(
     A = sparse.csr_matrix((np.round(np.concatenate(score_l), 4), (rows, cols)), shape=shape)
     L = sparse.csr_matrix((np.round(np.concatenate(lex_l), 4), (rows, cols)), shape=shape)
     Dm = sparse.csr_matrix((np.round(np.concatenate(dense_l), 4), (rows, cols)), shape=shape) if dense_l else None
-    return Alignment(tuple(refs), A, method, X, D, L, Dm)
+    return Alignment(tuple(refs), A, method, X, D, L, Dm, vocab)

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 from scipy import sparse
 
+from . import wordsim
 from .figures import is_people
 from .terms import STOP, stem, terms
 
@@ -272,6 +273,8 @@ def claim_of(text: str) -> Claim:
             part = _PART_OF.match(body, end)
             nm = _NOUN.match(body, part.end()) if part else _NOUN.match(body, end)
             noun = _noun(nm.group(1)) if nm and nm.group(1).lower() not in STOP else ""
+            if noun and _VERB_AFTER.match(body, nm.start(1)):
+                noun = ""  # "the remaining five stayed on board": a verb follows, the counted thing is not named
         if num.lower() == "one" and (_ONE_NOT_A_NUMBER.search(before[-12:]) or body.startswith(" of", m.end())):
             continue  # "no one was hurt", "one of the …": no count
         approx = bool(m.group("mod")) or num.lower() in ("dozen",)
@@ -342,6 +345,13 @@ def claim_of(text: str) -> Claim:
 # words right after it ("a 9% pay increase": increase; "78 per cent of members": members)
 _PERCENT_BEFORE = re.compile(r"\b([a-z]+)\s+of\s+(?:[a-z]+\s+){0,2}$")
 _PERCENT_AFTER = re.compile(r"\s+(?:of\s+(?:the\s+|its\s+|their\s+)?)?([a-z]+)(?:[\s-]+([a-z]+))?")
+
+
+# a past form right after a count, followed by a function word or the end of a clause ("the remaining five stayed on
+# board", "two died in hospital"): the count is the subject of a verb and names no counted thing; "five injured
+# workers" (a noun follows) keeps its noun. Grammar words, not fitted
+_VERB_AFTER = re.compile(r"[a-z]{3,}ed(?=\s*[,;:.!?]|\s*$|\s+(?:%s)\b)"
+                         % "|".join(sorted(STOP, key=len, reverse=True)))
 
 
 def _percent_of(body: str, start: int, end: int) -> str:
@@ -491,6 +501,7 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
                      *, floor: float = 0.0, linkage: float = 0.0, min_shared: float = 0.0, strong: float = 1.0,
                      candidates: int = 16, background: bool = True,
                      one_sided: float = 1.0, link_shared: float = 1.01, same_figure: bool = False,
+                     word_sim: float = 2.0, soft_links: float = 2.0, soft_floor: float = 0.2,
                      ) -> list[list[int]]:
     """Groups of aligned sentences that state the same thing, each with sentences of ≥ 2 *independent* sources.
 
@@ -520,6 +531,16 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     sentence says no more than the other, so the link alone is strong; a contradiction of any member still blocks
     it. Two groups that could not be joined are not tried again (a grown group only has
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
+
+    ``word_sim`` (≤ 1: on) lets a plain word count as shared when the other sentence has a near-synonym of it with
+    at least this cosine in the word table (:mod:`storyline.stories.wordsim`: "remain"/"stayed"), in the share of
+    words of a weak pair, the shared content word every pair needs and the shared word of a same-figure link; the
+    strong link (``link_shared``) still reads words as written. ``soft_links`` (≤ 1: on) adds, after the aligned and
+    same-figure pairs, pairs of sentences of different articles that the aligner did not align but whose TF-IDF
+    cosine with near-synonyms (words with this cosine or more) counted as shared reaches ``soft_floor`` ("The trust's
+    board meets on Wednesday to consider the plans" / "The trust's board will vote on the proposals later today");
+    such a pair counts as aligned for the linkage test and, as a weak pair, must share ``min_shared`` of its plain
+    words as written. Without the word table (the file is not installed) both fall back to exact words.
     """
     refs = al.sentences
     n = len(refs)
@@ -555,12 +576,22 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         # paraphrases the aligner misses ("About 60 workers were evacuated" / "Sixty-two staff were evacuated"): a
         # pair of independent sentences giving one counted thing a compatible figure and sharing a plain word other
         # than the counted noun; tried after every aligned pair, and counted as aligned by the linkage test
-        er, ec, linking = _same_figure_pairs(refs, code, excluded, B)
+        er, ec, linking = _same_figure_pairs(refs, code, excluded, B, word_sim)
         if len(er):
             rows, cols = np.concatenate([rows, er[linking]]), np.concatenate([cols, ec[linking]])
             vals = np.concatenate([vals, np.zeros(int(linking.sum()), dtype=vals.dtype)])
             E = sparse.csr_matrix((np.ones(2 * len(er), dtype=np.int32),
                                    (np.concatenate([er, ec]), np.concatenate([ec, er]))), shape=(n, n))
+            B = (B + E).tocsr()
+    soft: set[tuple[int, int]] = set()  # pairs linked by their soft cosine alone: their shared words read as written
+    if soft_links <= 1.0:
+        sr, sc = _soft_link_pairs(al, code, first_of, excluded, B, soft_links, soft_floor)
+        if len(sr):
+            soft.update(zip(sr.tolist(), sc.tolist()))
+            rows, cols = np.concatenate([rows, sr]), np.concatenate([cols, sc])
+            vals = np.concatenate([vals, np.zeros(len(sr), dtype=vals.dtype)])
+            E = sparse.csr_matrix((np.ones(2 * len(sr), dtype=np.int32),
+                                   (np.concatenate([sr, sc]), np.concatenate([sc, sr]))), shape=(n, n))
             B = (B + E).tocsr()
     links: dict[int, np.ndarray] = {}  # group root → number of aligned members per sentence (dense), lazily
     art_code: dict[str, int] = {}
@@ -632,20 +663,23 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         ri, rj = find(i), find(j)
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
+        tau = 2.0 if (i, j) in soft else word_sim
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
-                and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
-                and not _shared_figure(stated[i], stated[j])):
+                and _plain_overlap(cores[i], cores[j], tau) < min_shared - 1e-9
+                and not _shared_figure(stated[i], stated[j])
+                and not _shared_background_figure(refs[i].text, refs[j].text)):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
                 and bool(stated[i].numbers) != bool(stated[j].numbers)
-                and _plain_overlap(cores[i], cores[j]) < one_sided - 1e-9):
+                and _plain_overlap(cores[i], cores[j], tau) < one_sided - 1e-9):
             continue  # figures on one side only: the figure is the claim of that sentence, the other has none
         ci, cj = claims[i], claims[j]
         if ci is not cj:
             key = (id(ci), id(cj))
             sub = substantive.get(key)
             if sub is None:
-                sub = substantive[key] = _substantive(ci.words & cj.words)
+                sub = substantive[key] = _substantive(ci.words & cj.words) or (
+                    word_sim <= 1.0 and bool(wordsim.soft_matched(ci.plain, cj.plain, word_sim)))
             if not sub:
                 continue  # aligned on a day or a number alone
         gi, gj = members.get(ri, [ri]), members.get(rj, [rj])
@@ -713,36 +747,56 @@ def _candidate_pairs(A: Any, floor: float, k: int, rows: np.ndarray | None = Non
     return K.row, K.col, K.data
 
 
-def _same_figure_pairs(refs: Any, code: np.ndarray, excluded: Any, aligned: Any,
+def _same_figure_pairs(refs: Any, code: np.ndarray, excluded: Any, aligned: Any, word_sim: float = 2.0,
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i < j) of sentences of different articles, not ``aligned``, that give one counted noun compatible
     figures (outside adverbial clauses and relative clauses between commas, :func:`stated_of`; not a span of time),
     as two row arrays, and whether each also shares a plain word (not a name, not a number) other than the counted
-    noun. Sentences with the same text (``code``) are read once."""
+    noun (a near-synonym by the word table counts from cosine ``word_sim``). A count that names no counted thing
+    ("the remaining five stayed on board") pairs with an equal count of any noun ("five crew members remain"), both
+    exact; figures that both sentences give in a relative clause between commas ("Orrin Textiles, which employs
+    around 260 people, makes …" / "The company, which employs 258 people at the site, said …") pair with each other,
+    never with a stated one. Sentences with the same text (``code``) are read once."""
     by_text: dict[int, list[int]] = {}
     for i in range(len(refs)):
         if i not in excluded:
             by_text.setdefault(int(code[i]), []).append(i)
-    by_noun: dict[str, list[tuple[float, int, Num]]] = {}
+    by_noun: dict[str, list[tuple[float, int, Num]]] = {}  # counted noun (" " + noun: in background) → figures
+    bare: list[tuple[float, int]] = []  # exact counts that name no counted thing
     for c, rows in by_text.items():
-        for m in stated_of(refs[rows[0]].text).numbers:
-            if m.noun and m.unit == "count" and m.high is None and m.noun not in _SPANS:
+        text = refs[rows[0]].text
+        for m in stated_of(text).numbers:
+            if m.unit != "count" or m.high is not None:
+                continue
+            if m.noun and m.noun not in _SPANS:
                 by_noun.setdefault(m.noun, []).append((m.value, c, m))
+            elif not m.noun and not m.approx:
+                bare.append((m.value, c))
+        for m in _background_numbers(text):
+            if m.noun and m.unit == "count" and m.high is None and m.noun not in _SPANS:
+                by_noun.setdefault(" " + m.noun, []).append((m.value, c, m))
     texts: dict[tuple[int, int], bool] = {}  # pair of text codes → shares a plain word other than the noun
+
+    def shares(c: int, c2: int, noun: str) -> None:
+        key = (min(c, c2), max(c, c2))
+        if c == c2 or texts.get(key):
+            return
+        ta, tb = refs[by_text[key[0]][0]].text, refs[by_text[key[1]][0]].text
+        texts[key] = bool(wordsim.soft_matched(claim_of(ta).plain - _noun_stems(ta, noun),
+                                               claim_of(tb).plain - _noun_stems(tb, noun), word_sim))
+
     for noun, items in by_noun.items():
-        if len(items) < 2:
-            continue
         items.sort(key=lambda t: t[0])
         for k, (v, c, m) in enumerate(items):
             for v2, c2, m2 in items[k + 1:]:
                 if v2 > v * (1 + 2 * _OVER) + 1e-9:
                     break
-                key = (min(c, c2), max(c, c2))
-                if c == c2 or texts.get(key) or not compatible(m, m2):
-                    continue
-                ta, tb = refs[by_text[key[0]][0]].text, refs[by_text[key[1]][0]].text
-                texts[key] = bool((claim_of(ta).plain & claim_of(tb).plain) - _noun_stems(ta, noun)
-                                  - _noun_stems(tb, noun))
+                if compatible(m, m2):
+                    shares(c, c2, noun.strip())
+            if not noun.startswith(" ") and not m.approx:
+                for v2, c2 in bare:
+                    if v2 == v:
+                        shares(c, c2, noun)
     ri: list[int] = []
     rj: list[int] = []
     word: list[bool] = []
@@ -762,6 +816,85 @@ def _same_figure_pairs(refs: Any, code: np.ndarray, excluded: Any, aligned: Any,
 
 # counted nouns that are spans of time ("nine days", "five hours"): how long, not how many of a thing
 _SPANS = frozenset(stem(w) for w in "second minute hour day week month year decade".split())
+
+
+@lru_cache(maxsize=65536)
+def _background_numbers(text: str) -> tuple[Num, ...]:
+    """The figures ``text`` gives only in relative clauses set between commas (:data:`_MEDIAL`): what
+    :func:`main_of` reads and :func:`stated_of` does not."""
+    stated = list(stated_of(text).numbers)
+    out = []
+    for m in main_of(text).numbers:
+        if m in stated:
+            stated.remove(m)
+        else:
+            out.append(m)
+    return tuple(out)
+
+
+def _shared_background_figure(a: str, b: str) -> bool:
+    """Whether both sentences give one counted thing a compatible figure in a relative clause between commas: the
+    same thing said of what they name ("…, which employs around 260 people, …" / "…, which employs 258 people …")."""
+    nb = _background_numbers(b)
+    return bool(nb) and any(compatible(n, m) and n.noun and n.noun == m.noun
+                            for n in _background_numbers(a) for m in nb)
+
+
+def _soft_link_pairs(al: "Alignment", code: np.ndarray, first_of: np.ndarray, excluded: Any, aligned: Any,
+                     tau: float, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of sentences of different articles, not ``aligned`` and not ``excluded``, whose soft cosine
+    reaches ``floor``, best first: the TF-IDF cosine with each pair of near-synonyms (cosine ≥ ``tau`` in the word
+    table) counted as a shared word in proportion to its cosine, x·Sy / √(x·Sx · y·Sy) (the soft cosine measure of
+    Sidorov et al., 2014). Empty without the word table or the alignment's TF-IDF terms. Computed once per distinct
+    text (``code``, ``first_of``), through the pairs of terms the table links only."""
+    words = wordsim.table()
+    X, terms_ = al.lexical_vectors, al.lexical_terms
+    empty = np.zeros(0, dtype=np.int64)
+    if words is None or X is None or terms_ is None or X.shape[1] != len(terms_):
+        return empty, empty
+    idx = np.array([words.index.get(t, -1) for t in terms_], dtype=np.int64)
+    have = np.flatnonzero(idx >= 0)
+    if len(have) < 2:
+        return empty, empty
+    N = words.neighbours[idx[have]][:, idx[have]].tocoo()
+    keep = N.data >= tau - 1e-6
+    if not keep.any():
+        return empty, empty
+    V = X.shape[1]
+    S = sparse.csr_matrix((N.data[keep], (have[N.row[keep]], have[N.col[keep]])), shape=(V, V))
+    Xd = X[first_of].tocsr()
+    Y = Xd @ S  # each text's weight carried to its words' near-synonyms
+    extra = (Y @ Xd.T).tocoo()  # off-diagonal part of x·Sy: only texts linked through a pair of near-synonyms
+    if extra.nnz == 0:
+        return empty, empty
+    a, b, e = extra.row, extra.col, extra.data
+    up = a < b
+    a, b, e = a[up], b[up], e[up]
+    exact = np.asarray(Xd[a].multiply(Xd[b]).sum(axis=1)).ravel()
+    norm = np.sqrt(1.0 + np.asarray(Y.multiply(Xd).sum(axis=1)).ravel())  # rows are l2-normalised: x·x = 1
+    score = (exact + e) / (norm[a] * norm[b])
+    hit = score >= floor - 1e-9
+    a, b, score = a[hit], b[hit], score[hit]
+    by_code: dict[int, list[int]] = {}
+    for i in range(len(code)):
+        if i not in excluded:
+            by_code.setdefault(int(code[i]), []).append(i)
+    refs = al.sentences
+    ri: list[int] = []
+    rj: list[int] = []
+    sv: list[float] = []
+    for k in np.argsort(-score, kind="stable").tolist():
+        for i in by_code.get(int(a[k]), ()):
+            for j in by_code.get(int(b[k]), ()):
+                if refs[i].article_id != refs[j].article_id:
+                    ri.append(min(i, j))
+                    rj.append(max(i, j))
+                    sv.append(float(score[k]))
+    if not ri:
+        return empty, empty
+    r, c = np.array(ri, dtype=np.int64), np.array(rj, dtype=np.int64)
+    keep = np.asarray(aligned[r, c]).ravel() == 0
+    return r[keep], c[keep]
 
 
 def _noun_stems(text: str, noun: str) -> set[str]:
@@ -853,6 +986,13 @@ def stated_of(text: str) -> Claim:
     return claim_of(_ADJUNCT.sub("", _MEDIAL.sub(",", text)))
 
 
-def _plain_overlap(a: Claim, b: Claim) -> float:
+def _plain_overlap(a: Claim, b: Claim, word_sim: float = 2.0) -> float:
+    """The share of the plain words of the claim with fewer of them that are in the other (or, from cosine
+    ``word_sim`` ≤ 1, have a near-synonym there: :func:`storyline.stories.wordsim.soft_matched`)."""
     small = min(len(a.plain), len(b.plain))
-    return len(a.plain & b.plain) / small if small else 0.0
+    if not small:
+        return 0.0
+    if word_sim > 1.0:
+        return len(a.plain & b.plain) / small
+    few, many = (a.plain, b.plain) if len(a.plain) <= len(b.plain) else (b.plain, a.plain)
+    return len(wordsim.soft_matched(few, many, word_sim)) / small

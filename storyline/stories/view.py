@@ -515,7 +515,8 @@ def build_view_from_articles(
                               linkage=s.agreement_linkage, min_shared=s.agreement_min_shared,
                               strong=s.agreement_strong_similarity, candidates=s.agreement_candidates,
                               one_sided=s.agreement_one_sided_shared, link_shared=s.agreement_link_shared,
-                              same_figure=s.agreement_same_figure)
+                              same_figure=s.agreement_same_figure, word_sim=s.agreement_word_similarity,
+                              soft_links=s.agreement_soft_links, soft_floor=s.align_lexical_threshold)
     quotes = group_by_speaker(carry_copies(resolve_speakers(
         [q for a in articles for q in extract_quotes(a, by_article.get(a.id, []))], articles), copies))
     figures = [f for a in articles for f in extract_figures(a, by_article.get(a.id, []))]
