@@ -587,6 +587,12 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     if soft_links <= 1.0:
         sr, sc = _soft_link_pairs(al, code, first_of, excluded, B, soft_links, soft_floor)
         if len(sr):
+            # a pair the aligner missed holds only on plain words both state themselves, as written: not a verb of
+            # saying or thinking ("forecasters expect" / "we expect"), not words quoted from someone
+            own = [_own_share(refs[i].text, refs[j].text) >= max(min_shared, 1e-9) - 1e-9
+                   for i, j in zip(sr.tolist(), sc.tolist())]
+            sr, sc = sr[np.array(own, dtype=bool)], sc[np.array(own, dtype=bool)]
+        if len(sr):
             soft.update(zip(sr.tolist(), sc.tolist()))
             rows, cols = np.concatenate([rows, sr]), np.concatenate([cols, sc])
             vals = np.concatenate([vals, np.zeros(len(sr), dtype=vals.dtype)])
@@ -984,6 +990,15 @@ def stated_of(text: str) -> Claim:
     """The claim of ``text`` without its adverbial clauses and its relative clauses set between commas
     (:data:`_MEDIAL`): the figures that may let a weak pair link, or make a sentence one with figures."""
     return claim_of(_ADJUNCT.sub("", _MEDIAL.sub(",", text)))
+
+
+def _own_share(a: str, b: str) -> float:
+    """The share of plain words (outside clauses, :func:`core_of`) of the sentence with fewer that the other uses too,
+    as written, leaving out words in quotation marks and verbs of saying or thinking (:data:`_THAT_VERBS`)."""
+    ca, cb = core_of(a), core_of(b)
+    wa, wb = ca.plain - ca.quoted - _THAT_VERBS, cb.plain - cb.quoted - _THAT_VERBS
+    small = min(len(wa), len(wb))
+    return len(wa & wb) / small if small else 0.0
 
 
 def _plain_overlap(a: Claim, b: Claim, word_sim: float = 2.0) -> float:
