@@ -193,6 +193,7 @@ class Claim:
     opinion: bool = False  # it states what should be, or what someone wants or urges (:data:`_OPINION`), not a fact
 
 
+@lru_cache(maxsize=65536)
 def _noun(word: str) -> str:
     """The counted noun as compared: ``people`` for any noun that counts people (storyline.stories.figures.is_people:
     "residents", "workers", "staff"), a measurement unit's one spelling, else the stem, singular ("beds" → "bed")."""
@@ -828,6 +829,8 @@ _SPANS = frozenset(stem(w) for w in "second minute hour day week month year deca
 def _background_numbers(text: str) -> tuple[Num, ...]:
     """The figures ``text`` gives only in relative clauses set between commas (:data:`_MEDIAL`): what
     :func:`main_of` reads and :func:`stated_of` does not."""
+    if not _MEDIAL.search(text):
+        return ()
     stated = list(stated_of(text).numbers)
     out = []
     for m in main_of(text).numbers:
@@ -879,33 +882,36 @@ def _soft_link_pairs(al: "Alignment", code: np.ndarray, first_of: np.ndarray, ex
     exact = np.asarray(Xd[a].multiply(Xd[b]).sum(axis=1)).ravel()
     norm = np.sqrt(1.0 + np.asarray(Y.multiply(Xd).sum(axis=1)).ravel())  # rows are l2-normalised: x·x = 1
     score = (exact + e) / (norm[a] * norm[b])
-    hit = score >= floor - 1e-9
-    a, b, score = a[hit], b[hit], score[hit]
-    by_code: dict[int, list[int]] = {}
-    for i in range(len(code)):
-        if i not in excluded:
-            by_code.setdefault(int(code[i]), []).append(i)
-    refs = al.sentences
-    ri: list[int] = []
-    rj: list[int] = []
-    sv: list[float] = []
-    for k in np.argsort(-score, kind="stable").tolist():
-        for i in by_code.get(int(a[k]), ()):
-            for j in by_code.get(int(b[k]), ()):
-                if refs[i].article_id != refs[j].article_id:
-                    ri.append(min(i, j))
-                    rj.append(max(i, j))
-                    sv.append(float(score[k]))
-    if not ri:
+    hit = np.flatnonzero(score >= floor - 1e-9)
+    hit = hit[np.argsort(-score[hit], kind="stable")]
+    a, b = a[hit], b[hit]
+    # every sentence of each text (wire copies), excluded ones left out, in one vectorised expansion
+    ok = np.ones(len(code), dtype=bool)
+    ok[list(excluded)] = False
+    rows_of = np.flatnonzero(ok)
+    rows_of = rows_of[np.argsort(code[rows_of], kind="stable")]
+    count = np.bincount(code[rows_of], minlength=len(first_of))
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    na, nb = count[a], count[b]
+    total = na * nb
+    k = np.repeat(np.arange(len(a)), total)
+    off = np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
+    i = rows_of[start[a[k]] + off // nb[k]]
+    j = rows_of[start[b[k]] + off % nb[k]]
+    owner: dict[str, int] = {}
+    art = np.array([owner.setdefault(r.article_id, len(owner)) for r in al.sentences], dtype=np.int64)
+    keep = art[i] != art[j]
+    r, c = np.minimum(i, j)[keep], np.maximum(i, j)[keep]
+    if not len(r):
         return empty, empty
-    r, c = np.array(ri, dtype=np.int64), np.array(rj, dtype=np.int64)
     keep = np.asarray(aligned[r, c]).ravel() == 0
     return r[keep], c[keep]
 
 
-def _noun_stems(text: str, noun: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def _noun_stems(text: str, noun: str) -> frozenset[str]:
     """The stems of the words of ``text`` that count ``noun`` (``staff``, ``workers`` for ``people``)."""
-    return {stem(w) for w in _PLAIN_WORD.findall(text) if _noun(w) == noun}
+    return frozenset(stem(w) for w in _PLAIN_WORD.findall(text) if _noun(w) == noun)
 
 
 def _shared_figure(a: Claim, b: Claim) -> bool:
