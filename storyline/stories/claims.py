@@ -351,7 +351,7 @@ _PERCENT_AFTER = re.compile(r"\s+(?:of\s+(?:the\s+|its\s+|their\s+)?)?([a-z]+)(?
 # a past form right after a count, followed by a function word or the end of a clause ("the remaining five stayed on
 # board", "two died in hospital"): the count is the subject of a verb and names no counted thing; "five injured
 # workers" (a noun follows) keeps its noun. Grammar words, not fitted
-_VERB_AFTER = re.compile(r"[a-z]{3,}ed(?=\s*[,;:.!?]|\s*$|\s+(?:%s)\b)"
+_VERB_AFTER = re.compile(r"[a-z]{2,}ed(?=\s*[,;:.!?]|\s*$|\s+(?:%s)\b)"
                          % "|".join(sorted(STOP, key=len, reverse=True)))
 
 
