@@ -4,7 +4,7 @@ Ingests ``DIR/articles.jsonl`` (gold story stripped) through the pipeline once, 
 view does, then for every setting of the grid (``agreement_min_similarity`` (``_dense`` with ``--dense``) ×
 ``agreement_linkage`` × ``agreement_min_shared`` × ``agreement_strong_similarity`` × ``agreement_one_sided_shared``;
 ``--one-sided-only``: the last alone, the others at their defaults; ``--link-shared-only``: ``agreement_link_shared``
-alone) forms the agreements and scores them with
+alone; ``--soft-only``: ``agreement_word_similarity`` × ``agreement_soft_links``, 2.0 meaning off) forms the agreements and scores them with
 storyline/eval/view.py. Folds split the gold stories (4, shuffled with seed 0); on each fold the setting with the
 best F-beta (``--beta``, default 1) over the other folds is chosen and scored on the held-out stories.
 Prints the held-out figures and the setting chosen on all stories; then the same for the unique-content settings.
@@ -33,6 +33,8 @@ SHARED = (0.0, 0.2, 0.3, 0.4, 0.5)
 STRONG = (1.0, 0.3, 0.35, 0.4, 0.5)
 ONE_SIDED = (1.0, 0.3, 0.4, 0.5, 0.6)  # agreement_one_sided_shared (1.0: off)
 LINK_SHARED = (1.01, 1.0, 0.8, 0.6, 0.5)  # agreement_link_shared (1.01: off)
+WORD_SIM = (2.0, 0.7, 0.6, 0.5)  # agreement_word_similarity (2.0: exact words)
+SOFT_LINKS = (2.0, 0.7, 0.6, 0.5)  # agreement_soft_links (2.0: no soft links)
 
 
 def prepared(directory: str, settings: Settings, encoder=None):
@@ -49,14 +51,18 @@ def prepared(directory: str, settings: Settings, encoder=None):
     return out, story_of, gold
 
 
-def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1.0, link_shared=None):
-    if link_shared is None:
-        link_shared = Settings().stories.agreement_link_shared
+def score(views, story_of, gold, floor, linkage, shared, strong=1.0, one_sided=1.0, link_shared=None, word_sim=None,
+          soft_links=None):
+    d = Settings().stories
+    link_shared = d.agreement_link_shared if link_shared is None else link_shared
+    word_sim = d.agreement_word_similarity if word_sim is None else word_sim
+    soft_links = d.agreement_soft_links if soft_links is None else soft_links
     dicts = []
     for al, rel, boiler, ext in views:
         groups = agreement_groups(al, rel, boiler, floor=floor, linkage=linkage, min_shared=shared, strong=strong,
                                   candidates=Settings().stories.agreement_candidates, one_sided=one_sided,
-                                  link_shared=link_shared, same_figure=Settings().stories.agreement_same_figure)
+                                  link_shared=link_shared, same_figure=d.agreement_same_figure, word_sim=word_sim,
+                                  soft_links=soft_links, soft_floor=d.align_lexical_threshold)
         ag = [{"items": [{"article_id": al.sentences[i].article_id, "text": al.sentences[i].text,
                           "relation": rel.get(al.sentences[i].article_id, "independent")} for i in g]} for g in groups]
         dicts.append(_remap({"agreements": ag}, ext))
@@ -102,6 +108,8 @@ def main() -> None:
                     help="sweep agreement_one_sided_shared alone, the other settings at their defaults")
     ap.add_argument("--link-shared-only", action="store_true",
                     help="sweep agreement_link_shared alone, the other settings at their defaults")
+    ap.add_argument("--soft-only", action="store_true",
+                    help="sweep agreement_word_similarity x agreement_soft_links, the others at their defaults")
     args = ap.parse_args()
     global BETA
     BETA = args.beta
@@ -127,6 +135,11 @@ def main() -> None:
         grid = [(d.agreement_min_similarity_dense if args.dense else d.agreement_min_similarity, d.agreement_linkage,
                  d.agreement_min_shared, d.agreement_strong_similarity, d.agreement_one_sided_shared, x)
                 for x in LINK_SHARED]
+    if args.soft_only:
+        d = Settings().stories
+        grid = [(d.agreement_min_similarity_dense if args.dense else d.agreement_min_similarity, d.agreement_linkage,
+                 d.agreement_min_shared, d.agreement_strong_similarity, d.agreement_one_sided_shared,
+                 d.agreement_link_shared, w, x) for w in WORD_SIM for x in SOFT_LINKS]
     table = {cfg: score(views, story_of, gold, *cfg) for cfg in grid}
     cross_validate(grid, table, stories, folds, args.v)
     print("unique content (unique_max_similarity, unique_shared_figure):")
