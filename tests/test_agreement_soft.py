@@ -138,3 +138,15 @@ def test_tfidf_terms_names_each_column():
     assert (X != tfidf(texts)).nnz == 0
     assert list(cols) == sorted({t for s in texts for t in terms(s)})
     assert _align({"a": ("Wire", texts[0]), "b": ("Post", texts[1])}).lexical_terms == cols
+
+
+@needs_table
+def test_names_of_days_are_not_near_synonyms_for_a_soft_link():
+    # "Monday" / "Tuesday" are close in the table (0.84): two values of one attribute, not one word said twice
+    for a, b in [("Heavy snow fell on Monday.", "The trains were cancelled on Tuesday."),
+                 ("The museum reopens on Monday.", "The gallery opens again on Tuesday.")]:
+        al = _align({"a": ("Wire", a), "b": ("Post", b)})
+        B = (al.adjacency > 0).astype(np.int32).tocsr()
+        r, _ = _soft_link_pairs(al, np.arange(2), np.arange(2), set(), B, 0.6, 0.2)
+        assert len(r) == 0
+    assert "tuesda" in wordsim.table().near("monda", 0.6)

@@ -158,6 +158,8 @@ _MONEY_AFTER = re.compile(r"\s*(?:crowns|dollars|euros|pounds|yen|francs)\b", re
 _STATE_STEMS = frozenset(w for pair in _OPPOSITES for side in pair for w in side if " " not in w)
 _CHANGE_STEMS = frozenset(w for left, right in _OPPOSITES for w in right)
 _STATE_PHRASES = tuple(w for pair in _OPPOSITES for side in pair for w in side if " " in w)
+_DAY_NAMES = frozenset(stem(w) for w in "monday tuesday wednesday thursday friday saturday sunday january february "
+                       "march april may june july august september october november december".split())
 _CALENDAR = frozenset(stem(w) for w in "monday tuesday wednesday thursday friday saturday sunday january february "
                       "march april may june july august september october november december today yesterday "
                       "tomorrow morning evening night week month year day".split())
@@ -867,6 +869,10 @@ def _soft_link_pairs(al: "Alignment", code: np.ndarray, first_of: np.ndarray, ex
         return empty, empty
     N = words.neighbours[idx[have]][:, idx[have]].tocoo()
     keep = N.data >= tau - 1e-6
+    # two names of days or of months are values of one attribute, never near-synonyms ("Monday" / "Tuesday" 0.84):
+    # whether two sentences are about one day is the days rule's to say
+    named = np.array([terms_[k] in _DAY_NAMES for k in have], dtype=bool)
+    keep &= ~(named[N.row] & named[N.col])
     if not keep.any():
         return empty, empty
     V = X.shape[1]
