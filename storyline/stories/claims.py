@@ -536,14 +536,14 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
     more sentences to agree with). Groups are returned with rows sorted, ordered by first row.
 
     ``word_sim`` (≤ 1: on) lets a plain word count as shared when the other sentence has a near-synonym of it with
-    at least this cosine in the word table (:mod:`storyline.stories.wordsim`: "remain"/"stayed"), in the share of
-    words of a weak pair, the shared content word every pair needs and the shared word of a same-figure link; the
-    strong link (``link_shared``) still reads words as written. ``soft_links`` (≤ 1: on) adds, after the aligned and
+    at least this cosine in the word table (:mod:`storyline.stories.wordsim`: "remain"/"stayed") in the content word
+    every pair needs and in the shared word of a same-figure link; the shares of words (``min_shared``,
+    ``one_sided``, ``link_shared``) read words as written. ``soft_links`` (≤ 1: on) adds, after the aligned and
     same-figure pairs, pairs of sentences of different articles that the aligner did not align but whose TF-IDF
     cosine with near-synonyms (words with this cosine or more) counted as shared reaches ``soft_floor`` ("The trust's
     board meets on Wednesday to consider the plans" / "The trust's board will vote on the proposals later today");
-    such a pair counts as aligned for the linkage test and, as a weak pair, must share ``min_shared`` of its plain
-    words as written. Without the word table (the file is not installed) both fall back to exact words.
+    such a pair counts as aligned for the linkage test and holds only when ``min_shared`` of the plain words it states
+    itself (not quoted, not a verb of saying or thinking) are shared as written. Without the word table (the file is not installed) both fall back to exact words.
     """
     refs = al.sentences
     n = len(refs)
@@ -586,7 +586,6 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
             E = sparse.csr_matrix((np.ones(2 * len(er), dtype=np.int32),
                                    (np.concatenate([er, ec]), np.concatenate([ec, er]))), shape=(n, n))
             B = (B + E).tocsr()
-    soft: set[tuple[int, int]] = set()  # pairs linked by their soft cosine alone: their shared words read as written
     if soft_links <= 1.0:
         sr, sc = _soft_link_pairs(al, code, first_of, excluded, B, soft_links, soft_floor)
         if len(sr):
@@ -596,7 +595,6 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
                    for i, j in zip(sr.tolist(), sc.tolist())]
             sr, sc = sr[np.array(own, dtype=bool)], sc[np.array(own, dtype=bool)]
         if len(sr):
-            soft.update(zip(sr.tolist(), sc.tolist()))
             rows, cols = np.concatenate([rows, sr]), np.concatenate([cols, sc])
             vals = np.concatenate([vals, np.zeros(len(sr), dtype=vals.dtype)])
             E = sparse.csr_matrix((np.ones(2 * len(sr), dtype=np.int32),
@@ -672,15 +670,14 @@ def agreement_groups(al: "Alignment", relation: Mapping[str, str], excluded: set
         ri, rj = find(i), find(j)
         if ri == rj or (min(ri, rj), max(ri, rj)) in failed:
             continue
-        tau = 2.0 if (i, j) in soft else word_sim
         if (min_shared and v < strong - 1e-9 and claims[i] is not claims[j]
-                and _plain_overlap(cores[i], cores[j], tau) < min_shared - 1e-9
+                and _plain_overlap(cores[i], cores[j]) < min_shared - 1e-9
                 and not _shared_figure(stated[i], stated[j])
                 and not _shared_background_figure(refs[i].text, refs[j].text)):
             continue  # a weak pair that shares names, not what is said of them (nor a figure)
         if (one_sided < 1.0 and v < strong - 1e-9 and claims[i] is not claims[j]
                 and bool(stated[i].numbers) != bool(stated[j].numbers)
-                and _plain_overlap(cores[i], cores[j], tau) < one_sided - 1e-9):
+                and _plain_overlap(cores[i], cores[j]) < one_sided - 1e-9):
             continue  # figures on one side only: the figure is the claim of that sentence, the other has none
         ci, cj = claims[i], claims[j]
         if ci is not cj:
@@ -1013,13 +1010,6 @@ def _own_share(a: str, b: str) -> float:
     return len(wa & wb) / small if small else 0.0
 
 
-def _plain_overlap(a: Claim, b: Claim, word_sim: float = 2.0) -> float:
-    """The share of the plain words of the claim with fewer of them that are in the other (or, from cosine
-    ``word_sim`` ≤ 1, have a near-synonym there: :func:`storyline.stories.wordsim.soft_matched`)."""
+def _plain_overlap(a: Claim, b: Claim) -> float:
     small = min(len(a.plain), len(b.plain))
-    if not small:
-        return 0.0
-    if word_sim > 1.0:
-        return len(a.plain & b.plain) / small
-    few, many = (a.plain, b.plain) if len(a.plain) <= len(b.plain) else (b.plain, a.plain)
-    return len(wordsim.soft_matched(few, many, word_sim)) / small
+    return len(a.plain & b.plain) / small if small else 0.0
