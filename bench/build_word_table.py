@@ -12,8 +12,8 @@ downloaded):
    lower-case words of two letters or more and not stop words, averages the vectors of the words that share a stem
    (storyline's stemmer, so that the table is keyed by the stems the claim rules compare), and writes, for every pair
    of stems whose cosine reaches ``--min-sim`` (0.5), the pair and its cosine (float16): about 34,000 pairs, well
-   under a megabyte. A static model cannot tell a near-synonym from an opposite ("accepted"/"rejected" 0.44,
-   "increase"/"decrease" 0.53, "remain"/"stayed" 0.58): the table only ever lets words count as shared, and the
+   under a megabyte. A static model cannot tell a near-synonym from an opposite ("accepted"/"rejected" 0.57,
+   "increase"/"decrease" 0.60, "remain"/"stayed" 0.63): the table only ever lets words count as shared, and the
    conflict rules (opposite states, figures, negation) still separate what differs.
 
 The table is keyed by stems: rebuild it (step 2) when the stemmer (storyline/stories/terms.py) changes.

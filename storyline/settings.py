@@ -141,11 +141,11 @@ class StoriesSettings:
     agreement_same_figure: bool = True
     # a plain word counts as shared with another sentence when that sentence has a near-synonym of it with at least
     # this cosine in the word table (storyline/stories/wordsim.py: a static model distilled from the local MiniLM,
-    # built by bench/build_word_table.py; "remain"/"stayed" 0.58): in the content word every pair needs and the
+    # built by bench/build_word_table.py; "remain"/"stayed" 0.63): in the content word every pair needs and the
     # same-figure link's shared word, not in the shares of words (above 1: exact words only; exact words too when
     # the table is not installed). 4-fold CV by story on ../shared/data/storyview-dev (bench/cv_agreement.py
     # --soft-only; docs/agreement.md)
-    agreement_word_similarity: float = 0.5
+    agreement_word_similarity: float = 0.6
     # sentences the aligner does not pair may link when their soft cosine (TF-IDF with near-synonyms of at least this
     # word cosine counted as shared) reaches align_lexical_threshold and they share, as written, agreement_min_shared
     # of the plain words they state themselves (not quoted, not a verb of saying or thinking); above 1: no such

@@ -18,7 +18,8 @@ from storyline.stories.terms import terms
 
 RULES = StoriesSettings(entities="rules")
 KW = dict(linkage=1.0, min_shared=0.2, one_sided=0.4, same_figure=True)
-SOFT = dict(word_sim=0.5, soft_links=0.6, soft_floor=0.2)
+SOFT = dict(word_sim=RULES.agreement_word_similarity, soft_links=RULES.agreement_soft_links,
+            soft_floor=RULES.align_lexical_threshold)
 needs_table = pytest.mark.skipif(not wordsim.TABLE.is_file(), reason="word table not installed")
 
 

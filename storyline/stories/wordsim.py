@@ -8,7 +8,7 @@ built by ``bench/build_word_table.py`` from the model on disk, pairs with cosine
 read lazily, once per process, with numpy alone; when the file is absent every test falls back to exact matching
 (:func:`available` is ``False`` and :func:`soft_matched` returns the exact intersection).
 
-A static model puts opposites close too ("increase"/"decrease" 0.53, "closed"/"reopened" 0.47): the table only lets
+A static model puts opposites close too ("increase"/"decrease" 0.60, "accepted"/"rejected" 0.57): the table only lets
 words count as *shared*; whether two sentences contradict is still read by the rules of
 :mod:`storyline.stories.claims` (opposite states, figures, negation, days).
 """
