@@ -110,3 +110,9 @@ def _calendar_groups_of(arts: list[Article], category: str):
     figs = [f for a in arts for f in extract_figures(a, split_sentences(a.text))]
     return [c for c in find_conflicts(figs, {a.id: a.text for a in arts}, dates={a.id: a.date for a in arts},
                                       include_agree=True) if c.category == category]
+
+
+def test_a_time_of_day_with_any_white_space_before_am_or_pm_is_read() -> None:
+    # a non-breaking or thin space before "p.m." (common in scraped copy) once failed an assertion and the view
+    got = _clock("The vote closed at 5\u00a0p.m. on Tuesday. Polls opened at 7\u2009a.m.")
+    assert got == {"5\u00a0p.m.": (1020.0, 1020.0), "7\u2009a.m.": (420.0, 420.0)}

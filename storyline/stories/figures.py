@@ -501,7 +501,8 @@ _CLOCK_SPREAD = {"about": (-15, 15), "around": (-15, 15), "approximately": (-15,
 
 
 def _minutes(t: str) -> int:
-    low = t.lower().replace(" ", "")
+    # every kind of white space out (``_CLOCK_TIME`` allows any, e.g. a non-breaking space before "p.m.")
+    low = "".join(t.lower().split())
     if low in ("midnight",):
         return 24 * 60
     if low in ("midday", "noon"):
