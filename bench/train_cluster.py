@@ -104,12 +104,16 @@ def folds_of(streams: list[dict], k: int) -> dict[str, int]:
     return fold
 
 
+# cluster settings that --gap-prior overrides for every clusterer (teacher forcing, held-out runs, the final model)
+CLUSTER_OVERRIDES: dict = {}
+
+
 def new_clusterer(profile: str, encoder, **overrides):
     from storyline.cluster.base import profile_threshold
     from storyline.cluster.online import OnlineClusterer
     from storyline.settings import Settings
 
-    cs = replace(Settings().cluster, profile=profile, decision="score", **overrides)
+    cs = replace(Settings().cluster, profile=profile, decision="score", **{**CLUSTER_OVERRIDES, **overrides})
     cs = replace(cs, threshold=profile_threshold(cs))
     return OnlineClusterer(cs, encoder if profile == "default" else None)
 
@@ -138,8 +142,9 @@ FEATURE_SET: dict[str, tuple[str, ...]] = {}
 WEIGHTING = {"mode": "set"}
 # The shares: allsides-2021 and neus-train equal, storyview-dev (12 stories) a tenth. At an equal third, its few
 # well-separated same-day stories taught the lexical model that a lone, low-density candidate is a join, and three
-# unrelated events ingested on one day merged (tests/test_serve_workers.py); at a tenth they stay apart. The tenth
-# was the one smaller share tried, not a cross-validated choice.
+# unrelated events ingested on one day merged (tests/test_serve_workers.py); at a tenth they stay apart. Against
+# thirds, 0.3/0.6/0.1 and 0.6/0.3/0.1 (3-fold CV by gold story, lexical, held-out mean over the 15 streams at cut
+# 0.4) these shares scored best (0.8933 vs 0.8896-0.8925; docs/clustering.md, "Set shares, chosen by CV").
 SET_SHARES = {"allsides-2021": 0.45, "neus-train": 0.45, "storyview-dev": 0.10}
 
 
@@ -252,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                     "SET_SHARES of the fit's weight (default); row: every (article, candidate) pair weighs the same")
     ap.add_argument("--sets", default="", help="comma-separated labelled sets to use (default: every set of SETS "
                     "found in --data)")
+    ap.add_argument("--gap-prior", type=float, default=None, help="cluster.gap_prior for this run (the start of the "
+                    "stream's moving within-story gap, feature stream_gap): run once per candidate value and compare "
+                    "the held-out means; the shipped value is storyline/settings.py's")
     ap.add_argument("--table", action="store_true", help="only print the Markdown table of the last run's figures")
     ap.add_argument("--cut", type=float, default=None,
                     help="skip the cross-validation: fit the shipped model with this cut, keeping the CV figures of "
@@ -283,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         FEATURE_SET[profile] = (tuple(n for n in names if is_computable(n, profile)) if names
                                 else features_for(profile))
     WEIGHTING["mode"] = args.weighting
+    if args.gap_prior is not None:
+        CLUSTER_OVERRIDES["gap_prior"] = args.gap_prior
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
     with tempfile.TemporaryDirectory(prefix="storyline-train-") as tmp:
         streams = load_streams(args.data, Path(tmp), args.seed, sets)
@@ -341,6 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _settings_gap_prior() -> float:
+    from storyline.settings import Settings
+
+    return Settings().cluster.gap_prior
+
+
 def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lambda s: True) -> None:
     """Fit the model on every training stream, save it, and run it on the whole streams (in-sample figures)."""
     from storyline.cluster.model import model_path
@@ -350,6 +366,7 @@ def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lam
     folds = res.get("folds")
     meta = {"trained_on": [f"{s['set']}/{s['variant']}" for s in trained], "pairs": int(len(y)),
             "weighting": WEIGHTING["mode"],
+            "gap_prior": CLUSTER_OVERRIDES.get("gap_prior", _settings_gap_prior()),
             "joins": int(y.sum()), "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1",
             "heldout_mean_f1_score_threshold": round(summary["score"]["mean_f1"], 4)}
     for prefix, name in (("", "heldout_mean_f1_folds_alone"), ("whole:", "heldout_mean_f1_in_whole_stream")):

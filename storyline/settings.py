@@ -51,6 +51,13 @@ class ClusterSettings:
     join_model: str = ""  # decision=learned: a model JSON to use instead of the profile's shipped one ("" = shipped)
     decision_candidates: int = 5  # decision=learned: the model scores this many best candidates (by score)
     best_link_members: int = 8  # best-link features look at a story's this many most recent members
+    # the stream's usual gap within a story (the join model's `stream_gap`): a moving mean of ln(1 + days) from each
+    # joining member to its story's newest member, over the last `gap_window` joins, starting from `gap_prior`
+    # weighted as `gap_prior_joins` joins; the prior chosen from {0, 0.3, ln 2} by 3-fold CV by gold story over
+    # the training streams of ../shared/data (best mean held-out B3 F1; docs/clustering.md, "Stream gap")
+    gap_prior: float = 0.3
+    gap_prior_joins: int = 20
+    gap_window: int = 200
     lexical_threshold: float = 0.20  # decision=score, lexical profile (th 0.20 → allsides 0.912 / neus 0.750)
     merge_threshold: float = 0.55  # merge two stories when their story-to-story (average-link) score reaches this
     w_lexical: float = 1.0  # weight of title-weighted TF-IDF similarity (mean over the story's members)

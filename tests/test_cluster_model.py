@@ -216,3 +216,42 @@ def test_title_numbers_that_the_story_lacks():
                            source="b", date=day))
     scored, contents = c._score(f)
     assert scored and c.pair_features(f, scored, contents, ["title_num_miss"])[0][0] == 1.0
+
+
+def test_stream_gap_follows_the_gaps_of_joins_and_is_restored(tmp_path):
+    """stream_gap starts at cluster.gap_prior and moves towards ln(1 + days) from each joining member to its story's
+    newest member; undated joins and new stories leave it alone; restore replays it exactly."""
+    from storyline.cluster.online import OnlineClusterer
+    from storyline.store import open_store
+
+    cs = Settings().with_overrides({"cluster.profile": "lexical", "cluster.decision": "score"}).cluster
+    c = OnlineClusterer(cs)
+    assert c._gap_mean == cs.gap_prior
+    c.teach([article(0, "storm", 0, 0), article(1, "vote", 0, 0), article(2, "fire", 0, None)], ["s", "v", "f"])
+    assert c._gap_mean == cs.gap_prior  # three new stories: no join yet
+    c.teach([article(3, "fire", 1, None)], ["f"])
+    assert c._gap_mean == cs.gap_prior  # an undated join says nothing about gaps
+    c.teach([article(4, "storm", 1, 3)], ["s"])  # joins 3 days after the story's newest member
+    expected = cs.gap_prior + (math.log1p(3.0) - cs.gap_prior) / (1 + cs.gap_prior_joins)
+    assert math.isclose(c._gap_mean, expected)
+    f = c.features(article(5, "storm", 2, 3))
+    scored, contents = c._score(f)
+    X = c.pair_features(f, scored, contents, ("stream_gap", "log_gap_newest*stream_gap"))
+    assert np.allclose(X[:, 0], expected) and np.all(X[:, 1] >= 0)
+    same_day = OnlineClusterer(cs)
+    same_day.teach([article(i, "vote", i % 3, 0) for i in range(300)], ["v"] * 300)  # 299 same-day joins
+    # the prior weighs as gap_prior_joins joins, then fades in the moving mean over gap_window joins
+    assert 0.0 < same_day._gap_mean < cs.gap_prior * cs.gap_prior_joins / cs.gap_window
+
+    settings = Settings().with_overrides({"cluster.profile": "lexical"})
+    with open_store(tmp_path / "s.db") as store:
+        from storyline.pipeline import open_pipeline
+        from storyline.records import Origin, RawItem
+
+        items = [RawItem(Origin("t", i), text=a.text, title=a.title, source=a.source, date=a.date.isoformat())
+                 for i, a in enumerate(article(i, ["storm", "vote"][i % 2], i % 3, i // 2) for i in range(10))]
+        pipe = open_pipeline(store, settings)
+        pipe.run(items)
+        live = pipe.clusterer._gap_mean
+        restored = make_clusterer(settings).restore(store)
+        assert math.isclose(restored._gap_mean, live) and live != cs.gap_prior

@@ -42,6 +42,7 @@ FEATURES = (
     "log_tokens",  # ln(1 + the article's token count): headlines, leads and full texts are held to different cuts
     "density",  # the article's local density: mean of its best content similarities to candidate stories
     "margin",  # this candidate's content similarity minus the best other candidate's (0 for a sole candidate)
+    "stream_gap",  # the stream's usual ln(1 + days) from a joining member to its story's newest member (moving mean)
 )
 # features the clusterer can compute that a model may use (measured by bench/train_cluster.py --features; the
 # shipped models use those of features_for)
@@ -52,6 +53,8 @@ EXTRA_FEATURES = (
     "title_num_miss",  # 1 when the article's title has a number that no title of the story has, and they have some
     "gap_rel",  # days from the article to the story's date range over (1 + the story's span in days) (0 undated)
     "rank",  # the candidate's rank by score among the candidates scored (0 = best)
+    "time",  # the score's time factor: 1 − w_time·(1 − exp(−gap / time_scale_days)), undated_time when undated
+    "log_span",  # ln(1 + days between the story's oldest and newest member) (0 when undated)
 )
 ALL_FEATURES = FEATURES + EXTRA_FEATURES
 DENSE_FEATURES = ("dense_avg", "dense_best", "dense_centroid")
@@ -74,12 +77,18 @@ INTERACTIONS = (
     "lex_avg*undated", "lex_best*undated", "score*undated", "lex_avg*log_tokens", "lex_best*log_tokens",
     "margin*undated", "lex_avg*log_size", "title_avg*log_tokens", "ent_avg*undated", "lex_best*log_gap_newest",
 )
+# the default model also weighs a gap against the stream's usual gap within a story (stream_gap): in a stream whose
+# stories are one day's reports a day's gap is a new event, in one whose stories run over days a follow-up. The
+# lexical model leaves both out: with them it joined templated same-day events (tests/test_serve_workers.py) in some
+# arrival orders at every cut that kept its held-out mean (docs/clustering.md, "Stream gap")
+STREAM_GAP_TERMS = ("log_gap_newest*stream_gap",)
 
 
 def features_for(profile: str) -> tuple[str, ...]:
     """The features the shipped model of ``profile`` is trained on."""
-    base = FEATURES if profile == "default" else tuple(f for f in FEATURES if f not in DENSE_FEATURES)
-    return base + INTERACTIONS
+    if profile == "default":
+        return FEATURES + INTERACTIONS + STREAM_GAP_TERMS
+    return tuple(f for f in FEATURES if f not in DENSE_FEATURES and f != "stream_gap") + INTERACTIONS
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,10 @@ class OnlineClusterer:
         self._pending: list[tuple[str, np.ndarray]] = []
         self._density_sum = 0.0
         self._density_n = 0
+        # the stream's usual gap within a story (feature stream_gap): a moving mean of ln(1 + days) from each dated
+        # joining member to its story's newest member (settings gap_prior, gap_prior_joins, gap_window)
+        self._gap_mean = settings.gap_prior
+        self._gap_n = 0
         self._vec_rows: list[np.ndarray] = []  # float16 copies of the index rows, for rebuilds
         self._dormant_rows = 0
         self.dim = encoder.dim if encoder is not None else 0
@@ -377,6 +381,11 @@ class OnlineClusterer:
         return st
 
     def _add_member(self, st: StoryState, f: Features) -> None:
+        if st.n and f.day is not None and st.last is not None:
+            s = self.settings
+            self._gap_n += 1
+            self._gap_mean += (math.log1p(abs(f.day - st.last)) - self._gap_mean) / min(
+                self._gap_n + s.gap_prior_joins, s.gap_window)
         st.lex_sq += 2.0 * _dot(f.lex, st.lex) + math.fsum(x * x for x in f.lex.values())
         _add_sparse(st.lex, f.lex)
         _add_sparse(st.ent, f.ent)
@@ -546,7 +555,12 @@ class OnlineClusterer:
                 "density": f.density,
                 "margin": content - other,
                 "rank": float(i),
+                "stream_gap": self._gap_mean,
             }
+            if "time" in want:
+                d["time"] = comps["time"]
+            if "log_span" in want:
+                d["log_span"] = 0.0 if undated else math.log1p(st.last - st.first)  # type: ignore[operator]
             if "lex_best" in want:
                 # a one-member story's best link is its average link (the same clipped dot product): no second pass
                 d["lex_best"] = (comps["lexical"] if st.n == 1 and len(st.recent_lex) == 1 else
