@@ -16,12 +16,12 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StorylineError
 from ..ingest import read_paths
 from ..normalize import normalize, parse_date
-from ..records import RawItem
+from ..records import Article, RawItem, Rejected
 from .metrics import PRF, bcubed, pairwise
 
 if TYPE_CHECKING:
@@ -140,16 +140,24 @@ def evaluate(
             if hasattr(clusterer, "warm_up"):
                 clusterer.warm_up()  # load the model outside the clock, as a long-running service would have
             pipe = Pipeline(store, settings, clusterer)
+            # each item is normalised once, inside the clock, and the pipeline takes the articles as they are (it
+            # normalises only raw items); the same articles give the ids the predictions are read by
+            normalized: list[Article | Rejected] = []
+
+            def feed() -> Iterator[Article | Rejected]:
+                for it in items:
+                    normalized.append(normalize(it, settings.ingest))
+                    yield normalized[-1]
+
             t0 = time.perf_counter()
-            pipe.run(items, command=f"eval {path}")
+            pipe.run(feed(), command=f"eval {path}")
             seconds = time.perf_counter() - t0
             pred_by_article = store.story_of_articles()
             merges = store.count_aliases()
         finally:
             store.close()
     pred: dict[str, str] = {}
-    for it in items:
-        art = normalize(it, settings.ingest)
+    for it, art in zip(items, normalized, strict=True):
         if not hasattr(art, "id") or art.id not in pred_by_article:  # type: ignore[union-attr]
             raise StorylineError(f"{it.origin}: article {it.external_id!r} was not stored by the pipeline "
                                  f"({getattr(art, 'reason', 'unknown')}); the evaluation needs every article")
