@@ -12,7 +12,10 @@ import re
 
 from .lexical import STOPWORDS
 
-_CAP = r"(?:(?:[A-Z]\.){2,}|[A-Z]\.|[A-Z][\w'’-]*)"
+# an initialism ("U.S."), an initial ("F.") or a capitalised word; written with the capital first, so that the regex
+# engine scans for a capital instead of trying a match at every character (the same matches as
+# (?:(?:[A-Z]\.){2,}|[A-Z]\.|[A-Z][\w'’-]*): the alternatives in the same order)
+_CAP = r"[A-Z](?:\.(?:[A-Z]\.)+|\.|[\w'’-]*)"
 _CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:of|the|de|del|la|van|von|al|bin|for)\s+)?{_CAP})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘(]\s*)$")
 _EXTRA_STOP = frozenset(
