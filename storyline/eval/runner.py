@@ -142,12 +142,13 @@ def evaluate(
             pipe = Pipeline(store, settings, clusterer)
             # each item is normalised once, inside the clock, and the pipeline takes the articles as they are (it
             # normalises only raw items); the same articles give the ids the predictions are read by
-            normalized: list[Article | Rejected] = []
+            normalized: list[str | Rejected] = []  # each item's article id, or why it was rejected
 
             def feed() -> Iterator[Article | Rejected]:
                 for it in items:
-                    normalized.append(normalize(it, settings.ingest))
-                    yield normalized[-1]
+                    art = normalize(it, settings.ingest)
+                    normalized.append(art if isinstance(art, Rejected) else art.id)
+                    yield art
 
             t0 = time.perf_counter()
             pipe.run(feed(), command=f"eval {path}")
@@ -158,10 +159,10 @@ def evaluate(
             store.close()
     pred: dict[str, str] = {}
     for it, art in zip(items, normalized, strict=True):
-        if not hasattr(art, "id") or art.id not in pred_by_article:  # type: ignore[union-attr]
+        if isinstance(art, Rejected) or art not in pred_by_article:
             raise StorylineError(f"{it.origin}: article {it.external_id!r} was not stored by the pipeline "
                                  f"({getattr(art, 'reason', 'unknown')}); the evaluation needs every article")
-        pred[it.external_id] = pred_by_article[art.id]  # type: ignore[index,union-attr]
+        pred[it.external_id] = pred_by_article[art]  # type: ignore[index]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return EvalResult(
         path=str(path), profile=settings.cluster.profile, order=order,
