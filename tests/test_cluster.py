@@ -215,6 +215,28 @@ def test_lexical_profile_does_not_import_torch():
     assert p.stdout.split() == ["False", "False"]
 
 
+def test_a_lexical_eval_imports_no_heavy_module(tmp_path):
+    """A whole `storyline eval --profile lexical` run (language detection included) imports neither torch nor the
+    encoders, scikit-learn, scipy, faiss, nor an HTTP client stack it has no use for."""
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(json.dumps({"id": str(i), "cluster": str(i % 2), "date": f"2024-05-0{1 + i}",
+                                           "source": "Wire", "title": f"Storm floods town {i % 2}",
+                                           "text": "The storm flooded the town and the river rose overnight."})
+                              for i in range(4)) + "\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from storyline.cli import main\n"
+        f"sys.argv = ['storyline', 'eval', {str(path)!r}, '--profile', 'lexical', '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'sklearn', 'scipy', 'faiss',\n"
+        "         'requests', 'urllib3')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_unknown_profile_is_a_config_error():
     from storyline.errors import ConfigError
 

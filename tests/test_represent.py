@@ -64,3 +64,32 @@ def test_title_case_headlines_only_contribute_names_the_body_confirms():
     e = entities("Vote Looms As Senators Weigh Budget Deal", "Senator Maria Ortiz said the vote was close.")
     assert "vote looms" not in e and "senators weigh budget deal" not in e
     assert "maria ortiz" in e
+
+
+def test_tokens_by_chunk_are_the_tokens_of_the_whole_text():
+    """tokens() reads a text per whitespace-separated chunk (cached); no word spans whitespace and lower-casing does
+    not look across it (Greek final sigma included), so the tokens are the whole text's."""
+    from storyline.represent.lexical import WORD, _content_word, tokens
+
+    texts = ["The Senate's votes on deals", "U.S.-China talks: 1,000.5 tonnes, 3.5%; well-known O'Neil’s",
+             "ΟΔΥΣΣΕΥΣ ΣΑΣ. Σ ΑΣ\u00ad x", "a\u00a0b\u2003c\u200bd e\u0345f", "İstanbul ½x x½ ²3 a_b _c d-",
+             "line\nbreak\ttab  double  space", "", "   "]
+    for text in texts:
+        assert tokens(text) == [w for w in map(_content_word, WORD.findall(text.lower())) if w], text
+        assert tokens(text) == tokens(text)  # and again, from the cache
+
+
+def test_the_entity_regex_matches_as_written_before():
+    """The capitalised-run regex starts with its capital (a faster scan); its matches are those of the form with
+    the initialism first."""
+    import re
+
+    from storyline.represent.entities import _CAP_RUN
+
+    cap = r"(?:(?:[A-Z]\.){2,}|[A-Z]\.|[A-Z][\w'’-]*)"
+    before = re.compile(rf"{cap}(?:\s+(?:(?:of|the|de|del|la|van|von|al|bin|for)\s+)?{cap})*")
+    texts = ["U.S.A. and U.K. meet", "A.B", "A. B. C.", "J.R.R. Tolkien", "Mr. John F. Kennedy of the United States",
+             "U.S.-China", "A.Bc AB.CD. O'Neil Van Der Berg", "The Bank of the West", "X. Y", "the end. A"]
+    for text in texts:
+        assert [(m.start(), m.group(0)) for m in _CAP_RUN.finditer(text)] == \
+            [(m.start(), m.group(0)) for m in before.finditer(text)], text

@@ -109,7 +109,7 @@ class JoinModel:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """P(join) for each row of ``X`` (columns in :attr:`features` order)."""
-        z = np.clip(self.logits(X), -35.0, 35.0)
+        z = np.minimum(np.maximum(self.logits(X), -35.0), 35.0)  # np.clip's values, without its dispatch cost
         return 1.0 / (1.0 + np.exp(-z))
 
     def row(self, stored: Mapping[str, float]) -> list[float]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
 import operator
 from collections import Counter, OrderedDict
@@ -98,7 +99,6 @@ class StoryState:
     title: dict[str, float] = field(default_factory=dict)  # sum of the members' title vectors
     recent_lex: list[dict[str, float]] = field(default_factory=list)  # the last best_link_members members' vectors
     recent_dense: list[np.ndarray] = field(default_factory=list)
-    lex_sq: float = 0.0  # squared norm of ``lex`` (kept as members are added: the centroid cosine without a pass)
 
 
 _weight = operator.itemgetter(1)
@@ -120,15 +120,31 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 @lru_cache(maxsize=32)
-def _feature_plan(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, tuple[str, ...] | None], ...]]:
-    """For a model's feature names: the base features to compute (an interaction term "a*b" needs a and b) and, per
-    column, its name with its parts (None for a base feature)."""
-    plan = tuple((n, tuple(n.split("*")) if "*" in n else None) for n in names)
-    want = frozenset(names) | {p for _, parts in plan if parts for p in parts}
-    return want, plan
+def _feature_plan(names: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...], np.ndarray]:
+    """For a model's feature names: the base features to compute (an interaction term "a*b" needs a and b), their
+    order in a row of base values (followed by a 1.0), and per column the indexes of its factors in that row, padded
+    with the 1.0's index: column j is the product of ``row[idx[j, k]]`` over k (a base feature is itself times 1.0,
+    an interaction term its parts' product, left to right, as ``math.prod`` takes it)."""
+    parts = [n.split("*") for n in names]
+    base = tuple(dict.fromkeys(p for ps in parts for p in ps))
+    width = max((len(ps) for ps in parts), default=1)
+    at = {b: i for i, b in enumerate(base)}
+    one = len(base)
+    idx = np.array([[at[p] for p in ps] + [one] * (width - len(ps)) for ps in parts], dtype=np.intp).reshape(
+        len(names), width)
+    return frozenset(base), base, idx
+
+
+@lru_cache(maxsize=32)
+def _stored_features(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The keys (``f:<name>``) and columns of a model's features a membership stores: all but the interaction
+    terms (explain recomputes a*b from a and b)."""
+    cols = tuple(i for i, n in enumerate(names) if "*" not in n)
+    return tuple(f"f:{names[i]}" for i in cols), cols
 
 
 _DIGITS = frozenset("0123456789")
+_ZEROS = itertools.repeat(0.0)  # a feature a model names but the profile lacks (dense without an encoder) is 0
 
 
 def _numbers(terms) -> set[str]:
@@ -246,8 +262,10 @@ class OnlineClusterer:
                 st = self.stories.get(sid)
                 if st is not None and st.active:
                     votes[sid] = get(sid, 0.0) + 1.0 + float(sim)
-        # ties keep insertion order, which only depends on the order articles arrived in (postings are dicts)
-        return [sid for sid, _ in heapq.nlargest(s.max_candidates, votes.items(), key=_weight)]
+        # ties keep insertion order, which only depends on the order articles arrived in (postings are dicts); a
+        # stable sort is heapq.nlargest's definition, and on a few hundred votes it costs less than the heap
+        ranked = sorted(votes.items(), key=_weight, reverse=True)
+        return [sid for sid, _ in ranked[: s.max_candidates]]
 
     def _index_story(self, st: StoryState, f: Features) -> None:
         for t, _ in self._index_terms(f):
@@ -286,7 +304,6 @@ class OnlineClusterer:
         st.active = False
         self._unindex_story(st)
         st.lex, st.ent, st.dense, st.title, st.recent_lex, st.recent_dense = {}, {}, None, {}, [], []
-        st.lex_sq = 0.0
         self._dormant_rows += st.n
 
     def _rebuild_dense(self) -> None:
@@ -341,7 +358,7 @@ class OnlineClusterer:
         """Local density of an article: the mean of its ``density_k`` best content similarities to candidate
         stories (missing candidates count as 0)."""
         k = self.settings.density_k
-        top = heapq.nlargest(k, contents)
+        top = sorted(contents, reverse=True)[:k]  # heapq.nlargest(k, contents), cheaper on ≈ 20 values
         return sum(top) / k if k > 0 else 0.0
 
     def _components(self, f: Features, st: StoryState) -> dict[str, float]:
@@ -386,7 +403,6 @@ class OnlineClusterer:
             self._gap_n += 1
             self._gap_mean += (math.log1p(abs(f.day - st.last)) - self._gap_mean) / min(
                 self._gap_n + s.gap_prior_joins, s.gap_window)
-        st.lex_sq += 2.0 * _dot(f.lex, st.lex) + math.fsum(x * x for x in f.lex.values())
         _add_sparse(st.lex, f.lex)
         _add_sparse(st.ent, f.ent)
         _add_sparse(st.title, f.title)
@@ -422,7 +438,6 @@ class OnlineClusterer:
         self._vec_rows.append(vec.astype(np.float16))
 
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
-        keep.lex_sq += gone.lex_sq + 2.0 * _dot(keep.lex, gone.lex)
         _add_sparse(keep.lex, gone.lex)
         _add_sparse(keep.ent, gone.ent)
         _add_sparse(keep.title, gone.title)
@@ -499,12 +514,49 @@ class OnlineClusterer:
         return out
 
     def _compare(self, f: Features) -> list[tuple[StoryState, dict[str, float], float]]:
-        """(story, components, content similarity) for each candidate; sets ``f.density``."""
+        """(story, components, content similarity) for each candidate; sets ``f.density``.
+
+        The same arithmetic as :meth:`_components` and :meth:`content`, inlined: this loop runs for ≈ 20 candidates
+        per article and the calls cost more than the sums (the sums are exactly rounded, as in :func:`_mean_dot`)."""
+        s = self.settings
+        stories = self.stories
+        fsum, mul = math.fsum, operator.mul
+        flex, fent, fdense, day = f.lex, f.ent, f.dense, f.day
+        lex_keys, ent_keys = flex.keys(), fent.keys()
+        lex_of, ent_of = flex.__getitem__, fent.__getitem__
+        w_lex, w_ent, w_dense = s.w_lexical, s.w_entities, s.w_dense
+        den_ld = w_lex + w_ent
+        den_all = den_ld + w_dense
+        w_time, scale, undated_time = s.w_time, s.time_scale_days, s.undated_time
+        exp = math.exp
         rows = []
         for sid in self._candidates(f):
-            st = self.stories[sid]
-            comps = self._components(f, st)
-            rows.append((st, comps, self.content(comps["lexical"], comps.get("dense"), comps["entities"])))
+            st = stories[sid]
+            n = st.n
+            total = st.lex
+            common = lex_keys & total.keys()
+            lex = (min(1.0, max(0.0, fsum(map(mul, map(lex_of, common), map(total.__getitem__, common))) / n))
+                   if common else 0.0)
+            total = st.ent
+            common = ent_keys & total.keys() if ent_keys else ()
+            ent = (min(1.0, max(0.0, fsum(map(mul, map(ent_of, common), map(total.__getitem__, common))) / n))
+                   if common else 0.0)
+            first, last = st.first, st.last
+            if day is None or first is None or last is None:
+                time = undated_time
+            else:
+                gap = 0.0 if first <= day <= last else min(abs(day - first), abs(day - last))
+                time = 1.0 - w_time * (1.0 - exp(-gap / scale))
+            num = w_lex * lex + w_ent * ent
+            if fdense is not None and st.dense is not None:
+                dense = float(np.clip(np.dot(fdense, st.dense) / n, 0.0, 1.0))
+                comps = {"lexical": lex, "entities": ent, "dense": dense, "time": time}
+                num += w_dense * dense
+                content = num / den_all if den_all > 0 else 0.0
+            else:
+                comps = {"lexical": lex, "entities": ent, "time": time}
+                content = num / den_ld if den_ld > 0 else 0.0
+            rows.append((st, comps, content))
         f.density = self._density([c for _, _, c in rows])
         return rows
 
@@ -514,12 +566,16 @@ class OnlineClusterer:
         rows = self._compare(f)
         scored = []
         contents: dict[str, float] = {}
+        # combine(), inlined (the stream's mean density does not change while an article is scored)
+        dw = self.settings.density_weight
+        mean_density = self._mean_density()
+        density = f.density
         for st, comps, content in rows:
-            sc = self.combine(content, 0.5 * (f.density + st.density_sum / st.n), comps["time"])
-            scored.append((sc, -st.seq, st.id, comps))
+            adjusted = content - dw * (0.5 * (density + st.density_sum / st.n) - mean_density)
+            scored.append((min(1.0, max(0.0, adjusted * comps["time"])), -st.seq, st.id, comps))
             contents[st.id] = content
         scored.sort(reverse=True)
-        self._density_sum += f.density
+        self._density_sum += density
         self._density_n += 1
         return scored, contents
 
@@ -527,14 +583,19 @@ class OnlineClusterer:
                       contents: dict[str, float], names: Sequence[str]) -> np.ndarray:
         """The join model's features (columns ``names``) for each scored candidate (rows, in ``scored`` order);
         only the features named are computed."""
-        X = np.zeros((len(scored), len(names)), dtype=np.float64)
+        want, base, idx = _feature_plan(tuple(names))
         if not scored:
-            return X
-        want, plan = _feature_plan(tuple(names))
-        best2 = heapq.nlargest(2, contents.values())
+            return np.zeros((0, len(names)), dtype=np.float64)
+        fsum, mul = math.fsum, operator.mul
+        best2 = sorted(contents.values(), reverse=True)[:2]
         log_tokens = math.log1p(f.n_tokens)
         title_nums = _numbers(f.title) if "title_num_miss" in want else set()
         ent_total = math.fsum(f.ent.values()) if "ent_cover" in want else 0.0
+        want_lex_best, want_title = "lex_best" in want, "title_avg" in want
+        want_extra = not want.isdisjoint(("lex_centroid", "ent_cover", "title_num_miss", "gap_rel", "time", "log_span"))
+        flex, ftitle = f.lex, f.title
+        lex_keys, title_keys, lex_of, title_of = flex.keys(), ftitle.keys(), flex.__getitem__, ftitle.__getitem__
+        rows = []
         for i, (sc, _, sid, comps) in enumerate(scored):
             st = self.stories[sid]
             content = contents[sid]
@@ -557,32 +618,28 @@ class OnlineClusterer:
                 "rank": float(i),
                 "stream_gap": self._gap_mean,
             }
-            if "time" in want:
-                d["time"] = comps["time"]
-            if "log_span" in want:
-                d["log_span"] = 0.0 if undated else math.log1p(st.last - st.first)  # type: ignore[operator]
-            if "lex_best" in want:
-                # a one-member story's best link is its average link (the same clipped dot product): no second pass
-                d["lex_best"] = (comps["lexical"] if st.n == 1 and len(st.recent_lex) == 1 else
-                                 max((_mean_dot(f.lex, m, 1) for m in st.recent_lex), default=0.0))
-            if "title_avg" in want:
-                d["title_avg"] = _mean_dot(f.title, st.title, st.n)
-            if "lex_centroid" in want:
-                d["lex_centroid"] = (min(1.0, max(0.0, comps["lexical"] * st.n / math.sqrt(st.lex_sq)))
-                                     if st.lex_sq > 0 else 0.0)
-            if "ent_cover" in want:
-                d["ent_cover"] = (math.fsum(w for e, w in f.ent.items() if e in st.ent) / ent_total
-                                  if ent_total > 0 else 0.0)
-            if "title_num_miss" in want:
-                theirs = _numbers(st.title) if title_nums else set()
-                d["title_num_miss"] = 1.0 if title_nums and theirs and not title_nums <= theirs else 0.0
-            if "gap_rel" in want:
-                if undated:
-                    d["gap_rel"] = 0.0
+            if want_lex_best:
+                # the best link: _mean_dot(f.lex, m, 1) over the recent members, inlined (up to 8 dots per
+                # candidate); a one-member story's best link is its average link (the same clipped dot product)
+                if st.n == 1 and len(st.recent_lex) == 1:
+                    best = comps["lexical"]
                 else:
-                    gap = 0.0 if st.first <= f.day <= st.last else min(abs(f.day - st.first),  # type: ignore
-                                                                      abs(f.day - st.last))  # type: ignore
-                    d["gap_rel"] = gap / (1.0 + st.last - st.first)  # type: ignore[operator]
+                    best = 0.0
+                    for m in st.recent_lex:
+                        common = lex_keys & m.keys()
+                        if common:
+                            x = min(1.0, max(0.0, fsum(map(mul, map(lex_of, common), map(m.__getitem__, common)))))
+                            if x > best:
+                                best = x
+                d["lex_best"] = best
+            if want_title:
+                total = st.title
+                common = title_keys & total.keys()
+                d["title_avg"] = (min(1.0, max(0.0, fsum(map(mul, map(title_of, common),
+                                                             map(total.__getitem__, common))) / st.n))
+                                  if common else 0.0)
+            if want_extra:
+                self._extra_features(f, st, comps, d, want, undated, title_nums, ent_total)
             if f.dense is not None:
                 d["dense_avg"] = comps.get("dense", 0.0)
                 if "dense_best" in want:
@@ -591,10 +648,40 @@ class OnlineClusterer:
                 if "dense_centroid" in want and st.dense is not None:
                     norm = float(np.linalg.norm(st.dense))
                     d["dense_centroid"] = float(np.dot(f.dense, st.dense)) / norm if norm > 0 else 0.0
-            get = d.get
-            X[i] = [get(n, 0.0) if parts is None else get(parts[0], 0.0) * get(parts[1], 0.0) if len(parts) == 2
-                    else math.prod(get(p, 0.0) for p in parts) for n, parts in plan]
-        return X
+            row = list(map(d.get, base, _ZEROS))
+            row.append(1.0)
+            rows.append(row)
+        # each column is the product of its factors (a base feature times 1.0), in one pass over all candidates
+        B = np.array(rows, dtype=np.float64)
+        X = B[:, idx[:, 0]]
+        for k in range(1, idx.shape[1]):
+            X *= B[:, idx[:, k]]
+        return np.ascontiguousarray(X)  # row-major, as the model's products were always computed on
+
+    @staticmethod
+    def _extra_features(f: Features, st: StoryState, comps: dict[str, float], d: dict[str, float],
+                        want: frozenset[str], undated: bool, title_nums: set[str], ent_total: float) -> None:
+        """The features of EXTRA_FEATURES (storyline/cluster/model.py) that ``want`` names, into ``d``."""
+        if "time" in want:
+            d["time"] = comps["time"]
+        if "log_span" in want:
+            d["log_span"] = 0.0 if undated else math.log1p(st.last - st.first)  # type: ignore[operator]
+        if "lex_centroid" in want:  # the norm of the story's sum, computed when a model asks for it
+            sq = math.fsum(x * x for x in st.lex.values())
+            d["lex_centroid"] = min(1.0, max(0.0, comps["lexical"] * st.n / math.sqrt(sq))) if sq > 0 else 0.0
+        if "ent_cover" in want:
+            d["ent_cover"] = (math.fsum(w for e, w in f.ent.items() if e in st.ent) / ent_total
+                              if ent_total > 0 else 0.0)
+        if "title_num_miss" in want:
+            theirs = _numbers(st.title) if title_nums else set()
+            d["title_num_miss"] = 1.0 if title_nums and theirs and not title_nums <= theirs else 0.0
+        if "gap_rel" in want:
+            if undated:
+                d["gap_rel"] = 0.0
+            else:
+                gap = 0.0 if st.first <= f.day <= st.last else min(abs(f.day - st.first),  # type: ignore
+                                                                  abs(f.day - st.last))  # type: ignore
+                d["gap_rel"] = gap / (1.0 + st.last - st.first)  # type: ignore[operator]
 
     def _assign_one(self, a: Article, vec: np.ndarray | None) -> Assignment:
         s = self.settings
@@ -656,30 +743,31 @@ class OnlineClusterer:
         assert model is not None
         top = scored[: s.decision_candidates]
         X = self.pair_features(f, top, contents, model.features)
-        p = model.predict(X) if top else np.zeros(0)
-        order = np.argsort(-p, kind="stable")
+        p: list[float] = model.predict(X).tolist() if top else []
+        order = sorted(range(len(p)), key=lambda k: -p[k])  # most probable first; ties keep the score order
         merged: list[str] = []
         comps: dict[str, float] = {}
         if top:
-            j = int(order[0])
+            j = order[0]
             comps = dict(top[j][3])
             # the model's features; an interaction term a*b is not stored (a and b are: explain recomputes it)
-            comps.update({f"f:{n}": float(x) for n, x in zip(model.features, X[j]) if "*" not in n})
-            comps["p_join"] = float(p[j])
+            keys, cols = _stored_features(model.features)
+            row = X[j].tolist()
+            comps.update(zip(keys, map(row.__getitem__, cols)))
+            comps["p_join"] = p[j]
         comps["threshold"] = s.threshold
         if top and p[order[0]] >= s.threshold:
-            sid = top[int(order[0])][2]
-            st = self.stories[sid]
+            st = self.stories[top[order[0]][2]]
             shared = self._shared(f, st)
             self._add_member(st, f)
-            st = self._merge_passing(st, [(float(p[k]), top[k][2]) for k in order[1:]], merged)
-            asg = Assignment(a.id, st.id, float(p[order[0]]), False, comps, shared, tuple(merged))
+            st = self._merge_passing(st, [(p[k], top[k][2]) for k in order[1:]], merged)
+            asg = Assignment(a.id, st.id, p[order[0]], False, comps, shared, tuple(merged))
         else:
             st = self._new_story(a.id)
             self._add_member(st, f)
-            comps["nearest_story_score"] = float(p[order[0]]) if top else 0.0
+            comps["nearest_story_score"] = p[order[0]] if top else 0.0
             if top:
-                comps["nearest_story"] = top[int(order[0])][2]  # type: ignore[assignment]  # an id, for explain
+                comps["nearest_story"] = top[order[0]][2]  # type: ignore[assignment]  # an id, for explain
             asg = Assignment(a.id, st.id, 1.0, True, comps, ())
         self._after_assign(a, st, vec)
         return asg

@@ -16,12 +16,12 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StorylineError
 from ..ingest import read_paths
 from ..normalize import normalize, parse_date
-from ..records import RawItem
+from ..records import Article, RawItem, Rejected
 from .metrics import PRF, bcubed, pairwise
 
 if TYPE_CHECKING:
@@ -140,20 +140,29 @@ def evaluate(
             if hasattr(clusterer, "warm_up"):
                 clusterer.warm_up()  # load the model outside the clock, as a long-running service would have
             pipe = Pipeline(store, settings, clusterer)
+            # each item is normalised once, inside the clock, and the pipeline takes the articles as they are (it
+            # normalises only raw items); the same articles give the ids the predictions are read by
+            normalized: list[str | Rejected] = []  # each item's article id, or why it was rejected
+
+            def feed() -> Iterator[Article | Rejected]:
+                for it in items:
+                    art = normalize(it, settings.ingest)
+                    normalized.append(art if isinstance(art, Rejected) else art.id)
+                    yield art
+
             t0 = time.perf_counter()
-            pipe.run(items, command=f"eval {path}")
+            pipe.run(feed(), command=f"eval {path}")
             seconds = time.perf_counter() - t0
             pred_by_article = store.story_of_articles()
             merges = store.count_aliases()
         finally:
             store.close()
     pred: dict[str, str] = {}
-    for it in items:
-        art = normalize(it, settings.ingest)
-        if not hasattr(art, "id") or art.id not in pred_by_article:  # type: ignore[union-attr]
+    for it, art in zip(items, normalized, strict=True):
+        if isinstance(art, Rejected) or art not in pred_by_article:
             raise StorylineError(f"{it.origin}: article {it.external_id!r} was not stored by the pipeline "
                                  f"({getattr(art, 'reason', 'unknown')}); the evaluation needs every article")
-        pred[it.external_id] = pred_by_article[art.id]  # type: ignore[index,union-attr]
+        pred[it.external_id] = pred_by_article[art]  # type: ignore[index]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return EvalResult(
         path=str(path), profile=settings.cluster.profile, order=order,

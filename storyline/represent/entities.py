@@ -12,7 +12,10 @@ import re
 
 from .lexical import STOPWORDS
 
-_CAP = r"(?:(?:[A-Z]\.){2,}|[A-Z]\.|[A-Z][\w'’-]*)"
+# an initialism ("U.S."), an initial ("F.") or a capitalised word; written with the capital first, so that the regex
+# engine scans for a capital instead of trying a match at every character (the same matches as
+# (?:(?:[A-Z]\.){2,}|[A-Z]\.|[A-Z][\w'’-]*): the alternatives in the same order)
+_CAP = r"[A-Z](?:\.(?:[A-Z]\.)+|\.|[\w'’-]*)"
 _CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:of|the|de|del|la|van|von|al|bin|for)\s+)?{_CAP})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘(]\s*)$")
 _EXTRA_STOP = frozenset(
@@ -44,22 +47,38 @@ def _word(w: str) -> str:
     return n
 
 
+_SPAN_CACHE: dict[str, tuple[str, bool, str]] = {}  # a capitalised run -> (name, lone word?, surname) (_span)
+
+
+def _span(run: str) -> tuple[str, bool, str]:
+    """A run of capitalised words as (its name or '' when it names nothing, whether it is one capitalised word
+    that a sentence start would explain, the surname a multi-word name also yields or '')."""
+    got = _SPAN_CACHE.get(run)
+    if got is None:
+        raw = run.split()
+        words = [n for n in map(_word, raw) if n]
+        name = " ".join(words)
+        if len(name) < 2:
+            got = ("", False, "")
+        else:
+            got = (name, len(raw) == 1 and raw[0][1:2].islower(),
+                   words[-1] if len(words) > 1 and len(words[-1]) > 2 else "")
+        if len(_SPAN_CACHE) < 200_000:
+            _SPAN_CACHE[run] = got
+    return got
+
+
 def _spans(text: str) -> list[str]:
     out = []
     for m in _CAP_RUN.finditer(text):
-        raw = m.group(0).split()
-        words = [n for n in map(_word, raw) if n]
-        if not words:
+        name, lone, surname = _span(m.group(0))
+        if not name:
             continue
-        name = " ".join(words)
-        if len(name) < 2:
-            continue
-        if len(raw) == 1 and raw[0][1:2].islower() and _SENTENCE_START.search(text, max(0, m.start() - 3),
-                                                                                m.start()):
+        if lone and _SENTENCE_START.search(text, max(0, m.start() - 3), m.start()):
             continue  # a capitalised first word of a sentence is usually an ordinary word
         out.append(name)
-        if len(words) > 1 and len(words[-1]) > 2:
-            out.append(words[-1])
+        if surname:
+            out.append(surname)
     return out
 
 

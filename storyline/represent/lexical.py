@@ -60,6 +60,24 @@ def _content_word(w: str) -> str:
 
 _WORD_CACHE: dict[str, str] = {}
 _WORD_CACHE_MAX = 500_000
+# a whitespace-separated chunk of text ("Senate's", "votes,") -> its content words: no word spans whitespace and
+# lower-casing does not look across it, so the tokens of a text are its chunks' tokens, and most chunks recur
+_CHUNK_CACHE: dict[str, tuple[str, ...]] = {}
+_CHUNK_CACHE_MAX = 200_000
+
+
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    cache = _WORD_CACHE
+    out = []
+    for m in WORD.findall(chunk.lower()):
+        w = cache.get(m)
+        if w is None:
+            w = _content_word(m)
+            if len(cache) < _WORD_CACHE_MAX:
+                cache[m] = w
+        if w:
+            out.append(w)
+    return tuple(out)
 
 
 def tokens(text: str) -> list[str]:
@@ -68,16 +86,15 @@ def tokens(text: str) -> list[str]:
     >>> tokens("The Senate's votes on deals")
     ['senate', 'vote', 'deal']
     """
-    cache = _WORD_CACHE
-    out = []
-    for m in WORD.findall(text.lower()):
-        w = cache.get(m)
-        if w is None:
-            w = _content_word(m)
-            if len(cache) < _WORD_CACHE_MAX:
-                cache[m] = w
-        if w:
-            out.append(w)
+    cache = _CHUNK_CACHE
+    out: list[str] = []
+    for chunk in text.split():
+        got = cache.get(chunk)
+        if got is None:
+            got = _chunk_tokens(chunk)
+            if len(cache) < _CHUNK_CACHE_MAX:
+                cache[chunk] = got
+        out += got
     return out
 
 
