@@ -55,6 +55,8 @@ EXTRA_FEATURES = (
     "rank",  # the candidate's rank by score among the candidates scored (0 = best)
     "time",  # the score's time factor: 1 − w_time·(1 − exp(−gap / time_scale_days)), undated_time when undated
     "log_span",  # ln(1 + days between the story's oldest and newest member) (0 when undated)
+    "title_soft",  # title_avg crediting near-synonym stems at their cosine (storyline/represent/synonyms.py)
+    "title_ent_miss",  # the share of the entities named in the article's title that no member of the story names
 )
 ALL_FEATURES = FEATURES + EXTRA_FEATURES
 DENSE_FEATURES = ("dense_avg", "dense_best", "dense_centroid")
