@@ -82,7 +82,7 @@ class Features:
     index_terms: list[tuple[str, float]] | None = None
     title: dict[str, float] = field(default_factory=dict)  # TF-IDF of the title alone
     n_tokens: float = 0.0
-    title_lower: str = ""  # the title, lower-cased (title_ent_miss: which entities the title names)
+    title_lower: str = ""  # the title lower-cased, the outlet's name taken out (title_ent_miss)
 
 
 @dataclass(slots=True)
@@ -283,7 +283,10 @@ class OnlineClusterer:
         f = Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
         f.title = self.df.vector(title_counts)
         f.n_tokens = sum(tf.values())
-        f.title_lower = article.title.lower()
+        # the title without the outlet's own name ("... update 1 from North Gazette"): that names who reports, not
+        # what happened (title_ent_miss)
+        f.title_lower = article.title.lower().replace(article.source.lower(), " ") if article.source else \
+            article.title.lower()
         return f
 
     # -- the story index ---------------------------------------------------------------------------------------
