@@ -18,11 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..stories.terms import stem as table_stem
-
 __all__ = ["TABLE", "Neighbours", "load", "table", "table_stem"]
 
 TABLE = Path(__file__).resolve().parents[1] / "stories" / "data" / "word_neighbours.npz"
+
+
+def table_stem(term: str) -> str:
+    """The table's stem of a clusterer term (:func:`storyline.stories.terms.stem`, imported on first use: importing
+    the ``storyline.stories`` package loads the story view's modules, which the lexical profile does not need)."""
+    from ..stories.terms import stem
+
+    return stem(term)
 
 
 class Neighbours:
