@@ -55,6 +55,8 @@ EXTRA_FEATURES = (
     "rank",  # the candidate's rank by score among the candidates scored (0 = best)
     "time",  # the score's time factor: 1 − w_time·(1 − exp(−gap / time_scale_days)), undated_time when undated
     "log_span",  # ln(1 + days between the story's oldest and newest member) (0 when undated)
+    "title_soft",  # title_avg crediting near-synonym stems at their cosine (storyline/represent/synonyms.py)
+    "title_ent_miss",  # the share of the entities named in the article's title that no member of the story names
 )
 ALL_FEATURES = FEATURES + EXTRA_FEATURES
 DENSE_FEATURES = ("dense_avg", "dense_best", "dense_centroid")
@@ -77,18 +79,23 @@ INTERACTIONS = (
     "lex_avg*undated", "lex_best*undated", "score*undated", "lex_avg*log_tokens", "lex_best*log_tokens",
     "margin*undated", "lex_avg*log_size", "title_avg*log_tokens", "ent_avg*undated", "lex_best*log_gap_newest",
 )
-# the default model also weighs a gap against the stream's usual gap within a story (stream_gap): in a stream whose
-# stories are one day's reports a day's gap is a new event, in one whose stories run over days a follow-up. The
-# lexical model leaves both out: with them it joined templated same-day events (tests/test_serve_workers.py) in some
-# arrival orders at every cut that kept its held-out mean (docs/clustering.md, "Stream gap")
+# both models also weigh a gap against the stream's usual gap within a story (stream_gap): in a stream whose
+# stories are one day's reports a day's gap is a new event, in one whose stories run over days a follow-up
 STREAM_GAP_TERMS = ("log_gap_newest*stream_gap",)
+# the lexical model also sees the names of the article's title that the story never names (and that share against
+# the local density): with stream_gap alone it joined templated same-day events ("Orvalla dam: update 1 from North
+# Gazette" / "Quillon bridge: update 1 from ...", tests/test_serve_workers.py) in 6 of 30 arrival orders at its cut;
+# with these terms in 0 of 30 (bench/replay_events.py; docs/clustering.md, "Lexical profile: stream gap and title
+# names"). The default model does not need them (0 of 20 with stream_gap alone)
+TITLE_NAME_TERMS = ("title_ent_miss", "title_ent_miss*density")
 
 
 def features_for(profile: str) -> tuple[str, ...]:
     """The features the shipped model of ``profile`` is trained on."""
     if profile == "default":
         return FEATURES + INTERACTIONS + STREAM_GAP_TERMS
-    return tuple(f for f in FEATURES if f not in DENSE_FEATURES and f != "stream_gap") + INTERACTIONS
+    return (tuple(f for f in FEATURES if f not in DENSE_FEATURES) + INTERACTIONS + STREAM_GAP_TERMS
+            + TITLE_NAME_TERMS)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ import numpy as np
 
 from ..records import Article, Assignment, content_id
 from ..represent.entities import entities
+from ..represent import synonyms
 from ..represent.lexical import DocumentFrequencies, tokens
 from .model import JoinModel, computable, features_for, is_computable, load_model
 
@@ -81,6 +82,7 @@ class Features:
     index_terms: list[tuple[str, float]] | None = None
     title: dict[str, float] = field(default_factory=dict)  # TF-IDF of the title alone
     n_tokens: float = 0.0
+    title_lower: str = ""  # the title lower-cased, the outlet's name taken out (title_ent_miss)
 
 
 @dataclass(slots=True)
@@ -150,6 +152,60 @@ _ZEROS = itertools.repeat(0.0)  # a feature a model names but the profile lacks 
 def _numbers(terms) -> set[str]:
     """The terms that are numbers ("6", "1,000", "25")."""
     return {t for t in terms if t[:1] in _DIGITS}
+
+
+def _soft_terms(title: dict[str, float]) -> list[tuple[float, str, tuple[tuple[str, float], ...]]]:
+    """For each title term (weight, term, its near-synonym table stems with their cosines): the expansion of
+    feature ``title_soft``, computed once per article."""
+    words = synonyms.table()
+    out = []
+    for t, w in title.items():
+        key = synonyms.table_stem(t)
+        out.append((w, key, words.of(key) if words is not None else ()))
+    return out
+
+
+def _soft_title(soft: list[tuple[float, str, tuple[tuple[str, float], ...]]], total: dict[str, float],
+                n: int) -> float:
+    """Title-to-title similarity, average link, crediting near-synonyms: each title term of the article counts its
+    weight times the story's summed title weight on the best of (the same table stem at cosine 1, a neighbour stem
+    at its cosine); over the story's size, clipped to [0, 1]. Exact overlap alone is ``title_avg``; a headline
+    reworded ("stays" / "remains") shares few exact terms.
+
+    The story's title terms are folded to table stems once per call (a story's summed title vector holds a few
+    dozen terms; only the best 5 candidates are described)."""
+    if not soft or n <= 0 or not total:
+        return 0.0
+    by_stem: dict[str, float] = {}
+    get = by_stem.get
+    stem_of = synonyms.table_stem
+    for u, x in total.items():
+        k = stem_of(u)
+        by_stem[k] = get(k, 0.0) + x
+    acc = 0.0
+    for w, key, near in soft:
+        best = get(key, 0.0)
+        for v, c in near:
+            y = get(v)
+            if y is not None and c * y > best:
+                best = c * y
+        acc += w * best
+    return min(1.0, max(0.0, acc / n))
+
+
+def _title_ent_miss(f: "Features", story_ent: dict[str, float]) -> float:
+    """The share of the (idf-weighted) entities named in the article's title that no member of the story names:
+    reports of one event share its names; templated headlines of different events ("Orvalla dam: update 1 from
+    North Gazette" / "Quillon bridge: update 1 from North Gazette") share their words but not all their names."""
+    title, total, miss = f.title_lower, 0.0, 0.0
+    if not title:
+        return 0.0
+    for e, w in f.ent.items():
+        if e in title:
+            total += w
+            if e not in story_ent:
+                miss += w
+    return miss / total if total > 0 else 0.0
 
 
 def _mean_dot(v: dict[str, float], total: dict[str, float], n: int) -> float:
@@ -227,6 +283,10 @@ class OnlineClusterer:
         f = Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
         f.title = self.df.vector(title_counts)
         f.n_tokens = sum(tf.values())
+        # the title without the outlet's own name ("... update 1 from North Gazette"): that names who reports, not
+        # what happened (title_ent_miss)
+        f.title_lower = article.title.lower().replace(article.source.lower(), " ") if article.source else \
+            article.title.lower()
         return f
 
     # -- the story index ---------------------------------------------------------------------------------------
@@ -592,9 +652,11 @@ class OnlineClusterer:
         title_nums = _numbers(f.title) if "title_num_miss" in want else set()
         ent_total = math.fsum(f.ent.values()) if "ent_cover" in want else 0.0
         want_lex_best, want_title = "lex_best" in want, "title_avg" in want
-        want_extra = not want.isdisjoint(("lex_centroid", "ent_cover", "title_num_miss", "gap_rel", "time", "log_span"))
+        want_extra = not want.isdisjoint(("lex_centroid", "ent_cover", "title_num_miss", "gap_rel", "time", "log_span",
+                                          "title_soft", "title_ent_miss"))
         flex, ftitle = f.lex, f.title
         lex_keys, title_keys, lex_of, title_of = flex.keys(), ftitle.keys(), flex.__getitem__, ftitle.__getitem__
+        soft = _soft_terms(ftitle) if "title_soft" in want else None
         rows = []
         for i, (sc, _, sid, comps) in enumerate(scored):
             st = self.stories[sid]
@@ -640,6 +702,8 @@ class OnlineClusterer:
                                   if common else 0.0)
             if want_extra:
                 self._extra_features(f, st, comps, d, want, undated, title_nums, ent_total)
+                if soft is not None:
+                    d["title_soft"] = _soft_title(soft, st.title, st.n)
             if f.dense is not None:
                 d["dense_avg"] = comps.get("dense", 0.0)
                 if "dense_best" in want:
@@ -675,6 +739,8 @@ class OnlineClusterer:
         if "title_num_miss" in want:
             theirs = _numbers(st.title) if title_nums else set()
             d["title_num_miss"] = 1.0 if title_nums and theirs and not title_nums <= theirs else 0.0
+        if "title_ent_miss" in want:
+            d["title_ent_miss"] = _title_ent_miss(f, st.ent)
         if "gap_rel" in want:
             if undated:
                 d["gap_rel"] = 0.0
