@@ -624,11 +624,20 @@ class OnlineClusterer:
                 if st.n == 1 and len(st.recent_lex) == 1:
                     best = comps["lexical"]
                 else:
+                    # every member's dot product is ≥ 0 and together they are the average link times n (the recent
+                    # members are among those summed in st.lex): once the best so far reaches what the members not
+                    # yet looked at can still add, none of them can beat it (the margin covers the sums' rounding)
+                    avg = comps["lexical"]
+                    left = avg * st.n * (1.0 + 1e-9) if avg < 1.0 else math.inf
                     best = 0.0
                     for m in st.recent_lex:
+                        if best >= left:
+                            break
                         common = lex_keys & m.keys()
                         if common:
-                            x = min(1.0, max(0.0, fsum(map(mul, map(lex_of, common), map(m.__getitem__, common)))))
+                            x = fsum(map(mul, map(lex_of, common), map(m.__getitem__, common)))
+                            left -= x
+                            x = min(1.0, max(0.0, x))
                             if x > best:
                                 best = x
                 d["lex_best"] = best
