@@ -662,10 +662,10 @@ class OnlineClusterer:
             rows.append(row)
         # each column is the product of its factors (a base feature times 1.0), in one pass over all candidates
         B = np.array(rows, dtype=np.float64)
-        X = B[:, idx[:, 0]]
-        for k in range(1, idx.shape[1]):
-            X *= B[:, idx[:, k]]
-        return np.ascontiguousarray(X)  # row-major, as the model's products were always computed on
+        X = B.take(idx[:, 0], axis=1)  # take: row-major (as the model's products were always computed on), and
+        for k in range(1, idx.shape[1]):  # half the cost of indexing B[:, idx[:, k]] and copying that to C order
+            X *= B.take(idx[:, k], axis=1)
+        return X
 
     @staticmethod
     def _extra_features(f: Features, st: StoryState, comps: dict[str, float], d: dict[str, float],
