@@ -8,10 +8,10 @@ seconds are the steadier measure; the ratio is other / this (> 1: this checkout 
 
 The other checkout runs with PYTHONPATH set to its root; the embedding cache is not used (both encode).
 
-``--this-args`` and ``--other-args`` (one per ``--other``, in the same order) add `storyline eval` options, so that
-checkouts whose `eval` orders the input differently can be fed the same arrival order (write them `--other-args="--order shuffled"`): e.g. on neus-train (all
-undated) `--order shuffled` of a checkout from before the seeded tie-break and `--seed 0` of this one give the same
-order.
+``--this-args`` and ``--other-args`` (one per ``--other``, in the same order; write them
+``--other-args="--order shuffled"``) add `storyline eval` options, so that checkouts whose `eval` orders the input
+differently can be fed the same arrival order: on neus-train (all undated) `--order shuffled` of a checkout from
+before the seeded tie-break and `--seed 0` of this one give the same order.
 """
 
 from __future__ import annotations
