@@ -403,9 +403,15 @@ class OnlineClusterer:
             self._gap_n += 1
             self._gap_mean += (math.log1p(abs(f.day - st.last)) - self._gap_mean) / min(
                 self._gap_n + s.gap_prior_joins, s.gap_window)
-        _add_sparse(st.lex, f.lex)
-        _add_sparse(st.ent, f.ent)
-        _add_sparse(st.title, f.title)
+        if st.n == 0 and not st.lex and not st.ent and not st.title:
+            # a new story's sums are its first member's vectors (0.0 + x is x): taken, not copied. The lexical one
+            # stays shared with recent_lex[0] until the story changes it (_own_lex): one-member stories, most of
+            # them, keep one vector instead of two
+            st.lex, st.ent, st.title = f.lex, f.ent, f.title
+        else:
+            _add_sparse(self._own_lex(st), f.lex)
+            _add_sparse(st.ent, f.ent)
+            _add_sparse(st.title, f.title)
         m = self.settings.best_link_members
         st.recent_lex.append(f.lex)
         del st.recent_lex[:-m]
@@ -423,6 +429,13 @@ class OnlineClusterer:
             st.active = True
         self._index_story(st, f)
 
+    @staticmethod
+    def _own_lex(st: StoryState) -> dict[str, float]:
+        """``st.lex``, copied first when it is still its first member's vector (shared with ``recent_lex``)."""
+        if st.recent_lex and st.recent_lex[0] is st.lex:
+            st.lex = dict(st.lex)
+        return st.lex
+
     def _new_index(self) -> None:
         import faiss
 
@@ -438,7 +451,7 @@ class OnlineClusterer:
         self._vec_rows.append(vec.astype(np.float16))
 
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
-        _add_sparse(keep.lex, gone.lex)
+        _add_sparse(self._own_lex(keep), gone.lex)
         _add_sparse(keep.ent, gone.ent)
         _add_sparse(keep.title, gone.title)
         m = self.settings.best_link_members
