@@ -171,8 +171,9 @@ class Store(SearchQueries, CopiesQueries, MembershipQueries, EmbeddingQueries, E
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")
-        # statement journals (a multi-row statement's undo inside a transaction) stay in memory instead of spilling
-        # to a temporary file past 64 KiB: one file write per journalled page was most of an ingest's system time
+        # statement journals (the undo of a statement that may abort half-way inside a transaction) stay in memory
+        # instead of spilling to a temporary file past 64 KiB, one write per page: ≈ 45 % of the file writes of an
+        # eval of neus-train (docs/clustering.md, "Throughput, second pass"); temporary sort tables stay in memory too
         self.conn.execute("PRAGMA temp_store = MEMORY")
         if self.path != ":memory:":
             _enable_wal(self.conn, timeout_s=10.0)
