@@ -7,6 +7,11 @@ seconds are the steadier measure; the ratio is other / this (> 1: this checkout 
         [--pairs 3] [FILE ...]
 
 The other checkout runs with PYTHONPATH set to its root; the embedding cache is not used (both encode).
+
+``--this-args`` and ``--other-args`` (one per ``--other``, in the same order; write them
+``--other-args="--order shuffled"``) add `storyline eval` options, so that checkouts whose `eval` orders the input
+differently can be fed the same arrival order: on neus-train (all undated) `--order shuffled` of a checkout from
+before the seeded tie-break and `--seed 0` of this one give the same order.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import resource
 import statistics
 import subprocess
@@ -24,12 +30,12 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 
 
-def run_once(root: Path, path: Path, profile: str) -> dict:
+def run_once(root: Path, path: Path, profile: str, extra: list[str] | None = None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [sys.executable, "-c", "import sys; from storyline.cli import main; sys.exit(main())"]
     p = subprocess.run(cmd + ["eval", str(path), "--profile", profile, "--format",
-                        "json"], capture_output=True, env=env, cwd=root, timeout=3600)
+                        "json", *(extra or [])], capture_output=True, env=env, cwd=root, timeout=3600)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"storyline eval failed under {root}: {p.stderr.decode()[-2000:]}")
@@ -43,10 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="*", type=Path)
     ap.add_argument("--other", type=Path, action="append", required=True,
                     help="another checkout's root (e.g. a main worktree); repeat for several")
+    ap.add_argument("--other-args", action="append", default=[],
+                    help="extra `storyline eval` options for the --other of the same position (quoted)")
+    ap.add_argument("--this-args", default="", help="extra `storyline eval` options for this checkout (quoted)")
     ap.add_argument("--profiles", default="lexical,default")
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "speed_ratio.json")
     args = ap.parse_args(argv)
+    if args.other_args and len(args.other_args) != len(args.other):
+        ap.error(f"--other-args: give one per --other ({len(args.other)}), got {len(args.other_args)}")
+    other_args = {str(o): shlex.split(a) for o, a in zip(args.other, args.other_args)}
+    this_args = shlex.split(args.this_args)
     files = [f.resolve() for f in args.files] or [DATA / "allsides-2021.jsonl", DATA / "neus-train.jsonl"]
     results = []
     for profile in args.profiles.split(","):
@@ -55,11 +68,12 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[str, list[dict]] = {n: [] for n in names}
             for _ in range(args.pairs):
                 for o in args.other:
-                    runs[str(o)].append(run_once(o, path, profile))
-                runs["this"].append(run_once(REPO, path, profile))
+                    runs[str(o)].append(run_once(o, path, profile, other_args.get(str(o))))
+                runs["this"].append(run_once(REPO, path, profile, this_args))
             cpu = {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()}
             ratios = {str(o): cpu[str(o)] / cpu["this"] for o in args.other}
-            row = {"profile": profile, "file": path.name, "cpu_s_median": cpu,
+            row = {"profile": profile, "file": path.name, "cpu_s_median": cpu, "this_args": this_args,
+                   "other_args": other_args,
                    "throughput_ratio_this_over_other": ratios, "runs": runs}
             results.append(row)
             for n in names:

@@ -58,10 +58,11 @@ def _scores(titles: Sequence[str], pool: Sequence[int]) -> dict[int, float]:
     for v in vectors.values():
         total.update(v)
     out = {}
+    total_sq = sum(x * x for x in total.values())  # once, not once per title (the same sum, in the same order)
     for i in pool:
         v = vectors[i]
         rest = {w: total[w] - x for w, x in v.items()}
-        rest_norm = math.sqrt(max(sum(x * x for x in total.values()) - 2 * sum(x * total[w] for w, x in v.items())
+        rest_norm = math.sqrt(max(total_sq - 2 * sum(x * total[w] for w, x in v.items())
                                   + sum(x * x for x in v.values()), 0.0))
         out[i] = sum(x * rest[w] for w, x in v.items()) / rest_norm if rest_norm > 1e-12 else 0.0
     return out

@@ -463,9 +463,15 @@ class OnlineClusterer:
             self._gap_n += 1
             self._gap_mean += (math.log1p(abs(f.day - st.last)) - self._gap_mean) / min(
                 self._gap_n + s.gap_prior_joins, s.gap_window)
-        _add_sparse(st.lex, f.lex)
-        _add_sparse(st.ent, f.ent)
-        _add_sparse(st.title, f.title)
+        if st.n == 0 and not st.lex and not st.ent and not st.title:
+            # a new story's sums are its first member's vectors (0.0 + x is x): taken, not copied. The lexical one
+            # stays shared with recent_lex[0] until the story changes it (_own_lex): one-member stories, most of
+            # them, keep one vector instead of two
+            st.lex, st.ent, st.title = f.lex, f.ent, f.title
+        else:
+            _add_sparse(self._own_lex(st), f.lex)
+            _add_sparse(st.ent, f.ent)
+            _add_sparse(st.title, f.title)
         m = self.settings.best_link_members
         st.recent_lex.append(f.lex)
         del st.recent_lex[:-m]
@@ -483,6 +489,13 @@ class OnlineClusterer:
             st.active = True
         self._index_story(st, f)
 
+    @staticmethod
+    def _own_lex(st: StoryState) -> dict[str, float]:
+        """``st.lex``, copied first when it is still its first member's vector (shared with ``recent_lex``)."""
+        if st.recent_lex and st.recent_lex[0] is st.lex:
+            st.lex = dict(st.lex)
+        return st.lex
+
     def _new_index(self) -> None:
         import faiss
 
@@ -498,7 +511,7 @@ class OnlineClusterer:
         self._vec_rows.append(vec.astype(np.float16))
 
     def _merge(self, keep: StoryState, gone: StoryState) -> None:
-        _add_sparse(keep.lex, gone.lex)
+        _add_sparse(self._own_lex(keep), gone.lex)
         _add_sparse(keep.ent, gone.ent)
         _add_sparse(keep.title, gone.title)
         m = self.settings.best_link_members
@@ -686,11 +699,20 @@ class OnlineClusterer:
                 if st.n == 1 and len(st.recent_lex) == 1:
                     best = comps["lexical"]
                 else:
+                    # every member's dot product is ≥ 0 and together they are the average link times n (the recent
+                    # members are among those summed in st.lex): once the best so far reaches what the members not
+                    # yet looked at can still add, none of them can beat it (the margin covers the sums' rounding)
+                    avg = comps["lexical"]
+                    left = avg * st.n * (1.0 + 1e-9) if avg < 1.0 else math.inf
                     best = 0.0
                     for m in st.recent_lex:
+                        if best >= left:
+                            break
                         common = lex_keys & m.keys()
                         if common:
-                            x = min(1.0, max(0.0, fsum(map(mul, map(lex_of, common), map(m.__getitem__, common)))))
+                            x = fsum(map(mul, map(lex_of, common), map(m.__getitem__, common)))
+                            left -= x
+                            x = min(1.0, max(0.0, x))
                             if x > best:
                                 best = x
                 d["lex_best"] = best
@@ -717,10 +739,10 @@ class OnlineClusterer:
             rows.append(row)
         # each column is the product of its factors (a base feature times 1.0), in one pass over all candidates
         B = np.array(rows, dtype=np.float64)
-        X = B[:, idx[:, 0]]
-        for k in range(1, idx.shape[1]):
-            X *= B[:, idx[:, k]]
-        return np.ascontiguousarray(X)  # row-major, as the model's products were always computed on
+        X = B.take(idx[:, 0], axis=1)  # take: row-major (as the model's products were always computed on), and
+        for k in range(1, idx.shape[1]):  # half the cost of indexing B[:, idx[:, k]] and copying that to C order
+            X *= B.take(idx[:, k], axis=1)
+        return X
 
     @staticmethod
     def _extra_features(f: Features, st: StoryState, comps: dict[str, float], d: dict[str, float],
