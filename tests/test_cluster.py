@@ -199,6 +199,13 @@ def test_restore_rebuilds_the_same_state(tmp_path, store):
     assert store.story_of_articles() == whole
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (what a module imports shows only in a new process)."""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
 def test_lexical_profile_does_not_import_torch():
     code = (
         "import sys\n"
@@ -210,9 +217,7 @@ def test_lexical_profile_does_not_import_torch():
         "import storyline.cli, storyline.pipeline, storyline.eval.runner\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["False", "False"]
+    assert _python(code).stdout.split() == ["False", "False"]
 
 
 def test_a_lexical_eval_imports_no_heavy_module(tmp_path):
@@ -232,9 +237,7 @@ def test_a_lexical_eval_imports_no_heavy_module(tmp_path):
         "         'requests', 'urllib3')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stderr.strip().splitlines()[-1] == "[]"
+    assert _python(code).stderr.strip().splitlines()[-1] == "[]"
 
 
 def test_unknown_profile_is_a_config_error():
