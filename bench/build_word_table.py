@@ -16,7 +16,7 @@ downloaded):
    "increase"/"decrease" 0.60, "remain"/"stayed" 0.63): the table only ever lets words count as shared, and the
    conflict rules (opposite states, figures, negation) still separate what differs.
 
-The table is keyed by stems: rebuild it (step 2) when the stemmer (storyline/stories/terms.py) changes.
+The table is keyed by stems: rebuild it (step 2) when the stemmer (storyline/terms.py) changes.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def table(model_dir: str, out: Path, min_sim: float, chunk: int = 2048) -> None:
     import numpy as np
     from safetensors.numpy import load_file
 
-    from storyline.stories.terms import STOP, stem
+    from storyline.terms import STOP, stem
 
     emb = load_file(str(Path(model_dir) / "model.safetensors"))["embeddings"].astype(np.float32)
     vocab = json.loads((Path(model_dir) / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]

@@ -14,7 +14,7 @@ from storyline.settings import StoriesSettings
 from storyline.stories import build_view_from_articles, wordsim
 from storyline.stories.align import align_sentences, tfidf, tfidf_terms
 from storyline.stories.claims import _soft_link_pairs, agreement_groups, claim_of
-from storyline.stories.terms import terms
+from storyline.terms import terms
 
 RULES = StoriesSettings(entities="rules")
 KW = dict(linkage=1.0, min_shared=0.2, one_sided=0.4, same_figure=True)

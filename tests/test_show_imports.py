@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from storyline.stories.align import tfidf
-from storyline.stories.terms import ENGLISH_STOP_WORDS, terms
+from storyline.terms import ENGLISH_STOP_WORDS, terms
 
 from .conftest import DEMO_CORPUS
 

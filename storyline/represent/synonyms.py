@@ -1,13 +1,13 @@
 """Near-synonym stems for the clusterer's soft title similarity, read with numpy alone.
 
 The word table ``storyline/stories/data/word_neighbours.npz`` (pairs of stems of
-:func:`storyline.stories.terms.stem` with their cosine ≥ 0.5 in a static model distilled from MiniLM; built by
+:func:`storyline.terms.stem` with their cosine ≥ 0.5 in a static model distilled from MiniLM; built by
 ``bench/build_word_table.py``) is also read by :mod:`storyline.stories.wordsim` for the story view, through scipy.
 The lexical profile must not import scipy (≈ 0.3 s per process; a test checks its imports), so this reader builds
 its own compressed rows with numpy and looks a stem's neighbours up on demand.
 
 The clusterer's terms (:func:`storyline.represent.lexical.tokens`: plurals folded only) are mapped to the table's
-stems with :func:`storyline.stories.terms.stem`, which also folds "remained" and "remain": two terms of one table
+stems with :func:`storyline.terms.stem`, which also folds "remained" and "remain": two terms of one table
 stem count as neighbours at cosine 1.
 """
 
@@ -24,9 +24,9 @@ TABLE = Path(__file__).resolve().parents[1] / "stories" / "data" / "word_neighbo
 
 
 def table_stem(term: str) -> str:
-    """The table's stem of a clusterer term (:func:`storyline.stories.terms.stem`, imported on first use: importing
+    """The table's stem of a clusterer term (:func:`storyline.terms.stem`, imported on first use: importing
     the ``storyline.stories`` package loads the story view's modules, which the lexical profile does not need)."""
-    from ..stories.terms import stem
+    from ..terms import stem
 
     return stem(term)
 

@@ -31,7 +31,7 @@ from ..errors import StorylineError
 from ..records import Article
 from ..sentences import Sentence, split_sentences
 from ..settings import StoriesSettings
-from .terms import terms
+from ..terms import terms
 
 __all__ = ["AlignedPair", "Alignment", "Encoder", "SentenceRef", "align_sentences", "encode_texts", "tfidf",
            "tfidf_terms"]

@@ -46,7 +46,7 @@ from scipy import sparse
 
 from . import wordsim
 from .figures import is_people
-from .terms import STOP, stem, terms
+from ..terms import STOP, stem, terms
 
 if TYPE_CHECKING:
     from .align import Alignment

@@ -32,7 +32,7 @@ from scipy import sparse
 from ..records import Article
 from ..sentences import Sentence
 from .model import Conflict, ConflictValue, Figure
-from .terms import STOP, stem, terms
+from ..terms import STOP, stem, terms
 
 __all__ = ["extract_figures", "find_conflicts", "is_people", "non_quantity_spans", "parse_number"]
 

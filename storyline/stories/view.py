@@ -27,7 +27,7 @@ from .figures import extract_figures, find_conflicts
 from .model import (Agreement, AgreementItem, ArticleRef, Citation, Conflict, Echo, Latest, LatestItem,
                     ProvenanceEntry, Quote, SourceEntry, StoryView, SummaryItem, TimelineEntry, Title, UniqueItem)
 from .quotes import carry_copies, extract_quotes, group_by_speaker, resolve_speakers
-from .terms import word_count
+from ..terms import word_count
 
 __all__ = ["agreements", "boilerplate_rows", "build_view", "build_view_from_articles", "choose_headline", "latest",
            "merge_stored_alignments", "summarize", "timeline", "unique_content"]

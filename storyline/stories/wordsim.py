@@ -3,7 +3,7 @@
 Two reports of one fact often word it differently: "Around 100 people *remain* there" / "About 100 residents …
 *stayed* in their homes"; "the repairs will *begin* on Monday" / "the closure still *starts* on Monday". The stemmer
 folds inflections, not such words. The table ``data/word_neighbours.npz`` lists, for pairs of stems (storyline's
-stemmer, :func:`storyline.stories.terms.stem`), their cosine in a static model distilled from the local MiniLM (model2vec;
+stemmer, :func:`storyline.terms.stem`), their cosine in a static model distilled from the local MiniLM (model2vec;
 built by ``bench/build_word_table.py`` from the model on disk, pairs with cosine ≥ 0.5 only, about 0.2 MB). It is
 read lazily, once per process, with numpy alone; when the file is absent every test falls back to exact matching
 (:func:`available` is ``False`` and :func:`soft_matched` returns the exact intersection).
