@@ -39,10 +39,10 @@ class Neighbours:
         self.index = {s: k for k, s in enumerate(stems)}
         rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
         cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
-        order = np.argsort(rows, kind="stable")
-        self._cols = cols[order]
-        self._sims = np.concatenate([sims, sims])[order].astype(np.float64)
-        self._ptr = np.searchsorted(rows[order], np.arange(len(stems) + 1))
+        order = np.lexsort((cols, rows))  # by row, then column: compressed sparse rows (the view reads them as such)
+        self.cols = cols[order]
+        self.sims = np.concatenate([sims, sims])[order].astype(np.float64)
+        self.ptr = np.searchsorted(rows[order], np.arange(len(stems) + 1))
         self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
 
     def of(self, stem: str) -> tuple[tuple[str, float], ...]:
@@ -53,9 +53,9 @@ class Neighbours:
             if k is None:
                 got = ()
             else:
-                lo, hi = int(self._ptr[k]), int(self._ptr[k + 1])
-                got = tuple((self.stems[c], s) for c, s in zip(self._cols[lo:hi].tolist(),
-                                                                 self._sims[lo:hi].tolist()))
+                lo, hi = int(self.ptr[k]), int(self.ptr[k + 1])
+                got = tuple((self.stems[c], s) for c, s in zip(self.cols[lo:hi].tolist(),
+                                                                 self.sims[lo:hi].tolist()))
             self._cache[stem] = got
         return got
 

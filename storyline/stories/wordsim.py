@@ -23,9 +23,11 @@ from typing import Iterable
 import numpy as np
 from scipy import sparse
 
+from ..represent import synonyms
+
 __all__ = ["TABLE", "WordTable", "available", "load", "soft_matched", "table"]
 
-TABLE = Path(__file__).with_name("data") / "word_neighbours.npz"
+TABLE = synonyms.TABLE
 
 
 @dataclass(frozen=True)
@@ -47,20 +49,13 @@ class WordTable:
 
 
 def load(path: Path | str) -> WordTable | None:
-    """The table at ``path``, or ``None`` when there is no such file."""
-    p = Path(path)
-    if not p.is_file():
+    """The table at ``path``, or ``None`` when there is no such file (read by :mod:`storyline.represent.synonyms`,
+    the clusterer's reader of the same file; here its rows become a sparse matrix for the vectorised soft cosine)."""
+    n = synonyms.load(path)
+    if n is None:
         return None
-    with np.load(p, allow_pickle=False) as z:
-        stems = tuple(z["stems"].tolist())
-        pairs = z["pairs"].astype(np.int64)
-        sims = z["sims"].astype(np.float32)
-    n = len(stems)
-    rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
-    m = sparse.csr_matrix((np.concatenate([sims, sims]), (rows, cols)), shape=(n, n))
-    m.sort_indices()
-    return WordTable({s: k for k, s in enumerate(stems)}, stems, m)
+    m = sparse.csr_matrix((n.sims.astype(np.float32), n.cols, n.ptr), shape=(len(n.stems), len(n.stems)))
+    return WordTable(n.index, n.stems, m)
 
 
 @lru_cache(maxsize=1)
