@@ -5,7 +5,7 @@ Two reports of one fact often word it differently: "Around 100 people *remain* t
 folds inflections, not such words. The table ``data/word_neighbours.npz`` lists, for pairs of stems (storyline's
 stemmer, :func:`storyline.terms.stem`), their cosine in a static model distilled from the local MiniLM (model2vec;
 built by ``bench/build_word_table.py`` from the model on disk, pairs with cosine ≥ 0.5 only, about 0.2 MB). It is
-read lazily, once per process, with numpy alone; when the file is absent every test falls back to exact matching
+read lazily, once per process, by :mod:`storyline.represent.synonyms`; when the file is absent every test falls back to exact matching
 (:func:`available` is ``False`` and :func:`soft_matched` returns the exact intersection).
 
 A static model puts opposites close too ("increase"/"decrease" 0.60, "accepted"/"rejected" 0.57): the table only lets
