@@ -73,3 +73,24 @@ def test_best_link_equals_the_maximum_over_recent_members() -> None:
         full = max(dots)
         assert row[1] == full
     assert any(c.stories[sid].n > 1 for _, _, sid, _ in scored)
+
+
+def test_candidate_scoring_equals_its_reference_formulas() -> None:
+    """_compare inlines _mean_dot, _time and content for speed: its components and content similarities must be
+    what those give, exactly."""
+    from storyline.cluster.online import _mean_dot
+
+    c = _clusterer()
+    texts = list(TOPICS)
+    arts = [article(i, texts[i % len(texts)], i, 1 + i % 4) for i in range(16)]
+    for a in arts[:-1]:
+        c.assign([a])
+    # a report that shares words with two stories, so that more than one is a candidate
+    mixed = replace(arts[-1], id="a-mixed", text=TOPICS["storm"] + ". " + TOPICS["fire"])
+    f = c.features(mixed)
+    rows = c._compare(f)
+    assert len(rows) >= 2
+    for st, comps, content in rows:
+        lex, ent = _mean_dot(f.lex, st.lex, st.n), _mean_dot(f.ent, st.ent, st.n)
+        assert comps == {"lexical": lex, "entities": ent, "time": c._time(f.day, st.first, st.last)}
+        assert content == c.content(lex, None, ent)

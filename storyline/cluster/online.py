@@ -421,13 +421,6 @@ class OnlineClusterer:
         top = sorted(contents, reverse=True)[:k]  # heapq.nlargest(k, contents), cheaper on ≈ 20 values
         return sum(top) / k if k > 0 else 0.0
 
-    def _components(self, f: Features, st: StoryState) -> dict[str, float]:
-        comps = {"lexical": _mean_dot(f.lex, st.lex, st.n), "entities": _mean_dot(f.ent, st.ent, st.n)}
-        if f.dense is not None and st.dense is not None:
-            comps["dense"] = float(np.clip(np.dot(f.dense, st.dense) / st.n, 0.0, 1.0))
-        comps["time"] = self._time(f.day, st.first, st.last)
-        return comps
-
     def story_similarity(self, a: StoryState, b: StoryState) -> float:
         """Story-to-story score (average link over member pairs, same formula; symmetric); decides merges."""
         nn = a.n * b.n
@@ -589,8 +582,9 @@ class OnlineClusterer:
     def _compare(self, f: Features) -> list[tuple[StoryState, dict[str, float], float]]:
         """(story, components, content similarity) for each candidate; sets ``f.density``.
 
-        The same arithmetic as :meth:`_components` and :meth:`content`, inlined: this loop runs for ≈ 20 candidates
-        per article and the calls cost more than the sums (the sums are exactly rounded, as in :func:`_mean_dot`)."""
+        Per candidate: :func:`_mean_dot` of the lexical and entity vectors, the dense mean cosine, :meth:`_time` and
+        :meth:`content`, inlined: this loop runs for ≈ 20 candidates per article and the calls cost more than the
+        sums (exactly rounded sums, as in :func:`_mean_dot`; tests/test_cluster_state.py holds the two equal)."""
         s = self.settings
         stories = self.stories
         fsum, mul = math.fsum, operator.mul
