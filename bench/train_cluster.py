@@ -167,8 +167,9 @@ def fit(profile: str, X: np.ndarray, y: np.ndarray, cut: float, meta: dict):
     w = row_weights(teach.sets) if len(getattr(teach, "sets", ())) == len(y) else None
     scaler = StandardScaler().fit(X, sample_weight=w)
     lr = LogisticRegression(C=1.0, max_iter=3000).fit(scaler.transform(X), y, sample_weight=w)
+    # each feature's range in the training pairs: the model takes values outside it at the nearest end (JoinModel)
     return JoinModel(profile, FEATURE_SET[profile], scaler.mean_.copy(), scaler.scale_.copy(), lr.coef_[0].copy(),
-                     float(lr.intercept_[0]), cut, meta)
+                     float(lr.intercept_[0]), cut, meta, X.min(axis=0), X.max(axis=0))
 
 
 def run_online(profile: str, encoder, articles, labels, model=None, cut: float | None = None,
@@ -261,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
                     "stream's moving within-story gap, feature stream_gap): run once per candidate value and compare "
                     "the held-out means; the shipped value is storyline/settings.py's")
     ap.add_argument("--table", action="store_true", help="only print the Markdown table of the last run's figures")
+    ap.add_argument("--ranges-only", action="store_true",
+                    help="only recompute the shipped models' training ranges (low/high: the features' range in the "
+                         "training pairs, which the model clips its input to) from the same teacher-forced pairs, "
+                         "leaving coefficients, cut and meta as they are")
     ap.add_argument("--cut", type=float, default=None,
                     help="skip the cross-validation: fit the shipped model with this cut, keeping the CV figures of "
                          "the last full run (bench/out/train_cluster.json)")
@@ -309,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         encoder.warm_up()
     for profile in profiles:
         t0 = time.time()
+        if args.ranges_only:
+            _ranges_only(profile, encoder, streams, train_on)
+            continue
         if args.cut is not None:
             res = results.get(profile, {})
             if "summary" not in res:
@@ -349,6 +357,26 @@ def main(argv: list[str] | None = None) -> int:
         results[profile] = res
         out_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def _ranges_only(profile, encoder, streams, train_on) -> None:
+    """Write the shipped model's training ranges (low/high) from the pairs it was fitted on, after checking that a
+    fit on those pairs gives its coefficients (the same data): nothing else of the model changes."""
+    from dataclasses import replace as dc_replace
+
+    from storyline.cluster.model import load_model, model_path
+
+    shipped = load_model(profile)
+    FEATURE_SET[profile] = tuple(shipped.features)
+    X, y = teach(profile, encoder, [s for s in streams if train_on(s)], lambda lab: True)
+    refit = fit(profile, X, y, shipped.threshold, {})
+    drift = float(np.max(np.abs(refit.coef - shipped.coef)))
+    if drift > 1e-6:
+        raise SystemExit(f"{profile}: a fit on these pairs differs from the shipped model (coefficients up to {drift:.3g} "
+                         "apart): retrain it (python bench/train_cluster.py) instead of adding ranges")
+    model = dc_replace(shipped, low=refit.low, high=refit.high)
+    model.save(model_path(profile))
+    print(f"wrote the training ranges of {model_path(profile)} ({len(y)} pairs)")
 
 
 def _settings_gap_prior() -> float:

@@ -45,6 +45,48 @@ def test_predict_and_contributions_agree():
     assert JoinModel.from_dict(m.as_dict()).as_dict() == m.as_dict()
 
 
+@pytest.mark.parametrize("profile", ["default", "lexical"])
+def test_the_shipped_models_read_no_value_beyond_their_training_range(profile):
+    """A story far bigger than any the model was fitted on (the training stories have at most 6 members) is judged
+    as the biggest it saw, not by extrapolating log_size's weight; inside the range nothing changes."""
+    m = load_model(profile)
+    assert m.low is not None and m.high is not None and np.all(m.low <= m.high)
+    size = m.features.index("log_size")
+    assert math.isclose(m.high[size], math.log(6), rel_tol=1e-9)
+    x = (m.low + m.high) / 2  # a pair inside the range: the clip is the identity
+    x[size] = math.log(3)
+    assert np.array_equal(m.clip(x[None, :]), x[None, :])
+    rows = np.repeat(x[None, :], 3, axis=0)
+    for r, n in zip(rows, (6, 300, 5000)):  # the interaction terms of log_size follow it, as pair_features makes them
+        for j, name in enumerate(m.features):
+            parts = name.split("*")
+            if "log_size" in parts:
+                r[j] = math.prod(math.log(n) if p == "log_size" else x[m.features.index(p)] for p in parts)
+    p6, p300, p5000 = m.predict(rows)
+    assert p300 == p6 and p5000 == p6
+    unclipped = JoinModel(m.profile, m.features, m.mean, m.scale, m.coef, m.intercept, m.threshold)
+    assert unclipped.predict(rows)[1] != p6  # without the range the weight extrapolates
+    c300, c6 = m.contributions(rows[1]), m.contributions(rows[0])
+    assert c300 == c6  # explain shows the values the decision used
+
+
+def test_a_model_with_a_training_range_round_trips_and_checks_it(tmp_path):
+    names = features_for("lexical")
+    k = len(names)
+    m = JoinModel("lexical", names, np.zeros(k), np.ones(k), np.ones(k), 0.0, 0.5, {}, -np.ones(k), np.ones(k))
+    assert JoinModel.from_dict(m.as_dict()).as_dict() == m.as_dict()
+    X = np.full((1, k), 7.0)
+    assert np.array_equal(m.clip(X), np.ones((1, k)))
+    assert math.isclose(m.logits(X)[0], k)
+    d = m.as_dict()
+    for bad in ({**d, "low": d["high"], "high": d["low"]}, {**d, "low": d["low"][:-1]}, {**d, "high": None},
+                {k2: v for k2, v in d.items() if k2 != "high"}):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ConfigError, match="low"):
+            load_model("lexical", str(path))
+
+
 def test_a_malformed_or_missing_model_is_a_config_error(tmp_path):
     d = load_model("lexical").as_dict()
     bad = tmp_path / "bad.json"
@@ -185,7 +227,8 @@ def test_the_extra_features_and_interaction_terms():
     assert set(EXTRA_FEATURES) < set(ALL_FEATURES)
     d = load_model("lexical").as_dict()
     extra = {**d, "features": d["features"] + ["ent_cover", "lex_avg*undated"], "mean": d["mean"] + [0.5, 0.1],
-             "scale": d["scale"] + [0.3, 0.2], "coef": d["coef"] + [0.4, 0.2]}
+             "scale": d["scale"] + [0.3, 0.2], "coef": d["coef"] + [0.4, 0.2], "low": d["low"] + [0.0, 0.0],
+             "high": d["high"] + [1.0, 1.0]}
     model = JoinModel.from_dict(extra)
     c2 = make_clusterer(LEARNED)
     c2.model = model

@@ -100,7 +100,14 @@ def features_for(profile: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class JoinModel:
-    """Standardise, then logistic: ``p = σ(b + Σ coef_i · (x_i − mean_i) / scale_i)``."""
+    """Standardise, then logistic: ``p = σ(b + Σ coef_i · (x_i − mean_i) / scale_i)``.
+
+    ``low`` and ``high`` (when the model has them) are each feature's range in the pairs it was trained on; a value
+    outside is taken at the nearest end before the model reads it. A linear model's weight is only known to hold
+    over the values it was fitted on: the candidate stories of the training pairs have at most 6 members
+    (``log_size`` ≤ ln 6), and without the clip an aggregator's story of 300 headlines would be held, by
+    extrapolating that one weight, to about 4 more log-odds of evidence than a story of 6 — recall lost for nothing
+    the data showed."""
 
     profile: str
     features: tuple[str, ...]
@@ -110,9 +117,17 @@ class JoinModel:
     intercept: float
     threshold: float
     meta: Mapping[str, Any] = field(default_factory=dict)
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    def clip(self, X: np.ndarray) -> np.ndarray:
+        """``X`` with each column taken into the model's training range (unchanged when the model has none)."""
+        if self.low is None or self.high is None:
+            return X
+        return np.minimum(np.maximum(X, self.low), self.high)  # np.clip's values, without its dispatch cost
 
     def logits(self, X: np.ndarray) -> np.ndarray:
-        return ((X - self.mean) / self.scale) @ self.coef + self.intercept
+        return ((self.clip(X) - self.mean) / self.scale) @ self.coef + self.intercept
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """P(join) for each row of ``X`` (columns in :attr:`features` order)."""
@@ -124,16 +139,20 @@ class JoinModel:
         return [math.prod(stored[p] for p in n.split("*")) for n in self.features]
 
     def contributions(self, x: Sequence[float]) -> dict[str, float]:
-        """Each feature's share of the log-odds for one pair (the intercept is :attr:`intercept`)."""
-        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale * self.coef
+        """Each feature's share of the log-odds for one pair (the intercept is :attr:`intercept`), the values taken
+        into the training range as :meth:`predict` takes them."""
+        z = (self.clip(np.asarray(x, dtype=np.float64)) - self.mean) / self.scale * self.coef
         return {name: float(v) for name, v in zip(self.features, z)}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "profile": self.profile, "features": list(self.features), "mean": self.mean.tolist(),
             "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
             "threshold": self.threshold, "meta": dict(self.meta),
         }
+        if self.low is not None and self.high is not None:
+            d["low"], d["high"] = self.low.tolist(), self.high.tolist()
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "JoinModel":
@@ -152,8 +171,20 @@ class JoinModel:
             raise ConfigError(f"join model for profile {d.get('profile')!r} is malformed (arrays must have one "
                               f"value per feature, {len(feats)}); retrain it with: python bench/train_cluster.py")
         mean, scale, coef = arrays
+        low = high = None
+        if "low" in d or "high" in d:
+            try:
+                low, high = (np.asarray(d[k], dtype=np.float64) for k in ("low", "high"))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(f"join model for profile {d.get('profile')!r}: 'low' and 'high' (the training "
+                                  f"range) must both be lists of numbers ({exc}); retrain it with: python "
+                                  "bench/train_cluster.py") from None
+            if low.shape != (len(feats),) or high.shape != (len(feats),) or not np.all(low <= high):
+                raise ConfigError(f"join model for profile {d.get('profile')!r}: 'low' and 'high' need one value per "
+                                  f"feature ({len(feats)}) with low <= high; retrain it with: python "
+                                  "bench/train_cluster.py")
         return cls(str(d["profile"]), feats, mean, np.where(scale > 0, scale, 1.0), coef, float(d["intercept"]),
-                   float(d["threshold"]), dict(d.get("meta", {})))
+                   float(d["threshold"]), dict(d.get("meta", {})), low, high)
 
     def save(self, path: str | Path) -> Path:
         Path(path).write_text(json.dumps(self.as_dict(), indent=1) + "\n", encoding="utf-8")
