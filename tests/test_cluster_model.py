@@ -63,7 +63,7 @@ def test_the_shipped_models_read_no_value_beyond_their_training_range(profile):
             if "log_size" in parts:
                 r[j] = math.prod(math.log(n) if p == "log_size" else x[m.features.index(p)] for p in parts)
     p6, p300, p5000 = m.predict(rows)
-    assert p300 == p6 and p5000 == p6
+    assert p300 == pytest.approx(p6, rel=1e-12) and p5000 == pytest.approx(p6, rel=1e-12)
     unclipped = JoinModel(m.profile, m.features, m.mean, m.scale, m.coef, m.intercept, m.threshold)
     assert unclipped.predict(rows)[1] != p6  # without the range the weight extrapolates
     c300, c6 = m.contributions(rows[1]), m.contributions(rows[0])
@@ -85,6 +85,18 @@ def test_a_model_with_a_training_range_round_trips_and_checks_it(tmp_path):
         path.write_text(json.dumps(bad))
         with pytest.raises(ConfigError, match="low"):
             load_model("lexical", str(path))
+
+
+def test_an_interaction_term_is_read_from_its_parts_as_read():
+    names = ("lex_avg", "log_size", "lex_avg*log_size")
+    m = JoinModel("lexical", names, np.zeros(3), np.ones(3), np.ones(3), 0.0, 0.5, {}, np.zeros(3),
+                  np.array([1.0, 2.0, 1.5]))
+    X = np.array([[0.5, 1.0, 0.5],  # inside: unchanged
+                  [0.5, 4.0, 2.0],  # log_size beyond: read as 2.0, the product as 0.5 * 2.0
+                  [1.0, 4.0, 4.0]])  # both: the product 1.0 * 2.0 taken into its own range, 1.5
+    assert m.clip(X).tolist() == [[0.5, 1.0, 0.5], [0.5, 2.0, 1.0], [1.0, 2.0, 1.5]]
+    assert np.array_equal(m.clip(X[:1]), X[:1])
+    assert list(m.contributions(X[1]).values()) == [0.5, 2.0, 1.0]
 
 
 def test_a_malformed_or_missing_model_is_a_config_error(tmp_path):
@@ -298,3 +310,39 @@ def test_stream_gap_follows_the_gaps_of_joins_and_is_restored(tmp_path):
         live = pipe.clusterer._gap_mean
         restored = make_clusterer(settings).restore(store)
         assert math.isclose(restored._gap_mean, live) and live != cs.gap_prior
+
+
+def test_explain_says_which_values_the_model_read_at_its_training_range(tmp_path):
+    """A report joining a story bigger than any the model was trained on: explain shows the stored value of log_size,
+    the range's end the model read instead, and contributions computed from what it read."""
+    places = ["Harbourton", "Millbrook", "Eastcliff", "Norwood", "Ridgeford", "Lakemoor", "Stonebury", "Westvale",
+              "Ashgrove", "Fairhaven"]
+    src = tmp_path / "storm.jsonl"
+    with src.open("w", encoding="utf-8") as f:
+        for i, town in enumerate(places):
+            f.write(json.dumps({
+                "id": f"storm-{i}", "source": f"Outlet {i}", "date": "2024-03-0%d" % (1 + i // 5),
+                "title": f"Storm Elowen floods the Kessel river valley, {town} evacuated",
+                "text": f"Storm Elowen flooded the Kessel river valley on Friday. Rescuers evacuated residents of "
+                        f"{town} as the river rose above its banks, officials of the valley said."}) + "\n")
+    db = tmp_path / "e.db"
+    env = {**os.environ, "STORYLINE_CLUSTER_PROFILE": "lexical", "STORYLINE_CLUSTER_DECISION": "learned"}
+    p = subprocess.run([str(BIN), "--db", str(db), "ingest", str(src)], capture_output=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    from storyline.store import Store
+
+    with Store(db) as store:
+        ids = [r[0] for r in store.query("SELECT id FROM articles ORDER BY seq")]
+        stories = {r[0] for r in store.query("SELECT story_id FROM memberships")}
+    assert len(ids) == 10 and len(stories) == 1
+    out = json.loads(subprocess.run([str(BIN), "--db", str(db), "explain", ids[-1], "--format", "json"],
+                                    capture_output=True, env=env, timeout=120).stdout)
+    m = load_model("lexical")
+    size = m.features.index("log_size")
+    assert out["features"]["log_size"] == pytest.approx(math.log(9), abs=1e-4)  # stored to 4 decimals
+    assert out["read_as"]["log_size"] == pytest.approx(m.high[size])
+    assert out["contributions"]["log_size"] == pytest.approx((m.high[size] - m.mean[size]) / m.scale[size]
+                                                             * m.coef[size])
+    text = subprocess.run([str(BIN), "--db", str(db), "explain", ids[-1]], capture_output=True, env=env,
+                          timeout=120).stdout.decode()
+    assert "read as" in text

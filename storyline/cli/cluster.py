@@ -36,6 +36,7 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
         "components": signals,
         "features": features,
         "contributions": {},
+        "read_as": {},  # features outside the model's training range, and the value the model read instead
         "intercept": None,
         "shared": m["shared"],
         "started_story": started,
@@ -49,6 +50,7 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
             row = model.row(features)
             payload["features"] = dict(zip(model.features, row))  # with the interaction terms a*b, recomputed
             payload["contributions"] = model.contributions(row)
+            payload["read_as"] = _read_as(model, row)
             payload["intercept"] = model.intercept
     if started and nearest_id:
         nid = store.resolve_story_id(str(nearest_id))
@@ -71,6 +73,14 @@ def _model_for(features: dict, settings):
         return None
     base = {n for n in model.features if "*" not in n}  # interaction terms a*b are recomputed from a and b
     return model if base == set(features) and all(is_computable(n, profile) for n in features) else None
+
+
+def _read_as(model, row: list[float]) -> dict[str, float]:
+    """The features whose value lies outside the model's training range, with the range's end the model read."""
+    import numpy as np
+
+    clipped = model.clip(np.asarray([row], dtype=np.float64))[0].tolist()
+    return {n: c for n, v, c in zip(model.features, row, clipped) if c != v}
 
 
 def _first_member(store, story_id: str) -> str:
@@ -115,9 +125,13 @@ def explain(
         verdict = f"joined with {what} {payload['score']:.3f}{th_txt}"
     stdout.print(f"story {payload['story_id']}: {escape(payload['headline'])}\n{verdict}", highlight=False)
     if payload["features"]:
-        rows = [{"feature": k, "value": v, "contribution": payload["contributions"].get(k, "")}
-                for k, v in payload["features"].items()]
-        emit(rows, fmt, ["feature", "value", "contribution"])
+        read_as = payload["read_as"]
+        rows = [{"feature": k, "value": v, "read as": read_as.get(k, ""),
+                 "contribution": payload["contributions"].get(k, "")} for k, v in payload["features"].items()]
+        emit(rows, fmt, ["feature", "value"] + (["read as"] if read_as else []) + ["contribution"])
+        if read_as:
+            stdout.print("read as: a value beyond the range the join model was trained on is read at the range's end",
+                         highlight=False)
         if payload["intercept"] is not None:
             logit = payload["intercept"] + sum(payload["contributions"].values())
             stdout.print(f"log-odds = intercept {payload['intercept']:.3f} + contributions = {logit:.3f}",

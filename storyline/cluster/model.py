@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -120,11 +120,27 @@ class JoinModel:
     low: np.ndarray | None = None
     high: np.ndarray | None = None
 
+    @cached_property
+    def _products(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Each interaction column ``a*b`` with the columns of its parts."""
+        at = {n: j for j, n in enumerate(self.features)}
+        return tuple((j, tuple(at[p] for p in n.split("*"))) for j, n in enumerate(self.features) if "*" in n)
+
     def clip(self, X: np.ndarray) -> np.ndarray:
-        """``X`` with each column taken into the model's training range (unchanged when the model has none)."""
+        """``X`` as the model reads it: each feature taken into its training range, an interaction term recomputed
+        from its parts as read and then taken into its own range (``X`` itself when the model has no range or no
+        value lies outside it)."""
         if self.low is None or self.high is None:
             return X
-        return np.minimum(np.maximum(X, self.low), self.high)  # np.clip's values, without its dispatch cost
+        Xc = np.minimum(np.maximum(X, self.low), self.high)  # np.clip's values, without its dispatch cost
+        if np.array_equal(Xc, X):
+            return X
+        for j, parts in self._products:
+            col = Xc[..., parts[0]].copy()
+            for k in parts[1:]:
+                col *= Xc[..., k]
+            Xc[..., j] = np.minimum(np.maximum(col, self.low[j]), self.high[j])
+        return Xc
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         return ((self.clip(X) - self.mean) / self.scale) @ self.coef + self.intercept
