@@ -528,3 +528,37 @@ def test_pagination_property_pages_concatenate_to_the_full_list(client, limit, o
         if cursor is None:
             break
     assert seen == full
+
+
+def test_every_learned_decision_is_explained_in_the_api_and_on_the_pages(client):
+    """membership.decision: the join model's verdict from the stored features — the shares add up to the log-odds,
+    whose sigmoid is the stored P(join) (features are stored to 4 decimals), the top evidence first; the story and
+    article pages show it."""
+    import math
+
+    sid = client.get("/api/stories", params={"limit": 50}).json()["stories"]
+    joined = started = 0
+    for s in sid:
+        for a in client.get(f"/api/stories/{s['id']}").json()["articles"]:
+            m = a["membership"]
+            d = m["decision"]
+            if not any(k.startswith("f:") for k in m["components"]):
+                assert d is None  # the story's first article: nothing to compare with
+                continue
+            assert d is not None and d["threshold"] == m["components"]["threshold"]
+            assert math.isclose(d["log_odds"], d["intercept"] + sum(d["contributions"].values()), abs_tol=1e-9)
+            shares = [abs(t["contribution"]) for t in d["top"]]
+            assert shares == sorted(shares, reverse=True) and all(t["label"] for t in d["top"])
+            assert math.isclose(1 / (1 + math.exp(-d["log_odds"])), d["p_join"], abs_tol=0.02)
+            if "nearest_story_score" in m["components"]:
+                started += 1
+                assert d["p_join"] < d["threshold"]
+            else:
+                joined += 1
+                assert math.isclose(d["p_join"], m["score"], abs_tol=1e-4) and m["score"] >= d["threshold"]
+    assert joined and started
+    story = next(s for s in sid if s["n_articles"] > 1)
+    html = client.get(f"/stories/{story['id']}").text
+    assert "What weighed most" in html and "P(join)" in html
+    aid = client.get(f"/api/stories/{story['id']}").json()["articles"][-1]["id"]
+    assert "What weighed most" in client.get(f"/articles/{aid}").text

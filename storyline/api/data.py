@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..cluster.explain import explain_decision
 from ..errors import NotFound
 from ..present import story_payload
 from ..store import Store
@@ -52,7 +53,8 @@ def _compute_story(ctx: AppContext, store: Store, sid: str, version: tuple[str, 
             art["membership"] = None
             continue
         art["membership"] = {"score": m["score"], "components": m["components"], "shared": m["shared"],
-                             "assigned_at": m["assigned_at"]}
+                             "assigned_at": m["assigned_at"],
+                             "decision": explain_decision(m["components"], ctx.settings.cluster.join_model)}
     data["coverage"] = queries.coverage(store, [sid])[sid]
     data["view"], data["view_error"], data["view_version"], data["view_stale"] = None, None, None, False
     if ctx.view_builder is None:
@@ -160,7 +162,8 @@ def article_data(ctx: AppContext, store: Store, article_id: str, start: int | No
     except NotFound:
         return out
     out["membership"] = {"score": m["score"], "components": m["components"], "shared": m["shared"],
-                         "assigned_at": m["assigned_at"]}
+                         "assigned_at": m["assigned_at"],
+                         "decision": explain_decision(m["components"], ctx.settings.cluster.join_model)}
     try:
         story = story_data(ctx, store, m["story_id"])
     except NotFound:  # a superseded article whose story has no current article left (its versions moved on)

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..cluster.explain import explain_decision
 from .app import app, state
 from .core import FORMAT
 from .output import Format, emit, emit_one, stdout
@@ -44,14 +45,13 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
         "started_merged_story": started and _first_member(store, story_id) != article.id,
         "nearest_story": None,
     }
-    if features:
-        model = _model_for(features, settings)
-        if model is not None:
-            row = model.row(features)
-            payload["features"] = dict(zip(model.features, row))  # with the interaction terms a*b, recomputed
-            payload["contributions"] = model.contributions(row)
-            payload["read_as"] = _read_as(model, row)
-            payload["intercept"] = model.intercept
+    join_model = settings.cluster.join_model if settings is not None else None
+    decision = explain_decision(m["components"], join_model)
+    if decision is not None:
+        payload["features"] = decision["features"]  # with the interaction terms a*b, recomputed
+        payload["contributions"] = decision["contributions"]
+        payload["read_as"] = decision["read_as"]
+        payload["intercept"] = decision["intercept"]
     if started and nearest_id:
         nid = store.resolve_story_id(str(nearest_id))
         payload["nearest_story"] = {"id": nid, "headline": store.get_story(nid).headline,
@@ -59,28 +59,6 @@ def explain_payload(store, article_id: str, settings=None) -> dict:
     elif not started:
         payload["nearest_story"] = {"id": story_id, "headline": payload["headline"], "score": m["score"]}
     return payload
-
-
-def _model_for(features: dict, settings):
-    """The join model whose features these are (the configured one, else the shipped one of that profile)."""
-    from ..cluster.model import is_computable, load_model
-
-    profile = "default" if "dense_avg" in features else "lexical"
-    path = settings.cluster.join_model if settings is not None and settings.cluster.join_model else None
-    try:
-        model = load_model(profile, path)
-    except Exception:  # noqa: BLE001 - explain still shows the stored features without contributions
-        return None
-    base = {n for n in model.features if "*" not in n}  # interaction terms a*b are recomputed from a and b
-    return model if base == set(features) and all(is_computable(n, profile) for n in features) else None
-
-
-def _read_as(model, row: list[float]) -> dict[str, float]:
-    """The features whose value lies outside the model's training range, with the range's end the model read."""
-    import numpy as np
-
-    clipped = model.clip(np.asarray([row], dtype=np.float64))[0].tolist()
-    return {n: c for n, v, c in zip(model.features, row, clipped) if c != v}
 
 
 def _first_member(store, story_id: str) -> str:
