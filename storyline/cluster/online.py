@@ -649,9 +649,10 @@ class OnlineClusterer:
         mean_density = self._mean_density()
         density = f.density
         for st, comps, content in rows:
-            adjusted = content - dw * (0.5 * (density + st.density_sum / st.n) - mean_density)
-            scored.append((min(1.0, max(0.0, adjusted * comps["time"])), -st.seq, st.id, comps))
-            contents[st.id] = content
+            x = (content - dw * (0.5 * (density + st.density_sum / st.n) - mean_density)) * comps["time"]
+            sid = st.id
+            scored.append(((x if x < 1.0 else 1.0) if x > 0.0 else 0.0, -st.seq, sid, comps))  # min(1, max(0, x))
+            contents[sid] = content
         scored.sort(reverse=True)
         self._density_sum += density
         self._density_n += 1
