@@ -93,3 +93,26 @@ def test_the_entity_regex_matches_as_written_before():
     for text in texts:
         assert [(m.start(), m.group(0)) for m in _CAP_RUN.finditer(text)] == \
             [(m.start(), m.group(0)) for m in before.finditer(text)], text
+
+
+def _textbook_vector(df: DocumentFrequencies, tf: dict[str, float]) -> dict[str, float]:
+    """The straightforward TF-IDF vector (one loop, one generator sum): DocumentFrequencies.vector must give these
+    exact floats, key order included (the clusterer's decisions depend on the last bit)."""
+    v = {}
+    for t, c in tf.items():
+        if c > 0:
+            v[t] = (1.0 + math.log(c)) * (math.log((1 + df.n_docs) / (1 + df.df.get(t, 0))) + 1.0)
+    norm = math.sqrt(sum(x * x for x in v.values()))
+    return {t: x / norm for t, x in v.items()} if norm else {}
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["storm", "town", "vote", "budget", "fire", "river", "court"]),
+                                st.sampled_from([0.0, 1.0, 2.0, 3.0, 4.5, 7.0]), max_size=7), max_size=8))
+def test_document_frequencies_add_and_vector_equal_the_textbook_formula_bit_for_bit(docs):
+    df, counted = DocumentFrequencies(), DocumentFrequencies()
+    for i, tf in enumerate(docs):
+        df.add(tf)  # a dict: its keys counted once each
+        counted.add(list(tf) * 2 if i % 2 else iter(list(tf)))  # any other iterable: its distinct terms
+        got = df.vector(tf)
+        assert list(got.items()) == list(_textbook_vector(df, tf).items())
+    assert df.df == counted.df and df.n_docs == counted.n_docs == len(docs)

@@ -597,17 +597,28 @@ class OnlineClusterer:
         w_time, scale, undated_time = s.w_time, s.time_scale_days, s.undated_time
         exp = math.exp
         rows = []
+        # min(1.0, max(0.0, x)) is written out as comparisons (the same value, -0.0 and all: max keeps its first
+        # argument on a tie); an article without entities skips their intersections
         for sid in self._candidates(f):
             st = stories[sid]
             n = st.n
             total = st.lex
             common = lex_keys & total.keys()
-            lex = (min(1.0, max(0.0, fsum(map(mul, map(lex_of, common), map(total.__getitem__, common))) / n))
-                   if common else 0.0)
-            total = st.ent
-            common = ent_keys & total.keys() if ent_keys else ()
-            ent = (min(1.0, max(0.0, fsum(map(mul, map(ent_of, common), map(total.__getitem__, common))) / n))
-                   if common else 0.0)
+            if common:
+                lex = fsum(map(mul, map(lex_of, common), map(total.__getitem__, common))) / n
+                lex = (lex if lex < 1.0 else 1.0) if lex > 0.0 else 0.0
+            else:
+                lex = 0.0
+            if ent_keys:
+                total = st.ent
+                common = ent_keys & total.keys()
+                if common:
+                    ent = fsum(map(mul, map(ent_of, common), map(total.__getitem__, common))) / n
+                    ent = (ent if ent < 1.0 else 1.0) if ent > 0.0 else 0.0
+                else:
+                    ent = 0.0
+            else:
+                ent = 0.0
             first, last = st.first, st.last
             if day is None or first is None or last is None:
                 time = undated_time
@@ -638,9 +649,10 @@ class OnlineClusterer:
         mean_density = self._mean_density()
         density = f.density
         for st, comps, content in rows:
-            adjusted = content - dw * (0.5 * (density + st.density_sum / st.n) - mean_density)
-            scored.append((min(1.0, max(0.0, adjusted * comps["time"])), -st.seq, st.id, comps))
-            contents[st.id] = content
+            x = (content - dw * (0.5 * (density + st.density_sum / st.n) - mean_density)) * comps["time"]
+            sid = st.id
+            scored.append(((x if x < 1.0 else 1.0) if x > 0.0 else 0.0, -st.seq, sid, comps))  # min(1, max(0, x))
+            contents[sid] = content
         scored.sort(reverse=True)
         self._density_sum += density
         self._density_n += 1

@@ -15,8 +15,10 @@ Weights (where we differ from the textbook, which uses raw counts over a fixed c
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
+from itertools import repeat
 from typing import Iterable, Mapping
 
 # words (letters first) and numbers ("6", "25", "1,000", "3.5"): figures tell same-topic stories apart
@@ -116,7 +118,8 @@ class DocumentFrequencies:
         self.n_docs = 0
 
     def add(self, terms: Iterable[str]) -> None:
-        self.df.update(set(terms))
+        # a dict's keys are already distinct: counted as they are, without building a set of them
+        self.df.update(terms.keys() if isinstance(terms, dict) else set(terms))
         self.n_docs += 1
 
     def idf(self, term: str) -> float:
@@ -128,10 +131,11 @@ class DocumentFrequencies:
         df = self.df
         log = math.log
         v = {t: (1.0 + log(c)) * (log(n1 / (1 + df.get(t, 0))) + 1.0) for t, c in tf.items() if c > 0}
-        norm = math.sqrt(sum(x * x for x in v.values()))
+        x = list(v.values())
+        norm = math.sqrt(sum(map(operator.mul, x, x)))  # the same products summed in the same order
         if norm == 0.0:
             return {}
-        return {t: x / norm for t, x in v.items()}
+        return dict(zip(v, map(operator.truediv, x, repeat(norm))))
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
