@@ -274,6 +274,11 @@ class OnlineClusterer:
         body = article.text if s.body_chars <= 0 else article.text[: s.body_chars]
         # term_counts(title, body, title_weight), with the title tokenized once for both vectors
         title_counts = Counter(tokens(article.title))
+        if article.source and title_counts:
+            # the outlet's own name in its headline ("... update 1 from North Gazette") says who reports, not what
+            # happened: it is not evidence that two reports tell one story
+            for t in tokens(article.source):
+                title_counts.pop(t, None)
         tf: dict[str, float] = dict(Counter(tokens(body)))
         for t, c in title_counts.items():
             tf[t] = tf.get(t, 0.0) + c * s.title_weight
