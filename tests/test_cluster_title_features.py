@@ -48,6 +48,24 @@ def test_title_ent_miss_counts_the_titles_names_the_story_never_names_and_ignore
     assert _features_against_first(dam, plain, ("title_ent_miss", "title_ent_miss*density"))[0] == 0.0
 
 
+def test_the_outlets_own_name_is_not_a_headline_term():
+    """Two outlets' templated headlines of different events share "update 1 from <outlet>": the outlet's name leaves
+    the headline's terms (it says who reports), so the titles' overlap is the template word alone."""
+    c = OnlineClusterer(CS)
+    f = c.features(_art(0, "Orvalla dam: update 1 from North Gazette", "Engineers found a crack.", "North Gazette"))
+    gazette, north = tokens("Gazette")[0], tokens("North")[0]
+    assert set(f.title) == set(tokens("Orvalla dam update 1")) and gazette not in f.lex and north not in f.lex
+    same_paper = _art(1, "Quillon bridge: update 1 from North Gazette", "The bridge was closed.", "North Gazette")
+    row = _features_against_first(
+        _art(2, "Orvalla dam: update 1 from North Gazette", "Engineers found a crack.", "North Gazette"),
+        same_paper, ("title_avg",))
+    assert 0.0 < row[0] < 0.5  # only "update" and "1" are shared
+    # an article whose title is only its outlet's name keeps no title terms, and nothing fails
+    assert c.features(_art(3, "North Gazette", "Body text here.", "North Gazette")).title == {}
+    # without a source nothing is taken out
+    assert {gazette, north} <= set(c.features(_art(4, "North Gazette reports", "Body.", "")).title)
+
+
 def test_title_soft_credits_near_synonyms_that_title_avg_misses():
     assert synonyms.table() is not None, "the packaged word table storyline/stories/data/word_neighbours.npz"
     assert "stay" in dict(synonyms.table().of("remain"))
