@@ -57,3 +57,21 @@ def test_crowded_variants_put_every_story_in_the_same_days():
         assert all({k: v for k, v in o.items() if k != "date"} == {k: v for k, v in r.items() if k != "date"}
                    for o, r in zip(out, recs))
         assert variant({**REC, "date": None}, name)["date"] is None  # an undated record stays undated
+
+
+def test_the_years_variant_thins_the_stories_out_and_keeps_each_storys_reports_together():
+    from storyline.eval.variants import YEARS_DAYS
+
+    recs = [{**REC, "id": f"x-{i}", "cluster": f"c{i % 20}", "date": "2021-05-01T10:00:00+00:00"} for i in range(60)]
+    out = [variant(r, "years", seed=3) for r in recs]
+    days: dict[str, list[float]] = {}
+    for o in out:
+        d = (datetime.fromisoformat(o["date"]) - datetime.fromisoformat(REC["date"].replace("2026-03", "2021-05")))
+        days.setdefault(o["cluster"], []).append(d.total_seconds() / 86400)
+    assert all(max(v) - min(v) <= 2.0 for v in days.values())  # one event's reports within 2 days
+    starts = sorted(min(v) for v in days.values())
+    assert 0 <= starts[0] and starts[-1] <= YEARS_DAYS + 2 and starts[-1] - starts[0] > 365  # events over years
+    assert out == [variant(r, "years", seed=3) for r in recs] != [variant(r, "years", seed=4) for r in recs]
+    assert all({k: v for k, v in o.items() if k != "date"} == {k: v for k, v in r.items() if k != "date"}
+               for o, r in zip(out, recs))
+    assert variant({**REC, "date": None}, "years")["date"] is None

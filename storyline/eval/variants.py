@@ -21,7 +21,7 @@ Record = dict[str, Any]
 
 # the variants of bench/robustness.py, in table order ("full" = the full text where a record has one: the
 # ``full_text`` field if present, else its ``text``, which is what the two sets in ../shared/data carry)
-VARIANTS = ("given", "headline", "lead", "full", "undated", "spread", "crowd1", "crowd3", "no-outlet")
+VARIANTS = ("given", "headline", "lead", "full", "undated", "spread", "crowd1", "crowd3", "no-outlet", "years")
 LABELS = {
     "given": "as given",
     "headline": "headline only",
@@ -33,6 +33,7 @@ LABELS = {
     "crowd3": "crowded: all in 3 d",
     "no-outlet": "outlets unknown",
     "spread4": "dates spread (uniform 0-4 d)",
+    "years": "sparse: stories over 5 years",
 }
 
 
@@ -64,6 +65,22 @@ def crowd_date(rec: Record, days: float, seed: int) -> Record:
     return {**rec, "date": (CROWD_START + timedelta(days=shift)).isoformat()}
 
 
+YEARS_DAYS = 5 * 365
+
+
+def years_date(rec: Record, seed: int) -> Record:
+    """``rec`` in a sparse stream of five years: every story moved by its own seeded offset (uniform over
+    :data:`YEARS_DAYS` days, the same for all its reports, drawn from the story's label), each report then a seeded
+    0-2 days later — the reports of one event stay together, the events thin out (an undated record stays
+    undated). The stream the issue's full-text sets of reports spread over years look like."""
+    if not rec.get("date"):
+        return rec
+    story = hashlib.blake2b(f"{seed}\x00story\x00{rec.get('cluster')}".encode(), digest_size=8).digest()
+    offset = random.Random(int.from_bytes(story, "big")).uniform(0.0, YEARS_DAYS)
+    shift = offset + _rng(rec, seed).uniform(0.0, 2.0)
+    return {**rec, "date": (datetime.fromisoformat(rec["date"]) + timedelta(days=shift)).isoformat()}
+
+
 def first_sentence(text: str) -> str:
     return derive_headline(text or "", max_chars=400) if (text or "").strip() else ""
 
@@ -90,6 +107,8 @@ def variant(rec: Record, name: str, seed: int = 1) -> Record:
         return crowd_date(rec, 3.0, seed)
     if name == "no-outlet":
         return {**rec, "source": None}
+    if name == "years":
+        return years_date(rec, seed)
     raise StorylineError(f"unknown variant {name!r}; valid variants: {list(VARIANTS) + ['spread4']}")
 
 
