@@ -37,7 +37,7 @@ DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "bench" / "out"
 CACHE = Path("/tmp/storyline-cache-cluster/emb")
 
-SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4", "crowd1", "crowd3"),
+SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4", "crowd1", "crowd3", "years"),
         "neus-train": ("given", "headline", "lead"),  # neus is undated: its undated/spread variants are itself
         # full-text reports of 12 stories by several outlets over several days (the story-view dev set; its
         # gold field is "story")
