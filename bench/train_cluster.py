@@ -372,8 +372,8 @@ def _ranges_only(profile, encoder, streams, train_on) -> None:
     refit = fit(profile, X, y, shipped.threshold, {})
     drift = float(np.max(np.abs(refit.coef - shipped.coef)))
     if drift > 1e-6:
-        raise SystemExit(f"{profile}: a fit on these pairs differs from the shipped model (coefficients up to {drift:.3g} "
-                         "apart): retrain it (python bench/train_cluster.py) instead of adding ranges")
+        raise SystemExit(f"{profile}: a fit on these pairs differs from the shipped model (coefficients up to "
+                         f"{drift:.3g} apart): retrain it (python bench/train_cluster.py) instead of adding ranges")
     model = dc_replace(shipped, low=refit.low, high=refit.high)
     model.save(model_path(profile))
     print(f"wrote the training ranges of {model_path(profile)} ({len(y)} pairs)")

@@ -83,18 +83,18 @@ def explain_decision(components: Mapping[str, Any], join_model: str | None = Non
     if model is None:
         return None
     row = model.row(features)
+    values = dict(zip(model.features, row))
     contributions = model.contributions(row)
     clipped = read_as(model, row)
-    log_odds = model.intercept + sum(contributions.values())
     top = sorted(contributions, key=lambda n: -abs(contributions[n]))
     return {
-        "features": dict(zip(model.features, row)),
+        "features": values,
         "contributions": contributions,
         "read_as": clipped,
         "intercept": model.intercept,
-        "log_odds": log_odds,
+        "log_odds": model.intercept + sum(contributions.values()),
         "p_join": components.get("p_join"),
         "threshold": components.get("threshold"),
-        "top": [{"feature": n, "label": label(n), "value": value, "read_as": clipped.get(n),
-                 "contribution": contributions[n]} for n, value in ((n, row[model.features.index(n)]) for n in top)],
+        "top": [{"feature": n, "label": label(n), "value": values[n], "read_as": clipped.get(n),
+                 "contribution": contributions[n]} for n in top],
     }

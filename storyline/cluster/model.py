@@ -103,8 +103,8 @@ class JoinModel:
     """Standardise, then logistic: ``p = σ(b + Σ coef_i · (x_i − mean_i) / scale_i)``.
 
     ``low`` and ``high`` (when the model has them) are each feature's range in the pairs it was trained on; a value
-    outside is taken at the nearest end before the model reads it (:meth:`clip`). A linear model's weight is only known to hold
-    over the values it was fitted on: the candidate stories of the training pairs have at most 6 members
+    outside is taken at the nearest end before the model reads it (:meth:`clip`). A linear model's weight is only
+    known to hold over the values it was fitted on: the candidate stories of the training pairs have at most 6 members
     (``log_size`` ≤ ln 6), and without the clip an aggregator's story of 300 headlines would be held, by
     extrapolating that one weight, to about 4 more log-odds of evidence than a story of 6 — recall lost for nothing
     the data showed."""
