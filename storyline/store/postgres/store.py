@@ -36,9 +36,12 @@ from .memberships import PostgresMemberships
 from .search import PostgresSearchQueries
 from .vectors import PostgresVectors
 
-# psycopg_pool logs a warning per broken connection it discards (a server restart): without a handler of the
-# application's, Python's last-resort handler would print it beside the one-line error the CLI gives for it
-logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+# psycopg_pool logs a warning per broken connection it discards (a server restart), and psycopg one when a
+# pipeline's exit fails after the connection was lost ("error ignored terminating <psycopg.Pipeline [BAD]>"; the
+# first error, the lost connection, is what propagates): without a handler of the application's, Python's
+# last-resort handler would print them beside the one-line error the CLI gives for it. An application that
+# configures logging still receives them (they propagate to its handlers).
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ...outlets import Outlet, Registry
