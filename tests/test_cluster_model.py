@@ -346,3 +346,11 @@ def test_explain_says_which_values_the_model_read_at_its_training_range(tmp_path
     text = subprocess.run([str(BIN), "--db", str(db), "explain", ids[-1]], capture_output=True, env=env,
                           timeout=120).stdout.decode()
     assert "read as" in text
+
+
+def test_every_feature_has_a_readers_label_and_no_label_names_a_missing_feature():
+    from storyline.cluster.explain import LABELS, label
+    from storyline.cluster.model import ALL_FEATURES
+
+    assert set(LABELS) == set(ALL_FEATURES)
+    assert label("lex_avg*log_size") == f"{LABELS['lex_avg']} × {LABELS['log_size']}"

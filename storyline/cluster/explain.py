@@ -23,7 +23,6 @@ LABELS = {
     "dense_best": "meaning similarity to its closest recent article",
     "dense_centroid": "meaning similarity to the story's centre",
     "title_avg": "headline overlap with the story's headlines",
-    "title_best": "headline overlap with the closest recent headline",
     "title_soft": "headline overlap counting near-synonyms",
     "score": "the combined similarity score",
     "log_gap_newest": "days since the story's newest article (log)",
@@ -42,7 +41,6 @@ LABELS = {
     "rank": "rank among the candidate stories",
     "time": "the time factor",
     "log_span": "the story's span in days (log)",
-    "lex_soft": "word overlap counting near-synonyms",
 }
 
 

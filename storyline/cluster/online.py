@@ -274,9 +274,9 @@ class OnlineClusterer:
         body = article.text if s.body_chars <= 0 else article.text[: s.body_chars]
         # term_counts(title, body, title_weight), with the title tokenized once for both vectors
         title_counts = Counter(tokens(article.title))
+        # the outlet's own name in its headline ("... update 1 from North Gazette") says who reports, not what
+        # happened: it leaves the headline's terms here and its lower-cased text below (title_ent_miss)
         if article.source and title_counts:
-            # the outlet's own name in its headline ("... update 1 from North Gazette") says who reports, not what
-            # happened: it is not evidence that two reports tell one story
             for t in tokens(article.source):
                 title_counts.pop(t, None)
         tf: dict[str, float] = dict(Counter(tokens(body)))
@@ -288,8 +288,6 @@ class OnlineClusterer:
         f = Features(tf, self.df.vector(tf), self.edf.vector(ent_counts), day_number(article.date), dense)
         f.title = self.df.vector(title_counts)
         f.n_tokens = sum(tf.values())
-        # the title without the outlet's own name ("... update 1 from North Gazette"): that names who reports, not
-        # what happened (title_ent_miss)
         f.title_lower = article.title.lower().replace(article.source.lower(), " ") if article.source else \
             article.title.lower()
         return f
