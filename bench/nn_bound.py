@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     rows = [json.loads(line) for line in args.path.open(encoding="utf-8") if line.strip()]
-    rows = [r for r in rows if (r.get("text") or "").strip()]
+    rows = [r for r in rows if (r.get("text") or "").strip() or (r.get("title") or "").strip()]  # headline-only too
     gold = np.array([str(r.get("cluster")) for r in rows])
     titles = [r.get("title") or "" for r in rows]
     firsts = [r["text"].split("\n\n", 1)[0] for r in rows]

@@ -225,10 +225,9 @@ class Pipeline:
 
     def _refresh_headlines(self, story_ids: set[str]) -> None:
         """A grown story's headline follows it: the newest representative title (storyline/headline.py)."""
-        for sid in sorted(story_ids):
-            got = self.store.story_titles(sid)
-            if got is None:
-                continue
+        titles = self.store.stories_titles(story_ids) if story_ids else {}
+        for sid in sorted(titles):
+            got = titles[sid]
             best = story_headline_index(got.titles, got.derived, got.dates,
                                         ratio=self.settings.stories.headline_recent_ratio)
             if best is not None and got.titles[best] != got.headline:

@@ -989,6 +989,9 @@ def _exercise_pipeline_state(store) -> dict:
     store.supersede_versions([art(5, source="Wire", external_id="e1")])  # a-0002 is an older version of a-0005
     out["first"] = (store.first_member("s-one"), store.first_member("s-two"), store.first_member("s-none"))
     out["titles"] = (store.story_titles("s-one"), store.story_titles("s-two"), store.story_titles("s-none"))
+    many = store.stories_titles(["s-two", "s-none", "s-one", "s-two"])  # one read for many; absent ones left out
+    assert many == {"s-one": out["titles"][0], "s-two": out["titles"][1]}, many
+    assert store.stories_titles([]) == {}
     out["members"] = [(a, sid) for a, sid in store.current_members()]
     out["story_of"] = store.story_of_articles()
     out["external"] = store.external_ids()

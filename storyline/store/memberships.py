@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..records import Article
 from .rows import StoryTitles
@@ -48,14 +48,20 @@ class MembershipQueries:
     def story_titles(self, story_id: str) -> StoryTitles | None:
         """Story ``story_id``'s headline and its current articles' titles (by date, undated last, then arrival);
         None when it has no current article."""
+        return self.stories_titles([story_id]).get(story_id)
+
+    def stories_titles(self, story_ids: Iterable[str]) -> dict[str, StoryTitles]:
+        """:meth:`story_titles` of many stories, ``{story id: titles}``, in one query per 500 ids (the pipeline
+        refreshes the headlines of every story a batch grew); a story without a current article is left out."""
         from .sqlite import from_iso
 
-        rows = self.query(
-            "SELECT a.title, a.title_derived, s.headline, a.date FROM memberships m"
-            " JOIN articles a ON a.id = m.article_id"
-            " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ? AND a.superseded_by IS NULL"
-            " ORDER BY a.date IS NULL, a.date, a.seq", (story_id,))
-        if not rows:
-            return None
-        return StoryTitles(rows[0][2], tuple(r[0] for r in rows), tuple(bool(r[1]) for r in rows),
-                           tuple(from_iso(r[3]) for r in rows))
+        ids = sorted(set(story_ids))
+        rows: dict[str, list[Any]] = {}
+        for r in self._query_in(  # type: ignore[attr-defined]
+                "SELECT m.story_id, a.title, a.title_derived, s.headline, a.date FROM memberships m"
+                " JOIN articles a ON a.id = m.article_id"
+                " JOIN stories s ON s.id = m.story_id WHERE m.story_id IN ({marks}) AND a.superseded_by IS NULL"
+                " ORDER BY m.story_id, a.date IS NULL, a.date, a.seq", ids):
+            rows.setdefault(r[0], []).append(r)
+        return {sid: StoryTitles(rs[0][3], tuple(r[1] for r in rs), tuple(bool(r[2]) for r in rs),
+                                 tuple(from_iso(r[4]) for r in rs)) for sid, rs in rows.items()}

@@ -5,7 +5,7 @@ arrival order is ``seq``.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ...records import Article
 from ..rows import StoryTitles
@@ -49,12 +49,18 @@ class PostgresMemberships:
     def story_titles(self, story_id: str) -> StoryTitles | None:
         """Story ``story_id``'s headline and its current articles' titles (by date, undated last, then arrival);
         None when it has no current article."""
-        rows = self._rows(
-            "SELECT a.title, a.title_derived, s.headline, a.date FROM memberships m"
-            " JOIN articles a ON a.id = m.article_id"
-            " JOIN stories s ON s.id = m.story_id WHERE m.story_id = %s AND a.superseded_by IS NULL"
-            " ORDER BY a.date ASC NULLS LAST, a.seq", (story_id,))
-        if not rows:
-            return None
-        return StoryTitles(rows[0]["headline"], tuple(r["title"] for r in rows),
-                           tuple(bool(r["title_derived"]) for r in rows), tuple(r["date"] for r in rows))
+        return self.stories_titles([story_id]).get(story_id)
+
+    def stories_titles(self, story_ids: Iterable[str]) -> dict[str, StoryTitles]:
+        """:meth:`story_titles` of many stories, ``{story id: titles}``, in one query (the pipeline refreshes the
+        headlines of every story a batch grew); a story without a current article is left out."""
+        rows: dict[str, list[Any]] = {}
+        for r in self._rows(
+                "SELECT m.story_id, a.title, a.title_derived, s.headline, a.date FROM memberships m"
+                " JOIN articles a ON a.id = m.article_id"
+                " JOIN stories s ON s.id = m.story_id WHERE m.story_id = ANY(%s) AND a.superseded_by IS NULL"
+                " ORDER BY m.story_id, a.date ASC NULLS LAST, a.seq", (sorted(set(story_ids)),)):
+            rows.setdefault(r["story_id"], []).append(r)
+        return {sid: StoryTitles(rs[0]["headline"], tuple(r["title"] for r in rs),
+                                 tuple(bool(r["title_derived"]) for r in rs), tuple(r["date"] for r in rs))
+                for sid, rs in rows.items()}
