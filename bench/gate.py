@@ -3,7 +3,8 @@
 Run by .ci/gate after `make test`. Skips (exit 0) when ../shared/data is absent. Each floor is the figure measured
 when it was recorded minus a small tolerance for run-to-run noise; raising a floor is a commit that says why.
 A set named ``NAME@VARIANT`` is that set under a variant of storyline/eval/variants.py (e.g. headline only), as
-bench/robustness.py runs it.
+bench/robustness.py runs it; ``NAME@A+B`` under variant A, then B (``headline+crowd3``: headlines crowded into three
+days, the stand-in for an aggregator's stream).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main() -> int:
             print(f"gate: {path} not found; skipping {name}")
             continue
         if variant:
-            path = write_variant(path, Path(tmp.name) / f"{stem}-{variant}.jsonl", variant)
+            path = write_variant(path, Path(tmp.name) / f"{stem}-{variant}.jsonl", variant.split("+"))  # a+b: a, b
         for profile, floor in sorted(by_profile.items()):
             r = evaluate(path, with_profile(Settings(), profile))
             ok = r.bcubed.f1 >= floor

@@ -37,7 +37,8 @@ DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "bench" / "out"
 CACHE = Path("/tmp/storyline-cache-cluster/emb")
 
-SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4", "crowd1", "crowd3", "years"),
+SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4", "crowd1", "crowd3", "years",
+                          "headline+crowd3", "headline+undated"),
         "neus-train": ("given", "headline", "lead"),  # neus is undated: its undated/spread variants are itself
         # full-text reports of 12 stories by several outlets over several days (the story-view dev set; its
         # gold field is "story")
@@ -79,7 +80,7 @@ def load_streams(data: Path, tmp: Path, seed: int, sets=()) -> list[dict]:
         if src is None or (sets and name not in sets):
             continue
         for v in variants:
-            path = write_variant(src, tmp / f"{name}-{v}.jsonl", v)
+            path = write_variant(src, tmp / f"{name}-{v}.jsonl", v.split("+"))  # "a+b": variant a, then b
             items, gold, _ = labelled_items(path, settings)
             arts, labels = [], []
             for it in arrival_order(items, seed):

@@ -34,6 +34,7 @@ LABELS = {
     "margin": "lead over the next candidate story",
     "stream_gap": "the stream's usual gap within a story",
     "title_ent_miss": "names in its headline the story never mentions",
+    "log_rate": "how crowded the stream is (reports in the last day)",
     "lex_centroid": "word overlap with the story's centre",
     "ent_cover": "share of its names the story has",
     "title_num_miss": "a headline number the story lacks",

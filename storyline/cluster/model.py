@@ -57,6 +57,7 @@ EXTRA_FEATURES = (
     "log_span",  # ln(1 + days between the story's oldest and newest member) (0 when undated)
     "title_soft",  # title_avg crediting near-synonym stems at their cosine (storyline/represent/synonyms.py)
     "title_ent_miss",  # the share of the entities named in the article's title that no member of the story names
+    "log_rate",  # ln(1 + the stream's dated arrivals within a day of its clock): a crowded stream (0 undated)
 )
 ALL_FEATURES = FEATURES + EXTRA_FEATURES
 DENSE_FEATURES = ("dense_avg", "dense_best", "dense_centroid")
@@ -90,12 +91,22 @@ STREAM_GAP_TERMS = ("log_gap_newest*stream_gap",)
 TITLE_NAME_TERMS = ("title_ent_miss", "title_ent_miss*density")
 
 
+# both models weigh the same evidence against how crowded the stream is (log_rate): in an aggregator's stream of
+# hundreds of headlines a day, a report of the same hours and a few shared words are weaker evidence than in a stream
+# of a few reports a day. Trained with headline-only streams crowded into three days and undated (bench/train_cluster.py
+# SETS); 3-fold CV by gold story over the same 18 streams, without -> with these terms (docs/clustering.md, "Seventh
+# models"). The lexical model leaves out score*log_rate: with it, templated same-day events merged in 4 of 90 arrival
+# orders at its cut (bench/replay_events.py), without it in none
+RATE_TERMS = ("log_rate", "score*log_rate", "log_gap_newest*log_rate")
+LEXICAL_RATE_TERMS = ("log_rate", "log_gap_newest*log_rate")
+
+
 def features_for(profile: str) -> tuple[str, ...]:
     """The features the shipped model of ``profile`` is trained on."""
     if profile == "default":
-        return FEATURES + INTERACTIONS + STREAM_GAP_TERMS
+        return FEATURES + INTERACTIONS + STREAM_GAP_TERMS + RATE_TERMS
     return (tuple(f for f in FEATURES if f not in DENSE_FEATURES) + INTERACTIONS + STREAM_GAP_TERMS
-            + TITLE_NAME_TERMS)
+            + TITLE_NAME_TERMS + LEXICAL_RATE_TERMS)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import heapq
 import itertools
 import math
 import operator
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -247,6 +247,7 @@ class OnlineClusterer:
         # joining member to its story's newest member (settings gap_prior, gap_prior_joins, gap_window)
         self._gap_mean = settings.gap_prior
         self._gap_n = 0
+        self._rate_days: deque[float] = deque()  # days of the dated arrivals of the last day (feature log_rate)
         self._vec_rows: list[np.ndarray] = []  # float16 copies of the index rows, for rebuilds
         self._dormant_rows = 0
         self.dim = encoder.dim if encoder is not None else 0
@@ -347,7 +348,15 @@ class OnlineClusterer:
 
     def _advance_clock(self, day: float | None) -> None:
         """Move stream time forward and put stories idle for longer than the dormancy window to sleep."""
-        if day is None or (self.now is not None and day <= self.now):
+        if day is None:
+            return
+        # the stream's rate (feature log_rate): the dated arrivals within a day of the stream's clock
+        rate, now = self._rate_days, day if self.now is None or day > self.now else self.now
+        if day >= now - 1.0:
+            rate.append(day)
+        while rate and rate[0] < now - 1.0:
+            rate.popleft()
+        if self.now is not None and day <= self.now:
             return
         self.now = day
         horizon = day - self.settings.dormant_after_days
@@ -671,6 +680,7 @@ class OnlineClusterer:
         fsum, mul = math.fsum, operator.mul
         best2 = sorted(contents.values(), reverse=True)[:2]
         log_tokens = math.log1p(f.n_tokens)
+        log_rate = math.log1p(len(self._rate_days)) if f.day is not None else 0.0
         title_nums = _numbers(f.title) if "title_num_miss" in want else set()
         ent_total = math.fsum(f.ent.values()) if "ent_cover" in want else 0.0
         want_lex_best, want_title = "lex_best" in want, "title_avg" in want
@@ -701,6 +711,7 @@ class OnlineClusterer:
                 "margin": content - other,
                 "rank": float(i),
                 "stream_gap": self._gap_mean,
+                "log_rate": log_rate,
             }
             if want_lex_best:
                 # the best link: _mean_dot(f.lex, m, 1) over the recent members, inlined (up to 8 dots per
