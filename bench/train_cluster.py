@@ -105,7 +105,8 @@ def folds_of(streams: list[dict], k: int) -> dict[str, int]:
     return fold
 
 
-# cluster settings that --gap-prior overrides for every clusterer (teacher forcing, held-out runs, the final model)
+# cluster settings that --gap-prior and --cluster-set override for every clusterer (teacher forcing, held-out runs, the
+# final model)
 CLUSTER_OVERRIDES: dict = {}
 
 
@@ -262,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gap-prior", type=float, default=None, help="cluster.gap_prior for this run (the start of the "
                     "stream's moving within-story gap, feature stream_gap): run once per candidate value and compare "
                     "the held-out means; the shipped value is storyline/settings.py's")
+    ap.add_argument("--cluster-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a cluster setting (storyline/settings.py ClusterSettings) for every clusterer of this run, "
+                         "e.g. max_candidates=12: run once per candidate value and compare the held-out means")
     ap.add_argument("--table", action="store_true", help="only print the Markdown table of the last run's figures")
     ap.add_argument("--ranges-only", action="store_true",
                     help="only recompute the shipped models' training ranges (low/high: the features' range in the "
@@ -299,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     WEIGHTING["mode"] = args.weighting
     if args.gap_prior is not None:
         CLUSTER_OVERRIDES["gap_prior"] = args.gap_prior
+    for kv in args.cluster_set:
+        key, sep, value = kv.partition("=")
+        default = getattr(Settings().cluster, key.strip(), None)
+        if not sep or default is None or isinstance(default, (str, bool)):
+            raise SystemExit(f"--cluster-set {kv!r}: give KEY=VALUE with KEY a numeric cluster setting")
+        CLUSTER_OVERRIDES[key.strip()] = type(default)(value)
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
     with tempfile.TemporaryDirectory(prefix="storyline-train-") as tmp:
         streams = load_streams(args.data, Path(tmp), args.seed, sets)
