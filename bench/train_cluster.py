@@ -258,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
                     "dense features are dropped for the lexical profile")
     ap.add_argument("--weighting", choices=("set", "row"), default="set", help="set: each labelled set has its share "
                     "SET_SHARES of the fit's weight (default); row: every (article, candidate) pair weighs the same")
+    ap.add_argument("--set-shares", default="", metavar="SET=SHARE,...",
+                    help="the sets' shares of the fit's weight for this run instead of SET_SHARES (e.g. "
+                         "allsides-2021=0.4,neus-train=0.5,storyview-dev=0.1): run once per candidate and compare")
     ap.add_argument("--sets", default="", help="comma-separated labelled sets to use (default: every set of SETS "
                     "found in --data)")
     ap.add_argument("--gap-prior", type=float, default=None, help="cluster.gap_prior for this run (the start of the "
@@ -301,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
         FEATURE_SET[profile] = (tuple(n for n in names if is_computable(n, profile)) if names
                                 else features_for(profile))
     WEIGHTING["mode"] = args.weighting
+    for kv in filter(None, (x.strip() for x in args.set_shares.split(","))):
+        name, sep, share = kv.partition("=")
+        try:
+            SET_SHARES[name.strip()] = float(share)
+        except ValueError:
+            raise SystemExit(f"--set-shares {kv!r}: give SET=SHARE with a number") from None
+        if not sep:
+            raise SystemExit(f"--set-shares {kv!r}: give SET=SHARE")
     if args.gap_prior is not None:
         CLUSTER_OVERRIDES["gap_prior"] = args.gap_prior
     for kv in args.cluster_set:
