@@ -52,6 +52,27 @@ def sparse_matrix(vectors: list[dict[str, float]]):  # type: ignore[no-untyped-d
     return csr_matrix((data, cols, ptr), shape=(len(vectors), len(vocab)), dtype=np.float32)
 
 
+def labelled_rows(path: Path) -> list[dict]:
+    """The records of a labelled JSONL with a title or a text (headline-only records are articles too)."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    return [r for r in rows if (r.get("text") or "").strip() or (r.get("title") or "").strip()]
+
+
+def tfidf_matrix(titles: list[str], texts: list[str]):  # type: ignore[no-untyped-def]
+    """The clusterer's title-weighted TF-IDF vectors as rows, document frequencies counted over the whole set."""
+    df = DocumentFrequencies()
+    tfs = [term_counts(t, x, Settings().cluster.title_weight) for t, x in zip(titles, texts)]
+    for tf in tfs:
+        df.add(tf)
+    return sparse_matrix([df.vector(tf) for tf in tfs])
+
+
+def title_leads(titles: list[str], texts: list[str]) -> list[str]:
+    """Title + first paragraph, as the clusterer's encoder reads an article."""
+    firsts = [x.split("\n\n", 1)[0] for x in texts]
+    return [f"{t}\n{f}" if t else f for t, f in zip(titles, firsts)]
+
+
 def nn_share(sim: np.ndarray, gold: np.ndarray) -> float:
     """Share of rows whose most similar other row has the same gold label."""
     m = sim.copy()
@@ -78,31 +99,28 @@ def main(argv: list[str] | None = None) -> int:
                          "distance threshold tuned on the gold labels: an oracle the online clusterer does not have")
     args = ap.parse_args(argv)
 
-    rows = [json.loads(line) for line in args.path.open(encoding="utf-8") if line.strip()]
-    rows = [r for r in rows if (r.get("text") or "").strip() or (r.get("title") or "").strip()]  # headline-only too
+    rows = labelled_rows(args.path)
     gold = np.array([str(r.get("cluster")) for r in rows])
     titles = [r.get("title") or "" for r in rows]
-    firsts = [r["text"].split("\n\n", 1)[0] for r in rows]
+    texts = [r.get("text") or "" for r in rows]
     cs = Settings().cluster
 
-    df, edf = DocumentFrequencies(), DocumentFrequencies()
-    tfs = [term_counts(t, r["text"], cs.title_weight) for t, r in zip(titles, rows)]
-    ents = [entities(t, r["text"]) for t, r in zip(titles, rows)]
-    for tf in tfs:
-        df.add(tf)
+    edf = DocumentFrequencies()
+    ents = [entities(t, x) for t, x in zip(titles, texts)]
     for e in ents:
         edf.add(e)
-    lex_m = sparse_matrix([df.vector(tf) for tf in tfs])
+    lex_m = tfidf_matrix(titles, texts)
     ent_m = sparse_matrix([edf.vector(e) for e in ents])
     sims: dict[str, np.ndarray] = {"lexical": (lex_m @ lex_m.T).toarray(), "entities": (ent_m @ ent_m.T).toarray()}
 
     if not args.no_dense:
-        def encode(texts: list[str], tokens: int) -> np.ndarray:
+        def encode(inputs: list[str], tokens: int) -> np.ndarray:
             s = Settings()
             s = replace(s, cluster=replace(s.cluster, encoder_max_tokens=tokens))
-            return CachedEncoder(make_encoder(s), args.cache).encode(texts)
+            return CachedEncoder(make_encoder(s), args.cache).encode(inputs)
 
-        leads = [f"{t}\n{f}" if t else f for t, f in zip(titles, firsts)]
+        leads = title_leads(titles, texts)
+        firsts = [x.split("\n\n", 1)[0] for x in texts]
         default = encode(leads, cs.encoder_max_tokens)
         sims[f"dense title+lead {cs.encoder_max_tokens}"] = default @ default.T
         for name, texts, tokens in (("dense title+lead 128", leads, 128), ("dense title 32", titles, 32),

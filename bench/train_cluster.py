@@ -307,11 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     for kv in filter(None, (x.strip() for x in args.set_shares.split(","))):
         name, sep, share = kv.partition("=")
         try:
-            SET_SHARES[name.strip()] = float(share)
+            value = float(share)
         except ValueError:
-            raise SystemExit(f"--set-shares {kv!r}: give SET=SHARE with a number") from None
+            sep = ""
         if not sep:
-            raise SystemExit(f"--set-shares {kv!r}: give SET=SHARE")
+            raise SystemExit(f"--set-shares {kv!r}: give SET=SHARE with a number")
+        SET_SHARES[name.strip()] = value
     if args.gap_prior is not None:
         CLUSTER_OVERRIDES["gap_prior"] = args.gap_prior
     for kv in args.cluster_set:
@@ -417,6 +418,9 @@ def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lam
     meta = {"trained_on": [f"{s['set']}/{s['variant']}" for s in trained], "pairs": int(len(y)),
             "weighting": WEIGHTING["mode"],
             "gap_prior": CLUSTER_OVERRIDES.get("gap_prior", _settings_gap_prior()),
+            **({"cluster_settings": {k: v for k, v in CLUSTER_OVERRIDES.items() if k != "gap_prior"}}
+               if set(CLUSTER_OVERRIDES) - {"gap_prior"} else {}),
+            **({"set_shares": dict(SET_SHARES)} if WEIGHTING["mode"] == "set" else {}),
             "joins": int(y.sum()), "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1",
             "heldout_mean_f1_score_threshold": round(summary["score"]["mean_f1"], 4)}
     for prefix, name in (("", "heldout_mean_f1_folds_alone"), ("whole:", "heldout_mean_f1_in_whole_stream")):
