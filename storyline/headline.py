@@ -8,8 +8,10 @@ story (one sum vector), cheap enough for the pipeline to refresh the stories eac
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any, Sequence
 
 from .represent.lexical import STOPWORDS
@@ -17,6 +19,7 @@ from .represent.lexical import STOPWORDS
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+@lru_cache(maxsize=65536)  # the pipeline rescores every title of each story a batch grows; callers never mutate it
 def _vector(title: str) -> dict[str, float]:
     counts = Counter(w for w in _WORD.findall(title.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit()))
     norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
@@ -35,36 +38,30 @@ def representative_index(titles: Sequence[str], derived: Sequence[bool] | None =
     pool = [i for i in range(len(titles)) if not derived[i]] or list(range(len(titles)))
     if len(pool) == 1:
         return pool[0]
-    vectors = {i: _vector(titles[i]) for i in pool}
-    total: Counter[str] = Counter()
-    for v in vectors.values():
-        total.update(v)
+    scores = _scores(titles, pool)
     best, best_score = pool[0], -1.0
     for i in pool:
-        v = vectors[i]
-        rest = {w: total[w] - x for w, x in v.items()}
-        rest_norm = math.sqrt(sum(x * x for x in total.values()) - 2 * sum(x * total[w] for w, x in v.items())
-                              + sum(x * x for x in v.values()))
-        score = sum(x * rest[w] for w, x in v.items()) / rest_norm if rest_norm > 1e-12 else 0.0
-        if score > best_score + 1e-12:
-            best, best_score = i, score
+        if scores[i] > best_score + 1e-12:
+            best, best_score = i, scores[i]
     return best
 
 
 def _scores(titles: Sequence[str], pool: Sequence[int]) -> dict[int, float]:
-    """cos(v_i, Σ_j v_j − v_i) for the titles of ``pool``."""
-    vectors = {i: _vector(titles[i]) for i in pool}
+    """cos(v_i, Σ_j v_j − v_i) for the titles of ``pool``: with T = Σ_j v_j, (v_i·T − |v_i|²) / |T − v_i|, where
+    |T − v_i|² = |T|² − 2 v_i·T + |v_i|² (no rest vector is built per title)."""
+    vectors = [_vector(titles[i]) for i in pool]
     total: Counter[str] = Counter()
-    for v in vectors.values():
+    for v in vectors:
         total.update(v)
     out = {}
-    total_sq = sum(x * x for x in total.values())  # once, not once per title (the same sum, in the same order)
-    for i in pool:
-        v = vectors[i]
-        rest = {w: total[w] - x for w, x in v.items()}
-        rest_norm = math.sqrt(max(total_sq - 2 * sum(x * total[w] for w, x in v.items())
-                                  + sum(x * x for x in v.values()), 0.0))
-        out[i] = sum(x * rest[w] for w, x in v.items()) / rest_norm if rest_norm > 1e-12 else 0.0
+    total_sq = sum(x * x for x in total.values())
+    get = total.__getitem__
+    for i, v in zip(pool, vectors):
+        vals = v.values()
+        dot = sum(map(operator.mul, vals, map(get, v)))
+        own = sum(map(operator.mul, vals, vals))
+        rest_norm = math.sqrt(max(total_sq - 2 * dot + own, 0.0))
+        out[i] = (dot - own) / rest_norm if rest_norm > 1e-12 else 0.0
     return out
 
 
