@@ -8,6 +8,7 @@ order. An order fails when an event's reports are not all in one story or two ev
 
     python bench/replay_events.py                                   # the lexical profile's shipped model, 30 orders
     python bench/replay_events.py --orders 30 --cut 0.4 --model FILE   # a candidate model at another cut
+    python bench/replay_events.py --set cluster.max_candidates=12      # another setting
 
 Prints the number of failing orders; the lexical model ships only if it fails none (docs/clustering.md).
 """
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", choices=("lexical", "default"), default="lexical")
     ap.add_argument("--model", default="", help="a join model JSON (cluster.join_model; default: the shipped one)")
     ap.add_argument("--cut", type=float, default=0.0, help="cluster.threshold (0: the model's own cut)")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="another setting for every run (repeatable), e.g. --set cluster.max_candidates=12")
     args = ap.parse_args(argv)
 
     from storyline.ingest import read_paths
@@ -48,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         ov["cluster.join_model"] = args.model
     if args.cut:
         ov["cluster.threshold"] = args.cut
+    for kv in args.set:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            ap.error(f"--set {kv!r}: write SECTION.KEY=VALUE")
+        ov[key.strip()] = value.strip()
     settings = Settings().with_overrides(ov)
     own = [[(ev, 2 * h), (ev, 2 * h + 1)] for ev in EVENTS for h in range(2)]
     batches = [own[i] + [own[i ^ 1][0]] for i in range(6)]  # as the test: halves i and i^1 of one event

@@ -108,6 +108,11 @@ def folds_of(streams: list[dict], k: int) -> dict[str, int]:
 # cluster settings that --gap-prior and --cluster-set override for every clusterer (teacher forcing, held-out runs, the
 # final model)
 CLUSTER_OVERRIDES: dict = {}
+# cluster settings of the teacher forcing only (the pairs the models are fitted on), unless --cluster-set names them:
+# the pairs come from the best decision_candidates of a 20-candidate search, wider than the pipeline's 12 (the
+# candidates ranked 13-20 by the search's votes rarely reach the top 5 by score, docs/clustering.md "Fewer
+# candidates"), so the shipped fit does not move with the pipeline's search width; held-out runs use the pipeline's
+TEACH_OVERRIDES: dict = {"max_candidates": 20}
 
 
 def new_clusterer(profile: str, encoder, **overrides):
@@ -126,7 +131,7 @@ def teach(profile: str, encoder, streams: list[dict], keep, names=None) -> tuple
     xs, ys, sets = [], [], []
     for s in streams:
         pairs = [(a, lab) for a, lab in zip(s["articles"], s["labels"]) if keep(lab)]
-        c = new_clusterer(profile, encoder)
+        c = new_clusterer(profile, encoder, **{k: v for k, v in TEACH_OVERRIDES.items() if k not in CLUSTER_OVERRIDES})
         for i in range(0, len(pairs), BATCH):
             chunk = pairs[i:i + BATCH]
             X, y = c.teach([a for a, _ in chunk], [lab for _, lab in chunk], names or FEATURE_SET[profile])
@@ -420,6 +425,7 @@ def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lam
             "gap_prior": CLUSTER_OVERRIDES.get("gap_prior", _settings_gap_prior()),
             **({"cluster_settings": {k: v for k, v in CLUSTER_OVERRIDES.items() if k != "gap_prior"}}
                if set(CLUSTER_OVERRIDES) - {"gap_prior"} else {}),
+            "teach_settings": {k: v for k, v in TEACH_OVERRIDES.items() if k not in CLUSTER_OVERRIDES},
             **({"set_shares": dict(SET_SHARES)} if WEIGHTING["mode"] == "set" else {}),
             "joins": int(y.sum()), "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1",
             "heldout_mean_f1_score_threshold": round(summary["score"]["mean_f1"], 4)}

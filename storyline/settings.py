@@ -75,7 +75,7 @@ class ClusterSettings:
     body_chars: int = 0  # read only the first N characters of the body for lexical/entities (0 = all)
     index_terms: int = 10  # the article's top TF-IDF terms used to look up candidate stories (plus half as many entities)
     max_posting: int = 200  # skip a term found in more active stories than this (5000 → 200: same F1, 1.5x faster)
-    max_candidates: int = 20  # score at most this many candidate stories per article (50 gave the same F1)
+    max_candidates: int = 12  # score at most this many candidate stories per article (docs/clustering.md: 20 → 12)
     dense_neighbours: int = 20  # nearest stored articles (faiss HNSW) whose stories become candidates
     hnsw_m: int = 16  # faiss HNSW graph degree
     hnsw_ef_search: int = 48
