@@ -24,6 +24,41 @@ def test_representative_index_is_a_valid_index(titles):
     assert 0 <= i < len(titles)
 
 
+def _rest_cosines(titles, pool):
+    """cos(v_i, Σ_j v_j − v_i), written out with a rest vector per title (what _scores computes without one)."""
+    import math
+    from collections import Counter
+
+    from storyline.headline import _vector
+
+    vectors = {i: _vector(titles[i]) for i in pool}
+    total = Counter()
+    for v in vectors.values():
+        total.update(v)
+    out = {}
+    for i in pool:
+        rest = {w: x for w, x in total.items()}
+        for w, x in vectors[i].items():
+            rest[w] -= x
+        norm = math.sqrt(sum(x * x for x in rest.values()))
+        out[i] = sum(x * rest[w] for w, x in vectors[i].items()) / norm if norm > 1e-12 else 0.0
+    return out
+
+
+WORDS = st.sampled_from("storm coast power thousands ferry strike pay crews vellmar the of 12 dam river opens".split())
+
+
+@given(st.lists(st.lists(WORDS, max_size=8).map(" ".join), min_size=1, max_size=10))
+def test_title_scores_are_the_cosine_with_the_other_titles_sum(titles):
+    from storyline.headline import _scores
+
+    pool = list(range(len(titles)))
+    got, want = _scores(titles, pool), _rest_cosines(titles, pool)
+    assert got.keys() == want.keys()
+    for i in pool:
+        assert got[i] == pytest.approx(want[i], abs=1e-9)
+
+
 TEXTS = ["Ferry crews walked out at dawn in Vellmar over pay.",
          "Crews on the Vellmar ferries went on strike on Tuesday morning, demanding higher wages.",
          "All crossings from Vellmar were cancelled as ferry staff stayed away in a row over pay."]
