@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "bench" / "out"
 CACHE = Path("/tmp/storyline-cache-cluster/emb")
+DATA_IN = {"path": DATA}  # --data (the fold adapters read the same sets)
 
 SETS = {"allsides-2021": ("given", "headline", "lead", "undated", "spread", "spread4", "crowd1", "crowd3", "years",
                           "headline+crowd3", "headline+undated"),
@@ -115,6 +116,15 @@ CLUSTER_OVERRIDES: dict = {}
 TEACH_OVERRIDES: dict = {"max_candidates": 20}
 
 
+# The event adapter (storyline/cluster/adapter.py) of the default profile, kept out of its own evaluation:
+# - "current": the adapter of the clusterers that are *scored* (held-out runs): in cross-validation fold i's, fitted
+#   with the shipped adapter's recipe on the other folds' stories only; None: the one the settings name (shipped);
+# - "teach": label -> the adapter whose vectors *train* the join model: each story's is fitted without that story
+#   (cross-fitting: an adapter fitted on a story brings its reports closer than it will bring a new story's, and a
+#   model trained on those vectors trusts the dense signal too much: held-out neus-train fell 0.006-0.008 that way).
+ADAPTER: dict = {"current": None, "teach": None}
+
+
 def new_clusterer(profile: str, encoder, **overrides):
     from storyline.cluster.base import profile_threshold
     from storyline.cluster.online import OnlineClusterer
@@ -122,7 +132,53 @@ def new_clusterer(profile: str, encoder, **overrides):
 
     cs = replace(Settings().cluster, profile=profile, decision="score", **{**CLUSTER_OVERRIDES, **overrides})
     cs = replace(cs, threshold=profile_threshold(cs))
-    return OnlineClusterer(cs, encoder if profile == "default" else None)
+    c = OnlineClusterer(cs, encoder if profile == "default" else None)
+    if c.encoder is not None and ADAPTER["current"] is not None:
+        c.adapter = ADAPTER["current"]
+    return c
+
+
+def adapter_on(encoder, keep):
+    """An adapter fitted with the shipped adapter's recipe on the stories (bench/train_adapter.py's rows) whose label
+    passes ``keep``; None when no adapter ships or there is no encoder. Fits are cached by the rows they use."""
+    from storyline.cluster.adapter import DenseAdapter, load_adapter
+
+    shipped = load_adapter("")
+    if encoder is None or shipped is None:
+        return None
+    import train_adapter
+
+    if "views" not in ADAPTER:
+        ADAPTER["views"] = train_adapter.load_views(DATA_IN["path"], encoder)
+        ADAPTER["fits"] = {}
+    views, labels, _ = ADAPTER["views"]
+    rows = np.flatnonzero([keep(lab) for lab in labels])
+    key = rows.tobytes()
+    if key not in ADAPTER["fits"]:
+        W = train_adapter.fit_rows(views, labels, rows, dict(shipped.meta["recipe"]))
+        ADAPTER["fits"][key] = DenseAdapter(W, {"fitted_on_rows": int(len(rows))})
+    return ADAPTER["fits"][key]
+
+
+def _shipped_adapter():
+    from storyline.cluster.adapter import load_adapter
+
+    return load_adapter("")
+
+
+def use_adapters(encoder, profile: str, train, fold: dict[str, int] | None) -> None:
+    """Set ADAPTER for a fit on the stories whose label passes ``train``: "current" fitted on all of them (None with
+    ``train`` None: the shipped one), "teach" cross-fitted — a story of fold j through the adapter fitted on the
+    training stories of the other folds."""
+    enc = encoder if profile == "default" else None
+    if enc is None:
+        ADAPTER["current"] = ADAPTER["teach"] = None
+        return
+    ADAPTER["current"] = None if train is None else adapter_on(enc, train)
+    keep = train or (lambda lab: True)
+    by_fold = {j: adapter_on(enc, lambda lab, j=j: keep(lab) and fold.get(lab, -1) != j)
+               for j in sorted(set(fold.values()))} if fold else {}
+    ADAPTER["teach"] = (lambda lab: by_fold.get(fold.get(lab, -1), ADAPTER["current"])) if by_fold else None
 
 
 def teach(profile: str, encoder, streams: list[dict], keep, names=None) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +190,11 @@ def teach(profile: str, encoder, streams: list[dict], keep, names=None) -> tuple
         c = new_clusterer(profile, encoder, **{k: v for k, v in TEACH_OVERRIDES.items() if k not in CLUSTER_OVERRIDES})
         for i in range(0, len(pairs), BATCH):
             chunk = pairs[i:i + BATCH]
-            X, y = c.teach([a for a, _ in chunk], [lab for _, lab in chunk], names or FEATURE_SET[profile])
+            vectors = None
+            if c.encoder is not None and ADAPTER["teach"] is not None:
+                raw = encoder.encode([a.lead for a, _ in chunk])
+                vectors = np.stack([ADAPTER["teach"](lab).apply(raw[j:j + 1])[0] for j, (_, lab) in enumerate(chunk)])
+            X, y = c.teach([a for a, _ in chunk], [lab for _, lab in chunk], names or FEATURE_SET[profile], vectors)
             xs.append(X)
             ys.append(y)
             sets.extend([s["set"]] * len(y))
@@ -207,6 +267,7 @@ def cross_validate(profile: str, encoder, streams: list[dict], k: int, cuts, who
     rows = []
     for i in range(k):
         t0 = time.time()
+        use_adapters(encoder, profile, lambda lab, i=i: fold.get(lab, -1) != i, fold)
         X, y = teach(profile, encoder, [s for s in streams if train_on(s)], lambda lab: fold[lab] != i)
         model = fit(profile, X, y, 0.5, {})
         for s in streams:
@@ -225,6 +286,7 @@ def cross_validate(profile: str, encoder, streams: list[dict], k: int, cuts, who
                                                              cut, only=held)
             rows.append(row)
         print(f"  {profile} fold {i}: {len(y)} pairs ({int(y.sum())} joins), {time.time() - t0:.0f} s", flush=True)
+    ADAPTER["current"] = ADAPTER["teach"] = None
     return {"rows": rows}
 
 
@@ -328,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         CLUSTER_OVERRIDES[key.strip()] = type(default)(value)
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
     with tempfile.TemporaryDirectory(prefix="storyline-train-") as tmp:
+        DATA_IN["path"] = args.data
         streams = load_streams(args.data, Path(tmp), args.seed, sets)
     if not streams:
         raise SystemExit(f"no labelled sets in {args.data}")
@@ -343,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     for profile in profiles:
         t0 = time.time()
         if args.ranges_only:
-            _ranges_only(profile, encoder, streams, train_on)
+            _ranges_only(profile, encoder, streams, train_on, args.folds)
             continue
         if args.cut is not None:
             res = results.get(profile, {})
@@ -370,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_loso:
             loso = {}
             for held in dict.fromkeys(s["set"] for s in streams):
+                use_adapters(encoder, profile, lambda lab, held=held: not lab.startswith(held + "/"),
+                             folds_of(streams, args.folds))
                 X, y = teach(profile, encoder, [s for s in streams if s["set"] != held and train_on(s)],
                              lambda lab: True)
                 model = fit(profile, X, y, best, {})
@@ -378,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                         loso[f"{s['set']}/{s['variant']}"] = {
                             "learned": run_online(profile, encoder, s["articles"], s["labels"], model, best),
                             "score": run_online(profile, encoder, s["articles"], s["labels"])}
+            ADAPTER["current"] = ADAPTER["teach"] = None
             res["leave_one_set_out"] = loso
             print(f"{profile} leave-one-set-out: " + "  ".join(
                 f"{k}={v['learned']['f1']:.3f} (score {v['score']['f1']:.3f})" for k, v in loso.items()), flush=True)
@@ -387,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ranges_only(profile, encoder, streams, train_on) -> None:
+def _ranges_only(profile, encoder, streams, train_on, folds: int) -> None:
     """Write the shipped model's training ranges (low/high) from the pairs it was fitted on, after checking that a
     fit on those pairs gives its coefficients (the same data): nothing else of the model changes."""
     from dataclasses import replace as dc_replace
@@ -396,7 +462,9 @@ def _ranges_only(profile, encoder, streams, train_on) -> None:
 
     shipped = load_model(profile)
     FEATURE_SET[profile] = tuple(shipped.features)
+    use_adapters(encoder, profile, None, folds_of(streams, folds))  # as _final fits it
     X, y = teach(profile, encoder, [s for s in streams if train_on(s)], lambda lab: True)
+    ADAPTER["teach"] = None
     refit = fit(profile, X, y, shipped.threshold, {})
     drift = float(np.max(np.abs(refit.coef - shipped.coef)))
     if drift > 1e-6:
@@ -418,7 +486,9 @@ def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lam
     from storyline.cluster.model import model_path
 
     trained = [s for s in streams if train_on(s)]
+    use_adapters(encoder, profile, None, folds_of(streams, args.folds))  # each story's vectors fitted without it
     X, y = teach(profile, encoder, trained, lambda lab: True)
+    ADAPTER["teach"] = None
     folds = res.get("folds")
     meta = {"trained_on": [f"{s['set']}/{s['variant']}" for s in trained], "pairs": int(len(y)),
             "weighting": WEIGHTING["mode"],
@@ -426,8 +496,14 @@ def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lam
             **({"cluster_settings": {k: v for k, v in CLUSTER_OVERRIDES.items() if k != "gap_prior"}}
                if set(CLUSTER_OVERRIDES) - {"gap_prior"} else {}),
             "teach_settings": {k: v for k, v in TEACH_OVERRIDES.items() if k not in CLUSTER_OVERRIDES},
+            **({"dense_adapter": "the shipped one (storyline/cluster/models/dense_adapter.npz); the training pairs' "
+                                 f"vectors cross-fitted by {args.folds} folds of gold stories"}
+               if profile == "default" and _shipped_adapter() is not None else {}),
             **({"set_shares": dict(SET_SHARES)} if WEIGHTING["mode"] == "set" else {}),
-            "joins": int(y.sum()), "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1",
+            "joins": int(y.sum()),
+            "cut_chosen_by": f"{folds}-fold CV by gold story, best mean held-out B3 F1" if args.cut is None else
+                             f"--cut {args.cut}: given (e.g. the lowest cut at which bench/replay_events.py fails no "
+                             f"order); its {folds}-fold held-out figure below",
             "heldout_mean_f1_score_threshold": round(summary["score"]["mean_f1"], 4)}
     for prefix, name in (("", "heldout_mean_f1_folds_alone"), ("whole:", "heldout_mean_f1_in_whole_stream")):
         if f"{prefix}learned@{best}" in summary:

@@ -49,6 +49,9 @@ class ClusterSettings:
     threshold: float = 0.0
     default_threshold: float = 0.30  # decision=score, default profile: join when the score reaches this
     join_model: str = ""  # decision=learned: a model JSON to use instead of the profile's shipped one ("" = shipped)
+    # the event adapter on the dense vectors (storyline/cluster/adapter.py; fitted on allsides-2021, neus-train and
+    # storyview-dev story pairs by bench/train_adapter.py): "" = the shipped one, "none", or a file
+    dense_adapter: str = ""
     decision_candidates: int = 5  # decision=learned: the model scores this many best candidates (by score)
     best_link_members: int = 8  # best-link features look at a story's this many most recent members
     # the stream's usual gap within a story (the join model's `stream_gap`): a moving mean of ln(1 + days) from each

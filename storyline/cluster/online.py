@@ -50,6 +50,7 @@ from ..records import Article, Assignment, content_id
 from ..represent.entities import entities
 from ..represent import synonyms
 from ..represent.lexical import DocumentFrequencies, tokens
+from .adapter import load_adapter
 from .model import JoinModel, computable, features_for, is_computable, load_model
 
 if TYPE_CHECKING:
@@ -253,6 +254,9 @@ class OnlineClusterer:
         self.dim = encoder.dim if encoder is not None else 0
         self._recent_leads: OrderedDict[bytes, np.ndarray] = OrderedDict()  # lead hash -> vector (encoder_reuse)
         self.reused_encodings = 0  # leads whose vector came from an identical text instead of the encoder
+        # the event adapter (storyline/cluster/adapter.py): the clusterer reads normalize(v @ W) of the encoder's v
+        self.adapter = load_adapter(settings.dense_adapter, self.dim, getattr(encoder, "name", "")) \
+            if encoder is not None else None
         self.model: JoinModel | None = None
         if settings.decision == "learned":
             profile = "default" if encoder is not None else "lexical"
@@ -555,14 +559,21 @@ class OnlineClusterer:
         """Assign each article (in the order given) to a story; see the module doc for the rule."""
         if not articles:
             return []
-        dense = None
+        raw = dense = None
         if self.encoder is not None:
-            dense = self._encode_leads([a.lead for a in articles])
+            raw = self._encode_leads([a.lead for a in articles])
+            dense = self._adapt(raw)
         out: list[Assignment] = []
         for i, a in enumerate(articles):
             vec = None if dense is None else dense[i]
             out.append(self._assign_one(a, vec))
+            if raw is not None:
+                self._pending.append((a.id, raw[i]))  # the store keeps the encoder's own vector
         return out
+
+    def _adapt(self, X: np.ndarray) -> np.ndarray:
+        """The vectors the clusterer reads: the encoder's, through the event adapter when there is one."""
+        return X if self.adapter is None or not len(X) else self.adapter.apply(X)
 
     def _encode_leads(self, leads: list[str]) -> np.ndarray:
         """The encoder's vectors for ``leads``, each distinct text encoded once: wire copies carried by many outlets
@@ -839,7 +850,6 @@ class OnlineClusterer:
     def _after_assign(self, a: Article, st: StoryState, vec: np.ndarray | None) -> None:
         if vec is not None:
             self._add_dense(st.id, vec)
-            self._pending.append((a.id, vec))
 
     def _decide_learned(self, a: Article, f: Features, vec: np.ndarray | None,
                         scored: list[tuple[float, int, str, dict[str, float]]],
@@ -880,15 +890,18 @@ class OnlineClusterer:
         self._after_assign(a, st, vec)
         return asg
 
-    def teach(self, articles: Sequence[Article], labels: Sequence[str],
-              names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def teach(self, articles: Sequence[Article], labels: Sequence[str], names: Sequence[str] | None = None,
+              vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Teacher forcing, for training the join model: each article is scored against its candidates exactly as
         :meth:`assign` would (features in :func:`~storyline.cluster.model.features_for` order), then put in the
         story of its gold label. Returns (X, y): one row per (article, candidate), y = 1 when the candidate is the
         article's gold story."""
         if names is None:
             names = features_for("default" if self.encoder is not None else "lexical")
-        dense = self._encode_leads([a.lead for a in articles]) if self.encoder is not None else None
+        # ``vectors``: the articles' vectors as the clusterer should read them (bench/train_cluster.py gives each
+        # story's through an event adapter fitted without it), instead of the encoder's through self.adapter
+        dense = vectors if vectors is not None or self.encoder is None else \
+            self._adapt(self._encode_leads([a.lead for a in articles]))
         label_of: dict[str, str] = getattr(self, "_gold_of_story", {})
         story_of: dict[str, str] = getattr(self, "_story_of_gold", {})
         self._gold_of_story, self._story_of_gold = label_of, story_of
@@ -941,6 +954,9 @@ class OnlineClusterer:
                     store.add_embeddings(self.encoder.name, list(zip((m.id for m in missing), enc)))
                 for m, v in zip(missing, enc):
                     vecs[m.id] = v
+            if vecs and self.adapter is not None:  # stored vectors are the encoder's own
+                ids = list(vecs)
+                vecs = dict(zip(ids, self._adapt(np.stack([vecs[i] for i in ids]))))
         for a, sid in rows:
             vec = vecs.get(a.id)
             f = self.features(a, vec)

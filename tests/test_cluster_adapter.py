@@ -1,0 +1,144 @@
+"""The event adapter on the dense vectors (storyline/cluster/adapter.py): loading, applying, fitting, and the
+clusterer reading adapted vectors while the store keeps the encoder's own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storyline.cluster import make_clusterer
+from storyline.cluster.adapter import ADAPTER_FILE, DenseAdapter, fit_adapter, load_adapter, story_pairs
+from storyline.errors import ConfigError
+from storyline.pipeline import Pipeline
+from storyline.settings import Settings
+from storyline.store import Store
+
+from .test_cluster import HashingEncoder, _demo_items
+
+
+def _adapter_file(tmp_path, dim=64, seed=3):
+    rng = np.random.default_rng(seed)
+    W = (np.eye(dim) + 0.3 * rng.standard_normal((dim, dim))).astype(np.float32)
+    path = tmp_path / "adapter.npz"
+    DenseAdapter(W, {"note": "test"}).save(path)
+    return path, W
+
+
+def test_the_shipped_adapter_loads_for_minilm_and_not_for_another_encoder():
+    assert ADAPTER_FILE.is_file()
+    shipped = load_adapter("", 384, "all-MiniLM-L6-v2-L64-int8-onnx")
+    assert shipped is not None and shipped.W.shape == (384, 384) and shipped.meta["recipe"]["epochs"] >= 1
+    assert load_adapter("", 64, "hashing-64") is None  # fitted on MiniLM's space, not a test encoder's
+    assert load_adapter("none", 384, "all-MiniLM-L6-v2-L64-int8-onnx") is None
+
+
+def test_a_named_adapter_file_is_checked(tmp_path):
+    path, W = _adapter_file(tmp_path)
+    got = load_adapter(str(path), 64, "hashing-64")
+    assert np.array_equal(got.W, W) and got.meta == {"note": "test"}
+    with pytest.raises(ConfigError, match="maps 64-dimensional"):
+        load_adapter(str(path), 384)
+    with pytest.raises(ConfigError, match="no such file"):
+        load_adapter(str(tmp_path / "missing.npz"))
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not an npz")
+    with pytest.raises(ConfigError, match="not an adapter file"):
+        load_adapter(str(bad))
+    np.savez(tmp_path / "rect.npz", W=np.ones((3, 4), np.float32), meta=np.array("{}"))
+    with pytest.raises(ConfigError, match="square"):
+        load_adapter(str(tmp_path / "rect.npz"))
+
+
+def test_apply_gives_unit_rows_of_x_times_w():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((8, 8)).astype(np.float32)
+    X = rng.standard_normal((5, 8)).astype(np.float32)
+    Y = DenseAdapter(W).apply(X)
+    assert np.allclose(np.linalg.norm(Y, axis=1), 1.0, atol=1e-5)
+    expect = X @ W
+    assert np.allclose(Y, expect / np.linalg.norm(expect, axis=1, keepdims=True), atol=1e-5)
+    assert np.array_equal(DenseAdapter(W).apply(np.zeros((1, 8), np.float32)), np.zeros((1, 8), np.float32))
+
+
+def test_story_pairs_are_the_ordered_pairs_within_a_label():
+    assert sorted(map(tuple, story_pairs(["a", "b", "a", "c"]).tolist())) == [(0, 2), (2, 0)]
+    assert story_pairs(["a", "b"]).shape == (0, 2)
+
+
+def test_fitting_brings_one_storys_rows_together():
+    """Rows of a story share a point in 8 of 32 dimensions and differ by noise in all of them: the fitted map
+    weighs those 8, so a held-out story's rows become each other's nearest neighbours far more often (close to
+    what keeping only those 8 dimensions gives)."""
+    rng = np.random.default_rng(1)
+
+    def rows(n_stories, offset):
+        centres = rng.standard_normal((n_stories, 8)) * 2
+        X = rng.standard_normal((n_stories * 3, 32)).astype(np.float32)
+        X[:, :8] += np.repeat(centres, 3, axis=0)
+        return X / np.linalg.norm(X, axis=1, keepdims=True), np.repeat([f"s{offset + i}" for i in range(n_stories)], 3)
+
+    def nn_share(E, labels):
+        sim = E @ E.T
+        np.fill_diagonal(sim, -np.inf)
+        return float(np.mean(labels[sim.argmax(1)] == labels))
+
+    Xtr, ltr = rows(300, 0)
+    Xte, lte = rows(40, 10_000)
+    W = fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0)
+    assert np.array_equal(W, fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0))  # seeded
+    before, after = nn_share(Xte, lte), nn_share(DenseAdapter(W).apply(Xte), lte)
+    assert after > before + 0.1, (before, after)
+    with pytest.raises(ValueError, match="no two rows"):
+        fit_adapter({"v": Xtr[:2]}, ["a", "b"])
+
+
+def test_the_clusterer_reads_adapted_vectors_and_the_store_keeps_the_encoders(tmp_path):
+    path, _ = _adapter_file(tmp_path)
+    settings = Settings().with_overrides({"cluster.dense_adapter": str(path), "cluster.decision": "score"})
+    enc = HashingEncoder()
+    items = _demo_items()
+    with Store(tmp_path / "a.db") as store:
+        c = make_clusterer(settings, enc)
+        assert c.adapter is not None
+        Pipeline(store, settings, c).run(items)
+        ids, blobs = store.embedding_rows(enc.name)
+        stored = {i: np.frombuffer(b, dtype=np.float16).astype(np.float32) for i, b in zip(ids, blobs)}
+        arts = {a.id: a for a, _ in store.current_members()}
+        raw = enc.encode([arts[i].lead for i in ids])
+        assert np.allclose(np.stack([stored[i] for i in ids]), raw, atol=2e-3)  # the encoder's own vectors
+        # the clusterer's index rows are the adapted ones
+        adapted = c.adapter.apply(raw)
+        rows = np.stack(c._vec_rows).astype(np.float32)
+        assert rows.shape == adapted.shape
+        assert np.abs(rows @ adapted.T).max(axis=1).min() > 0.99
+        # a restore reads the stored vectors through the same adapter: the same story sums (to float16's precision)
+        restored = make_clusterer(settings, enc).restore(store)
+        assert sum(s.n for s in restored.stories.values()) == store.count_articles()
+        compared = 0
+        for sid, st in c.stories.items():
+            if st.dense is not None or restored.stories[sid].dense is not None:
+                assert np.allclose(restored.stories[sid].dense, st.dense, atol=5e-3), sid
+                compared += 1
+        assert compared > 0
+
+
+def test_an_adapter_changes_what_the_clusterer_compares(tmp_path):
+    """With a map that keeps only the first dimension every vector becomes the same: every story's dense mean
+    is then 1 — the clusterer compares the adapted vectors, not the encoder's."""
+    W = np.zeros((64, 64), np.float32)
+    W[:, 0] = 1.0
+    path = tmp_path / "collapse.npz"
+    DenseAdapter(W).save(path)
+    settings = Settings().with_overrides({"cluster.dense_adapter": str(path), "cluster.decision": "score"})
+    c = make_clusterer(settings, HashingEncoder())
+    c.assign(_articles(["Storm floods coastal town", "Budget passes parliament after long debate"]))
+    other = _articles(["Orchestra tours northern cities"])[0]
+    f = c.features(other, c._adapt(HashingEncoder().encode([other.lead]))[0])
+    rows = c._compare(f)
+    assert rows and all(abs(comps["dense"] - 1.0) < 1e-5 for _, comps, _ in rows if "dense" in comps)
+
+
+def _articles(titles):
+    from storyline.records import Article
+
+    return [Article(id=f"a{i}", title=t, text=t + " today.", source=f"S{i}", date=None) for i, t in enumerate(titles)]
