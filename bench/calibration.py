@@ -76,9 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         tc.FEATURE_SET[profile] = features_for(profile)
         ps, ys = [], []
         for i in range(args.folds):
+            # the event adapter as bench/train_cluster.py's CV uses it: the fold's training pairs cross-fitted, its
+            # held-out stories through the adapter fitted on the training stories
+            tc.DATA_IN["path"] = args.data
+            tc.use_adapters(encoder, profile, lambda lab, i=i: fold[lab] != i, fold)
             X, y = tc.teach(profile, encoder, streams, lambda lab: fold[lab] != i)
             model = tc.fit(profile, X, y, 0.5, {})
+            held_out = tc.ADAPTER["current"]
+            tc.ADAPTER["teach"] = None if held_out is None else (lambda lab: held_out)
             Xh, yh = tc.teach(profile, encoder, streams, lambda lab: fold[lab] == i)
+            tc.ADAPTER["current"] = tc.ADAPTER["teach"] = None
             ps.append(model.predict(Xh))
             ys.append(yh)
         p, y = np.concatenate(ps), np.concatenate(ys)
