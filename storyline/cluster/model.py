@@ -87,7 +87,9 @@ STREAM_GAP_TERMS = ("log_gap_newest*stream_gap",)
 # the local density): with stream_gap alone it joined templated same-day events ("Orvalla dam: update 1 from North
 # Gazette" / "Quillon bridge: update 1 from ...", tests/test_serve_workers.py) in 6 of 30 arrival orders at its cut;
 # with these terms in 0 of 30 (bench/replay_events.py; docs/clustering.md, "Lexical profile: stream gap and title
-# names"). The default model does not need them (0 of 20 with stream_gap alone)
+# names"). The default model needed them from the event adapter on (storyline/cluster/adapter.py): its vectors bring
+# the dam and the bridge reports closer, and without these terms they merged in 2 of 30 orders at cut 0.4 and 5 of 90
+# at 0.5; with them in 0 of 90 at 0.5 (docs/clustering.md, "The event adapter")
 TITLE_NAME_TERMS = ("title_ent_miss", "title_ent_miss*density")
 
 
@@ -104,7 +106,7 @@ LEXICAL_RATE_TERMS = ("log_rate", "log_gap_newest*log_rate")
 def features_for(profile: str) -> tuple[str, ...]:
     """The features the shipped model of ``profile`` is trained on."""
     if profile == "default":
-        return FEATURES + INTERACTIONS + STREAM_GAP_TERMS + RATE_TERMS
+        return FEATURES + INTERACTIONS + STREAM_GAP_TERMS + RATE_TERMS + TITLE_NAME_TERMS
     return (tuple(f for f in FEATURES if f not in DENSE_FEATURES) + INTERACTIONS + STREAM_GAP_TERMS
             + TITLE_NAME_TERMS + LEXICAL_RATE_TERMS)
 
