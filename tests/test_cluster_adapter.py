@@ -142,3 +142,22 @@ def _articles(titles):
     from storyline.records import Article
 
     return [Article(id=f"a{i}", title=t, text=t + " today.", source=f"S{i}", date=None) for i, t in enumerate(titles)]
+
+
+@pytest.mark.dense
+def test_the_shipped_default_model_keeps_templated_same_day_events_apart_in_any_batch_order():
+    """The adapter brings the dam and the bridge inspections of tests/test_serve_workers.py closer; with the
+    title-name terms at its cut the default model still keeps the three events apart in 30 shuffled batch orders
+    (bench/replay_events.py; without those terms they merged in 5 of 90 at cut 0.5)."""
+    import subprocess
+    import sys
+
+    from .conftest import DEMO_CORPUS, REPO
+
+    pytest.importorskip("sentence_transformers")
+    if not (DEMO_CORPUS / "articles.jsonl").exists():
+        pytest.skip("the demo corpus (storyline/demo/corpus) is not present")
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "replay_events.py"), "--profile", "default",
+                          "--orders", "30"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    assert "orders with a wrong grouping: 0 of 30" in out.stdout, out.stdout
