@@ -138,12 +138,18 @@ def new_clusterer(profile: str, encoder, **overrides):
     return c
 
 
+def _shipped_adapter():
+    from storyline.cluster.adapter import load_adapter
+
+    return load_adapter("")
+
+
 def adapter_on(encoder, keep):
     """An adapter fitted with the shipped adapter's recipe on the stories (bench/train_adapter.py's rows) whose label
     passes ``keep``; None when no adapter ships or there is no encoder. Fits are cached by the rows they use."""
-    from storyline.cluster.adapter import DenseAdapter, load_adapter
+    from storyline.cluster.adapter import DenseAdapter
 
-    shipped = load_adapter("")
+    shipped = _shipped_adapter()
     if encoder is None or shipped is None:
         return None
     import train_adapter
@@ -158,12 +164,6 @@ def adapter_on(encoder, keep):
         W = train_adapter.fit_rows(views, labels, rows, dict(shipped.meta["recipe"]))
         ADAPTER["fits"][key] = DenseAdapter(W, {"fitted_on_rows": int(len(rows))})
     return ADAPTER["fits"][key]
-
-
-def _shipped_adapter():
-    from storyline.cluster.adapter import load_adapter
-
-    return load_adapter("")
 
 
 def use_adapters(encoder, profile: str, train, fold: dict[str, int] | None) -> None:
