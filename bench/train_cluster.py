@@ -193,6 +193,8 @@ def teach(profile: str, encoder, streams: list[dict], keep, names=None) -> tuple
             vectors = None
             if c.encoder is not None and ADAPTER["teach"] is not None:
                 raw = encoder.encode([a.lead for a, _ in chunk])
+                # one row at a time, as the shipped model was fitted: a batched product rounds differently in the
+                # last float32 bits, and --ranges-only checks the refit's coefficients for equality
                 vectors = np.stack([ADAPTER["teach"](lab).apply(raw[j:j + 1])[0] for j, (_, lab) in enumerate(chunk)])
             X, y = c.teach([a for a, _ in chunk], [lab for _, lab in chunk], names or FEATURE_SET[profile], vectors)
             xs.append(X)

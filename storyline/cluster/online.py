@@ -827,7 +827,7 @@ class OnlineClusterer:
             if scored:
                 comps["nearest_story"] = scored[0][2]  # type: ignore[assignment]  # an id, kept for explain
             asg = Assignment(a.id, st.id, 1.0, True, comps, ())
-        self._after_assign(a, st, vec)
+        self._after_assign(st, vec)
         return asg
 
     def _merge_passing(self, st: StoryState, others: list[tuple[float, str]], merged: list[str]) -> StoryState:
@@ -847,7 +847,7 @@ class OnlineClusterer:
                 st = keep
         return st
 
-    def _after_assign(self, a: Article, st: StoryState, vec: np.ndarray | None) -> None:
+    def _after_assign(self, st: StoryState, vec: np.ndarray | None) -> None:
         if vec is not None:
             self._add_dense(st.id, vec)
 
@@ -887,7 +887,7 @@ class OnlineClusterer:
             if top:
                 comps["nearest_story"] = top[order[0]][2]  # type: ignore[assignment]  # an id, for explain
             asg = Assignment(a.id, st.id, 1.0, True, comps, ())
-        self._after_assign(a, st, vec)
+        self._after_assign(st, vec)
         return asg
 
     def teach(self, articles: Sequence[Article], labels: Sequence[str], names: Sequence[str] | None = None,
@@ -922,7 +922,7 @@ class OnlineClusterer:
             else:
                 st = self.stories[sid]
             self._add_member(st, f)
-            self._after_assign(a, st, vec)
+            self._after_assign(st, vec)
         self._pending = []
         X = np.concatenate(xs) if xs else np.zeros((0, len(names)))
         return X, np.asarray(ys, dtype=np.int8)
