@@ -122,6 +122,66 @@ def test_the_clusterer_reads_adapted_vectors_and_the_store_keeps_the_encoders(tm
         assert compared > 0
 
 
+class CallDependentEncoder(HashingEncoder):
+    """Vectors that depend on the other texts of their call, as the int8 encoder's do (dynamic quantization scales
+    by the whole call): each call's values are rounded to a grid set by the call's largest value. Records its
+    calls' sizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[int] = []
+
+    def encode(self, texts):
+        self.calls.append(len(texts))
+        X = super().encode(texts)
+        if not len(X):
+            return X
+        step = float(np.abs(X).max()) / 7.0
+        Q = np.round(X / step) * step
+        return (Q / np.maximum(np.linalg.norm(Q, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def _stream(n):
+    """``n`` dated reports of a dozen recurring events, each title worded its own way."""
+    from storyline.records import RawItem
+
+    places = ["harbour", "mill", "bridge", "dam", "school", "market", "airport", "station", "library", "stadium",
+              "hospital", "tunnel"]
+    verbs = ["reopens after repairs", "closed by flooding", "fire injures workers", "wins funding",
+             "faces inspection", "expands north wing"]
+    return [RawItem(origin=f"stream.jsonl:{i + 1}", title=f"{places[i % 12].title()} {verbs[(i // 12) % 6]} in report {i % 5}",
+                    text=f"Officials said the {places[i % 12]} {verbs[(i // 12) % 6]}; report {i} from desk {i % 7}.",
+                    source=f"Outlet {i % 9}", date=f"2026-03-{1 + (i // 40):02d}", external_id=f"r{i}")
+            for i in range(n)]
+
+
+def test_an_articles_vectors_do_not_depend_on_the_batch_size_that_cut_the_stream(tmp_path):
+    """The leads go to the encoder in fixed groups of ENCODE_GROUP (and through the adapter per group), so batches of
+    64 and of 256 store the same vectors and make the same stories, with an encoder whose vectors depend on their
+    call (a batch of 256 encoded as one call would change them)."""
+    from storyline.cluster.online import ENCODE_GROUP
+
+    path, _ = _adapter_file(tmp_path)
+    items = _stream(300)
+    got = []
+    for batch in (ENCODE_GROUP, 4 * ENCODE_GROUP):
+        settings = Settings().with_overrides({"cluster.dense_adapter": str(path), "ingest.batch_size": batch})
+        enc = CallDependentEncoder()
+        with Store(tmp_path / f"b{batch}.db") as store:
+            Pipeline(store, settings, make_clusterer(settings, enc)).run(items)
+            ids, blobs = store.embedding_rows(enc.name)
+            got.append((dict(zip(ids, blobs)), store.story_of_articles(), max(enc.calls)))
+    (vec64, stories64, most64), (vec256, stories256, most256) = got
+    assert len(vec64) == 300 and vec64 == vec256  # bit for bit
+    assert stories64 == stories256
+    assert most64 == most256 == ENCODE_GROUP
+    # the grid is coarse enough that one call of 256 gives other vectors: the groups are what keeps them equal
+    enc = CallDependentEncoder()
+    leads = [f"{it.title}\n{it.text}" for it in items[:256]]
+    whole, grouped = enc.encode(leads), np.concatenate([enc.encode(leads[i:i + 64]) for i in range(0, 256, 64)])
+    assert not np.array_equal(whole, grouped)
+
+
 def test_an_adapter_changes_what_the_clusterer_compares(tmp_path):
     """With a map that keeps only the first dimension every vector becomes the same: every story's dense mean
     is then 1 — the clusterer compares the adapted vectors, not the encoder's."""

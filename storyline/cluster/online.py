@@ -146,6 +146,9 @@ def _stored_features(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int
     return tuple(f"f:{names[i]}" for i in cols), cols
 
 
+# leads per encoder call, by position in the clusterer's batch (OnlineClusterer._encode_leads): the encoder's own
+# batch, so a pipeline batch of 64 (the default before 256) is one call, as it always was
+ENCODE_GROUP = 64
 _DIGITS = frozenset("0123456789")
 _ZEROS = itertools.repeat(0.0)  # a feature a model names but the profile lacks (dense without an encoder) is 0
 
@@ -572,13 +575,31 @@ class OnlineClusterer:
         return out
 
     def _adapt(self, X: np.ndarray) -> np.ndarray:
-        """The vectors the clusterer reads: the encoder's, through the event adapter when there is one."""
-        return X if self.adapter is None or not len(X) else self.adapter.apply(X)
+        """The vectors the clusterer reads: the encoder's, through the event adapter when there is one; applied per
+        :data:`ENCODE_GROUP` rows, as the leads are encoded (a matrix product's last bits depend on its shape, and
+        an article's vector should not depend on the batch size that cut the stream)."""
+        if self.adapter is None or not len(X):
+            return X
+        if len(X) <= ENCODE_GROUP:
+            return self.adapter.apply(X)
+        return np.concatenate([self.adapter.apply(X[i:i + ENCODE_GROUP]) for i in range(0, len(X), ENCODE_GROUP)])
 
     def _encode_leads(self, leads: list[str]) -> np.ndarray:
         """The encoder's vectors for ``leads``, each distinct text encoded once: wire copies carried by many outlets
-        share their title + lead, so a batch's repeats and the texts of the last ``encoder_reuse`` encoded leads
-        (a bounded LRU keyed by the text's hash) are not re-encoded. The vectors are the encoder's own."""
+        share their title + lead, so a group's repeats and the texts of the last ``encoder_reuse`` encoded leads
+        (a bounded LRU keyed by the text's hash) are not re-encoded. The vectors are the encoder's own.
+
+        The leads go to the encoder in groups of :data:`ENCODE_GROUP` consecutive leads, one call per group: the int8
+        encoder's vector for a text depends on the other texts of its call (dynamic quantization scales by the whole
+        call), so fixed groups keep an article's vector the same whatever ``ingest.batch_size`` cuts the stream
+        into, as long as it is a multiple of the group (storyline/service/backfill.py plans the same groups)."""
+        if len(leads) <= ENCODE_GROUP:
+            return self._encode_group(leads)
+        return np.concatenate([self._encode_group(leads[i:i + ENCODE_GROUP])
+                               for i in range(0, len(leads), ENCODE_GROUP)])
+
+    def _encode_group(self, leads: list[str]) -> np.ndarray:
+        """:meth:`_encode_leads` of one group: its texts not among the recent leads, in one encoder call."""
         recent = self._recent_leads
         keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in leads]
         todo: dict[bytes, str] = {}

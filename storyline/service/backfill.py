@@ -19,8 +19,8 @@ pipeline the same items in the same order and the clusterer receives the same ve
 2. the pipeline batches them itself (``ingest.batch_size``);
 3. the int8 encoder's vector for a text depends on the other texts of its call (dynamic quantization scales by the
    whole batch: cosine to the same text encoded alone down to 0.99), so vectors cannot be computed per text. The
-   :class:`EncodePlanner` replays the pipeline's dedupe and the clusterer's reuse of recent leads to foresee each
-   ``encode`` call, a worker encodes that call's texts as one call, and :class:`PrecomputedEncoder` answers the call
+   :class:`EncodePlanner` replays the pipeline's dedupe, the clusterer's groups of 64 leads (one call each) and its
+   reuse of recent leads to foresee each ``encode`` call, a worker encodes that call's texts as one call, and :class:`PrecomputedEncoder` answers the call
    from it; a call nobody foresaw is encoded by the driver itself, so a wrong forecast costs time, never a change.
    (Thread counts do not change the ONNX encoder's vectors: a worker's encoder uses its share of its machine's cores.)
 """
@@ -324,7 +324,11 @@ class EncodePlanner:
         self.recent: OrderedDict[bytes, None] = OrderedDict()
         self.accepted: set[str] = set()
 
-    def plan(self, batch: Sequence[Article | Rejected]) -> list[str]:
+    def plan(self, batch: Sequence[Article | Rejected]) -> list[list[str]]:
+        """The texts of each encoder call the clusterer will make for ``batch``, in order (calls with no text left
+        out): one per group of :data:`~storyline.cluster.online.ENCODE_GROUP` leads, as it cuts them."""
+        from ..cluster.online import ENCODE_GROUP
+
         fresh = [a for a in batch if isinstance(a, Article)]
         known = self.store.existing_ids(a.id for a in fresh) if fresh else set()
         ids: set[str] = set()
@@ -334,6 +338,10 @@ class EncodePlanner:
                 ids.add(a.id)
                 leads.append(a.lead)
         self.accepted |= ids
+        calls = (self._plan_group(leads[i:i + ENCODE_GROUP]) for i in range(0, len(leads), ENCODE_GROUP))
+        return [texts for texts in calls if texts]
+
+    def _plan_group(self, leads: list[str]) -> list[str]:
         keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in leads]
         todo: dict[bytes, str] = {}
         for k, t in zip(keys, leads):
@@ -446,8 +454,7 @@ def _planned(items: Iterator[Article | Rejected], client: Any, pre: PrecomputedE
 
     planned: deque[list[Article | Rejected]] = deque()
     for batch in _batches(items, batch_size):
-        texts = planner.plan(batch)
-        if texts:
+        for texts in planner.plan(batch):
             pre.expect(texts, client.submit(encode_texts, texts, settings, pure=False))
         planned.append(batch)
         if len(planned) > ahead:
