@@ -149,7 +149,8 @@ def _stream(n):
               "hospital", "tunnel"]
     verbs = ["reopens after repairs", "closed by flooding", "fire injures workers", "wins funding",
              "faces inspection", "expands north wing"]
-    return [RawItem(origin=f"stream.jsonl:{i + 1}", title=f"{places[i % 12].title()} {verbs[(i // 12) % 6]} in report {i % 5}",
+    return [RawItem(origin=f"stream.jsonl:{i + 1}",
+                    title=f"{places[i % 12].title()} {verbs[(i // 12) % 6]} in report {i % 5}",
                     text=f"Officials said the {places[i % 12]} {verbs[(i // 12) % 6]}; report {i} from desk {i % 7}.",
                     source=f"Outlet {i % 9}", date=f"2026-03-{1 + (i // 40):02d}", external_id=f"r{i}")
             for i in range(n)]

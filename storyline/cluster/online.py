@@ -42,7 +42,7 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -149,6 +149,14 @@ def _stored_features(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int
 # leads per encoder call, by position in the clusterer's batch (OnlineClusterer._encode_leads): the encoder's own
 # batch, so a pipeline batch of 64 (the default before 256) is one call, as it always was
 ENCODE_GROUP = 64
+
+
+def lead_groups(seq: Sequence[Any]) -> list[Sequence[Any]]:
+    """``seq`` in consecutive groups of :data:`ENCODE_GROUP` (a short or empty ``seq`` is one group): the leads of one
+    encoder call each (backfill's EncodePlanner cuts the same groups)."""
+    return [seq[i:i + ENCODE_GROUP] for i in range(0, len(seq), ENCODE_GROUP)] or [seq]
+
+
 _DIGITS = frozenset("0123456789")
 _ZEROS = itertools.repeat(0.0)  # a feature a model names but the profile lacks (dense without an encoder) is 0
 
@@ -580,9 +588,8 @@ class OnlineClusterer:
         an article's vector should not depend on the batch size that cut the stream)."""
         if self.adapter is None or not len(X):
             return X
-        if len(X) <= ENCODE_GROUP:
-            return self.adapter.apply(X)
-        return np.concatenate([self.adapter.apply(X[i:i + ENCODE_GROUP]) for i in range(0, len(X), ENCODE_GROUP)])
+        parts = [self.adapter.apply(g) for g in lead_groups(X)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _encode_leads(self, leads: list[str]) -> np.ndarray:
         """The encoder's vectors for ``leads``, each distinct text encoded once: wire copies carried by many outlets
@@ -593,10 +600,8 @@ class OnlineClusterer:
         encoder's vector for a text depends on the other texts of its call (dynamic quantization scales by the whole
         call), so fixed groups keep an article's vector the same whatever ``ingest.batch_size`` cuts the stream
         into, as long as it is a multiple of the group (storyline/service/backfill.py plans the same groups)."""
-        if len(leads) <= ENCODE_GROUP:
-            return self._encode_group(leads)
-        return np.concatenate([self._encode_group(leads[i:i + ENCODE_GROUP])
-                               for i in range(0, len(leads), ENCODE_GROUP)])
+        parts = [self._encode_group(g) for g in lead_groups(leads)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _encode_group(self, leads: list[str]) -> np.ndarray:
         """:meth:`_encode_leads` of one group: its texts not among the recent leads, in one encoder call."""

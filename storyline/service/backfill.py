@@ -20,8 +20,9 @@ pipeline the same items in the same order and the clusterer receives the same ve
 3. the int8 encoder's vector for a text depends on the other texts of its call (dynamic quantization scales by the
    whole batch: cosine to the same text encoded alone down to 0.99), so vectors cannot be computed per text. The
    :class:`EncodePlanner` replays the pipeline's dedupe, the clusterer's groups of 64 leads (one call each) and its
-   reuse of recent leads to foresee each ``encode`` call, a worker encodes that call's texts as one call, and :class:`PrecomputedEncoder` answers the call
-   from it; a call nobody foresaw is encoded by the driver itself, so a wrong forecast costs time, never a change.
+   reuse of recent leads to foresee each ``encode`` call, a worker encodes that call's texts as one call, and
+   :class:`PrecomputedEncoder` answers the call from it; a call nobody foresaw is encoded by the driver itself, so a
+   wrong forecast costs time, never a change.
    (Thread counts do not change the ONNX encoder's vectors: a worker's encoder uses its share of its machine's cores.)
 """
 
@@ -327,7 +328,7 @@ class EncodePlanner:
     def plan(self, batch: Sequence[Article | Rejected]) -> list[list[str]]:
         """The texts of each encoder call the clusterer will make for ``batch``, in order (calls with no text left
         out): one per group of :data:`~storyline.cluster.online.ENCODE_GROUP` leads, as it cuts them."""
-        from ..cluster.online import ENCODE_GROUP
+        from ..cluster.online import lead_groups
 
         fresh = [a for a in batch if isinstance(a, Article)]
         known = self.store.existing_ids(a.id for a in fresh) if fresh else set()
@@ -338,7 +339,7 @@ class EncodePlanner:
                 ids.add(a.id)
                 leads.append(a.lead)
         self.accepted |= ids
-        calls = (self._plan_group(leads[i:i + ENCODE_GROUP]) for i in range(0, len(leads), ENCODE_GROUP))
+        calls = (self._plan_group(group) for group in lead_groups(leads))
         return [texts for texts in calls if texts]
 
     def _plan_group(self, leads: list[str]) -> list[str]:
