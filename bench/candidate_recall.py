@@ -36,7 +36,9 @@ def recall(clusterer, articles, labels) -> dict:
     """Teacher-forced replay of one stream; the shares described in the module doc."""
     story_of: dict[str, str] = {}
     k = clusterer.settings.decision_candidates
-    dense = clusterer._encode_leads([a.lead for a in articles]) if clusterer.encoder is not None else None
+    # the vectors the clusterer reads: the encoder's through the event adapter (OnlineClusterer.assign)
+    dense = (clusterer._adapt(clusterer._encode_leads([a.lead for a in articles]))
+             if clusterer.encoder is not None else None)
     n = found = top = disjoint = 0
     for i, (a, lab) in enumerate(zip(articles, labels)):
         vec = None if dense is None else dense[i]
@@ -55,7 +57,7 @@ def recall(clusterer, articles, labels) -> dict:
             st = clusterer._new_story(a.id)
             story_of[lab] = st.id
         clusterer._add_member(st, f)
-        clusterer._after_assign(a, st, vec)
+        clusterer._after_assign(st, vec)
     clusterer._pending = []
     return {"articles": len(articles), "with_story": n, "found": found / n if n else 0.0,
             "top": top / n if n else 0.0, "no_shared_term": disjoint / n if n else 0.0}
