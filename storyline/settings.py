@@ -23,7 +23,7 @@ class IngestSettings:
     max_text_chars: int = 200_000  # longer article bodies are rejected, never silently cut
     # articles normalized/encoded/clustered together, committed in one transaction. Each commit has a fixed cost
     # (the run's counts, the touched stories' headlines, the full-text index's flush): 256 ingests neus-train
-    # ≈ 10-15 % faster than 64 under the lexical profile (docs/clustering.md, "Throughput, fourth pass"); a worker
+    # ≈ 10-17 % faster than 64 under the lexical profile (docs/clustering.md, "Throughput, fourth pass"); a worker
     # fed a trickle still commits what it has, so this bounds a bulk run's transactions, not an item's latency
     batch_size: int = 256
     # a body shorter than this counts as no body: with a title the item is a headline-only article (empty text, a
