@@ -66,7 +66,7 @@ def stage_costs(archive: Path, settings, tmp: Path, reps: int = 3) -> dict[str, 
     from storyline.cluster.base import make_clusterer, make_encoder
     from storyline.cluster.online import lead_groups
     from storyline.ingest.files import read_paths
-    from storyline.normalize import normalize, parse_date
+    from storyline.normalize import effective_date, normalize
     from storyline.pipeline import _batches, open_pipeline
     from storyline.records import Article, Rejected
     from storyline.service.backfill import time_ordered_keyed
@@ -80,7 +80,8 @@ def stage_costs(archive: Path, settings, tmp: Path, reps: int = 3) -> dict[str, 
     for rep in range(reps):
         took: dict[str, float] = {}
         t0 = time.perf_counter()
-        entries = [x if isinstance(x, Rejected) else (parse_date(x.date)[0], normalize(x, settings.ingest))
+        entries = [x if isinstance(x, Rejected)
+                   else (effective_date(x.date, settings.ingest), normalize(x, settings.ingest))
                    for x in read_paths([archive], settings.ingest)]
         took["read_normalise"] = time.perf_counter() - t0
         articles = [a for a in time_ordered_keyed(entries, settings.ingest.order_window) if isinstance(a, Article)]

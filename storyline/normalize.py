@@ -1,7 +1,9 @@
 """Normalize raw items into articles: Unicode NFC, whitespace, language, dates, content-hash ids.
 
 Cleaning is idempotent (``clean_text(clean_text(s)) == clean_text(s)``, a property test checks it). Dates become
-UTC-aware datetimes; an unparseable date becomes ``None`` with a recorded warning, never an exception.
+UTC-aware datetimes; an unparseable date becomes ``None`` with a recorded warning, never an exception. So does a
+date later than the time of ingest plus ``ingest.max_future_hours`` (:func:`date_too_far_ahead`): every reader that
+orders items by date uses :func:`effective_date`, so it treats such an item as undated, as the store does.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import email.utils
 import re
 import unicodedata
 import warnings as _warnings
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -103,6 +105,36 @@ def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
         return dt.astimezone(timezone.utc), None
     except (ValueError, OverflowError):  # e.g. 9999-12-31T23:59:59-05:00 is after datetime.max in UTC
         return None, f"date out of range {text!r}"
+
+
+def date_too_far_ahead(dt: datetime, settings: IngestSettings | None = None, now: datetime | None = None
+                       ) -> str | None:
+    """Why ``dt`` cannot be the date of an item ingested at ``now`` (default: the UTC wall clock), or None when it
+    can: it is later than ``now`` plus ``ingest.max_future_hours``. A past date is always a date (an archive of 2021
+    ingested today is a historical replay)."""
+    hours = (settings or IngestSettings()).max_future_hours
+    now = datetime.now(timezone.utc) if now is None else now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    try:
+        limit = now + timedelta(hours=hours)
+    except OverflowError:  # a tolerance beyond year 9999: no date is too far ahead
+        return None
+    if dt <= limit:
+        return None
+    ahead = (dt - now).total_seconds() / 3600
+    span = f"{ahead / 24:,.0f} days" if ahead >= 48 else f"{ahead:.1f} hours"
+    return (f"{span} after the time of ingest ({now:%Y-%m-%d %H:%M} UTC), over ingest.max_future_hours={hours:g}; "
+            f"stored undated (a typo? a feed whose clock runs ahead may raise ingest.max_future_hours)")
+
+
+def effective_date(value: str | None, settings: IngestSettings | None = None, now: datetime | None = None
+                   ) -> datetime | None:
+    """The date :func:`normalize` gives an item dated ``value`` when ingested at ``now`` (default: the UTC wall
+    clock): :func:`parse_date`'s, or None when unparseable or too far ahead (:func:`date_too_far_ahead`). The key
+    every reader that orders or buckets raw items by date uses, so that it agrees with the stored date."""
+    dt, _ = parse_date(value)
+    if dt is not None and date_too_far_ahead(dt, settings, now) is not None:
+        return None
+    return dt
 
 
 def _dateparser(text: str) -> datetime | None:
@@ -218,13 +250,16 @@ def _fix_nested(value: Any) -> tuple[Any, int]:
     return value, 0
 
 
-def normalize(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+def normalize(raw: RawItem, settings: IngestSettings | None = None, now: datetime | None = None
+              ) -> Article | Rejected:
     """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason (:func:`normalize_item`); a failure on
     this one item is its ``internal-error`` row (:mod:`storyline.guard`), never the end of the run."""
-    return guarded_call(lambda: normalize_item(raw, settings), str(raw.origin), "normalize", "normalizing this item")
+    return guarded_call(lambda: normalize_item(raw, settings, now), str(raw.origin), "normalize",
+                        "normalizing this item")
 
 
-def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Article | Rejected:
+def normalize_item(raw: RawItem, settings: IngestSettings | None = None, now: datetime | None = None
+                   ) -> Article | Rejected:
     """``raw`` as an :class:`Article`, or :class:`Rejected` with the reason.
 
     An item with a title and no body (an aggregator export, a feed entry without a summary, a link list entry) is
@@ -232,6 +267,10 @@ def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Arti
     ``Article.headline_only`` is true; the title is what is searched, clustered and shown. A body shorter than
     ``ingest.min_text_chars`` counts as no body. Only an item with neither title nor text is rejected
     (``no-text``).
+
+    A date later than ``now`` (the time of ingest; default: the UTC wall clock) plus ``ingest.max_future_hours``
+    is not used: the article is undated, a warning gives the raw value and why, and ``extra["date_rejected"]``
+    keeps the raw value.
     """
     settings = settings or IngestSettings()
     ref = str(raw.origin)
@@ -261,6 +300,12 @@ def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Arti
         title = derive_headline(text)
         title_derived = True
     date, warning = parse_date(raw.date)
+    rejected_date = None
+    if date is not None:
+        ahead = date_too_far_ahead(date, settings, now)
+        if ahead is not None:  # a typo's year would move the clusterer's clock (and dormancy) years ahead
+            date, rejected_date = None, raw.date
+            warning = f"date in the future {str(raw.date).strip()!r}: {ahead}"
     if warning:
         notes.append(warning)
     lang = clean_line(raw.lang).lower() if raw.lang else detect_lang(f"{title}. {text}")
@@ -272,6 +317,8 @@ def normalize_item(raw: RawItem, settings: IngestSettings | None = None) -> Arti
         extra["credited"] = credited
     if date is not None and is_date_only(raw.date):  # a day without a time: shown as a day, not as midnight
         extra["date_only"] = True
+    if rejected_date is not None:
+        extra["date_rejected"] = rejected_date
     return Article(
         id=content_id(source, title, text, prefix="a-"),
         title=title,
@@ -302,7 +349,7 @@ def derive_headline(text: str, max_chars: int = 160) -> str:
     return sentence
 
 
-def normalize_all(items: Iterable[RawItem | Rejected], settings: IngestSettings | None = None
-                  ) -> Iterator[Article | Rejected]:
+def normalize_all(items: Iterable[RawItem | Rejected], settings: IngestSettings | None = None,
+                  now: datetime | None = None) -> Iterator[Article | Rejected]:
     for item in items:
-        yield item if isinstance(item, Rejected) else normalize(item, settings)
+        yield item if isinstance(item, Rejected) else normalize(item, settings, now)

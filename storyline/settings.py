@@ -32,6 +32,12 @@ class IngestSettings:
     # `ingest` sorts each window of this many items by date before clustering (undated last), so files read in
     # any order arrive in time order, as the clusterer expects (1 = keep input order)
     order_window: int = 10_000
+    # a date later than the time of ingest (UTC wall clock at normalize) plus this many hours is not the item's date
+    # (a typo like 2121 would move the clusterer's clock years ahead and put every story to sleep): the item is
+    # stored undated with a warning, the raw value in extra["date_rejected"]. Not calibrated on data: time zones
+    # reach UTC+14 h, and feeds stamp items a few hours ahead (scheduled posts, clocks set wrong), so 36 h keeps
+    # every honest date; a very large value (1e9) turns the check off
+    max_future_hours: float = 36.0
     # how often an idle ingest worker looks at the queue for items another process queued (docs/worker.md); items
     # queued in the worker's own process (`serve`) wake it at once. One indexed query a look; 0.02 keeps an API
     # ingest through another process (serve --workers N, serve --no-worker) within tens of milliseconds

@@ -186,8 +186,9 @@ def test_stdin_and_urls_are_for_ingest(tmp_path):
 
 
 def test_keyed_order_is_the_order_of_ingest():
-    from storyline.normalize import parse_date
+    from storyline.normalize import effective_date
 
+    now = datetime(2026, 3, 10, tzinfo=timezone.utc)
     rng = random.Random(3)
     items: list = []
     for i in range(400):
@@ -195,12 +196,27 @@ def test_keyed_order_is_the_order_of_ingest():
             items.append(Rejected(f"x:{i}", "ingest", "malformed-json", "bad"))
             continue
         day = rng.randrange(20)
-        date = rng.choice([f"2026-03-{day + 1:02d}T10:00:00Z", f"{day + 1} March 2026", None, "2026-03-05"])
+        # "2036-03-05": a date years after the time of ingest, undated in both orders
+        date = rng.choice([f"2026-03-{day + 1:02d}T10:00:00Z", f"{day + 1} March 2026", None, "2026-03-05",
+                           "2036-03-05"])
         items.append(RawItem(origin=Origin("x", i), source="S", title=f"t{i}", text=f"text {i}", date=date))
     for window in (0, 1, 7, 50, 10_000):
-        want = [x if isinstance(x, Rejected) else normalize(x) for x in time_ordered(items, window)]
-        entries = [x if isinstance(x, Rejected) else (parse_date(x.date)[0], normalize(x)) for x in items]
+        want = [x if isinstance(x, Rejected) else normalize(x, now=now) for x in time_ordered(items, window, now=now)]
+        entries = [x if isinstance(x, Rejected) else (effective_date(x.date, now=now), normalize(x, now=now))
+                   for x in items]
         assert list(time_ordered_keyed(entries, window)) == want
+
+
+def test_a_worker_keys_a_date_years_ahead_as_undated_as_normalize_stores_it(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps({"title": f"Report {i}", "text": f"Body of report {i}.", "date": d}) + "\n"
+                            for i, d in enumerate(["2021-10-02", "2121-10-03", None])))
+    settings = Settings().ingest
+    entries = [e for p in plan_parts([path], settings, WalkReport()) for e in read_part(p, settings)]
+    assert [(key, art.date) for key, art in entries] == [
+        (datetime(2021, 10, 2, tzinfo=timezone.utc), datetime(2021, 10, 2, tzinfo=timezone.utc)),
+        (None, None), (None, None)]
+    assert entries[1][1].extra["date_rejected"] == "2121-10-03"
 
 
 def test_a_bad_scheduler_address_is_one_line_naming_it(tmp_path):

@@ -15,18 +15,19 @@ import resource
 import tempfile
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StorylineError
 from ..ingest import read_paths
-from ..normalize import normalize, parse_date
+from ..normalize import effective_date, normalize
 from ..records import Article, RawItem, Rejected
 from .metrics import PRF, bcubed, pairwise
 
 if TYPE_CHECKING:
     from ..represent.dense import Encoder
-    from ..settings import Settings
+    from ..settings import IngestSettings, Settings
 
 ORDERS = ("time", "shuffled")
 
@@ -71,17 +72,22 @@ class EvalResult:
 DEFAULT_SEED = 12  # the seeded shuffle that breaks date ties and orders undated items (`storyline eval --seed`)
 
 
-def _arrival_key(item: RawItem) -> tuple[bool, float]:
-    dt, _ = parse_date(item.date)
+def _arrival_key(item: RawItem, settings: "IngestSettings | None" = None,
+                 now: datetime | None = None) -> tuple[bool, float]:
+    dt = effective_date(item.date, settings, now)
     return (dt is None, dt.timestamp() if dt is not None else 0.0)
 
 
-def arrival_order(items: list[RawItem], seed: int = DEFAULT_SEED) -> list[RawItem]:
+def arrival_order(items: list[RawItem], seed: int = DEFAULT_SEED, settings: "IngestSettings | None" = None,
+                  now: datetime | None = None) -> list[RawItem]:
     """Items in the order a live feed would give: by date, undated last; equal dates and undated items in a seeded
-    random order (a stable sort after a shuffle), never by id."""
+    random order (a stable sort after a shuffle), never by id. A date is the one normalize stores
+    (:func:`~storyline.normalize.effective_date`): one too far after ``now`` (default: the UTC wall clock) counts
+    as none."""
     out = list(items)
     random.Random(seed).shuffle(out)
-    out.sort(key=_arrival_key)
+    now = datetime.now(timezone.utc) if now is None else now  # one time of ingest for the whole sort
+    out.sort(key=lambda item: _arrival_key(item, settings, now))
     return out
 
 
@@ -130,7 +136,7 @@ def evaluate(
         raise StorylineError(f"order must be one of {list(ORDERS)}, got {order!r}")
     items, gold, rejected = labelled_items(path, settings)
     if order == "time":
-        items = arrival_order(items, seed)
+        items = arrival_order(items, seed, settings.ingest)
     else:
         random.Random(seed).shuffle(items)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="storyline-eval-") as tmp:

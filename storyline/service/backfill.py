@@ -190,9 +190,9 @@ def _part_items(part: Part, settings: IngestSettings) -> Iterator[Any]:
 
 
 def read_part(part: Part, settings: IngestSettings, source: str | None = None) -> list[Entry]:
-    """Worker task: a part's items, each normalised and paired with its parsed date (the time-order key); the
-    readers' rejects as they are."""
-    from ..normalize import normalize, parse_date
+    """Worker task: a part's items, each normalised and paired with its date as normalize stores it (the time-order
+    key; a date too far after the time of ingest is none); the readers' rejects as they are."""
+    from ..normalize import effective_date, normalize
 
     out: list[Entry] = []
     for item in _part_items(part, settings):
@@ -201,7 +201,8 @@ def read_part(part: Part, settings: IngestSettings, source: str | None = None) -
             continue
         if source and not item.source:
             item = replace(item, source=source)
-        out.append((parse_date(item.date)[0], normalize(item, settings)))
+        now = datetime.now(timezone.utc)  # one time of ingest for the key and the article: they agree
+        out.append((effective_date(item.date, settings, now), normalize(item, settings, now)))
     return out
 
 
