@@ -75,3 +75,24 @@ def test_the_years_variant_thins_the_stories_out_and_keeps_each_storys_reports_t
     assert all({k: v for k, v in o.items() if k != "date"} == {k: v for k, v in r.items() if k != "date"}
                for o, r in zip(out, recs))
     assert variant({**REC, "date": None}, "years")["date"] is None
+
+
+def test_the_dated_variant_dates_an_undated_set_story_by_story():
+    from storyline.eval.variants import DATED_DAYS, DATED_START
+
+    recs = [{**REC, "id": f"n-{i}", "cluster": f"c{i // 3}", "date": None} for i in range(60)]  # 20 triplets
+    out = [variant(r, "dated", seed=3) for r in recs]
+    days = [(datetime.fromisoformat(o["date"]) - DATED_START).total_seconds() / 86400 for o in out]
+    assert all(0 <= d <= DATED_DAYS + 2 for d in days)
+    for k in range(20):  # a story's reports within the 0-2 days after its own day
+        mine = days[3 * k:3 * k + 3]
+        assert max(mine) - min(mine) <= 2.0
+    starts = sorted(min(days[3 * k:3 * k + 3]) for k in range(20))
+    assert starts[-1] - starts[0] > 30  # the stories themselves spread over the half year
+    assert out == [variant(r, "dated", seed=3) for r in recs] != [variant(r, "dated", seed=4) for r in recs]
+    assert all({k: v for k, v in o.items() if k != "date"} == {k: v for k, v in r.items() if k != "date"}
+               for o, r in zip(out, recs))
+    assert variant(REC, "dated") == REC  # a dated record keeps its date
+    # composed with a crowded variant, an undated set becomes an aggregator's stream: every story in the same days
+    crowded = [variant(variant(r, "dated", 3), "crowd3", 3) for r in recs]
+    assert all(c["date"] is not None for c in crowded)
