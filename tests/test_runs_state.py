@@ -71,8 +71,8 @@ import sys, time
 from pathlib import Path
 from storyline.ingest import order
 real, marker = order.time_ordered, Path(sys.argv[1])
-def stalling(items, window):
-    for i, item in enumerate(real(items, window)):
+def stalling(items, window, *args, **kwargs):
+    for i, item in enumerate(real(items, window, *args, **kwargs)):
         if i == PAUSE_AFTER:
             marker.touch()
             time.sleep(600)

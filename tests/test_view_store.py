@@ -272,11 +272,12 @@ def test_a_cached_story_listing_changes_with_the_store(db):
         with Store(db) as s:
             aid = s.query("SELECT article_id FROM memberships WHERE story_id=? LIMIT 1", (sid,))[0][0]
             base = s.get_article(aid)
+        # newer than the demo corpus (March 2026), and not ahead of the time of ingest (ingest.max_future_hours)
         rec = {"id": "fresh-1", "source": "Another Outlet", "title": base.title, "text": base.text + " More later.",
-               "date": "2099-01-01T00:00:00Z"}
+               "date": "2026-06-01T00:00:00Z"}
         assert c.post("/api/ingest?wait=true", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
         after = c.get("/api/stories", params={"limit": 3}).json()
-        assert after != first and after["stories"][0]["last_seen"].startswith("2099-01-01")
+        assert after != first and after["stories"][0]["last_seen"].startswith("2026-06-01")
 
 
 def test_an_app_started_again_still_rebuilds_changed_stories_in_the_background(db):
@@ -327,7 +328,7 @@ def test_listing_pages_cut_from_the_whole_order_are_the_pages_the_query_gives(db
         aid = s.query("SELECT article_id FROM memberships LIMIT 1")[0][0]
         base = s.get_article(aid)
         rec = {"id": "fresh-2", "source": "Another Outlet", "title": base.title, "text": base.text + " Later.",
-               "date": "2099-01-01T00:00:00Z"}
+               "date": "2026-06-01T00:00:00Z"}
         assert c.post("/api/ingest?wait=true", json=rec, headers={"Authorization": f"Bearer {TOKEN}"}).json()["accepted"] == 1
         after = walk(s)
         assert after != before

@@ -53,7 +53,7 @@ def ingest(
 
     from ..ingest.order import time_ordered
 
-    items = time_ordered(read_inputs(paths, settings, report), settings.ingest.order_window, settings.ingest)
+    items = time_ordered(read_inputs(paths, settings, report), settings.ingest.order_window, settings=settings.ingest)
     if source:
         from dataclasses import replace
 

@@ -472,7 +472,7 @@ def ingested(directory: str | Any, settings: Any, *, workdir: str | None = None,
             # in time order, as `storyline ingest` hands a file to the clusterer (a file grouped by story would
             # otherwise give the clustering an order no news stream has)
             items = list(time_ordered(read_paths([src], settings.ingest), settings.ingest.order_window,
-                                      settings.ingest))
+                                      settings=settings.ingest))
             open_pipeline(store, settings, make_clusterer(settings)).run(items, command=command)
             ext = store.external_ids()
             yield store, ext, story_of, gold
