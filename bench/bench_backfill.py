@@ -80,9 +80,11 @@ def stage_costs(archive: Path, settings, tmp: Path, reps: int = 3) -> dict[str, 
     for rep in range(reps):
         took: dict[str, float] = {}
         t0 = time.perf_counter()
-        entries = [x if isinstance(x, Rejected)
-                   else (effective_date(x.date, settings.ingest), normalize(x, settings.ingest))
-                   for x in read_paths([archive], settings.ingest)]
+        def entry(x):  # as storyline/service/backfill.py read_part keys an item: by the date normalize stored
+            art = normalize(x, settings.ingest)
+            return art.date if isinstance(art, Article) else effective_date(x.date, settings.ingest), art
+
+        entries = [x if isinstance(x, Rejected) else entry(x) for x in read_paths([archive], settings.ingest)]
         took["read_normalise"] = time.perf_counter() - t0
         articles = [a for a in time_ordered_keyed(entries, settings.ingest.order_window) if isinstance(a, Article)]
         batches = list(_batches(articles, max(1, settings.ingest.batch_size)))

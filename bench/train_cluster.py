@@ -508,7 +508,7 @@ def _settings_gap_prior() -> float:
 
 def _final(profile, encoder, streams, best, summary, res, args, t0, train_on=lambda s: True) -> None:
     """Fit the model on every training stream, save it, and run it on the whole streams (in-sample figures)."""
-    from storyline.cluster.model import load_model, model_path
+    from storyline.cluster.model import model_path
 
     trained = [s for s in streams if train_on(s)]
     use_adapters(encoder, profile, None, folds_of(streams, args.folds))  # each story's vectors fitted without it

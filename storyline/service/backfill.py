@@ -201,8 +201,10 @@ def read_part(part: Part, settings: IngestSettings, source: str | None = None) -
             continue
         if source and not item.source:
             item = replace(item, source=source)
-        now = datetime.now(timezone.utc)  # one time of ingest for the key and the article: they agree
-        out.append((effective_date(item.date, settings, now), normalize(item, settings, now)))
+        art = normalize(item, settings)
+        # the article's own date is the key (normalize parsed it, and dropped one too far ahead of ingest); an item
+        # normalize rejects keeps the date it would have had
+        out.append((art.date if isinstance(art, Article) else effective_date(item.date, settings), art))
     return out
 
 
