@@ -89,6 +89,12 @@ class ClusterSettings:
     index_terms: int = 10  # the article's top TF-IDF terms used to look up candidate stories (plus half as many entities)
     max_posting: int = 200  # skip a term found in more active stories than this (5000 → 200: same F1, 1.5x faster)
     max_candidates: int = 12  # score at most this many candidate stories per article (docs/clustering.md: 20 → 12)
+    # lexical profile: when the index finds fewer than max_candidates, up to this many of the active stories that
+    # gained a member last fill the list (dated articles only; 0 = off): a sparse stream (a few stories a week) is
+    # then searched exhaustively, and an article whose top terms miss its story's indexed terms still meets it.
+    # 2 of a 0/2/4/8/12 sweep on allsides-2021 (the gain flat from 2 on), cross-validated with the model refitted
+    # (docs/clustering.md "Recent stories as candidates")
+    fill_candidates: int = 2
     dense_neighbours: int = 20  # nearest stored articles (faiss HNSW) whose stories become candidates
     hnsw_m: int = 16  # faiss HNSW graph degree
     hnsw_ef_search: int = 48

@@ -253,6 +253,8 @@ class OnlineClusterer:
         self._index = None
         self._member_story: list[str] = []
         self._pending: list[tuple[str, np.ndarray]] = []
+        # active story ids, the story that gained a member last at the end (candidates fill from its end)
+        self._recent_active: dict[str, None] = {}
         self._density_sum = 0.0
         self._density_n = 0
         # the stream's usual gap within a story (feature stream_gap): a moving mean of ln(1 + days) from each dated
@@ -344,7 +346,23 @@ class OnlineClusterer:
         # ties keep insertion order, which only depends on the order articles arrived in (postings are dicts); a
         # stable sort is heapq.nlargest's definition, and on a few hundred votes it costs less than the heap
         ranked = sorted(votes.items(), key=_weight, reverse=True)
-        return [sid for sid, _ in ranked[: s.max_candidates]]
+        out = [sid for sid, _ in ranked[: s.max_candidates]]
+        room = min(s.fill_candidates, s.max_candidates - len(out))
+        if room > 0 and f.day is not None and f.dense is None:
+            # the inverted index holds each member's top terms only, so a story can share words with the article
+            # and still not be found; the slots left go to the active stories that gained a member last (in a
+            # sparse stream: all of them), at most fill_candidates, whatever the number of active stories. Dated
+            # articles only: in an undated stream no story sleeps, and the last joined are no nearer than any other.
+            # The lexical profile only: the default profile's dense neighbours already find those stories (its
+            # candidate recall is 0.97-0.999), and its model, refitted with them, split full-text stories that
+            # develop over days more often when it had never seen such a set (docs/clustering.md)
+            for sid in reversed(self._recent_active):
+                if sid not in votes:
+                    out.append(sid)
+                    room -= 1
+                    if not room:
+                        break
+        return out
 
     def _index_story(self, st: StoryState, f: Features) -> None:
         for t, _ in self._index_terms(f):
@@ -389,6 +407,7 @@ class OnlineClusterer:
         """A dormant story is never a candidate again: it leaves the index and drops its vectors (memory stays
         bounded by the active stories); its id, size and dates remain."""
         st.active = False
+        self._recent_active.pop(st.id, None)
         self._unindex_story(st)
         st.lex, st.ent, st.dense, st.title, st.recent_lex, st.recent_dense = {}, {}, None, {}, [], []
         self._dormant_rows += st.n
@@ -507,6 +526,9 @@ class OnlineClusterer:
             heapq.heappush(self._heap, (st.last, st.seq, st.id))
         if not st.active:
             st.active = True
+        recent = self._recent_active
+        recent.pop(st.id, None)
+        recent[st.id] = None
         self._index_story(st, f)
 
     @staticmethod
@@ -548,6 +570,10 @@ class OnlineClusterer:
             heapq.heappush(self._heap, (keep.last, keep.seq, keep.id))
         gone_terms = set(gone.indexed)
         self._unindex_story(gone)
+        self._recent_active.pop(gone.id, None)
+        if keep.active:  # the merged story holds the member that joined last
+            self._recent_active.pop(keep.id, None)
+            self._recent_active[keep.id] = None
         del self.stories[gone.id]
         self.alias[gone.id] = keep.id
         if keep.active:
