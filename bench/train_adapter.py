@@ -23,6 +23,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ DATA = REPO.parent / "shared" / "data"
 SETS = ("allsides-2021", "neus-train", "storyview-dev")
 GRID_EPOCHS = (2, 4, 8)
 GRID_RIDGE = (0.0, 0.01)
+GRID_HIDDEN = (0, 512)  # 0: the linear map alone; else a residual hidden layer of that width (ReLU)
 FIXED = {"temperature": 0.05, "batch": 256, "lr": 1e-3, "seed": 0}
 
 
@@ -72,7 +74,7 @@ def fold_of(labels: np.ndarray, sets: np.ndarray, k: int) -> np.ndarray:
     return np.asarray([fold[lab] for lab in labels])
 
 
-def fit_rows(views: dict[str, np.ndarray], labels: np.ndarray, rows: np.ndarray, recipe: dict) -> np.ndarray:
+def fit_rows(views: dict[str, np.ndarray], labels: np.ndarray, rows: np.ndarray, recipe: dict):
     from storyline.cluster.adapter import fit_adapter
 
     return fit_adapter({v: x[rows] for v, x in views.items()}, labels[rows], **recipe)
@@ -86,16 +88,15 @@ def scores(E: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
     return nn_share(sim, gold), oracle_average_link(sim, gold)[0]
 
 
-def evaluate(views, labels, sets, W: np.ndarray | None, rows: np.ndarray) -> dict[str, tuple[float, float]]:
-    """Per "set/view": scores of ``rows`` (one set's held-out articles at a time) under W (None: the raw vectors)."""
-    from storyline.cluster.adapter import DenseAdapter
-
+def evaluate(views, labels, sets, adapter, rows: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Per "set/view": scores of ``rows`` (one set's held-out articles at a time) under the adapter (None: the raw
+    vectors)."""
     out = {}
     for s in dict.fromkeys(sets[rows]):
         r = rows[sets[rows] == s]
         for v, X in views.items():
-            E = X[r] / np.maximum(np.linalg.norm(X[r], axis=1, keepdims=True), 1e-12) if W is None else \
-                DenseAdapter(W).apply(X[r])
+            E = X[r] / np.maximum(np.linalg.norm(X[r], axis=1, keepdims=True), 1e-12) if adapter is None else \
+                adapter.apply(X[r])
             out[f"{s}/{v}"] = scores(E, labels[r])
     return out
 
@@ -106,7 +107,7 @@ def mean_over_folds(per_fold: list[dict]) -> dict[str, list[float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from storyline.cluster.adapter import ADAPTER_FILE, DenseAdapter
+    from storyline.cluster.adapter import ADAPTER_FILE
     from storyline.cluster.base import make_encoder
     from storyline.represent.dense import CachedEncoder
     from storyline.settings import Settings
@@ -129,18 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     base = mean_over_folds([evaluate(views, labels, sets, None, np.flatnonzero(folds == i))
                             for i in range(args.folds)])
     grid = []
-    for epochs in GRID_EPOCHS:
-        for ridge in GRID_RIDGE:
-            recipe = {"epochs": epochs, "ridge": ridge, **FIXED}
-            per_fold = []
-            for i in range(args.folds):
-                W = fit_rows(views, labels, np.flatnonzero(folds != i), recipe)
-                per_fold.append(evaluate(views, labels, sets, W, np.flatnonzero(folds == i)))
-            figs = mean_over_folds(per_fold)
-            mean_f1 = float(np.mean([f[1] for f in figs.values()]))
-            grid.append({"recipe": recipe, "heldout": figs, "mean_oracle_f1": mean_f1})
-            print(f"epochs {epochs} ridge {ridge}: held-out mean oracle F1 {mean_f1:.4f}  " + "  ".join(
-                f"{k} NN {v[0]:.3f} F1 {v[1]:.3f}" for k, v in figs.items()), flush=True)
+    for hidden, epochs, ridge in ((h, e, r) for h in GRID_HIDDEN for e in GRID_EPOCHS for r in GRID_RIDGE):
+        recipe = {"epochs": epochs, "ridge": ridge, "hidden": hidden, **FIXED}
+        per_fold = []
+        for i in range(args.folds):
+            fitted = fit_rows(views, labels, np.flatnonzero(folds != i), recipe)
+            per_fold.append(evaluate(views, labels, sets, fitted, np.flatnonzero(folds == i)))
+        figs = mean_over_folds(per_fold)
+        mean_f1 = float(np.mean([f[1] for f in figs.values()]))
+        grid.append({"recipe": recipe, "heldout": figs, "mean_oracle_f1": mean_f1})
+        print(f"hidden {hidden} epochs {epochs} ridge {ridge}: held-out mean oracle F1 {mean_f1:.4f}  " + "  ".join(
+            f"{k} NN {v[0]:.3f} F1 {v[1]:.3f}" for k, v in figs.items()), flush=True)
     base_mean = float(np.mean([f[1] for f in base.values()]))
     print("raw vectors: held-out mean oracle F1 " + f"{base_mean:.4f}  " + "  ".join(
         f"{k} NN {v[0]:.3f} F1 {v[1]:.3f}" for k, v in base.items()), flush=True)
@@ -153,15 +153,15 @@ def main(argv: list[str] | None = None) -> int:
         others = np.flatnonzero(sets != s)
         if len(set(labels[others])) < 2 or s == "storyview-dev":
             continue
-        W = fit_rows(views, labels, others, recipe)
+        fitted = fit_rows(views, labels, others, recipe)
         rows = np.flatnonzero(sets == s)
-        transfer[s] = {"raw": evaluate(views, labels, sets, None, rows), "adapted": evaluate(views, labels, sets, W,
-                                                                                             rows)}
+        transfer[s] = {"raw": evaluate(views, labels, sets, None, rows),
+                       "adapted": evaluate(views, labels, sets, fitted, rows)}
         print(f"fitted without {s}: " + "  ".join(
             f"{k} NN {transfer[s]['raw'][k][0]:.3f} -> {v[0]:.3f}, F1 {transfer[s]['raw'][k][1]:.3f} -> {v[1]:.3f}"
             for k, v in transfer[s]["adapted"].items()), flush=True)
 
-    W = fit_rows(views, labels, np.arange(len(labels)), recipe)
+    final = fit_rows(views, labels, np.arange(len(labels)), recipe)
     meta = {"encoder": encoder.name, "recipe": recipe, "rows": int(len(labels)), "stories": int(len(set(labels))),
             "sets": sorted(set(sets.tolist())), "views": list(views),
             "chosen_by": f"{args.folds}-fold CV by gold story (bench/train_cluster.py's folds), best mean held-out "
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if not args.no_save:
-        DenseAdapter(W, meta).save(ADAPTER_FILE)
+        replace(final, meta=meta).save(ADAPTER_FILE)
         print(f"wrote {ADAPTER_FILE.relative_to(REPO)} ({recipe})")
     print(f"done in {time.time() - t0:.0f} s")
     return 0

@@ -150,7 +150,6 @@ def _shipped_adapter():
 def adapter_on(encoder, keep):
     """An adapter fitted with the shipped adapter's recipe on the stories (bench/train_adapter.py's rows) whose label
     passes ``keep``; None when no adapter ships or there is no encoder. Fits are cached by the rows they use."""
-    from storyline.cluster.adapter import DenseAdapter
 
     shipped = _shipped_adapter()
     if encoder is None or shipped is None:
@@ -164,8 +163,8 @@ def adapter_on(encoder, keep):
     rows = np.flatnonzero([keep(lab) for lab in labels])
     key = rows.tobytes()
     if key not in ADAPTER["fits"]:
-        W = train_adapter.fit_rows(views, labels, rows, dict(shipped.meta["recipe"]))
-        ADAPTER["fits"][key] = DenseAdapter(W, {"fitted_on_rows": int(len(rows))})
+        fitted = train_adapter.fit_rows(views, labels, rows, dict(shipped.meta["recipe"]))
+        ADAPTER["fits"][key] = replace(fitted, meta={"fitted_on_rows": int(len(rows))})
     return ADAPTER["fits"][key]
 
 

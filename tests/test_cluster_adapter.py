@@ -84,12 +84,47 @@ def test_fitting_brings_one_storys_rows_together():
 
     Xtr, ltr = rows(300, 0)
     Xte, lte = rows(40, 10_000)
-    W = fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0)
-    assert np.array_equal(W, fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0))  # seeded
-    before, after = nn_share(Xte, lte), nn_share(DenseAdapter(W).apply(Xte), lte)
+    fitted = fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0)
+    assert fitted.hidden == 0 and fitted.A is None
+    again = fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0)
+    assert np.array_equal(fitted.W, again.W)  # seeded
+    before, after = nn_share(Xte, lte), nn_share(fitted.apply(Xte), lte)
     assert after > before + 0.1, (before, after)
+    # with a residual hidden layer: seeded too, and it learns the task (less well on 300 rows of noise)
+    deep = fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0, hidden=16)
+    assert deep.hidden == 16 and deep.A.shape == (Xtr.shape[1], 16) and deep.B.shape == (16, Xtr.shape[1])
+    same = fit_adapter({"v": Xtr}, ltr, epochs=10, batch=64, lr=1e-2, seed=0, hidden=16)
+    assert all(np.array_equal(getattr(deep, k), getattr(same, k)) for k in ("W", "A", "a", "B", "b"))
+    assert np.abs(deep.B).max() > 0  # the hidden layer's output starts at zero: it was fitted
+    assert nn_share(deep.apply(Xte), lte) > before + 0.03
     with pytest.raises(ValueError, match="no two rows"):
         fit_adapter({"v": Xtr[:2]}, ["a", "b"])
+
+
+def test_a_hidden_layer_is_applied_saved_and_loaded(tmp_path):
+    """apply = normalize(X @ W + relu(X @ A + a) @ B + b), written out; the file round-trips; a broken hidden layer is
+    a ConfigError naming the file."""
+    rng = np.random.default_rng(3)
+    d, h = 6, 4
+    W, A, a = rng.normal(size=(d, d)), rng.normal(size=(d, h)), rng.normal(size=h)
+    B, b = rng.normal(size=(h, d)), rng.normal(size=d)
+    ad = DenseAdapter(*(x.astype(np.float32) for x in (W,)), {"note": "t"},
+                      *(x.astype(np.float32) for x in (A, a, B, b)))
+    X = rng.normal(size=(5, d)).astype(np.float32)
+    Y = X @ W + np.maximum(X @ A + a, 0) @ B + b
+    assert np.allclose(ad.apply(X), Y / np.linalg.norm(Y, axis=1, keepdims=True), atol=1e-5)
+    path = tmp_path / "deep.npz"
+    ad.save(path)
+    back = load_adapter(str(path), d)
+    assert back.hidden == h and back.meta == {"note": "t"}
+    assert np.array_equal(back.apply(X), ad.apply(X))
+    with np.load(path) as z:
+        parts = {k: z[k] for k in z.files}
+    parts["B"] = parts["B"][:, :3]  # the wrong shape
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **parts)
+    with pytest.raises(ConfigError, match="hidden layer"):
+        load_adapter(str(bad), d)
 
 
 def test_the_clusterer_reads_adapted_vectors_and_the_store_keeps_the_encoders(tmp_path):
