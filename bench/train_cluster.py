@@ -150,7 +150,6 @@ def _shipped_adapter():
 def adapter_on(encoder, keep):
     """An adapter fitted with the shipped adapter's recipe on the stories (bench/train_adapter.py's rows) whose label
     passes ``keep``; None when no adapter ships or there is no encoder. Fits are cached by the rows they use."""
-
     shipped = _shipped_adapter()
     if encoder is None or shipped is None:
         return None

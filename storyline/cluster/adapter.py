@@ -5,13 +5,14 @@ all-MiniLM-L6-v2 was trained for general sentence similarity: two outlets' headl
 infrastructure bill" / "Bipartisan deal clears upper chamber") and two headlines of one topic but different events
 look about as similar to it. The clusterer reads ``normalize(v @ W + relu(v @ A + a) @ B + b)`` instead of ``v``
 (a linear map plus, when the recipe has one, a residual hidden layer; ``W`` is dim × dim, started at the identity,
-and the hidden layer starts at zero), fitted by ``python bench/train_adapter.py`` on pairs of reports of one gold story from ../shared/data (InfoNCE with
-the batch's other stories as negatives, every set's stories split into folds for the held-out figures; the fit's
-recipe and figures are in its ``meta``). Stored embeddings stay the encoder's own (search and story views read
-those): only the clusterer applies the map, to new vectors and to stored ones it restores. A linear map and not a
-fine-tuned encoder: it trains in seconds on cached vectors, ships as one small file, and keeps the encoder and
-everything else that reads its vectors unchanged (docs/clustering.md, "The event adapter"; the hidden layer:
-"A hidden layer in the event adapter"). Applied with numpy alone.
+and the hidden layer's output starts at zero), fitted by ``python bench/train_adapter.py`` on pairs of reports of
+one gold story from ../shared/data (InfoNCE with the batch's other stories as negatives, every set's stories split
+into folds for the held-out figures; the fit's recipe and figures are in its ``meta``). Stored embeddings stay the
+encoder's own (search and story views read those): only the clusterer applies the map, to new vectors and to stored
+ones it restores. A small map on the vectors and not a fine-tuned encoder: it trains in a minute on cached vectors,
+ships as one small file, and keeps the encoder and everything else that reads its vectors unchanged
+(docs/clustering.md, "The event adapter"; the hidden layer: "A hidden layer in the event adapter"). Applied with
+numpy alone.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def load_adapter(setting: str, dim: int | None = None, encoder_name: str | None 
         if (A is None or a is None or B is None or b is None or A.ndim != 2 or A.shape[0] != d
                 or a.shape != (A.shape[1],) or B.shape != (A.shape[1], d) or b.shape != (d,)
                 or not all(np.isfinite(x).all() for x in (A, a, B, b))):
-            raise ConfigError(f"cluster.dense_adapter {str(path)!r}: the hidden layer needs finite A (dim × h), a (h), "
-                              f"B (h × dim) and b (dim), got {sorted(hidden)}")
+            raise ConfigError(f"cluster.dense_adapter {str(path)!r}: the hidden layer needs finite A (dim × h), "
+                              f"a (h), B (h × dim) and b (dim), got {sorted(hidden)}")
         return DenseAdapter(W, meta, A, a, B, b)
     return DenseAdapter(W, meta)
 
