@@ -66,10 +66,9 @@ def stage_costs(archive: Path, settings, tmp: Path, reps: int = 3) -> dict[str, 
     from storyline.cluster.base import make_clusterer, make_encoder
     from storyline.cluster.online import lead_groups
     from storyline.ingest.files import read_paths
-    from storyline.normalize import effective_date, normalize
     from storyline.pipeline import _batches, open_pipeline
     from storyline.records import Article, Rejected
-    from storyline.service.backfill import time_ordered_keyed
+    from storyline.service.backfill import keyed, time_ordered_keyed
     from storyline.store import Store
 
     encoder = None
@@ -80,11 +79,8 @@ def stage_costs(archive: Path, settings, tmp: Path, reps: int = 3) -> dict[str, 
     for rep in range(reps):
         took: dict[str, float] = {}
         t0 = time.perf_counter()
-        def entry(x):  # as storyline/service/backfill.py read_part keys an item: by the date normalize stored
-            art = normalize(x, settings.ingest)
-            return art.date if isinstance(art, Article) else effective_date(x.date, settings.ingest), art
-
-        entries = [x if isinstance(x, Rejected) else entry(x) for x in read_paths([archive], settings.ingest)]
+        entries = [x if isinstance(x, Rejected) else keyed(x, settings.ingest)
+                   for x in read_paths([archive], settings.ingest)]
         took["read_normalise"] = time.perf_counter() - t0
         articles = [a for a in time_ordered_keyed(entries, settings.ingest.order_window) if isinstance(a, Article)]
         batches = list(_batches(articles, max(1, settings.ingest.batch_size)))

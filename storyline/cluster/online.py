@@ -526,10 +526,13 @@ class OnlineClusterer:
             heapq.heappush(self._heap, (st.last, st.seq, st.id))
         if not st.active:
             st.active = True
-        recent = self._recent_active
-        recent.pop(st.id, None)
-        recent[st.id] = None
+        self._touch(st.id)
         self._index_story(st, f)
+
+    def _touch(self, sid: str) -> None:
+        """``sid`` to the end of the active stories in join order (the candidates' filler reads it from the end)."""
+        self._recent_active.pop(sid, None)
+        self._recent_active[sid] = None
 
     @staticmethod
     def _own_lex(st: StoryState) -> dict[str, float]:
@@ -571,12 +574,10 @@ class OnlineClusterer:
         gone_terms = set(gone.indexed)
         self._unindex_story(gone)
         self._recent_active.pop(gone.id, None)
-        if keep.active:  # the merged story holds the member that joined last
-            self._recent_active.pop(keep.id, None)
-            self._recent_active[keep.id] = None
         del self.stories[gone.id]
         self.alias[gone.id] = keep.id
         if keep.active:
+            self._touch(keep.id)  # the merged story holds the member that joined last
             for t in gone_terms - keep.indexed:
                 keep.indexed.add(t)
                 self.postings.setdefault(t, {})[keep.id] = None

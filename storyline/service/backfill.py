@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..errors import ConfigError, NotInstalled
-from ..records import Article, Rejected, RunStats
+from ..records import Article, RawItem, Rejected, RunStats
 from ..settings import IngestSettings, Settings
 
 if TYPE_CHECKING:
@@ -189,11 +189,18 @@ def _part_items(part: Part, settings: IngestSettings) -> Iterator[Any]:
             yield item
 
 
-def read_part(part: Part, settings: IngestSettings, source: str | None = None) -> list[Entry]:
-    """Worker task: a part's items, each normalised and paired with its date as normalize stores it (the time-order
-    key; a date too far after the time of ingest is none); the readers' rejects as they are."""
+def keyed(item: RawItem, settings: IngestSettings) -> Entry:
+    """``item`` normalised and paired with its time-order key: the article's own date (normalize parsed it, and
+    dropped one too far after the time of ingest); an item normalize rejects keeps the date it would have had."""
     from ..normalize import effective_date, normalize
 
+    art = normalize(item, settings)
+    return art.date if isinstance(art, Article) else effective_date(item.date, settings), art
+
+
+def read_part(part: Part, settings: IngestSettings, source: str | None = None) -> list[Entry]:
+    """Worker task: a part's items, each normalised and paired with its date as normalize stores it (:func:`keyed`);
+    the readers' rejects as they are."""
     out: list[Entry] = []
     for item in _part_items(part, settings):
         if isinstance(item, Rejected):
@@ -201,10 +208,7 @@ def read_part(part: Part, settings: IngestSettings, source: str | None = None) -
             continue
         if source and not item.source:
             item = replace(item, source=source)
-        art = normalize(item, settings)
-        # the article's own date is the key (normalize parsed it, and dropped one too far ahead of ingest); an item
-        # normalize rejects keeps the date it would have had
-        out.append((art.date if isinstance(art, Article) else effective_date(item.date, settings), art))
+        out.append(keyed(item, settings))
     return out
 
 
